@@ -1,0 +1,31 @@
+# Throw-away PostgreSQL clusters on free loopback ports. Sourced, not run.
+# Needs scripts/lib/common.sh.
+
+pg_bindir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] || die "PostgreSQL server binaries not found (apt-get install postgresql)"
+  printf '%s' "$dir"
+}
+
+# start_postgres DIR PORT: initdb (if needed) and start a cluster in DIR,
+# listening only on 127.0.0.1:PORT with trust auth for local tests.
+start_postgres() {
+  local dir=$1 port=$2 bin
+  bin=$(pg_bindir)
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    as_postgres "$bin/initdb" -D "$dir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 ||
+      { cat "$dir.initdb.log" >&2; die "initdb failed in $dir"; }
+  fi
+  as_postgres "$bin/pg_ctl" -D "$dir" -l "$dir.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null || { tail -n 20 "$dir.log" >&2; die "PostgreSQL did not start on port $port"; }
+}
+
+# stop_postgres DIR
+stop_postgres() {
+  local dir=$1
+  as_postgres "$(pg_bindir)/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+}

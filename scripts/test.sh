@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The whole test suite, as README and .ci/run run it: install what is needed,
+# build (release and ASan+UBSan), start a throw-away PostgreSQL and S3-compatible
+# server on free loopback ports, run every unit and integration test in both
+# builds. Ends with CTest's summary line; exits non-zero if anything failed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+source scripts/lib/common.sh
+source scripts/lib/postgres.sh
+[ -f scripts/lib/s3.sh ] && source scripts/lib/s3.sh
+
+bash scripts/install-deps.sh
+
+jobs=$(nproc)
+export CCACHE_DIR=${CCACHE_DIR:-$root/.local/ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  log "building $dir"
+  cmake --build "$dir" -j "$jobs" -- -k 0 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+  [ "${PIPESTATUS[0]}" = 0 ] || die "build of $dir failed"
+}
+build build
+build build-asan -DCATALOG_SANITIZE=ON -DCATALOG_BUILD_BENCH=OFF
+
+work=$(mktemp -d /tmp/catalog-test.XXXXXX)
+chmod 755 "$work"
+trap 'run_cleanup; rm -rf "$work"' EXIT
+
+pg_port=$(free_port)
+start_postgres "$work/pg" "$pg_port"
+add_cleanup "stop_postgres '$work/pg'"
+export CATALOG_TEST_PG_DSN="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+
+# A second cluster that one test stops and starts under a running server.
+outage_port=$(free_port)
+start_postgres "$work/pg-outage" "$outage_port"
+add_cleanup "stop_postgres '$work/pg-outage'"
+export CATALOG_TEST_PG_OUTAGE_DSN="host=127.0.0.1 port=$outage_port user=postgres dbname=postgres"
+export CATALOG_TEST_PG_OUTAGE_START="$root/scripts/pg-control.sh $work/pg-outage $outage_port start"
+export CATALOG_TEST_PG_OUTAGE_STOP="$root/scripts/pg-control.sh $work/pg-outage $outage_port stop"
+
+if declare -F start_s3 >/dev/null; then start_s3 "$work/s3"; fi
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp}
+
+status=0
+log "tests: release build"
+(cd build && ctest -j "$jobs" --output-on-failure --timeout 300) || status=1
+log "tests: ASan+UBSan build"
+(cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 600) || status=1
+exit $status

@@ -1,0 +1,28 @@
+#pragma once
+
+// Endpoints of the real services that scripts/test.sh starts for integration
+// tests. A missing variable is a test failure, never a silent skip.
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace catalog::testing {
+
+/// Reads a required environment variable or throws naming it.
+inline std::string required_env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    throw std::runtime_error(std::string(name) + " is not set: run the tests through scripts/test.sh");
+  }
+  return value;
+}
+
+/// Admin DSN of the throw-away PostgreSQL (superuser, database `postgres`).
+inline std::string admin_dsn() { return required_env("CATALOG_TEST_PG_DSN"); }
+
+/// Creates a fresh, empty database owned by this test and returns its DSN.
+/// Each test gets its own database so tests can run in parallel.
+std::string create_test_database(const std::string& prefix = "t");
+
+}  // namespace catalog::testing
