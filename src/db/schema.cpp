@@ -16,6 +16,85 @@ CREATE TABLE items (
 -- newest-first keyset paging: ORDER BY created_at DESC, id DESC
 CREATE INDEX items_created_at_id_idx ON items (created_at DESC, id DESC);
 )sql"},
+      {2, "catalog", R"sql(
+CREATE TABLE jobs (
+  id         text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
+  source     text NOT NULL,
+  uri        text NOT NULL,
+  options    jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The durable run queue and history. Workers claim with FOR UPDATE SKIP LOCKED.
+CREATE TABLE job_runs (
+  id              uuid PRIMARY KEY,
+  job_id          text NOT NULL,
+  status          text NOT NULL CHECK (status IN ('queued','running','succeeded','failed','skipped','cancelled')),
+  force           boolean NOT NULL DEFAULT false,
+  source_uri      text,            -- exact object for feed uploads; else resolved at start
+  source_etag     text,
+  source_size     bigint,
+  options         jsonb NOT NULL DEFAULT '{}'::jsonb,  -- job options snapshot
+  bytes_read      bigint NOT NULL DEFAULT 0,
+  rows_read       bigint NOT NULL DEFAULT 0,
+  inserted        bigint NOT NULL DEFAULT 0,
+  updated         bigint NOT NULL DEFAULT 0,
+  unchanged       bigint NOT NULL DEFAULT 0,
+  rejected        bigint NOT NULL DEFAULT 0,
+  deleted         bigint NOT NULL DEFAULT 0,
+  error           text,
+  cancel_requested boolean NOT NULL DEFAULT false,
+  worker_id       text,
+  heartbeat_at    timestamptz,
+  queued_at       timestamptz NOT NULL DEFAULT now(),
+  started_at      timestamptz,
+  finished_at     timestamptz
+);
+CREATE INDEX job_runs_job_queued_idx ON job_runs (job_id, queued_at DESC);
+CREATE INDEX job_runs_queue_idx ON job_runs (queued_at) WHERE status IN ('queued','running');
+-- at most one active run per job, enforced by the database itself
+CREATE UNIQUE INDEX job_runs_one_active_idx ON job_runs (job_id) WHERE status IN ('queued','running');
+
+CREATE TABLE run_rejects (
+  run_id  uuid NOT NULL REFERENCES job_runs(id) ON DELETE CASCADE,
+  line    bigint NOT NULL,
+  reason  text NOT NULL,
+  raw     text,
+  PRIMARY KEY (run_id, line)
+);
+
+CREATE TABLE feeds (
+  id          uuid PRIMARY KEY,
+  job_id      text NOT NULL,
+  uri         text NOT NULL,
+  file_name   text NOT NULL,
+  bytes       bigint NOT NULL,
+  sha256      text NOT NULL,
+  uploaded_at timestamptz NOT NULL DEFAULT now(),
+  run_id      uuid REFERENCES job_runs(id) ON DELETE SET NULL
+);
+CREATE INDEX feeds_uploaded_at_idx ON feeds (uploaded_at DESC, id DESC);
+
+CREATE TABLE products (
+  source       text NOT NULL,
+  sku          text NOT NULL,
+  name         text NOT NULL,
+  description  text,
+  brand        text,
+  category     text,
+  price        numeric(12,2),
+  currency     char(3),
+  availability text,
+  attributes   jsonb NOT NULL DEFAULT '{}'::jsonb,
+  content_hash bigint NOT NULL,   -- hash of the normalised row; equal hash = unchanged
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  deleted_at   timestamptz,
+  last_run_id  uuid,
+  PRIMARY KEY (source, sku)
+);
+)sql"},
   };
   return migrations;
 }
