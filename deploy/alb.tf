@@ -1,0 +1,79 @@
+# Application Load Balancer in the public subnets -> target group of the
+# Fargate tasks' IPs on port 8000, health-checked on GET /health.
+
+resource "aws_lb" "main" {
+  name               = substr(local.name, 0, 32)
+  load_balancer_type = "application"
+  internal           = false
+  security_groups    = [aws_security_group.alb.id]
+  subnets            = aws_subnet.public[*].id
+
+  idle_timeout               = var.alb_idle_timeout
+  drop_invalid_header_fields = true
+  enable_deletion_protection = var.alb_deletion_protection
+
+  tags = { Name = local.name }
+}
+
+resource "aws_lb_target_group" "api" {
+  name        = substr("${local.name}-api", 0, 32)
+  port        = local.container_port
+  protocol    = "HTTP"
+  target_type = "ip" # awsvpc: Fargate registers task ENI IPs
+  vpc_id      = aws_vpc.main.id
+
+  # After ECS deregisters a task (deploy, scale-in), the ALB stops sending it
+  # new requests and waits this long for in-flight ones; only then does ECS
+  # send SIGTERM. Requests longer than 30 s (e.g. ?wait=true) are cut.
+  deregistration_delay = 30
+
+  health_check {
+    enabled             = true
+    path                = "/health"
+    port                = "traffic-port"
+    protocol            = "HTTP"
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = { Name = "${local.name}-api" }
+}
+
+# Port 80: forward when there is no certificate, otherwise redirect to HTTPS.
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.main.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type             = var.certificate_arn == "" ? "forward" : "redirect"
+    target_group_arn = var.certificate_arn == "" ? aws_lb_target_group.api.arn : null
+
+    dynamic "redirect" {
+      for_each = var.certificate_arn == "" ? [] : [1]
+      content {
+        port        = "443"
+        protocol    = "HTTPS"
+        status_code = "HTTP_301"
+      }
+    }
+  }
+}
+
+resource "aws_lb_listener" "https" {
+  count = var.certificate_arn == "" ? 0 : 1
+
+  load_balancer_arn = aws_lb.main.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.api.arn
+  }
+}

@@ -1,0 +1,292 @@
+# ECR repository, CloudWatch log group, ECS cluster, the task definition shared
+# by the API service and the scheduled run-job tasks, the Fargate service and
+# its autoscaling.
+
+# --- ECR -----------------------------------------------------------------------
+resource "aws_ecr_repository" "api" {
+  name                 = local.name
+  image_tag_mutability = "IMMUTABLE" # a tag (git SHA) always means the same image
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "AES256"
+  }
+}
+
+resource "aws_ecr_lifecycle_policy" "api" {
+  repository = aws_ecr_repository.api.name
+
+  policy = jsonencode({
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Expire untagged images after 7 days"
+        selection = {
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = 7
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
+        description  = "Keep the 50 most recent images (rollback window)"
+        selection = {
+          tagStatus   = "any"
+          countType   = "imageCountMoreThan"
+          countNumber = 50
+        }
+        action = { type = "expire" }
+      },
+    ]
+  })
+}
+
+# --- logs ------------------------------------------------------------------------
+resource "aws_cloudwatch_log_group" "api" {
+  name              = "/ecs/${local.name}"
+  retention_in_days = var.log_retention_days
+}
+
+# --- cluster ---------------------------------------------------------------------
+resource "aws_ecs_cluster" "main" {
+  name = local.name
+
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+}
+
+resource "aws_ecs_cluster_capacity_providers" "main" {
+  cluster_name       = aws_ecs_cluster.main.name
+  capacity_providers = ["FARGATE"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+  }
+}
+
+# --- task definition -------------------------------------------------------------
+# One family for `serve` (the service) and `run-job <id>` / `migrate`
+# (RunTask with a command override), so both always run the same image and
+# configuration. deploy/task-definition.json is this rendered as plain JSON.
+resource "aws_ecs_task_definition" "api" {
+  family                   = local.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(var.task_cpu)
+  memory                   = tostring(var.task_memory)
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  # Writable scratch space: the root filesystem is read-only.
+  volume {
+    name = "tmp"
+  }
+
+  container_definitions = jsonencode([
+    {
+      name        = local.container_name
+      image       = local.image
+      essential   = true
+      command     = ["serve"]
+      user        = "10001:10001"
+      stopTimeout = 30 # SIGKILL 30 s after SIGTERM; SHUTDOWN_TIMEOUT (25 s) stays below it
+
+      readonlyRootFilesystem = true
+
+      portMappings = [
+        {
+          name          = "http"
+          containerPort = local.container_port
+          hostPort      = local.container_port
+          protocol      = "tcp"
+          appProtocol   = "http"
+        },
+      ]
+
+      environment = [
+        for k in sort(keys(local.container_environment)) : {
+          name  = k
+          value = local.container_environment[k]
+        }
+      ]
+
+      # Resolved by the ECS agent with the execution role at task start; a
+      # rotated value reaches running tasks only after a new deployment.
+      secrets = [
+        {
+          name      = "DB_PASSWORD"
+          valueFrom = "${aws_secretsmanager_secret.db.arn}:password::"
+        },
+        {
+          name      = "API_TOKEN"
+          valueFrom = aws_ssm_parameter.api_token.arn
+        },
+      ]
+
+      mountPoints = [
+        {
+          sourceVolume  = "tmp"
+          containerPath = "/tmp"
+          readOnly      = false
+        },
+      ]
+
+      # Same probe as the image's HEALTHCHECK. An unhealthy essential
+      # container makes ECS replace the task.
+      healthCheck = {
+        command     = ["CMD", "/usr/local/bin/catalog-api", "healthcheck"]
+        interval    = 15
+        timeout     = 5
+        retries     = 3
+        startPeriod = 60
+      }
+
+      linuxParameters = {
+        initProcessEnabled = true # tini as PID 1: forwards SIGTERM, reaps zombies
+      }
+
+      ulimits = [
+        {
+          name      = "nofile"
+          softLimit = 65536
+          hardLimit = 65536
+        },
+      ]
+
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.api.name
+          awslogs-region        = var.aws_region
+          awslogs-stream-prefix = "ecs"
+          # Never block the process on CloudWatch; drop instead if the buffer fills.
+          mode            = "non-blocking"
+          max-buffer-size = "25m"
+        }
+      }
+    },
+  ])
+}
+
+# --- service ---------------------------------------------------------------------
+resource "aws_ecs_service" "api" {
+  name             = "api"
+  cluster          = aws_ecs_cluster.main.id
+  task_definition  = aws_ecs_task_definition.api.arn
+  desired_count    = var.desired_count
+  launch_type      = "FARGATE"
+  platform_version = "LATEST"
+
+  # Rolling deploy: start new tasks first (up to 200%), never drop below the
+  # desired count, roll back automatically if the new tasks never get healthy.
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  health_check_grace_period_seconds = var.health_check_grace_period
+  enable_ecs_managed_tags           = true
+  propagate_tags                    = "SERVICE"
+  enable_execute_command            = false
+
+  network_configuration {
+    subnets          = aws_subnet.private[*].id
+    security_groups  = [aws_security_group.service.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.api.arn
+    container_name   = local.container_name
+    container_port   = local.container_port
+  }
+
+  # Autoscaling owns desired_count after creation.
+  lifecycle {
+    ignore_changes = [desired_count]
+  }
+
+  depends_on = [
+    aws_lb_listener.http,
+    aws_iam_role_policy.execution,
+  ]
+}
+
+# --- autoscaling -----------------------------------------------------------------
+resource "aws_appautoscaling_target" "api" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.api.name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = var.min_capacity
+  max_capacity       = var.max_capacity
+}
+
+resource "aws_appautoscaling_policy" "cpu" {
+  name               = "${local.name}-cpu"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.api.service_namespace
+  resource_id        = aws_appautoscaling_target.api.resource_id
+  scalable_dimension = aws_appautoscaling_target.api.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+    target_value       = var.cpu_target_percent
+    scale_in_cooldown  = 300
+    scale_out_cooldown = 60
+  }
+}
+
+resource "aws_appautoscaling_policy" "requests" {
+  name               = "${local.name}-requests"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.api.service_namespace
+  resource_id        = aws_appautoscaling_target.api.resource_id
+  scalable_dimension = aws_appautoscaling_target.api.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "ALBRequestCountPerTarget"
+      resource_label         = "${aws_lb.main.arn_suffix}/${aws_lb_target_group.api.arn_suffix}"
+    }
+    target_value       = var.requests_per_target
+    scale_in_cooldown  = 300
+    scale_out_cooldown = 60
+  }
+}
+
+# --- API token -------------------------------------------------------------------
+# Generated once; operators may rotate it out of band (Terraform ignores later
+# value changes), then force a new deployment so tasks pick it up.
+resource "random_password" "api_token" {
+  length  = 48
+  special = false
+}
+
+resource "aws_ssm_parameter" "api_token" {
+  name        = "/${var.project}/${var.environment}/api-token"
+  description = "catalog-api API_TOKEN (Bearer / X-API-Key for writes, /feeds, /jobs, /runs)"
+  type        = "SecureString"
+  value       = random_password.api_token.result
+
+  lifecycle {
+    ignore_changes = [value]
+  }
+}

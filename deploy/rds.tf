@@ -1,0 +1,99 @@
+# RDS PostgreSQL 15 in the private subnets, reachable only from the service
+# security group, encrypted, with its password in Secrets Manager.
+
+# The password is generated here and stored in Secrets Manager, which ECS
+# injects as DB_PASSWORD. It is deliberately NOT the RDS-managed master secret
+# (manage_master_user_password): that one rotates every 7 days by default, and
+# catalog-api reads DB_PASSWORD once at start-up, so after a rotation every new
+# connection (pool growth, reconnect after a DB blip) would fail until the next
+# deployment. Rotation is an explicit runbook step instead (docs/runbook.md).
+# The password is in Terraform state: keep the state backend encrypted.
+resource "random_password" "db" {
+  length           = 40
+  special          = true
+  override_special = "!#*+-.=_~" # no characters that need escaping in a libpq URL or conninfo
+}
+
+resource "aws_secretsmanager_secret" "db" {
+  name                    = "${var.project}/${var.environment}/db"
+  description             = "catalog-api PostgreSQL credentials (JSON: username, password, host, port, dbname)"
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "db" {
+  secret_id = aws_secretsmanager_secret.db.id
+  secret_string = jsonencode({
+    username = var.db_username
+    password = random_password.db.result
+    host     = aws_db_instance.main.address
+    port     = aws_db_instance.main.port
+    dbname   = var.db_name
+  })
+}
+
+resource "aws_db_subnet_group" "main" {
+  name       = local.name
+  subnet_ids = aws_subnet.private[*].id
+}
+
+resource "aws_db_parameter_group" "main" {
+  name   = "${local.name}-pg15"
+  family = "postgres15"
+
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
+
+  # Slow statements into the PostgreSQL log (CloudWatch, see below).
+  parameter {
+    name  = "log_min_duration_statement"
+    value = "1000"
+  }
+
+  # Advisory-lock waits (migrations, one-run-per-job) show up in the log.
+  parameter {
+    name  = "log_lock_waits"
+    value = "1"
+  }
+}
+
+resource "aws_db_instance" "main" {
+  identifier     = local.name
+  engine         = "postgres"
+  engine_version = "15" # latest 15.x; minor upgrades in the maintenance window
+
+  instance_class        = var.db_instance_class
+  allocated_storage     = var.db_allocated_storage
+  max_allocated_storage = var.db_max_allocated_storage
+  storage_type          = "gp3"
+  storage_encrypted     = true
+
+  db_name  = var.db_name
+  username = var.db_username
+  password = random_password.db.result
+  port     = 5432
+
+  multi_az               = var.db_multi_az
+  db_subnet_group_name   = aws_db_subnet_group.main.name
+  vpc_security_group_ids = [aws_security_group.db.id]
+  publicly_accessible    = false
+  parameter_group_name   = aws_db_parameter_group.main.name
+  ca_cert_identifier     = "rds-ca-rsa2048-g1"
+
+  backup_retention_period    = var.db_backup_retention_days
+  backup_window              = "02:00-03:00"
+  maintenance_window         = "sun:03:30-sun:04:30"
+  auto_minor_version_upgrade = true
+  apply_immediately          = false
+  copy_tags_to_snapshot      = true
+
+  deletion_protection       = var.db_deletion_protection
+  skip_final_snapshot       = !var.db_deletion_protection
+  final_snapshot_identifier = "${local.name}-final"
+
+  performance_insights_enabled    = true
+  enabled_cloudwatch_logs_exports = ["postgresql"]
+
+  tags = { Name = local.name }
+}
