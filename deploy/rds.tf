@@ -11,7 +11,7 @@
 resource "random_password" "db" {
   length           = 40
   special          = true
-  override_special = "!#*+-.=_~" # no characters that need escaping in a libpq URL or conninfo
+  override_special = "-_.~" # URL-unreserved only: safe unescaped in a libpq URL or conninfo
 }
 
 resource "aws_secretsmanager_secret" "db" {
