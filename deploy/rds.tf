@@ -89,7 +89,7 @@ resource "aws_db_instance" "main" {
   copy_tags_to_snapshot      = true
 
   deletion_protection       = var.db_deletion_protection
-  skip_final_snapshot       = !var.db_deletion_protection
+  skip_final_snapshot       = var.db_skip_final_snapshot
   final_snapshot_identifier = "${local.name}-final"
 
   performance_insights_enabled    = true

@@ -262,8 +262,14 @@ variable "db_backup_retention_days" {
   default     = 14
 }
 
+variable "db_skip_final_snapshot" {
+  description = "Skip the final snapshot when the database is destroyed. Keep false in production."
+  type        = bool
+  default     = false
+}
+
 variable "db_deletion_protection" {
-  description = "Protect the database from deletion (and take a final snapshot on destroy)."
+  description = "Protect the database from deletion."
   type        = bool
   default     = true
 }
