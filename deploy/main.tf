@@ -87,5 +87,8 @@ locals {
     MAX_BODY_BYTES      = tostring(var.max_body_bytes)
     MAX_FEED_BYTES      = tostring(var.max_feed_bytes)
     SHUTDOWN_TIMEOUT    = tostring(var.shutdown_timeout_seconds)
+    # Keep-alive idle timeout must outlast the ALB's, or the ALB can reuse a
+    # connection the server is closing and answer 502.
+    IDLE_TIMEOUT = tostring(var.alb_idle_timeout + 5)
   }
 }
