@@ -141,7 +141,9 @@ TEST(Sigv4S3Examples, MatchTheS3ApiReference) {
     in.service = "s3";
     in.time = parse_amz(doc["time"]);
     in.payload_hash = ex["payload_hash"];
-    if (ex.contains("payload")) EXPECT_EQ(crypto::sha256_hex(ex["payload"].get<std::string>()), in.payload_hash);
+    if (ex.contains("payload")) {
+      EXPECT_EQ(crypto::sha256_hex(ex["payload"].get<std::string>()), in.payload_hash);
+    }
     const SignedRequest out = sign_v4(in, creds);
     EXPECT_EQ(out.signed_headers, ex["signed_headers"].get<std::string>());
     if (ex.contains("canonical_request_hash")) {

@@ -1,0 +1,829 @@
+#include "catalog/s3/s3_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <curl/curl.h>
+#include <tinyxml2.h>
+
+#include "catalog/log/logging.hpp"
+#include "catalog/s3/sigv4.hpp"
+#include "s3/crypto.hpp"
+#include "s3/curl_util.hpp"
+
+// S3 REST API: https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
+// Retry behaviour modelled on the AWS SDKs' "standard" mode:
+// https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+
+namespace catalog::s3 {
+namespace {
+
+constexpr std::string_view kModule = "s3";
+constexpr std::size_t kErrorBodyCap = 256 * 1024;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+struct Endpoint {
+  std::string scheme;  // "http" / "https"
+  std::string host;    // host[:port] exactly as written
+  std::string base_path;  // "" or "/prefix" without trailing slash
+};
+
+Endpoint parse_endpoint(const std::string& url) {
+  Endpoint e;
+  const auto sep = url.find("://");
+  if (sep == std::string::npos) throw ConfigError("S3_ENDPOINT must be a URL such as http://127.0.0.1:9000");
+  e.scheme = lower(url.substr(0, sep));
+  if (e.scheme != "http" && e.scheme != "https") throw ConfigError("S3_ENDPOINT must use http or https");
+  std::string rest = url.substr(sep + 3);
+  const auto slash = rest.find('/');
+  e.host = rest.substr(0, slash);
+  if (slash != std::string::npos) {
+    e.base_path = rest.substr(slash);
+    while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
+  }
+  if (e.host.empty()) throw ConfigError("S3_ENDPOINT has no host");
+  return e;
+}
+
+// What a request needs beyond the signer inputs.
+struct Request {
+  std::string op;  // "GetObject", for messages
+  std::string method;
+  std::string bucket;
+  std::string key;
+  bool object_level = true;  // false: bucket-level (ListObjectsV2)
+  std::vector<QueryParam> query;
+  HeaderList headers;
+  std::string_view body;
+  bool send_body = false;
+  std::string payload_hash;  // empty: SHA-256 of body
+};
+
+struct Response {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // lowercase names
+  std::string body;                            // error and XML bodies only
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct S3ErrorBody {
+  std::string code;
+  std::string message;
+  std::string request_id;
+};
+
+S3ErrorBody parse_error_body(const std::string& body) {
+  S3ErrorBody out;
+  if (body.empty()) return out;
+  tinyxml2::XMLDocument doc;
+  if (doc.Parse(body.data(), body.size()) != tinyxml2::XML_SUCCESS) return out;
+  const auto* root = doc.FirstChildElement("Error");
+  if (root == nullptr) return out;
+  auto text = [&](const char* name) {
+    const auto* el = root->FirstChildElement(name);
+    return el != nullptr && el->GetText() != nullptr ? std::string(el->GetText()) : std::string();
+  };
+  out.code = text("Code");
+  out.message = text("Message");
+  out.request_id = text("RequestId");
+  return out;
+}
+
+std::string status_code_name(long status) {
+  switch (status) {
+    case 301: return "PermanentRedirect";
+    case 400: return "BadRequest";
+    case 403: return "Forbidden";
+    case 404: return "NotFound";
+    case 412: return "PreconditionFailed";
+    case 416: return "InvalidRange";
+    case 500: return "InternalError";
+    case 503: return "ServiceUnavailable";
+    default: return "HTTP" + std::to_string(status);
+  }
+}
+
+bool retryable_code(const std::string& code) {
+  static const char* const kCodes[] = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout",
+                                       "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
+                                       "RequestLimitExceeded", "TooManyRequestsException"};
+  return std::any_of(std::begin(kCodes), std::end(kCodes), [&](const char* c) { return code == c; });
+}
+
+bool retryable_curl(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Per-transfer state the libcurl callbacks share.
+struct Transfer {
+  Response response;
+  const ByteSink* sink = nullptr;
+  std::function<void(const Response&)> on_body_start;  // checks before the first byte reaches the sink
+  bool body_started = false;
+  std::uint64_t delivered = 0;
+  std::exception_ptr error;  // thrown by the sink or on_body_start
+  std::string_view upload;
+  std::size_t upload_pos = 0;
+
+  bool success_status() const { return response.status >= 200 && response.status < 300; }
+};
+
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t len = size * n;
+  std::string_view line(data, len);
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new status line (after 100 Continue, or a redirect): start over.
+    t->response.headers.clear();
+    const auto sp = line.find(' ');
+    t->response.status = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
+    return len;
+  }
+  const auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    t->response.headers[lower(std::string(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+  }
+  return len;
+}
+
+std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t len = size * n;
+  if (t->sink != nullptr && t->success_status()) {
+    try {
+      if (!t->body_started) {
+        t->body_started = true;
+        if (t->on_body_start) t->on_body_start(t->response);
+      }
+      (*t->sink)(data, len);
+    } catch (...) {
+      t->error = std::current_exception();
+      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    t->delivered += len;
+    return len;
+  }
+  if (t->response.body.size() + len > kErrorBodyCap) return 0;
+  t->response.body.append(data, len);
+  return len;
+}
+
+std::size_t on_read(char* buffer, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t len = std::min(size * n, t->upload.size() - t->upload_pos);
+  std::memcpy(buffer, t->upload.data() + t->upload_pos, len);
+  t->upload_pos += len;
+  return len;
+}
+
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > t->upload.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  t->upload_pos = static_cast<std::size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+std::uint64_t parse_u64(const std::string& s) {
+  try {
+    return s.empty() ? 0 : std::stoull(s);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// "bytes 100-199/1000" → {100, 1000}
+std::pair<std::uint64_t, std::uint64_t> parse_content_range(const std::string& v) {
+  const auto sp = v.find(' ');
+  const auto dash = v.find('-');
+  const auto slash = v.find('/');
+  if (sp == std::string::npos || dash == std::string::npos || slash == std::string::npos) return {0, 0};
+  return {parse_u64(v.substr(sp + 1, dash - sp - 1)), parse_u64(v.substr(slash + 1))};
+}
+
+const tinyxml2::XMLElement* child(const tinyxml2::XMLElement* e, const char* name) {
+  return e == nullptr ? nullptr : e->FirstChildElement(name);
+}
+std::string child_text(const tinyxml2::XMLElement* e, const char* name) {
+  const auto* c = child(e, name);
+  return c != nullptr && c->GetText() != nullptr ? std::string(c->GetText()) : std::string();
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+S3Uri S3Uri::parse(const std::string& uri) {
+  if (uri.rfind("s3://", 0) != 0) throw BadRequest("not an s3:// URI: '" + uri + "'");
+  const std::string rest = uri.substr(5);
+  const auto slash = rest.find('/');
+  S3Uri out;
+  out.bucket = rest.substr(0, slash);
+  if (slash != std::string::npos) out.key = rest.substr(slash + 1);
+  if (out.bucket.empty()) throw BadRequest("s3 URI has no bucket: '" + uri + "'");
+  return out;
+}
+
+S3Config s3_config_from_env(const EnvLookup& env) {
+  S3Config c;
+  if (auto r = env("AWS_REGION"); r && !r->empty()) {
+    c.region = *r;
+  } else if (auto d = env("AWS_DEFAULT_REGION"); d && !d->empty()) {
+    c.region = *d;
+  }
+  if (auto e = env("S3_ENDPOINT"); e && !e->empty()) {
+    c.endpoint = *e;
+    try {
+      parse_endpoint(c.endpoint);
+    } catch (const ConfigError& err) {
+      throw ConfigError(std::string("S3_ENDPOINT: ") + err.what());
+    }
+  }
+  if (auto f = env("S3_FORCE_PATH_STYLE"); f && !f->empty()) {
+    const std::string v = lower(*f);
+    if (v == "1" || v == "true" || v == "yes") {
+      c.force_path_style = true;
+    } else if (v == "0" || v == "false" || v == "no") {
+      c.force_path_style = false;
+    } else {
+      throw ConfigError("S3_FORCE_PATH_STYLE must be true or false, got '" + *f + "'");
+    }
+  }
+  return c;
+}
+
+struct CurlS3Client::Impl {
+  S3Config config;
+  std::shared_ptr<CredentialsProvider> credentials;
+  const Clock& clock;
+  Endpoint endpoint;
+  bool custom_endpoint = false;
+
+  std::mutex pool_mutex;
+  std::vector<detail::CurlHandle> pool;  // idle handles keep their connections alive
+  std::mutex rng_mutex;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  Impl(S3Config c, std::shared_ptr<CredentialsProvider> p, const Clock& clk)
+      : config(std::move(c)), credentials(std::move(p)), clock(clk) {
+    detail::ensure_curl_global_init();
+    if (!config.endpoint.empty()) {
+      endpoint = parse_endpoint(config.endpoint);
+      custom_endpoint = true;
+    } else {
+      endpoint.scheme = "https";
+    }
+    if (config.max_attempts < 1) config.max_attempts = 1;
+    if (config.part_size < 5 * 1024 * 1024) config.part_size = 5 * 1024 * 1024;
+  }
+
+  bool path_style(const std::string& bucket) const {
+    return custom_endpoint || config.force_path_style || bucket.find('.') != std::string::npos;
+  }
+
+  // Host header value and the encoded path, exactly what gets signed and sent.
+  std::pair<std::string, std::string> target(const std::string& bucket, const std::string& key,
+                                             bool object_level) const {
+    const std::string encoded_key = object_level ? uri_encode(key, true) : std::string();
+    if (path_style(bucket)) {
+      const std::string host = custom_endpoint ? endpoint.host : "s3." + config.region + ".amazonaws.com";
+      std::string path = endpoint.base_path + "/" + uri_encode(bucket, false);
+      if (object_level) path += "/" + encoded_key;
+      return {host, path};
+    }
+    const std::string host = custom_endpoint ? bucket + "." + endpoint.host
+                                             : bucket + ".s3." + config.region + ".amazonaws.com";
+    return {host, endpoint.base_path + "/" + encoded_key};
+  }
+
+  std::string uri(const Request& r) const {
+    return "s3://" + r.bucket + (r.object_level ? "/" + r.key : std::string());
+  }
+
+  detail::CurlHandle acquire() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mutex);
+      if (!pool.empty()) {
+        detail::CurlHandle h = std::move(pool.back());
+        pool.pop_back();
+        curl_easy_reset(h.get());
+        return h;
+      }
+    }
+    detail::CurlHandle h(curl_easy_init());
+    if (!h) throw S3Error("S3: curl_easy_init failed", 0, "ClientError");
+    return h;
+  }
+  void release(detail::CurlHandle h) {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    if (pool.size() < 16) pool.push_back(std::move(h));
+  }
+
+  std::chrono::milliseconds backoff(int failures) {
+    // "Full jitter": uniform in [0, min(max, base * 2^(n-1))].
+    const auto cap = std::min<long long>(config.max_backoff.count(),
+                                         config.base_backoff.count() * (1LL << std::min(failures - 1, 20)));
+    std::lock_guard<std::mutex> lock(rng_mutex);
+    std::uniform_int_distribution<long long> dist(0, std::max<long long>(cap, 0));
+    return std::chrono::milliseconds(dist(rng));
+  }
+
+  // One attempt. Returns the curl code; fills `t`.
+  CURLcode perform_once(const Request& r, Transfer& t, std::string& curl_message) {
+    const Credentials creds = credentials->get();
+    const auto [host, path] = target(r.bucket, r.key, r.object_level);
+    SigningInput in;
+    in.method = r.method;
+    in.canonical_path = path;
+    in.query = r.query;
+    in.host = host;
+    in.headers = r.headers;
+    in.region = config.region;
+    in.service = "s3";
+    in.time = clock.now();
+    in.payload_hash = !r.payload_hash.empty() ? r.payload_hash
+                                              : (r.send_body ? crypto::sha256_hex(r.body) : std::string(kEmptyPayloadHash));
+    const SignedRequest signed_request = sign_v4(in, creds);
+
+    // The wire URL reuses the exact encoded path and query that were signed.
+    std::string url = endpoint.scheme + "://" + host + path;
+    if (!signed_request.canonical_query.empty()) url += "?" + signed_request.canonical_query;
+
+    detail::Slist headers;
+    auto add = [&](const std::string& line) {
+      curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+      if (next == nullptr) throw S3Error("S3: out of memory", 0, "ClientError");
+      headers.release();
+      headers.reset(next);
+    };
+    add("Host: " + host);
+    for (const auto& [k, v] : r.headers) add(k + ": " + v);
+    for (const auto& [k, v] : signed_request.headers) add(k + ": " + v);
+    add("Expect:");  // no 100-continue round trip; S3 answers errors after the body anyway
+    if (!r.send_body && r.method != "HEAD" && r.method != "GET") add("Content-Length: 0");
+
+    detail::CurlHandle handle = acquire();
+    CURL* c = handle.get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config.connect_timeout.count()));
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, config.low_speed_bytes);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(config.low_speed_time.count()));
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, config.verify_tls ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, config.verify_tls ? 2L : 0L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, config.user_agent.c_str());
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    if (r.method == "HEAD") {
+      curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (r.send_body) {
+      t.upload = r.body;
+      t.upload_pos = 0;
+      curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt(c, CURLOPT_READDATA, &t);
+      curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+      curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
+      if (r.method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    } else if (r.method != "GET") {
+      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    }
+    const CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 0) t.response.status = status;
+    curl_message = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
+    if (rc == CURLE_OK) {
+      release(std::move(handle));  // a failed connection is not reused
+    }
+    return rc;
+  }
+
+  [[noreturn]] void throw_status(const Request& r, const Response& resp) {
+    const S3ErrorBody e = parse_error_body(resp.body);
+    const std::string code = !e.code.empty() ? e.code : status_code_name(resp.status);
+    std::string message = e.message;
+    if (message.empty()) {
+      message = resp.status == 404 ? "The specified key does not exist."
+                                   : "no error document (HTTP " + std::to_string(resp.status) + ")";
+    }
+    const std::string request_id = !e.request_id.empty() ? e.request_id : resp.header("x-amz-request-id");
+    throw S3Error(r.op + " " + uri(r) + ": " + std::to_string(resp.status) + " " + code + ": " + message,
+                  static_cast<int>(resp.status), code, request_id);
+  }
+
+  bool retryable_status(const Response& resp, std::string* code_out) {
+    if (resp.status >= 500 || resp.status == 429) return true;
+    const S3ErrorBody e = parse_error_body(resp.body);
+    if (code_out != nullptr) *code_out = e.code;
+    return retryable_code(e.code);
+  }
+
+  bool maybe_refresh_credentials(const Response& resp) {
+    if (resp.status != 400 && resp.status != 403) return false;
+    const S3ErrorBody e = parse_error_body(resp.body);
+    if (e.code != "ExpiredToken" && e.code != "InvalidToken" && e.code != "TokenRefreshRequired") return false;
+    if (auto* chain = dynamic_cast<CredentialsChain*>(credentials.get())) {
+      chain->invalidate();
+      return true;
+    }
+    return false;
+  }
+
+  void wait_before_retry(const Request& r, int failures, long status, const std::string& why) {
+    const auto delay = backoff(failures);
+    log::warn(kModule, "retrying S3 request",
+              {{"op", r.op}, {"uri", uri(r)}, {"attempt", failures + 1}, {"status", status}, {"reason", why},
+               {"delay_ms", delay.count()}});
+    std::this_thread::sleep_for(delay);
+  }
+
+  // Runs a non-streaming request with retries; returns the 2xx response.
+  Response execute(const Request& r) {
+    int failures = 0;
+    bool refreshed = false;
+    for (;;) {
+      Transfer t;
+      std::string curl_message;
+      const CURLcode rc = perform_once(r, t, curl_message);
+      if (rc == CURLE_OK && t.success_status()) return std::move(t.response);
+      ++failures;
+      if (rc != CURLE_OK) {
+        if (!retryable_curl(rc) || failures >= config.max_attempts) {
+          throw S3Error(r.op + " " + uri(r) + ": connection error: " + curl_message + " (after " +
+                            std::to_string(failures) + " attempt" + (failures == 1 ? "" : "s") + ")",
+                        0, "ConnectionError");
+        }
+        wait_before_retry(r, failures, 0, curl_message);
+        continue;
+      }
+      if (!refreshed && maybe_refresh_credentials(t.response)) {
+        refreshed = true;
+        continue;
+      }
+      std::string code;
+      if (!retryable_status(t.response, &code) || failures >= config.max_attempts) throw_status(r, t.response);
+      wait_before_retry(r, failures, t.response.status, code.empty() ? status_code_name(t.response.status) : code);
+    }
+  }
+
+  GetResult get(const std::string& bucket, const std::string& key, const ByteSink& sink, const GetOptions& options) {
+    Request r;
+    r.op = "GetObject";
+    r.method = "GET";
+    r.bucket = bucket;
+    r.key = key;
+    GetResult result;
+    result.object.key = key;
+    std::string etag = options.if_match;  // the version we are reading, once known
+    bool have_object = false;
+    int failures = 0;
+    for (;;) {
+      const std::uint64_t next = options.offset + result.bytes;
+      r.headers.clear();
+      if (next > 0) r.headers.emplace_back("Range", "bytes=" + std::to_string(next) + "-");
+      if (!etag.empty()) r.headers.emplace_back("If-Match", etag);
+
+      Transfer t;
+      t.sink = &sink;
+      t.on_body_start = [&](const Response& resp) {
+        const std::string served = resp.header("etag");
+        if (have_object && served != etag) {
+          throw S3Error("GetObject " + uri(r) + ": object changed during download (ETag " + etag + " became " +
+                            served + "); not splicing two versions",
+                        static_cast<int>(resp.status), "ObjectChanged");
+        }
+        if (next > 0) {
+          const auto [start, total] = parse_content_range(resp.header("content-range"));
+          if (resp.status != 206 || start != next) {
+            throw S3Error("GetObject " + uri(r) + ": server ignored Range bytes=" + std::to_string(next) + "-",
+                          static_cast<int>(resp.status), "RangeIgnored");
+          }
+          result.object.size = total;
+        } else {
+          result.object.size = parse_u64(resp.header("content-length"));
+        }
+        if (!have_object) {
+          etag = served;
+          have_object = true;
+          result.object.etag = served;
+          result.object.last_modified = resp.header("last-modified");
+          result.object.content_type = resp.header("content-type");
+        }
+      };
+      std::string curl_message;
+      const CURLcode rc = perform_once(r, t, curl_message);
+      result.bytes += t.delivered;
+      if (t.error) std::rethrow_exception(t.error);
+      if (rc == CURLE_OK && t.success_status()) {
+        if (!t.body_started) t.on_body_start(t.response);  // empty body: still record the object
+        if (have_object && result.object.size != 0 && options.offset + result.bytes != result.object.size) {
+          // The server closed cleanly but short: treat like a cut connection.
+          ++failures;
+          if (failures >= config.max_attempts) {
+            throw S3Error("GetObject " + uri(r) + ": body ended early at byte " +
+                              std::to_string(options.offset + result.bytes) + " of " +
+                              std::to_string(result.object.size),
+                          0, "IncompleteBody");
+          }
+          ++result.resumes;
+          continue;
+        }
+        return result;
+      }
+      if (t.delivered > 0) failures = 0;  // progress: a resume is not a failed attempt
+      ++failures;
+      if (rc != CURLE_OK) {
+        if (!retryable_curl(rc) || failures >= config.max_attempts) {
+          throw S3Error("GetObject " + uri(r) + ": connection error: " + curl_message + " after " +
+                            std::to_string(result.bytes) + " bytes",
+                        0, "ConnectionError");
+        }
+        if (result.bytes > 0 || t.delivered > 0) ++result.resumes;
+        wait_before_retry(r, failures, 0, curl_message);
+        continue;
+      }
+      if (t.response.status == 412 && have_object) {
+        throw S3Error("GetObject " + uri(r) + ": 412 PreconditionFailed: object changed during download (ETag " +
+                          etag + " no longer current); not splicing two versions",
+                      412, "ObjectChanged");
+      }
+      std::string code;
+      if (!retryable_status(t.response, &code) || failures >= config.max_attempts) throw_status(r, t.response);
+      wait_before_retry(r, failures, t.response.status, code.empty() ? status_code_name(t.response.status) : code);
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------
+
+CurlS3Client::CurlS3Client(S3Config config, std::shared_ptr<CredentialsProvider> credentials, const Clock& clock)
+    : config_(config), impl_(std::make_unique<Impl>(std::move(config), std::move(credentials), clock)) {}
+
+CurlS3Client::~CurlS3Client() = default;
+
+std::string CurlS3Client::object_url(const std::string& bucket, const std::string& key) const {
+  const auto [host, path] = impl_->target(bucket, key, true);
+  return impl_->endpoint.scheme + "://" + host + path;
+}
+
+ObjectInfo CurlS3Client::head_object(const std::string& bucket, const std::string& key) {
+  Request r;
+  r.op = "HeadObject";
+  r.method = "HEAD";
+  r.bucket = bucket;
+  r.key = key;
+  const Response resp = impl_->execute(r);
+  ObjectInfo info;
+  info.key = key;
+  info.size = parse_u64(resp.header("content-length"));
+  info.etag = resp.header("etag");
+  info.last_modified = resp.header("last-modified");
+  info.content_type = resp.header("content-type");
+  return info;
+}
+
+GetResult CurlS3Client::get_object(const std::string& bucket, const std::string& key, const ByteSink& sink,
+                                   const GetOptions& options) {
+  return impl_->get(bucket, key, sink, options);
+}
+
+ListPage CurlS3Client::list_objects_page(const std::string& bucket, const ListOptions& options) {
+  Request r;
+  r.op = "ListObjectsV2";
+  r.method = "GET";
+  r.bucket = bucket;
+  r.key = options.prefix;  // for messages only
+  r.object_level = false;
+  r.query.push_back({"list-type", "2"});
+  if (!options.prefix.empty()) r.query.push_back({"prefix", options.prefix});
+  if (!options.delimiter.empty()) r.query.push_back({"delimiter", options.delimiter});
+  if (!options.continuation_token.empty()) r.query.push_back({"continuation-token", options.continuation_token});
+  if (options.max_keys > 0) r.query.push_back({"max-keys", std::to_string(options.max_keys)});
+  const Response resp = impl_->execute(r);
+
+  tinyxml2::XMLDocument doc;
+  if (doc.Parse(resp.body.data(), resp.body.size()) != tinyxml2::XML_SUCCESS) {
+    throw S3Error("ListObjectsV2 s3://" + bucket + "/" + options.prefix + ": malformed XML in the response", 200,
+                  "MalformedXML");
+  }
+  const auto* root = doc.FirstChildElement("ListBucketResult");
+  if (root == nullptr) {
+    throw S3Error("ListObjectsV2 s3://" + bucket + "/" + options.prefix + ": unexpected XML document", 200,
+                  "MalformedXML");
+  }
+  ListPage page;
+  for (const auto* c = root->FirstChildElement("Contents"); c != nullptr; c = c->NextSiblingElement("Contents")) {
+    ObjectInfo o;
+    o.key = child_text(c, "Key");
+    o.size = parse_u64(child_text(c, "Size"));
+    o.etag = child_text(c, "ETag");
+    o.last_modified = child_text(c, "LastModified");
+    page.objects.push_back(std::move(o));
+  }
+  for (const auto* p = root->FirstChildElement("CommonPrefixes"); p != nullptr;
+       p = p->NextSiblingElement("CommonPrefixes")) {
+    page.common_prefixes.push_back(child_text(p, "Prefix"));
+  }
+  page.truncated = child_text(root, "IsTruncated") == "true";
+  page.next_continuation_token = child_text(root, "NextContinuationToken");
+  return page;
+}
+
+ObjectInfo CurlS3Client::put_object(const std::string& bucket, const std::string& key, std::string_view body,
+                                    const PutOptions& options) {
+  Request r;
+  r.op = "PutObject";
+  r.method = "PUT";
+  r.bucket = bucket;
+  r.key = key;
+  r.body = body;
+  r.send_body = true;
+  r.headers.emplace_back("Content-Type", options.content_type);
+  const Response resp = impl_->execute(r);
+  ObjectInfo info;
+  info.key = key;
+  info.size = body.size();
+  info.etag = resp.header("etag");
+  info.content_type = options.content_type;
+  return info;
+}
+
+ObjectInfo CurlS3Client::put_object_stream(const std::string& bucket, const std::string& key,
+                                           const ByteSource& source, const PutOptions& options) {
+  const std::size_t part_size = impl_->config.part_size;
+  std::string buffer;
+  buffer.resize(part_size);
+  auto fill = [&]() {
+    std::size_t used = 0;
+    while (used < part_size) {
+      const std::size_t n = source(buffer.data() + used, part_size - used);
+      if (n == 0) break;
+      used += n;
+    }
+    return used;
+  };
+
+  std::size_t used = fill();
+  if (used < part_size) {
+    // Fits in one request: a plain PutObject.
+    return put_object(bucket, key, std::string_view(buffer.data(), used), options);
+  }
+
+  Request create;
+  create.op = "CreateMultipartUpload";
+  create.method = "POST";
+  create.bucket = bucket;
+  create.key = key;
+  create.query.push_back({"uploads", ""});
+  create.headers.emplace_back("Content-Type", options.content_type);
+  const Response created = impl_->execute(create);
+  tinyxml2::XMLDocument doc;
+  std::string upload_id;
+  if (doc.Parse(created.body.data(), created.body.size()) == tinyxml2::XML_SUCCESS) {
+    upload_id = child_text(doc.FirstChildElement("InitiateMultipartUploadResult"), "UploadId");
+  }
+  if (upload_id.empty()) {
+    throw S3Error("CreateMultipartUpload s3://" + bucket + "/" + key + ": no UploadId in the response", 200,
+                  "MalformedXML");
+  }
+
+  std::vector<std::string> etags;
+  std::uint64_t total = 0;
+  try {
+    for (int part = 1; used > 0; ++part) {
+      if (part > 10000) {
+        throw S3Error("UploadPart s3://" + bucket + "/" + key + ": more than 10000 parts; raise the part size", 0,
+                      "TooManyParts");
+      }
+      Request up;
+      up.op = "UploadPart";
+      up.method = "PUT";
+      up.bucket = bucket;
+      up.key = key;
+      up.query.push_back({"partNumber", std::to_string(part)});
+      up.query.push_back({"uploadId", upload_id});
+      up.body = std::string_view(buffer.data(), used);
+      up.send_body = true;
+      const Response resp = impl_->execute(up);
+      etags.push_back(resp.header("etag"));
+      total += used;
+      used = fill();
+    }
+
+    std::string xml = "<CompleteMultipartUpload>";
+    for (std::size_t i = 0; i < etags.size(); ++i) {
+      xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + xml_escape(etags[i]) +
+             "</ETag></Part>";
+    }
+    xml += "</CompleteMultipartUpload>";
+    Request complete;
+    complete.op = "CompleteMultipartUpload";
+    complete.method = "POST";
+    complete.bucket = bucket;
+    complete.key = key;
+    complete.query.push_back({"uploadId", upload_id});
+    complete.headers.emplace_back("Content-Type", "application/xml");
+    complete.body = xml;
+    complete.send_body = true;
+    Response done = impl_->execute(complete);
+    // S3 may answer 200 and still report an error in the body.
+    const S3ErrorBody err = parse_error_body(done.body);
+    if (!err.code.empty()) {
+      throw S3Error("CompleteMultipartUpload s3://" + bucket + "/" + key + ": 200 " + err.code + ": " + err.message,
+                    200, err.code, err.request_id);
+    }
+    tinyxml2::XMLDocument result;
+    ObjectInfo info;
+    info.key = key;
+    info.size = total;
+    info.content_type = options.content_type;
+    if (result.Parse(done.body.data(), done.body.size()) == tinyxml2::XML_SUCCESS) {
+      info.etag = child_text(result.FirstChildElement("CompleteMultipartUploadResult"), "ETag");
+    }
+    return info;
+  } catch (...) {
+    // Abort so S3 does not keep (and bill) the parts; the original error wins.
+    try {
+      Request abort;
+      abort.op = "AbortMultipartUpload";
+      abort.method = "DELETE";
+      abort.bucket = bucket;
+      abort.key = key;
+      abort.query.push_back({"uploadId", upload_id});
+      impl_->execute(abort);
+    } catch (const std::exception& e) {
+      log::warn(kModule, "abort of multipart upload failed",
+                {{"uri", "s3://" + bucket + "/" + key}, {"error", e.what()}});
+    }
+    throw;
+  }
+}
+
+void CurlS3Client::delete_object(const std::string& bucket, const std::string& key) {
+  Request r;
+  r.op = "DeleteObject";
+  r.method = "DELETE";
+  r.bucket = bucket;
+  r.key = key;
+  impl_->execute(r);
+}
+
+}  // namespace catalog::s3
