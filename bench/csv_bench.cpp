@@ -3,7 +3,8 @@
 // records and fields (and ours also sums field bytes) so neither can skip work.
 //
 // Run: build-csv/bench/csv_bench [--benchmark_filter=...]
-// At the end it prints the ours/libcsv throughput ratio per chunk size.
+// At the end it prints the ours/libcsv throughput ratio per chunk size, in
+// MB/s = 10^6 bytes per CPU second (the table above uses MiB, "M/s").
 
 #include <benchmark/benchmark.h>
 #include <csv.h>
@@ -191,12 +192,19 @@ BENCHMARK(BM_Libcsv)->Arg(64 << 10)->Arg(1 << 20)->Unit(benchmark::kMillisecond)
 /// Console output plus a remembered MB/s per benchmark, for the ratio line.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // Plain tabular text: output usually lands in a log or a doc, not a TTY.
+  RatioReporter() : ConsoleReporter(OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& run : runs) {
-      if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
+      if (run.error_occurred) continue;
+      // With --benchmark_repetitions the median stands for the benchmark;
+      // otherwise the single iteration run does.
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.run_type != Run::RT_Iteration && !median) continue;
       const auto it = run.counters.find("bytes_per_second");
-      if (it != run.counters.end()) mbps_[run.benchmark_name()] = it->second.value / 1e6;
+      if (it != run.counters.end()) mbps_[run.run_name.str()] = it->second.value / 1e6;
     }
   }
 
