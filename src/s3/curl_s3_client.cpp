@@ -346,7 +346,7 @@ struct CurlS3Client::Impl {
   }
 
   std::string uri(const Request& r) const {
-    return "s3://" + r.bucket + (r.object_level ? "/" + r.key : std::string());
+    return "s3://" + r.bucket + (r.object_level || !r.key.empty() ? "/" + r.key : std::string());
   }
 
   detail::CurlHandle acquire() {
