@@ -3,9 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace pqxx {
-class connection;
-}
+#include <pqxx/connection>
 
 namespace catalog::db {
 

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "catalog/core/secret.hpp"
+
+namespace catalog::config {
+
+enum class LogFormat { json, text };
+
+/// Everything the process reads from its environment, validated once at
+/// start-up (DESIGN.md "Configuration"). Immutable after load().
+struct Config {
+  // PostgreSQL: a libpq connection string (URL or key=value); it may hold the
+  // password, so it is a Secret.
+  Secret database_dsn;
+  int db_pool_size = 10;
+
+  // HTTP
+  std::string bind_address = "0.0.0.0";
+  std::uint16_t port = 8000;
+  int http_threads = 2;
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_feed_bytes = std::size_t{1} << 30;
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds idle_timeout{65};  // above the ALB default idle timeout (60 s)
+  std::chrono::seconds shutdown_timeout{25};
+
+  // Auth
+  std::optional<Secret> api_token;
+  bool auth_disabled = false;
+
+  // Logging
+  std::string log_level = "info";
+  LogFormat log_format = LogFormat::json;
+
+  // ETL
+  int job_workers = 2;
+
+  // S3
+  std::string s3_raw_bucket;
+  std::string aws_region = "us-east-1";
+  std::string s3_endpoint;
+  bool s3_force_path_style = false;
+};
+
+/// Looks up one environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// The real process environment.
+EnvLookup process_env();
+
+/// Which settings a command needs: `serve` needs auth settled; `migrate` and
+/// `run-job` need only the database.
+enum class Purpose { serve, database_only, healthcheck };
+
+/// Reads and validates the configuration. Throws catalog::ConfigError whose
+/// message is one line naming the variable ("PORT: must be 1..65535, got 'x'").
+Config load(const EnvLookup& env, Purpose purpose = Purpose::serve);
+
+}  // namespace catalog::config

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/db/pool.hpp"
+
+namespace catalog::db {
+
+struct Item {
+  std::string id;
+  std::string name;
+  std::optional<std::string> description;
+  std::string created_at;  ///< RFC 3339, UTC, microseconds
+};
+
+/// Position after the last item of a page (newest first: created_at, id).
+struct ItemCursor {
+  std::string created_at;
+  std::string id;
+};
+
+class ItemsRepository {
+ public:
+  explicit ItemsRepository(Pool& pool) : pool_(pool) {}
+
+  Item create(const std::string& name, const std::optional<std::string>& description);
+  std::optional<Item> find(const std::string& id);
+  /// Newest first, at most `limit`, strictly after `after` when given.
+  std::vector<Item> list(std::size_t limit, const std::optional<ItemCursor>& after);
+  /// Changes the given fields; `description` holding nullopt clears it.
+  std::optional<Item> update(const std::string& id, const std::optional<std::string>& name,
+                             const std::optional<std::optional<std::string>>& description);
+  bool remove(const std::string& id);
+
+ private:
+  Pool& pool_;
+};
+
+}  // namespace catalog::db

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "catalog/core/secret.hpp"
+
+#include <pqxx/connection>
+
+namespace catalog::db {
+
+/// A bounded pool of PostgreSQL connections, opened lazily. A connection is
+/// owned by one thread at a time (through a Lease). When the database goes
+/// away, broken connections are dropped and new ones are opened on the next
+/// acquire, so the service recovers by itself when it returns.
+class Pool {
+ public:
+  struct Options {
+    Secret dsn;
+    std::size_t size = 10;
+    std::chrono::milliseconds acquire_timeout{5000};
+    int connect_timeout_seconds = 3;
+  };
+  explicit Pool(Options options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    pqxx::connection& operator*() const { return *conn_; }
+    pqxx::connection* operator->() const { return conn_.get(); }
+    /// Drop this connection instead of returning it (it is broken).
+    void discard() noexcept { discard_ = true; }
+
+   private:
+    friend class Pool;
+    Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+    Pool* pool_;
+    std::unique_ptr<pqxx::connection> conn_;
+    bool discard_ = false;
+  };
+
+  /// A connection, waiting at most `timeout` (default: the pool's) for one to
+  /// free up. Throws catalog::DatabaseUnavailable when none can be had.
+  Lease acquire();
+  Lease acquire(std::chrono::milliseconds timeout);
+
+  /// Runs fn(pqxx::connection&) on a pooled connection; a broken connection is
+  /// discarded (with every idle one: they died together) and reported as
+  /// DatabaseUnavailable.
+  template <typename Fn>
+  auto with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>()));
+
+  /// True when a `SELECT 1` succeeds within `timeout`.
+  bool ping(std::chrono::milliseconds timeout) noexcept;
+
+  struct Stats {
+    std::size_t size, open, idle, in_use, waiting;
+  };
+  Stats stats() const;
+
+  /// The connection string with connect_timeout added (for one-off connections).
+  const std::string& dsn() const { return dsn_; }
+
+ private:
+  void release(std::unique_ptr<pqxx::connection> conn, bool discard) noexcept;
+  void drop_idle() noexcept;
+  [[noreturn]] void rethrow_as_unavailable(std::exception_ptr error);
+
+  Options options_;
+  std::string dsn_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::size_t open_ = 0;
+  std::size_t waiting_ = 0;
+};
+
+/// True for exceptions that mean "the database connection is gone".
+bool is_connection_failure(std::exception_ptr error) noexcept;
+
+template <typename Fn>
+auto Pool::with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>())) {
+  auto lease = acquire();
+  try {
+    return fn(*lease);
+  } catch (...) {
+    auto error = std::current_exception();
+    if (!is_connection_failure(error)) throw;
+    lease.discard();
+    drop_idle();
+    rethrow_as_unavailable(error);
+  }
+}
+
+}  // namespace catalog::db

@@ -1,0 +1,107 @@
+#pragma once
+// The ETL data path: feed bytes → (gunzip) → CSV → normalised rows → diff
+// against `products` → one transaction that writes only what changed.
+// Semantics and performance design: docs/etl.md.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pqxx/connection>
+
+#include "catalog/core/errors.hpp"
+#include "catalog/etl/job_options.hpp"
+#include "catalog/etl/normalizer.hpp"
+
+
+namespace catalog::etl {
+
+/// Pushes the feed's bytes, in order, into `sink` (any chunk sizes) and
+/// returns at the end of the object. Exceptions propagate out of run_feed.
+/// The S3 GetObject stream plugs in here; tests use strings and files.
+using ChunkSink = std::function<void(std::string_view chunk)>;
+using ByteSource = std::function<void(const ChunkSink& sink)>;
+
+enum class Compression {
+  auto_detect,  ///< gzip when the object name ends in .gz or the bytes start with the gzip magic
+  none,
+  gzip,
+};
+
+struct Progress {
+  std::uint64_t bytes = 0;  ///< bytes received from the source (compressed size for gzip)
+  std::uint64_t rows = 0;   ///< data rows read so far (rejected ones included)
+};
+
+/// One rejected feed row.
+struct Reject {
+  std::uint64_t line = 0;  ///< 1-based physical line where the record starts
+  std::string reason;      ///< e.g. "expected 8 fields, got 7"
+  std::string raw;         ///< the fields re-joined with the delimiter, valid UTF-8, at most ~200 bytes
+};
+
+struct RunResult {
+  std::uint64_t bytes = 0;
+  std::uint64_t read = 0;  ///< data rows (header and blank lines excluded)
+  std::uint64_t inserted = 0;
+  std::uint64_t updated = 0;  ///< content changed, or a soft-deleted row came back
+  std::uint64_t unchanged = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t deleted = 0;  ///< soft-deleted by missing_rows=soft_delete
+  std::vector<Reject> first_rejects;  ///< the first kMaxStoredRejects rejects, in line order
+};
+
+inline constexpr std::size_t kMaxStoredRejects = 100;
+
+/// The run was cancelled (cancel check returned true); nothing was written.
+class RunCancelled : public catalog::Error {
+ public:
+  RunCancelled() : Error("run cancelled") {}
+};
+
+/// More rejected rows than max_rejects allows: the run fails and nothing is
+/// written. result() holds the counts and the first rejects for the run record.
+class TooManyRejects : public catalog::Error {
+ public:
+  TooManyRejects(std::string message, RunResult result) : Error(std::move(message)), result_(std::move(result)) {}
+  const RunResult& result() const noexcept { return result_; }
+
+ private:
+  RunResult result_;
+};
+
+struct RunRequest {
+  ByteSource source;
+  /// Object name or key; only used to detect `.gz`.
+  std::string object_name;
+  Compression compression = Compression::auto_detect;
+  /// products.source of every row (the job's source).
+  std::string source_name;
+  JobOptions options;
+  /// job_runs.id (uuid text) stored as products.last_run_id on written rows; empty = NULL.
+  std::string run_id;
+  /// Called every `progress_every_rows` rows and once when the feed has been
+  /// read. Runs on the engine's thread while its connection is busy (in COPY):
+  /// report through another connection.
+  std::function<void(const Progress&)> on_progress;
+  std::uint64_t progress_every_rows = 50'000;
+  /// Polled for every chunk and every 1024 rows, and between apply steps;
+  /// returning true aborts the run with RunCancelled.
+  std::function<bool()> is_cancelled;
+};
+
+/// Runs one feed into `products` in ONE transaction on `conn` (which must be
+/// idle: no transaction open). Serialises runs of the same source with a
+/// transaction-level advisory lock. On any exception the transaction is
+/// rolled back: products are exactly as before.
+/// Throws FeedError (unusable feed: header, gzip), TooManyRejects,
+/// RunCancelled, catalog::db::CopyError / pqxx errors (database).
+RunResult run_feed(pqxx::connection& conn, const RunRequest& request);
+
+/// Convenience sources.
+ByteSource string_source(std::string data, std::size_t chunk_size = 64 * 1024);
+ByteSource file_source(std::string path, std::size_t chunk_size = 256 * 1024);
+
+}  // namespace catalog::etl

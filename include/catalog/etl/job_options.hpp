@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace catalog::etl {
+
+/// What to do with products of the job's source that are absent from a feed.
+enum class MissingRows { keep, soft_delete };
+
+/// `max_rejects`: an absolute count (0 = any bad row fails the run) or a
+/// ratio 0 < r < 1 of the rows read.
+struct MaxRejects {
+  bool is_ratio = false;
+  std::uint64_t count = 0;
+  double ratio = 0.0;
+
+  /// True once `rejected` is over a count limit (checked while streaming, so a
+  /// hopeless run stops early). Ratios can only be judged at the end.
+  bool exceeded_early(std::uint64_t rejected) const noexcept { return !is_ratio && rejected > count; }
+  /// Final verdict once every row has been read.
+  bool exceeded(std::uint64_t rejected, std::uint64_t read) const noexcept;
+  /// "3" or "0.5%": for error messages.
+  std::string describe() const;
+};
+
+/// Validated job options (DESIGN.md "Data model" → jobs.options).
+struct JobOptions {
+  char delimiter = ',';
+  /// Feed column name (trimmed, lower-cased) → feed field it fills: one of
+  /// sku, product_name, description, brand, category, price, currency,
+  /// availability.
+  std::map<std::string, std::string> header;
+  /// Feed column (trimmed, lower-cased) whose values are the product sku.
+  std::string key = "sku";
+  MaxRejects max_rejects;
+  MissingRows missing_rows = MissingRows::keep;
+
+  /// Parses and validates `options` (an object, or null for all defaults).
+  /// Throws catalog::ValidationError("options.<name>", message) naming the
+  /// offending option; unknown options are rejected.
+  static JobOptions from_json(const nlohmann::json& options);
+
+  /// Canonical form: every option present (defaults filled in), keys sorted,
+  /// names normalised. Two option sets that behave the same have the same
+  /// canonical JSON, so it is what the unchanged-source shortcut compares.
+  nlohmann::json to_json() const;
+  std::string canonical() const { return to_json().dump(); }
+};
+
+/// The feed fields a header column can be mapped to.
+bool is_known_feed_field(const std::string& name);
+
+}  // namespace catalog::etl

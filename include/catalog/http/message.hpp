@@ -1,0 +1,57 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace catalog::http {
+
+/// A parsed HTTP request as handlers see it: no Beast types, so handler code
+/// compiles without Asio/Beast headers.
+struct Request {
+  std::string method;  ///< upper-case, e.g. "GET"
+  std::string target;  ///< raw request-target, e.g. "/items?limit=5"
+  std::string path;    ///< percent-decoded path without the query
+  std::multimap<std::string, std::string> query;        ///< decoded query parameters
+  std::vector<std::pair<std::string, std::string>> headers;  ///< as received
+  std::string body;
+  std::map<std::string, std::string> params;  ///< path parameters, e.g. {"id": "..."}
+  std::string request_id;
+
+  /// First header with this name, compared case-insensitively.
+  std::optional<std::string_view> header(std::string_view name) const;
+  /// A single query parameter; throws BadRequest if it is repeated.
+  std::optional<std::string> query_param(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  /// For HEAD: headers of the GET answer, but no body on the wire.
+  bool head_only = false;
+
+  void set_header(std::string name, std::string value);
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// 200 (or `status`) with a JSON body and the JSON content type.
+Response json_response(int status, const nlohmann::json& body);
+/// 204 No Content.
+Response no_content();
+
+/// Splits "a=1&b=%20x" into decoded pairs. Throws BadRequest on bad escapes.
+std::multimap<std::string, std::string> parse_query(std::string_view query);
+/// Percent-decodes a path or query component. `plus_is_space` for query strings.
+std::string percent_decode(std::string_view in, bool plus_is_space);
+/// Percent-encodes a query value (RFC 3986 unreserved kept).
+std::string percent_encode(std::string_view in);
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace catalog::http

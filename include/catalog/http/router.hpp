@@ -1,0 +1,71 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/core/secret.hpp"
+#include "catalog/http/message.hpp"
+
+namespace catalog::http {
+
+using Handler = std::function<Response(const Request&)>;
+
+/// Method + path-pattern table. Patterns are literal segments and `{name}`
+/// parameters: "/jobs/{id}/run".
+class Router {
+ public:
+  void add(const std::string& method, const std::string& pattern, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;  ///< null: no route for this method
+    std::string pattern;               ///< the matched route, for logs/metrics
+    std::map<std::string, std::string> params;
+    std::vector<std::string> allowed;  ///< methods the path accepts (for 405)
+  };
+  /// Finds the handler; when the path exists under other methods only,
+  /// `handler` is null and `allowed` lists them; when nothing matches both are empty.
+  Match match(const std::string& method, const std::string& path) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+/// Everything around a handler: request id, auth, routing (404/405 + Allow),
+/// error mapping, access log. Pure (no Beast): the session calls handle().
+class Dispatcher {
+ public:
+  struct Options {
+    std::optional<Secret> api_token;  ///< none = auth disabled
+  };
+  Dispatcher(Router router, Options options);
+
+  /// Never throws: every failure becomes a JSON error response.
+  Response handle(Request& request, std::chrono::steady_clock::time_point received_at) const;
+
+  /// Whether this method + path needs a token (DESIGN.md "Auth").
+  static bool requires_auth(const std::string& method, const std::string& path);
+
+ private:
+  bool authorized(const Request& request) const;
+  Router router_;
+  Options options_;
+};
+
+/// A request id to echo (a client's, when sane) or a fresh random one.
+std::string choose_request_id(std::optional<std::string_view> client_value);
+
+/// Constant-time comparison of a presented token with the configured one.
+bool token_matches(std::string_view presented, const Secret& expected);
+
+}  // namespace catalog::http

@@ -1,0 +1,114 @@
+#include "catalog/app/app.hpp"
+
+#include <condition_variable>
+#include <mutex>
+
+#include <pqxx/pqxx>
+
+#include "catalog/db/items_repository.hpp"
+#include "catalog/db/migrations.hpp"
+#include "catalog/db/pool.hpp"
+#include "catalog/handlers/routes.hpp"
+#include "catalog/http/router.hpp"
+#include "catalog/http/server.hpp"
+#include "catalog/log/logging.hpp"
+
+namespace catalog::app {
+namespace {
+
+constexpr std::chrono::milliseconds kHealthTimeout{1500};
+
+http::Router build_router(db::Pool& pool, db::ItemsRepository& items, const std::atomic<bool>& not_serving) {
+  http::Router router;
+  handlers::add_health_routes(router, pool, not_serving, kHealthTimeout);
+  handlers::add_item_routes(router, items);
+  return router;
+}
+
+}  // namespace
+
+struct App::Impl {
+  explicit Impl(config::Config c)
+      : config(std::move(c)),
+        pool(db::Pool::Options{config.database_dsn, static_cast<std::size_t>(config.db_pool_size)}),
+        items(pool),
+        dispatcher(build_router(pool, items, not_serving),
+                   http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token}),
+        server(http::Server::Options{config.bind_address, config.port, config.http_threads,
+                                     std::max(4, config.db_pool_size), config.max_body_bytes, 16 * 1024,
+                                     config.read_timeout, config.idle_timeout},
+               dispatcher) {}
+
+  // Applies migrations, retrying while the database is unreachable, so a task
+  // that starts before its database still comes up and turns healthy.
+  void migrate_until_done() {
+    auto backoff = std::chrono::milliseconds(250);
+    while (!stopping.load()) {
+      try {
+        pqxx::connection conn(pool.dsn());
+        db::migrate(conn);
+        {
+          std::lock_guard lock(mutex);
+          ready = true;
+        }
+        not_serving.store(false);
+        ready_cv.notify_all();
+        log::info("app", "database schema is up to date");
+        return;
+      } catch (const std::exception& e) {
+        log::warn("app", "migrations not applied yet, retrying", {{"error", e.what()}, {"retry_in_ms", backoff.count()}});
+      }
+      std::unique_lock lock(mutex);
+      ready_cv.wait_for(lock, backoff, [this] { return stopping.load(); });
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+  }
+
+  config::Config config;
+  std::atomic<bool> not_serving{true};  // true until migrated, and again while draining
+  std::atomic<bool> stopping{false};
+  db::Pool pool;
+  db::ItemsRepository items;
+  http::Dispatcher dispatcher;
+  http::Server server;
+  std::thread migrator;
+  mutable std::mutex mutex;
+  mutable std::condition_variable ready_cv;
+  bool ready = false;
+  bool shut_down = false;
+};
+
+App::App(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+App::~App() { shutdown(std::chrono::steady_clock::now()); }
+
+std::uint16_t App::start() {
+  const auto port = impl_->server.start();
+  impl_->migrator = std::thread([this] { impl_->migrate_until_done(); });
+  log::info("app", "listening", {{"address", impl_->config.bind_address}, {"port", port},
+                                 {"auth", impl_->config.auth_disabled ? "disabled" : "token"}});
+  return port;
+}
+
+bool App::wait_ready(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->ready_cv.wait_for(lock, timeout, [this] { return impl_->ready; });
+}
+
+void App::shutdown(std::chrono::steady_clock::time_point deadline) {
+  if (impl_->shut_down) return;
+  impl_->shut_down = true;
+  impl_->not_serving.store(true);
+  impl_->stopping.store(true);
+  impl_->ready_cv.notify_all();
+  impl_->server.begin_drain();
+  const bool drained = impl_->server.wait_drained(deadline);
+  if (!drained) {
+    log::warn("app", "shutdown deadline reached with connections open",
+              {{"open_connections", impl_->server.open_connections()}});
+  }
+  impl_->server.stop();
+  if (impl_->migrator.joinable()) impl_->migrator.join();
+}
+
+}  // namespace catalog::app

@@ -1,0 +1,151 @@
+#include "catalog/config/config.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "catalog/core/errors.hpp"
+
+namespace catalog::config {
+namespace {
+
+std::optional<std::string> non_empty(const EnvLookup& env, const std::string& name) {
+  auto value = env(name);
+  if (value && value->empty()) return std::nullopt;
+  return value;
+}
+
+long long parse_integer(const std::string& name, const std::string& text, long long min, long long max) {
+  errno = 0;
+  char* end = nullptr;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || value < min || value > max) {
+    throw ConfigError(name + ": must be an integer in " + std::to_string(min) + ".." + std::to_string(max) +
+                      ", got '" + text + "'");
+  }
+  return value;
+}
+
+long long integer_or(const EnvLookup& env, const std::string& name, long long fallback, long long min,
+                     long long max) {
+  auto text = non_empty(env, name);
+  return text ? parse_integer(name, *text, min, max) : fallback;
+}
+
+bool boolean_or(const EnvLookup& env, const std::string& name, bool fallback) {
+  auto text = non_empty(env, name);
+  if (!text) return fallback;
+  if (*text == "1" || *text == "true" || *text == "yes" || *text == "on") return true;
+  if (*text == "0" || *text == "false" || *text == "no" || *text == "off") return false;
+  throw ConfigError(name + ": must be 1/true/yes/on or 0/false/no/off, got '" + *text + "'");
+}
+
+// A secret given directly (NAME) or in a file (NAME_FILE, as ECS/compose
+// secrets are mounted). Both at once is ambiguous and refused.
+std::optional<Secret> secret_from(const EnvLookup& env, const std::string& name) {
+  auto direct = non_empty(env, name);
+  auto file = non_empty(env, name + "_FILE");
+  if (direct && file) throw ConfigError(name + ": set either " + name + " or " + name + "_FILE, not both");
+  if (direct) return Secret(*direct);
+  if (!file) return std::nullopt;
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) throw ConfigError(name + "_FILE: cannot read '" + *file + "'");
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string value = content.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  if (value.empty()) throw ConfigError(name + "_FILE: '" + *file + "' is empty");
+  return Secret(std::move(value));
+}
+
+// libpq keyword/value quoting: single quotes around the value, with \ and '
+// backslash-escaped (https://www.postgresql.org/docs/15/libpq-connect.html).
+std::string quote_conninfo(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+Secret database_dsn(const EnvLookup& env) {
+  if (auto url = non_empty(env, "DATABASE_URL")) {
+    const bool is_url = url->rfind("postgres://", 0) == 0 || url->rfind("postgresql://", 0) == 0;
+    const bool is_keywords = url->find('=') != std::string::npos;
+    if (!is_url && !is_keywords) {
+      throw ConfigError("DATABASE_URL: must be postgresql://user:password@host:port/dbname or key=value pairs");
+    }
+    return Secret(*url);
+  }
+  auto host = non_empty(env, "DB_HOST");
+  if (!host) throw ConfigError("DATABASE_URL: not set (set DATABASE_URL, or DB_HOST with DB_NAME and DB_USER)");
+  auto name = non_empty(env, "DB_NAME");
+  if (!name) throw ConfigError("DB_NAME: required when DB_HOST is set");
+  auto user = non_empty(env, "DB_USER");
+  if (!user) throw ConfigError("DB_USER: required when DB_HOST is set");
+  const auto port = integer_or(env, "DB_PORT", 5432, 1, 65535);
+  std::string dsn = "host=" + quote_conninfo(*host) + " port=" + std::to_string(port) +
+                    " dbname=" + quote_conninfo(*name) + " user=" + quote_conninfo(*user);
+  if (auto password = secret_from(env, "DB_PASSWORD")) dsn += " password=" + quote_conninfo(password->reveal());
+  return Secret(std::move(dsn));
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Config load(const EnvLookup& env, Purpose purpose) {
+  Config c;
+  if (auto level = non_empty(env, "LOG_LEVEL")) {
+    static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    bool known = false;
+    for (const char* l : kLevels) known = known || *level == l;
+    if (!known) throw ConfigError("LOG_LEVEL: must be one of trace, debug, info, warn, error, critical, off; got '" + *level + "'");
+    c.log_level = *level;
+  }
+  if (auto format = non_empty(env, "LOG_FORMAT")) {
+    if (*format == "json") c.log_format = LogFormat::json;
+    else if (*format == "text") c.log_format = LogFormat::text;
+    else throw ConfigError("LOG_FORMAT: must be json or text, got '" + *format + "'");
+  }
+  c.port = static_cast<std::uint16_t>(integer_or(env, "PORT", 8000, purpose == Purpose::serve ? 0 : 1, 65535));
+  if (purpose == Purpose::healthcheck) return c;
+
+  c.database_dsn = database_dsn(env);
+  c.db_pool_size = static_cast<int>(integer_or(env, "DB_POOL_SIZE", 10, 1, 1000));
+  c.job_workers = static_cast<int>(integer_or(env, "JOB_WORKERS", 2, 0, 64));
+  c.s3_raw_bucket = non_empty(env, "S3_RAW_BUCKET").value_or("");
+  if (auto region = non_empty(env, "AWS_REGION")) c.aws_region = *region;
+  else if (auto legacy = non_empty(env, "AWS_DEFAULT_REGION")) c.aws_region = *legacy;
+  c.s3_endpoint = non_empty(env, "S3_ENDPOINT").value_or("");
+  if (!c.s3_endpoint.empty() && c.s3_endpoint.rfind("http://", 0) != 0 && c.s3_endpoint.rfind("https://", 0) != 0) {
+    throw ConfigError("S3_ENDPOINT: must start with http:// or https://, got '" + c.s3_endpoint + "'");
+  }
+  c.s3_force_path_style = boolean_or(env, "S3_FORCE_PATH_STYLE", !c.s3_endpoint.empty());
+  if (purpose == Purpose::database_only) return c;
+
+  c.bind_address = non_empty(env, "BIND_ADDRESS").value_or("0.0.0.0");
+  c.http_threads = static_cast<int>(integer_or(env, "HTTP_THREADS", 2, 1, 256));
+  c.max_body_bytes = static_cast<std::size_t>(integer_or(env, "MAX_BODY_BYTES", 1 << 20, 1, 1LL << 32));
+  c.max_feed_bytes = static_cast<std::size_t>(integer_or(env, "MAX_FEED_BYTES", 1LL << 30, 1, 1LL << 40));
+  c.read_timeout = std::chrono::seconds(integer_or(env, "READ_TIMEOUT", 30, 1, 3600));
+  c.idle_timeout = std::chrono::seconds(integer_or(env, "IDLE_TIMEOUT", 65, 1, 3600));
+  c.shutdown_timeout = std::chrono::seconds(integer_or(env, "SHUTDOWN_TIMEOUT", 25, 0, 3600));
+  c.auth_disabled = boolean_or(env, "AUTH_DISABLED", false);
+  c.api_token = secret_from(env, "API_TOKEN");
+  if (!c.api_token && !c.auth_disabled) {
+    throw ConfigError("API_TOKEN: not set; set API_TOKEN (or API_TOKEN_FILE), or AUTH_DISABLED=1 for local use");
+  }
+  return c;
+}
+
+}  // namespace catalog::config

@@ -1,0 +1,133 @@
+#include "catalog/db/pool.hpp"
+
+#include <pqxx/pqxx>
+
+#include "catalog/core/errors.hpp"
+#include "catalog/log/logging.hpp"
+
+namespace catalog::db {
+namespace {
+
+// libpq accepts connect_timeout in both DSN forms; without it a blackholed
+// host would hang a request (and an ALB health check) for minutes.
+std::string with_connect_timeout(const std::string& dsn, int seconds) {
+  if (dsn.find("connect_timeout") != std::string::npos) return dsn;
+  const std::string setting = "connect_timeout=" + std::to_string(seconds);
+  if (dsn.rfind("postgres://", 0) == 0 || dsn.rfind("postgresql://", 0) == 0) {
+    return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") + setting;
+  }
+  return dsn + " " + setting;
+}
+
+}  // namespace
+
+bool is_connection_failure(std::exception_ptr error) noexcept {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::broken_connection&) {
+    return true;
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    return state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+Pool::Pool(Options options)
+    : options_(std::move(options)), dsn_(with_connect_timeout(options_.dsn.reveal(), options_.connect_timeout_seconds)) {}
+
+Pool::~Pool() = default;
+
+Pool::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_), conn_(std::move(other.conn_)), discard_(other.discard_) {
+  other.pool_ = nullptr;
+}
+
+Pool::Lease::~Lease() {
+  if (pool_ != nullptr) pool_->release(std::move(conn_), discard_);
+}
+
+Pool::Lease Pool::acquire() { return acquire(options_.acquire_timeout); }
+
+Pool::Lease Pool::acquire(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  ++waiting_;
+  const bool got = available_.wait_for(lock, timeout, [&] { return !idle_.empty() || open_ < options_.size; });
+  --waiting_;
+  if (!got) throw DatabaseUnavailable("database busy: no connection free", "pool exhausted");
+  if (!idle_.empty()) {
+    auto conn = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(conn));
+  }
+  ++open_;  // reserve the slot, connect outside the lock
+  lock.unlock();
+  try {
+    auto conn = std::make_unique<pqxx::connection>(dsn_);
+    return Lease(this, std::move(conn));
+  } catch (const std::exception& e) {
+    release(nullptr, true);
+    // libpq's message names host and port, never the password.
+    throw DatabaseUnavailable("database unavailable", e.what());
+  }
+}
+
+void Pool::release(std::unique_ptr<pqxx::connection> conn, bool discard) noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    if (conn && !discard && conn->is_open()) {
+      idle_.push_back(std::move(conn));
+    } else {
+      --open_;
+    }
+  }
+  available_.notify_one();
+  // A discarded connection is destroyed here, outside the lock.
+}
+
+void Pool::drop_idle() noexcept {
+  std::vector<std::unique_ptr<pqxx::connection>> dead;
+  {
+    std::lock_guard lock(mutex_);
+    dead.swap(idle_);
+    open_ -= dead.size();
+  }
+  available_.notify_all();
+}
+
+void Pool::rethrow_as_unavailable(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    throw DatabaseUnavailable("database unavailable", e.what());
+  }
+}
+
+bool Pool::ping(std::chrono::milliseconds timeout) noexcept {
+  try {
+    auto lease = acquire(timeout);
+    try {
+      pqxx::work tx(*lease);
+      tx.exec("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
+      tx.exec("SELECT 1");
+      tx.commit();
+      return true;
+    } catch (...) {
+      if (is_connection_failure(std::current_exception())) {
+        lease.discard();
+        drop_idle();
+      }
+      return false;
+    }
+  } catch (...) {
+    return false;
+  }
+}
+
+Pool::Stats Pool::stats() const {
+  std::lock_guard lock(mutex_);
+  return {options_.size, open_, idle_.size(), open_ - idle_.size(), waiting_};
+}
+
+}  // namespace catalog::db

@@ -1,0 +1,169 @@
+#include "catalog/http/router.hpp"
+
+#include <cmath>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "catalog/core/errors.hpp"
+#include "catalog/http/error_mapping.hpp"
+#include "catalog/log/logging.hpp"
+
+namespace catalog::http {
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool is_param(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler)});
+}
+
+Router::Match Router::match(const std::string& method, const std::string& path) const {
+  Match result;
+  if (path.empty() || path.front() != '/') return result;
+  const auto segments = split_path(path);
+  for (const auto& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+      if (is_param(route.segments[i])) {
+        if (segments[i].empty()) ok = false;
+        else params[route.segments[i].substr(1, route.segments[i].size() - 2)] = segments[i];
+      } else {
+        ok = route.segments[i] == segments[i];
+      }
+    }
+    if (!ok) continue;
+    result.allowed.push_back(route.method);
+    if (route.method == "GET") result.allowed.push_back("HEAD");
+    const bool method_ok = route.method == method || (method == "HEAD" && route.method == "GET");
+    if (method_ok && result.handler == nullptr) {
+      result.handler = &route.handler;
+      result.pattern = route.pattern;
+      result.params = std::move(params);
+    }
+  }
+  return result;
+}
+
+Dispatcher::Dispatcher(Router router, Options options) : router_(std::move(router)), options_(std::move(options)) {}
+
+bool Dispatcher::requires_auth(const std::string& method, const std::string& path) {
+  if (method != "GET" && method != "HEAD") return true;
+  static const char* kPublic[] = {"/items", "/products", "/health", "/openapi.json", "/docs"};
+  for (const char* prefix : kPublic) {
+    const std::string p(prefix);
+    if (path == p || path.rfind(p + "/", 0) == 0) return false;
+  }
+  return true;
+}
+
+bool token_matches(std::string_view presented, const Secret& expected) {
+  // Compare digests, not the strings: equal length inputs for CRYPTO_memcmp,
+  // and the time taken reveals neither the token nor its length.
+  unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), a);
+  SHA256(reinterpret_cast<const unsigned char*>(expected.reveal().data()), expected.reveal().size(), b);
+  return CRYPTO_memcmp(a, b, sizeof a) == 0;
+}
+
+bool Dispatcher::authorized(const Request& request) const {
+  if (!options_.api_token) return true;
+  if (auto auth = request.header("Authorization")) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth->size() > kBearer.size() && iequals(auth->substr(0, kBearer.size()), kBearer)) {
+      return token_matches(auth->substr(kBearer.size()), *options_.api_token);
+    }
+    return false;
+  }
+  if (auto key = request.header("X-API-Key")) return token_matches(*key, *options_.api_token);
+  return false;
+}
+
+std::string choose_request_id(std::optional<std::string_view> client_value) {
+  if (client_value && !client_value->empty() && client_value->size() <= 128) {
+    bool sane = true;
+    for (char c : *client_value) sane = sane && c > 32 && c < 127 && c != '"';
+    if (sane) return std::string(*client_value);
+  }
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  static const char* kHex = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
+    id += kHex[bytes[i] >> 4];
+    id += kHex[bytes[i] & 15];
+  }
+  return id;
+}
+
+Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_point received_at) const {
+  request.request_id = choose_request_id(request.header("X-Request-Id"));
+  Response response;
+  std::string route = "unmatched";
+  std::string internal_error;
+  try {
+    // Auth first: an unauthenticated caller learns nothing about which
+    // protected routes exist.
+    auto match = router_.match(request.method, request.path);
+    if (requires_auth(request.method, request.path) && !authorized(request)) {
+      response = error_response(401, "unauthorized", "missing or invalid API token", request.request_id);
+      response.set_header("WWW-Authenticate", "Bearer");
+    } else if (match.handler == nullptr && match.allowed.empty()) {
+      response = error_response(404, "not_found", "no route for " + request.path, request.request_id);
+    } else if (match.handler == nullptr) {
+      std::string allow;
+      for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+      response = error_response(405, "method_not_allowed",
+                                "method " + request.method + " is not allowed on " + request.path,
+                                request.request_id);
+      response.set_header("Allow", allow);
+    } else {
+      route = match.pattern;
+      request.params = std::move(match.params);
+      response = (*match.handler)(request);
+    }
+  } catch (...) {
+    const auto mapped = map_exception(std::current_exception());
+    internal_error = mapped.internal;
+    response = error_response(mapped.status, mapped.code, mapped.message, request.request_id, mapped.field);
+  }
+  if (request.method == "HEAD") response.head_only = true;
+  response.set_header("X-Request-Id", request.request_id);
+
+  const auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received_at);
+  nlohmann::json fields = {{"request_id", request.request_id},
+                           {"method", request.method},
+                           {"route", route},
+                           {"path", request.path},
+                           {"status", response.status},
+                           {"latency_ms", std::round(latency.count() * 1000) / 1000},
+                           {"bytes", response.body.size()}};
+  if (auto trace = request.header("X-Amzn-Trace-Id")) fields["trace_id"] = *trace;
+  if (!internal_error.empty()) fields["error"] = internal_error;
+  log::write(response.status >= 500 ? spdlog::level::err : spdlog::level::info, "http", "request", fields);
+  return response;
+}
+
+}  // namespace catalog::http

@@ -1,0 +1,110 @@
+#include "catalog/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "catalog/core/errors.hpp"
+
+namespace catalog::config {
+namespace {
+
+EnvLookup env(std::map<std::string, std::string> values) {
+  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
+    auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string error_of(const std::map<std::string, std::string>& values, Purpose purpose = Purpose::serve) {
+  try {
+    load(env(values), purpose);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, DefaultsWithDatabaseUrlAndToken) {
+  const auto c = load(env({{"DATABASE_URL", "postgresql://u:p@db:5432/catalog"}, {"API_TOKEN", "t"}}));
+  EXPECT_EQ(c.port, 8000);
+  EXPECT_EQ(c.db_pool_size, 10);
+  EXPECT_EQ(c.max_body_bytes, 1u << 20);
+  EXPECT_EQ(c.shutdown_timeout.count(), 25);
+  EXPECT_EQ(c.log_format, LogFormat::json);
+  ASSERT_TRUE(c.api_token);
+  EXPECT_EQ(c.api_token->reveal(), "t");
+  EXPECT_FALSE(c.auth_disabled);
+}
+
+TEST(ConfigTest, DbPartsBuildAQuotedConnectionString) {
+  const auto c = load(env({{"DB_HOST", "db.internal"}, {"DB_NAME", "cat alog"}, {"DB_USER", "app"},
+                           {"DB_PASSWORD", "it's\\secret"}, {"AUTH_DISABLED", "1"}}));
+  EXPECT_EQ(c.database_dsn.reveal(),
+            "host='db.internal' port=5432 dbname='cat alog' user='app' password='it\\'s\\\\secret'");
+}
+
+TEST(ConfigTest, SecretsFromFiles) {
+  const std::string path = ::testing::TempDir() + "/token";
+  std::ofstream(path) << "from-file\n";
+  const auto c = load(env({{"DATABASE_URL", "host=x"}, {"API_TOKEN_FILE", path}}));
+  EXPECT_EQ(c.api_token->reveal(), "from-file");
+  EXPECT_NE(error_of({{"DATABASE_URL", "host=x"}, {"API_TOKEN_FILE", "/nonexistent/t"}}).find("API_TOKEN_FILE"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"DATABASE_URL", "host=x"}, {"API_TOKEN", "a"}, {"API_TOKEN_FILE", path}}).find("API_TOKEN"),
+            std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST(ConfigTest, EveryBadValueNamesItsVariable) {
+  const std::map<std::string, std::string> ok = {{"DATABASE_URL", "host=x"}, {"AUTH_DISABLED", "1"}};
+  auto with = [&](const std::string& k, const std::string& v) {
+    auto m = ok;
+    m[k] = v;
+    return m;
+  };
+  EXPECT_EQ(error_of(ok), "");
+  EXPECT_EQ(error_of(with("PORT", "eighty")).rfind("PORT:", 0), 0u);
+  EXPECT_EQ(error_of(with("PORT", "70000")).rfind("PORT:", 0), 0u);
+  EXPECT_EQ(error_of(with("DB_POOL_SIZE", "0")).rfind("DB_POOL_SIZE:", 0), 0u);
+  EXPECT_EQ(error_of(with("MAX_BODY_BYTES", "-5")).rfind("MAX_BODY_BYTES:", 0), 0u);
+  EXPECT_EQ(error_of(with("LOG_LEVEL", "loud")).rfind("LOG_LEVEL:", 0), 0u);
+  EXPECT_EQ(error_of(with("LOG_FORMAT", "xml")).rfind("LOG_FORMAT:", 0), 0u);
+  EXPECT_EQ(error_of(with("AUTH_DISABLED", "maybe")).rfind("AUTH_DISABLED:", 0), 0u);
+  EXPECT_EQ(error_of(with("SHUTDOWN_TIMEOUT", "1h")).rfind("SHUTDOWN_TIMEOUT:", 0), 0u);
+  EXPECT_EQ(error_of(with("S3_ENDPOINT", "localhost:9000")).rfind("S3_ENDPOINT:", 0), 0u);
+  EXPECT_EQ(error_of(with("DATABASE_URL", "nonsense")).rfind("DATABASE_URL:", 0), 0u);
+  EXPECT_EQ(error_of({{"AUTH_DISABLED", "1"}}).rfind("DATABASE_URL:", 0), 0u);
+  EXPECT_EQ(error_of({{"DB_HOST", "h"}, {"DB_USER", "u"}, {"AUTH_DISABLED", "1"}}).rfind("DB_NAME:", 0), 0u);
+}
+
+TEST(ConfigTest, NoTokenRefusesToServeUnlessAuthDisabled) {
+  EXPECT_EQ(error_of({{"DATABASE_URL", "host=x"}}).rfind("API_TOKEN:", 0), 0u);
+  EXPECT_EQ(error_of({{"DATABASE_URL", "host=x"}, {"AUTH_DISABLED", "0"}}).rfind("API_TOKEN:", 0), 0u);
+  // migrate and run-job do not serve HTTP: no token needed.
+  EXPECT_EQ(error_of({{"DATABASE_URL", "host=x"}}, Purpose::database_only), "");
+}
+
+TEST(ConfigTest, ErrorsNeverContainThePassword) {
+  const auto message = error_of({{"DB_HOST", "h"}, {"DB_NAME", "n"}, {"DB_USER", "u"}, {"DB_PASSWORD", "hunter2"},
+                                 {"DB_PORT", "x"}, {"AUTH_DISABLED", "1"}});
+  EXPECT_EQ(message.rfind("DB_PORT:", 0), 0u);
+  EXPECT_EQ(message.find("hunter2"), std::string::npos);
+}
+
+TEST(ConfigTest, RegionFallsBackToAwsDefaultRegion) {
+  EXPECT_EQ(load(env({{"DATABASE_URL", "host=x"}, {"AWS_DEFAULT_REGION", "eu-west-1"}}), Purpose::database_only).aws_region,
+            "eu-west-1");
+  EXPECT_EQ(load(env({{"DATABASE_URL", "host=x"}, {"AWS_REGION", "eu-central-1"}, {"AWS_DEFAULT_REGION", "eu-west-1"}}),
+                 Purpose::database_only)
+                .aws_region,
+            "eu-central-1");
+  const auto c = load(env({{"DATABASE_URL", "host=x"}, {"S3_ENDPOINT", "http://127.0.0.1:9000"}}), Purpose::database_only);
+  EXPECT_TRUE(c.s3_force_path_style) << "an explicit endpoint implies path style unless told otherwise";
+}
+
+}  // namespace
+}  // namespace catalog::config
