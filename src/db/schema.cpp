@@ -94,6 +94,17 @@ CREATE TABLE products (
   last_run_id  uuid,
   PRIMARY KEY (source, sku)
 );
+-- GET /products: each sort order is a keyset over (<sort column>, source, sku)
+-- (sku sorts tie-break on source); each equality filter leads an index whose
+-- tail is the default sku order. The PK covers source (+ sku order) and
+-- /products/{source}/{sku}. The ETL reads and writes by the PK only.
+CREATE INDEX products_sku_idx ON products (sku, source);
+CREATE INDEX products_name_idx ON products (name, source, sku);
+CREATE INDEX products_price_idx ON products (price, source, sku);
+CREATE INDEX products_updated_at_idx ON products (updated_at, source, sku);
+CREATE INDEX products_brand_idx ON products (brand, sku, source);
+CREATE INDEX products_category_idx ON products (category, sku, source);
+CREATE INDEX products_availability_idx ON products (availability, sku, source);
 )sql"},
   };
   return migrations;

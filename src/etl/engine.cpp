@@ -1,0 +1,547 @@
+#include "catalog/etl/engine.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <pqxx/pqxx>
+#include <zlib.h>
+
+#include "catalog/csv/csv_reader.hpp"
+#include "catalog/db/product_loader.hpp"
+#include "etl/key_table.hpp"
+
+namespace catalog::etl {
+namespace {
+
+// ---------------------------------------------------------------------------
+// SQL. Every value is a parameter or comes from current_setting() (COPY takes
+// no parameters, so the source travels as a transaction-local setting).
+// Identifiers are constants.
+
+// Serialises runs on the same source (two jobs may share one): two-key
+// advisory locks live apart from single-key ones used elsewhere.
+constexpr const char* kLockSource = "SELECT pg_advisory_xact_lock(1163152433, hashtext($1))";  // 'ETL1'
+constexpr const char* kSetSource = "SELECT set_config('catalog.etl_source', $1, true)";
+constexpr const char* kCopyExisting =
+    "COPY (SELECT sku, content_hash, deleted_at IS NOT NULL FROM products "
+    "WHERE source = current_setting('catalog.etl_source')) TO STDOUT";
+constexpr const char* kCopyLiveKeys =
+    "COPY (SELECT sku FROM products WHERE source = current_setting('catalog.etl_source') "
+    "AND deleted_at IS NULL) TO STDOUT";
+constexpr const char* kCopyInsert =
+    "COPY products (source, sku, name, description, brand, category, price, currency, availability, "
+    "attributes, content_hash, last_run_id) FROM STDIN";
+constexpr const char* kCreateStage =
+    "CREATE TEMP TABLE etl_stage (source text, sku text, name text, description text, brand text, "
+    "category text, price numeric(12,2), currency char(3), availability text, attributes jsonb, "
+    "content_hash bigint, last_run_id uuid) ON COMMIT DROP";
+constexpr const char* kCopyStage =
+    "COPY etl_stage (source, sku, name, description, brand, category, price, currency, availability, "
+    "attributes, content_hash, last_run_id) FROM STDIN";
+// Changed rows and revived rows. updated_at moves only when the content does.
+constexpr const char* kApplyUpdates = R"sql(
+UPDATE products AS p SET
+  name = s.name, description = s.description, brand = s.brand, category = s.category,
+  price = s.price, currency = s.currency, availability = s.availability, attributes = s.attributes,
+  updated_at = CASE WHEN p.content_hash <> s.content_hash THEN now() ELSE p.updated_at END,
+  content_hash = s.content_hash, deleted_at = NULL, last_run_id = s.last_run_id
+FROM etl_stage AS s
+WHERE p.source = $1 AND p.sku = s.sku
+  AND (p.content_hash <> s.content_hash OR p.deleted_at IS NOT NULL)
+)sql";
+constexpr const char* kCreateGone = "CREATE TEMP TABLE etl_gone (sku text) ON COMMIT DROP";
+constexpr const char* kCopyGone = "COPY etl_gone (sku) FROM STDIN";
+constexpr const char* kSoftDelete = R"sql(
+UPDATE products AS p SET deleted_at = now(), last_run_id = NULLIF($2, '')::uuid
+FROM etl_gone AS g
+WHERE p.source = $1 AND p.sku = g.sku AND p.deleted_at IS NULL
+)sql";
+
+constexpr std::size_t kRawMax = 200;
+constexpr std::uint64_t kCancelEveryRows = 1024;
+
+// ---------------------------------------------------------------------------
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// Valid UTF-8 copy of `s`, at most `max` bytes (whole characters), with
+/// invalid sequences and NULs replaced by U+FFFD: rejects are stored in text
+/// columns and shown as JSON.
+std::string sanitize_utf8(std::string_view s, std::size_t max) {
+  std::string out;
+  out.reserve(std::min(s.size(), max) + 4);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    if (c >= 0x01 && c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+    }
+    bool ok = len != 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && len == 3) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    } else if (ok && len == 4) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    const std::string_view piece = ok ? s.substr(i, len) : std::string_view("\xEF\xBF\xBD", 3);
+    if (out.size() + piece.size() > max) {
+      out.append("...");
+      break;
+    }
+    out.append(piece);
+    i += ok ? len : 1;
+  }
+  return out;
+}
+
+/// Streaming gzip decoder (RFC 1952), concatenated members included.
+class Gunzip {
+ public:
+  Gunzip() {
+    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) throw FeedError("gzip: cannot initialise zlib");
+    out_.resize(256 * 1024);
+  }
+  ~Gunzip() { inflateEnd(&zs_); }
+  Gunzip(const Gunzip&) = delete;
+  Gunzip& operator=(const Gunzip&) = delete;
+
+  template <typename Out>
+  void feed(std::string_view in, Out&& out) {
+    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs_.avail_in = static_cast<uInt>(in.size());
+    while (zs_.avail_in > 0) {
+      if (member_done_) {  // another member follows
+        if (inflateReset(&zs_) != Z_OK) throw FeedError("gzip: cannot reset zlib");
+        member_done_ = false;
+      }
+      zs_.next_out = reinterpret_cast<Bytef*>(out_.data());
+      zs_.avail_out = static_cast<uInt>(out_.size());
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      const std::size_t produced = out_.size() - zs_.avail_out;
+      if (produced > 0) out(std::string_view(out_.data(), produced));
+      if (rc == Z_STREAM_END) {
+        member_done_ = true;
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw FeedError(std::string("gzip: corrupt stream: ") + (zs_.msg != nullptr ? zs_.msg : "inflate failed"));
+      } else if (rc == Z_BUF_ERROR && produced == 0 && zs_.avail_in > 0) {
+        throw FeedError("gzip: corrupt stream");
+      }
+    }
+  }
+
+  void finish() {
+    if (!member_done_) throw FeedError("gzip: stream is truncated");
+  }
+
+ private:
+  z_stream zs_{};
+  std::vector<char> out_;
+  bool member_done_ = false;
+};
+
+/// Changed rows in COPY format, kept in memory up to a limit, then spilled to
+/// an anonymous temporary file, so memory stays bounded when every row changed.
+class SpillBuffer {
+ public:
+  ~SpillBuffer() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  std::string& buffer() { return mem_; }
+  void maybe_spill() {
+    if (mem_.size() < kMemLimit) return;
+    if (file_ == nullptr) {
+      file_ = std::tmpfile();
+      if (file_ == nullptr) throw catalog::Error("cannot create a temporary file for changed rows");
+    }
+    if (std::fwrite(mem_.data(), 1, mem_.size(), file_) != mem_.size()) {
+      throw catalog::Error("cannot write changed rows to a temporary file");
+    }
+    mem_.clear();
+  }
+  bool empty() const { return rows_ == 0; }
+  void count_row() { ++rows_; }
+  void replay(db::CopyIn& copy) {
+    if (file_ != nullptr) {
+      std::rewind(file_);
+      std::vector<char> chunk(1 << 20);
+      std::size_t n;
+      while ((n = std::fread(chunk.data(), 1, chunk.size(), file_)) > 0) {
+        copy.write_raw(std::string_view(chunk.data(), n));
+      }
+      if (std::ferror(file_)) throw catalog::Error("cannot read changed rows back from a temporary file");
+    }
+    copy.write_raw(mem_);
+  }
+
+ private:
+  static constexpr std::size_t kMemLimit = 8 * 1024 * 1024;
+  std::string mem_;
+  std::FILE* file_ = nullptr;
+  std::uint64_t rows_ = 0;
+};
+
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* const kHex = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          out.append("\\u00");
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+class Pipeline {
+ public:
+  Pipeline(pqxx::work& tx, const RunRequest& req) : tx_(tx), req_(req) {
+    source_escaped_.clear();
+    db::append_copy_text(source_escaped_, req.source_name);
+    if (req.run_id.empty()) {
+      db::append_copy_null(run_id_escaped_);
+    } else {
+      db::append_copy_text(run_id_escaped_, req.run_id);
+    }
+  }
+
+  RunResult run() {
+    check_cancel();
+    load_existing();
+    check_cancel();
+    stream_feed();
+    check_cancel();
+    if (!have_header_) throw FeedError("feed is empty: no header row");
+    if (req_.options.max_rejects.exceeded(result_.rejected, result_.read)) throw too_many_rejects();
+
+    result_.inserted = insert_copy_->finish();
+    insert_copy_.reset();
+    check_cancel();
+    if (!changed_.empty()) apply_changes();
+    check_cancel();
+    if (req_.options.missing_rows == MissingRows::soft_delete) soft_delete();
+    check_cancel();
+    result_.unchanged = result_.read - result_.rejected - result_.inserted - result_.updated;
+    return result_;
+  }
+
+ private:
+  void check_cancel() const {
+    if (req_.is_cancelled && req_.is_cancelled()) throw RunCancelled();
+  }
+
+  void load_existing() {
+    db::CopyOut out(tx_, kCopyExisting);
+    std::string_view line;
+    std::uint64_t n = 0;
+    while (out.next(line)) {
+      // sku \t content_hash \t t|f   (sku is the only field that can carry escapes)
+      const auto t2 = line.rfind('\t');
+      const auto t1 = line.rfind('\t', t2 - 1);
+      if (t1 == std::string_view::npos || t2 == std::string_view::npos) {
+        throw catalog::Error("unexpected COPY output while reading existing products");
+      }
+      const std::string_view raw_sku = line.substr(0, t1);
+      std::string sku_buf;
+      std::string_view sku = raw_sku;
+      if (raw_sku.find('\\') != std::string_view::npos) {
+        sku_buf = db::unescape_copy_text(raw_sku);
+        sku = sku_buf;
+      }
+      const std::string hash_text(line.substr(t1 + 1, t2 - t1 - 1));
+      const auto content = static_cast<std::uint64_t>(std::stoll(hash_text));
+      KeyTable::Slot& slot = keys_.find_or_insert(key_hash(sku), key_check(sku));
+      slot.content = content;
+      slot.meta |= KeyTable::kInDb | (line.substr(t2 + 1) == "t" ? KeyTable::kDeleted : 0);
+      if (++n % (kCancelEveryRows * 64) == 0) check_cancel();
+    }
+  }
+
+  void stream_feed() {
+    insert_copy_ = std::make_unique<db::CopyIn>(tx_, kCopyInsert);
+    csv::Options csv_options;
+    csv_options.delimiter = req_.options.delimiter;
+    csv::Reader reader(csv_options, [this](const csv::Record& r) { on_record(r); });
+
+    bool decided = req_.compression != Compression::auto_detect;
+    bool gzip = req_.compression == Compression::gzip;
+    if (!decided && ends_with(req_.object_name, ".gz")) {
+      decided = true;
+      gzip = true;
+    }
+    std::string head;  // first bytes, until the gzip magic can be checked
+    std::unique_ptr<Gunzip> gunzip;
+    auto to_reader = [&reader](std::string_view data) { reader.feed(data); };
+    auto deliver = [&](std::string_view data) {
+      if (gzip) {
+        if (!gunzip) gunzip = std::make_unique<Gunzip>();
+        gunzip->feed(data, to_reader);
+      } else {
+        reader.feed(data);
+      }
+    };
+    const ChunkSink sink = [&](std::string_view chunk) {
+      check_cancel();
+      result_.bytes += chunk.size();
+      if (!decided) {
+        head.append(chunk);
+        if (head.size() < 2) return;
+        decided = true;
+        gzip = static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b;
+        deliver(head);
+        head.clear();
+        return;
+      }
+      deliver(chunk);
+    };
+    req_.source(sink);
+    if (!decided && !head.empty()) deliver(head);  // a 1-byte feed
+    if (gzip) {
+      if (!gunzip) throw FeedError("gzip: stream is empty");
+      gunzip->finish();
+    }
+    reader.finish();
+    insert_copy_->maybe_flush();
+    if (req_.on_progress) req_.on_progress(Progress{result_.bytes, result_.read});
+  }
+
+  void on_record(const csv::Record& rec) {
+    if (!have_header_) {
+      if (!rec.error.empty()) throw FeedError("header row (line " + std::to_string(rec.line) + "): " + rec.error);
+      normalizer_ = std::make_unique<RowNormalizer>(rec.fields, req_.options);
+      have_header_ = true;
+      return;
+    }
+    ++result_.read;
+    if (result_.read % kCancelEveryRows == 0) check_cancel();
+    if (req_.on_progress && req_.progress_every_rows != 0 && result_.read % req_.progress_every_rows == 0) {
+      req_.on_progress(Progress{result_.bytes, result_.read});
+    }
+    if (!rec.error.empty()) {
+      reject(rec, rec.error);
+      return;
+    }
+    if (!normalizer_->normalize(rec.fields, row_, reason_)) {
+      reject(rec, reason_);
+      return;
+    }
+    KeyTable::Slot& slot = keys_.find_or_insert(key_hash(row_.sku), key_check(row_.sku));
+    if (KeyTable::line_of(slot) != 0) {
+      const auto first = KeyTable::line_of(slot);
+      reject(rec, "duplicate key '" + row_.sku + "': first seen on line " +
+                      (first == KeyTable::kLineMask ? std::string("> ") : std::string()) + std::to_string(first));
+      return;
+    }
+    KeyTable::mark_seen(slot, rec.line);
+    const std::uint64_t hash = content_hash(row_, scratch_);
+    if ((slot.meta & KeyTable::kInDb) == 0) {
+      append_row(insert_copy_->buffer(), hash);
+      insert_copy_->maybe_flush();
+    } else if (slot.content != hash || (slot.meta & KeyTable::kDeleted) != 0) {
+      append_row(changed_.buffer(), hash);
+      changed_.count_row();
+      changed_.maybe_spill();
+    }
+  }
+
+  void append_row(std::string& out, std::uint64_t hash) {
+    out.append(source_escaped_);
+    out.push_back('\t');
+    db::append_copy_text(out, row_.sku);
+    out.push_back('\t');
+    db::append_copy_text(out, row_.name);
+    for (const std::string* f : {&row_.description, &row_.brand, &row_.category}) {
+      out.push_back('\t');
+      if (f->empty()) {
+        db::append_copy_null(out);
+      } else {
+        db::append_copy_text(out, *f);
+      }
+    }
+    out.push_back('\t');
+    if (row_.has_price) {
+      out.append(row_.price_text());
+    } else {
+      db::append_copy_null(out);
+    }
+    for (const std::string* f : {&row_.currency, &row_.availability}) {
+      out.push_back('\t');
+      if (f->empty()) {
+        db::append_copy_null(out);
+      } else {
+        db::append_copy_text(out, *f);
+      }
+    }
+    out.push_back('\t');
+    json_.clear();
+    json_.push_back('{');
+    for (std::size_t i = 0; i < row_.attributes.size(); ++i) {
+      if (i != 0) json_.push_back(',');
+      append_json_string(json_, row_.attributes[i].first);
+      json_.push_back(':');
+      append_json_string(json_, row_.attributes[i].second);
+    }
+    json_.push_back('}');
+    db::append_copy_text(out, json_);
+    out.push_back('\t');
+    out.append(std::to_string(static_cast<std::int64_t>(hash)));
+    out.push_back('\t');
+    out.append(run_id_escaped_);
+    out.push_back('\n');
+  }
+
+  void reject(const csv::Record& rec, const std::string& reason) {
+    ++result_.rejected;
+    if (result_.first_rejects.size() < kMaxStoredRejects) {
+      std::string raw;
+      for (std::size_t i = 0; i < rec.fields.size() && raw.size() <= kRawMax; ++i) {
+        if (i != 0) raw.push_back(req_.options.delimiter);
+        raw.append(rec.fields[i].substr(0, kRawMax + 1));
+      }
+      result_.first_rejects.push_back(Reject{rec.line, sanitize_utf8(reason, 1000), sanitize_utf8(raw, kRawMax)});
+    }
+    if (req_.options.max_rejects.exceeded_early(result_.rejected)) throw too_many_rejects();
+  }
+
+  TooManyRejects too_many_rejects() const {
+    RunResult partial;
+    partial.bytes = result_.bytes;
+    partial.read = result_.read;
+    partial.rejected = result_.rejected;
+    partial.first_rejects = result_.first_rejects;
+    return TooManyRejects("too many rejected rows: " + std::to_string(result_.rejected) + " rejected of " +
+                              std::to_string(result_.read) + " read so far (max_rejects " +
+                              req_.options.max_rejects.describe() + "); nothing was written",
+                          std::move(partial));
+  }
+
+  void apply_changes() {
+    tx_.exec(kCreateStage);
+    {
+      db::CopyIn stage(tx_, kCopyStage);
+      changed_.replay(stage);
+      stage.finish();
+    }
+    tx_.exec("ANALYZE etl_stage");
+    check_cancel();
+    result_.updated = tx_.exec_params(kApplyUpdates, req_.source_name).affected_rows();
+  }
+
+  void soft_delete() {
+    std::uint64_t candidates = 0;
+    keys_.for_each([&](const KeyTable::Slot& s) {
+      if ((s.meta & KeyTable::kInDb) != 0 && (s.meta & KeyTable::kDeleted) == 0 && KeyTable::line_of(s) == 0) {
+        ++candidates;
+      }
+    });
+    if (candidates == 0) return;
+    // The sku strings are not in memory: read this source's live keys again
+    // and keep the ones the feed did not name (their COPY text is reused as is).
+    std::string gone;
+    {
+      db::CopyOut out(tx_, kCopyLiveKeys);
+      std::string_view line;
+      std::string buf;
+      while (out.next(line)) {
+        std::string_view sku = line;
+        if (line.find('\\') != std::string_view::npos) {
+          buf = db::unescape_copy_text(line);
+          sku = buf;
+        }
+        const KeyTable::Slot* s = keys_.find(key_hash(sku), key_check(sku));
+        if (s != nullptr && KeyTable::line_of(*s) == 0) {
+          gone.append(line);
+          gone.push_back('\n');
+        }
+      }
+    }
+    check_cancel();
+    if (gone.empty()) return;
+    tx_.exec(kCreateGone);
+    {
+      db::CopyIn copy(tx_, kCopyGone);
+      copy.write_raw(gone);
+      copy.finish();
+    }
+    result_.deleted = tx_.exec_params(kSoftDelete, req_.source_name, req_.run_id).affected_rows();
+  }
+
+  pqxx::work& tx_;
+  const RunRequest& req_;
+  RunResult result_;
+  KeyTable keys_;
+  std::unique_ptr<RowNormalizer> normalizer_;
+  std::unique_ptr<db::CopyIn> insert_copy_;
+  SpillBuffer changed_;
+  bool have_header_ = false;
+  ProductRow row_;
+  std::string reason_;
+  std::string scratch_;
+  std::string json_;
+  std::string source_escaped_;
+  std::string run_id_escaped_;
+};
+
+}  // namespace
+
+RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
+  if (!request.source) throw std::invalid_argument("run_feed: no byte source");
+  if (conn.get_client_encoding() != "UTF8") conn.set_client_encoding("UTF8");
+  pqxx::work tx(conn, "etl_run");
+  tx.exec_params(kLockSource, request.source_name);
+  tx.exec_params(kSetSource, request.source_name);
+  RunResult result;
+  {
+    Pipeline pipeline(tx, request);
+    result = pipeline.run();
+  }
+  tx.commit();
+  return result;
+}
+
+ByteSource string_source(std::string data, std::size_t chunk_size) {
+  return [data = std::move(data), chunk_size](const ChunkSink& sink) {
+    for (std::size_t i = 0; i < data.size(); i += chunk_size) {
+      sink(std::string_view(data).substr(i, chunk_size));
+    }
+  };
+}
+
+ByteSource file_source(std::string path, std::size_t chunk_size) {
+  return [path = std::move(path), chunk_size](const ChunkSink& sink) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw FeedError("cannot open " + path);
+    std::vector<char> buf(chunk_size);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      const auto n = static_cast<std::size_t>(in.gcount());
+      if (n > 0) sink(std::string_view(buf.data(), n));
+    }
+    if (in.bad()) throw FeedError("cannot read " + path);
+  };
+}
+
+}  // namespace catalog::etl
