@@ -167,7 +167,9 @@ SignedRequest sign_v4(const SigningInput& in, const Credentials& credentials) {
   }
   canonical["x-amz-date"] = date_time;
   if (in.content_sha256_header) canonical["x-amz-content-sha256"] = in.payload_hash;
-  if (!credentials.session_token.empty()) canonical["x-amz-security-token"] = credentials.session_token.reveal();
+  if (!credentials.session_token.empty()) {
+    canonical["x-amz-security-token"] = canonical_header_value(credentials.session_token.reveal());
+  }
 
   SignedRequest out;
   std::string canonical_headers;
