@@ -1,0 +1,417 @@
+// The ETL engine against a real PostgreSQL: counts, change detection (xmin),
+// soft delete, malformed rows, encodings, all-or-nothing.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+#include <zlib.h>
+
+#include "catalog/db/migrations.hpp"
+#include "catalog/etl/engine.hpp"
+#include "support/test_env.hpp"
+
+using namespace catalog::etl;
+
+namespace {
+
+constexpr const char* kHeader = "sku,product_name,description,brand,category,price,currency,availability\n";
+constexpr const char* kRun1 = "11111111-1111-1111-1111-111111111111";
+constexpr const char* kRun2 = "22222222-2222-2222-2222-222222222222";
+
+std::string read_file(const std::string& name) {
+  std::ifstream in(std::string(CATALOG_TEST_DATA_DIR) + "/feeds/" + name, std::ios::binary);
+  if (!in) throw std::runtime_error("missing fixture " + name);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string gzip(const std::string& data) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("deflateInit2");
+  }
+  std::string out(compressBound(static_cast<uLong>(data.size())) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+/// n generated rows; `variant` changes the price of the rows whose index is in `changed`.
+std::string generated_feed(int n, const std::vector<int>& changed = {}, int skip_from = -1) {
+  std::string s = kHeader;
+  for (int i = 0; i < n; ++i) {
+    if (skip_from >= 0 && i >= skip_from) break;
+    bool is_changed = false;
+    for (int c : changed) is_changed = is_changed || c == i;
+    s += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",Description " + std::to_string(i) +
+         ",Brand " + std::to_string(i % 7) + ",Cat " + std::to_string(i % 5) + "," +
+         (is_changed ? "99.99" : std::to_string(i) + ".50") + ",USD,In Stock\n";
+  }
+  return s;
+}
+
+class EtlEngine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = catalog::testing::create_test_database("etl");
+    conn_ = std::make_unique<pqxx::connection>(dsn_);
+    catalog::db::migrate(*conn_);
+  }
+
+  RunResult run(const std::string& csv, const std::string& options_json = "{}", const std::string& run_id = kRun1,
+                const std::string& source = "acme", std::size_t chunk = 64 * 1024) {
+    RunRequest req;
+    req.source = string_source(csv, chunk);
+    req.object_name = "feed.csv";
+    req.source_name = source;
+    req.options = JobOptions::from_json(nlohmann::json::parse(options_json));
+    req.run_id = run_id;
+    return run_feed(*conn_, req);
+  }
+
+  // Every product's row version and content, to prove "untouched".
+  std::vector<std::string> snapshot() {
+    pqxx::work tx(*conn_);
+    std::vector<std::string> rows;
+    for (const auto& r : tx.exec("SELECT concat_ws('|', source, sku, xmin::text, name, description, brand, category, "
+                                 "price, currency, availability, attributes::text, content_hash, created_at, "
+                                 "updated_at, deleted_at, last_run_id) FROM products ORDER BY source, sku")) {
+      rows.push_back(r[0].as<std::string>());
+    }
+    return rows;
+  }
+
+  std::map<std::string, std::string> column(const std::string& expr, const std::string& source = "acme") {
+    pqxx::work tx(*conn_);
+    std::map<std::string, std::string> out;
+    for (const auto& r : tx.exec_params("SELECT sku, (" + expr + ")::text FROM products WHERE source = $1", source)) {
+      out[r[0].as<std::string>()] = r[1].is_null() ? "NULL" : r[1].as<std::string>();
+    }
+    return out;
+  }
+
+  std::string scalar(const std::string& sql) {
+    pqxx::work tx(*conn_);
+    const auto r = tx.exec1(sql);
+    return r[0].is_null() ? "NULL" : r[0].as<std::string>();
+  }
+
+  std::string dsn_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+void expect_counts(const RunResult& r, std::uint64_t read, std::uint64_t inserted, std::uint64_t updated,
+                   std::uint64_t unchanged, std::uint64_t rejected, std::uint64_t deleted) {
+  EXPECT_EQ(r.read, read);
+  EXPECT_EQ(r.inserted, inserted);
+  EXPECT_EQ(r.updated, updated);
+  EXPECT_EQ(r.unchanged, unchanged);
+  EXPECT_EQ(r.rejected, rejected);
+  EXPECT_EQ(r.deleted, deleted);
+}
+
+}  // namespace
+
+TEST_F(EtlEngine, FirstLoadInsertsNormalisedRows) {
+  const auto r = run(read_file("partner_basic.csv"));
+  expect_counts(r, 5, 5, 0, 0, 0, 0);
+  EXPECT_EQ(r.bytes, read_file("partner_basic.csv").size());
+  const auto price = column("price");
+  EXPECT_EQ(price.at("A-1"), "1299.99");
+  EXPECT_EQ(price.at("A-2"), "19.50");
+  EXPECT_EQ(price.at("B-2"), "NULL");
+  EXPECT_EQ(price.at("C-1"), "2500.00");
+  EXPECT_EQ(column("currency").at("B-1"), "EUR");
+  EXPECT_EQ(column("availability").at("A-2"), "out_of_stock");
+  EXPECT_EQ(column("availability").at("B-1"), "pre_order");
+  EXPECT_EQ(column("description").at("B-1"), "Desk lamp, 12\" shade");
+  EXPECT_EQ(column("description").at("A-2"), "NULL");
+  EXPECT_EQ(column("attributes").at("A-1"), "{}");
+  EXPECT_EQ(column("last_run_id").at("A-1"), kRun1);
+  EXPECT_EQ(column("deleted_at").at("A-1"), "NULL");
+}
+
+TEST_F(EtlEngine, RerunOfSameFeedWritesNothing) {
+  const std::string feed = generated_feed(500);
+  expect_counts(run(feed), 500, 500, 0, 0, 0, 0);
+  const auto before = snapshot();
+  const auto r = run(feed, "{}", kRun2);
+  expect_counts(r, 500, 0, 0, 500, 0, 0);
+  EXPECT_TRUE(snapshot() == before);  // same xmin, updated_at and last_run_id for every row
+}
+
+TEST_F(EtlEngine, OnePercentChangedUpdatesExactlyThoseRows) {
+  expect_counts(run(generated_feed(1000)), 1000, 1000, 0, 0, 0, 0);
+  const auto xmin_before = column("xmin");
+  const auto updated_before = column("updated_at");
+  const auto created_before = column("created_at");
+  std::vector<int> changed;
+  for (int i = 0; i < 1000; i += 100) changed.push_back(i);  // 1%
+  const auto r = run(generated_feed(1000, changed), "{}", kRun2);
+  expect_counts(r, 1000, 0, 10, 990, 0, 0);
+  const auto xmin_after = column("xmin");
+  const auto updated_after = column("updated_at");
+  const auto price = column("price");
+  const auto run_id = column("last_run_id");
+  int moved = 0;
+  for (const auto& [sku, xmin] : xmin_after) {
+    const bool is_changed = std::stoi(sku.substr(4)) % 100 == 0;
+    EXPECT_EQ(xmin != xmin_before.at(sku), is_changed) << sku;
+    EXPECT_EQ(updated_after.at(sku) != updated_before.at(sku), is_changed) << sku;
+    EXPECT_EQ(run_id.at(sku), is_changed ? kRun2 : kRun1) << sku;
+    if (is_changed) {
+      EXPECT_EQ(price.at(sku), "99.99");
+    }
+    moved += xmin != xmin_before.at(sku);
+  }
+  EXPECT_EQ(moved, 10);
+  EXPECT_EQ(column("created_at"), created_before);
+}
+
+TEST_F(EtlEngine, SoftDeleteAndRevival) {
+  const std::string soft = R"({"missing_rows":"soft_delete"})";
+  expect_counts(run(generated_feed(10), soft), 10, 10, 0, 0, 0, 0);
+  // Rows 7..9 are absent: soft-deleted, content and updated_at untouched.
+  const auto updated_before = column("updated_at");
+  auto r = run(generated_feed(10, {}, 7), soft, kRun2);
+  expect_counts(r, 7, 0, 0, 7, 0, 3);
+  auto deleted = column("deleted_at IS NOT NULL");
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(deleted.at("SKU-" + std::to_string(i)), i >= 7 ? "true" : "false");
+  EXPECT_EQ(column("updated_at"), updated_before);
+  EXPECT_EQ(column("last_run_id").at("SKU-8"), kRun2);
+  // Still absent: nothing more to delete, nothing written.
+  const auto snap = snapshot();
+  expect_counts(run(generated_feed(10, {}, 7), soft), 7, 0, 0, 7, 0, 0);
+  EXPECT_EQ(snapshot(), snap);
+  // Back again (SKU-8 with new content): revived rows count as updated.
+  r = run(generated_feed(10, {8}), soft);
+  expect_counts(r, 10, 0, 3, 7, 0, 0);
+  deleted = column("deleted_at IS NOT NULL");
+  for (const auto& [sku, d] : deleted) EXPECT_EQ(d, "false") << sku;
+  EXPECT_EQ(column("price").at("SKU-8"), "99.99");
+  EXPECT_EQ(column("updated_at").at("SKU-7"), updated_before.at("SKU-7"));  // same content: updated_at kept
+  EXPECT_NE(column("updated_at").at("SKU-8"), updated_before.at("SKU-8"));
+}
+
+TEST_F(EtlEngine, KeepModeNeverDeletesAndSourcesAreIndependent) {
+  expect_counts(run(generated_feed(5)), 5, 5, 0, 0, 0, 0);
+  expect_counts(run(generated_feed(3), R"({"missing_rows":"soft_delete"})", kRun1, "other"), 3, 3, 0, 0, 0, 0);
+  expect_counts(run(generated_feed(5, {}, 2)), 2, 0, 0, 2, 0, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE deleted_at IS NOT NULL"), "0");
+  // A soft-delete run of "other" never touches "acme".
+  expect_counts(run(generated_feed(1), R"({"missing_rows":"soft_delete"})", kRun1, "other"), 1, 0, 0, 1, 0, 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE source = 'acme' AND deleted_at IS NULL"), "5");
+}
+
+TEST_F(EtlEngine, MalformedRowsAreRejectedWithLineNumbers) {
+  const auto r = run(read_file("malformed.csv"), R"({"max_rejects": 10})");
+  expect_counts(r, 8, 2, 0, 0, 6, 0);
+  ASSERT_EQ(r.first_rejects.size(), 6u);
+  std::map<std::uint64_t, std::string> by_line;
+  for (const auto& rej : r.first_rejects) by_line[rej.line] = rej.reason;
+  EXPECT_EQ(by_line.at(3), "expected 8 fields, got 4");
+  EXPECT_EQ(by_line.at(4), "empty key (column 'sku')");
+  EXPECT_NE(by_line.at(5).find("price 'twelve'"), std::string::npos) << by_line.at(5);
+  EXPECT_NE(by_line.at(6).find("currency 'US Dollars'"), std::string::npos) << by_line.at(6);
+  EXPECT_EQ(by_line.at(8), "duplicate key 'OK-1': first seen on line 2");
+  EXPECT_NE(by_line.at(9).find("empty product_name"), std::string::npos) << by_line.at(9);
+  EXPECT_EQ(r.first_rejects.front().raw, "BAD-1,Too few fields,,Acme");
+  // The first of the duplicates wins.
+  EXPECT_EQ(column("price").at("OK-1"), "1.00");
+  EXPECT_EQ(column("name").size(), 2u);
+}
+
+TEST_F(EtlEngine, InvalidUtf8RowIsRejected) {
+  const auto r = run(read_file("invalid_utf8.csv"), R"({"max_rejects": 1})");
+  expect_counts(r, 3, 2, 0, 0, 1, 0);
+  ASSERT_EQ(r.first_rejects.size(), 1u);
+  EXPECT_EQ(r.first_rejects[0].line, 3u);
+  EXPECT_NE(r.first_rejects[0].reason.find("UTF-8"), std::string::npos) << r.first_rejects[0].reason;
+  EXPECT_NE(r.first_rejects[0].raw.find("\xEF\xBF\xBD"), std::string::npos);  // raw made storable
+}
+
+TEST_F(EtlEngine, BomCrlfAndQuotedNewlines) {
+  const auto r = run(read_file("bom_crlf_quoted.csv"), R"({"max_rejects": 1})");
+  expect_counts(r, 3, 2, 0, 0, 1, 0);
+  ASSERT_EQ(r.first_rejects.size(), 1u);
+  EXPECT_EQ(r.first_rejects[0].line, 5u);  // the quoted newline counts as a line
+  EXPECT_EQ(column("description").at("Q-1"), "first line\r\nsecond line");
+  EXPECT_EQ(column("name").at("Q-2"), "Comma, inside");
+}
+
+TEST_F(EtlEngine, GzipFeedByNameAndByMagic) {
+  const std::string feed = read_file("partner_basic.csv");
+  RunRequest req;
+  req.source = string_source(gzip(feed), 7);  // tiny chunks: magic split across chunks
+  req.object_name = "raw/feed.csv";            // no .gz: detected from the bytes
+  req.source_name = "acme";
+  expect_counts(run_feed(*conn_, req), 5, 5, 0, 0, 0, 0);
+  req.object_name = "raw/feed.csv.gz";
+  req.source_name = "acme2";
+  expect_counts(run_feed(*conn_, req), 5, 5, 0, 0, 0, 0);
+  // Two concatenated gzip members are one feed.
+  const std::string body = feed.substr(feed.find('\n') + 1);
+  req.source = string_source(gzip(std::string(kHeader)) + gzip(body));
+  req.source_name = "acme3";
+  expect_counts(run_feed(*conn_, req), 5, 5, 0, 0, 0, 0);
+}
+
+TEST_F(EtlEngine, TruncatedGzipFailsAndWritesNothing) {
+  std::string z = gzip(generated_feed(2000));
+  z.resize(z.size() / 2);
+  RunRequest req;
+  req.source = string_source(z);
+  req.source_name = "acme";
+  try {
+    run_feed(*conn_, req);
+    FAIL() << "expected FeedError";
+  } catch (const FeedError& e) {
+    EXPECT_NE(std::string(e.what()).find("gzip"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM products"), "0");
+}
+
+TEST_F(EtlEngine, MaxRejectsExceededLeavesProductsUntouched) {
+  expect_counts(run(generated_feed(100)), 100, 100, 0, 0, 0, 0);
+  const auto before = snapshot();
+  std::string feed = generated_feed(150, {1, 2, 3});  // 50 new rows, 3 changed ...
+  feed += "BAD,Row,,,,$x,USD,\n";                     // ... and two bad rows
+  feed += "BAD2,Row,,,,1.00,USDX,\n";
+  try {
+    run(feed, R"({"max_rejects": 1, "missing_rows": "soft_delete"})", kRun2);
+    FAIL() << "expected TooManyRejects";
+  } catch (const TooManyRejects& e) {
+    EXPECT_EQ(e.result().rejected, 2u);
+    EXPECT_EQ(e.result().first_rejects.size(), 2u);
+    EXPECT_EQ(e.result().first_rejects[1].line, 153u);
+    EXPECT_NE(std::string(e.what()).find("max_rejects 1"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(snapshot() == before) << "products changed by a failed run";
+  // A ratio is judged on the whole feed: 2 of 152 is under 5%.
+  const auto r = run(feed, R"({"max_rejects": 0.05})", kRun2);
+  expect_counts(r, 152, 50, 3, 97, 2, 0);
+}
+
+TEST_F(EtlEngine, CancelMidRunLeavesProductsUntouched) {
+  expect_counts(run(generated_feed(3000)), 3000, 3000, 0, 0, 0, 0);
+  const auto before = snapshot();
+  // Poll 1 is before the key load, 3 early in the stream, 60 late in it.
+  for (int cancel_at : {1, 3, 60}) {
+    RunRequest req;
+    req.source = string_source(generated_feed(6000, {5, 6, 7}), 4096);
+    req.source_name = "acme";
+    req.options = JobOptions::from_json(nlohmann::json::parse(R"({"missing_rows":"soft_delete"})"));
+    int polls = 0;
+    req.is_cancelled = [&] { return ++polls >= cancel_at; };
+    EXPECT_THROW(run_feed(*conn_, req), RunCancelled) << cancel_at;
+    EXPECT_EQ(polls, cancel_at);
+    EXPECT_TRUE(snapshot() == before) << "products changed after a cancel at poll " << cancel_at;
+  }
+  // The connection is still usable after cancelled runs.
+  EXPECT_EQ(scalar("SELECT count(*) FROM products"), "3000");
+}
+
+TEST_F(EtlEngine, CancelAtLastCheckRollsBackWrites) {
+  expect_counts(run(generated_feed(300)), 300, 300, 0, 0, 0, 0);
+  const auto before = snapshot();
+  // Count the polls of an identical run on a throw-away source, then cancel
+  // the real one at its very last poll: every write has been issued by then.
+  auto make = [](const std::string& source) {
+    RunRequest req;
+    req.source = string_source(generated_feed(400, {1, 2}, -1), 1000);
+    req.source_name = source;
+    req.options = JobOptions::from_json(nlohmann::json::parse(R"({"missing_rows":"soft_delete"})"));
+    return req;
+  };
+  int polls = 0;
+  {
+    pqxx::connection c(dsn_);
+    RunRequest probe = make("acme");
+    probe.is_cancelled = [&] { return ++polls < 0; };
+    probe.source_name = "probe";  // same rows as acme, so the same steps and polls
+    pqxx::work tx(c);
+    tx.exec("INSERT INTO products (source, sku, name, content_hash) "
+            "SELECT 'probe', sku, name, content_hash FROM products WHERE source = 'acme'");
+    tx.commit();
+    run_feed(c, probe);
+  }
+  RunRequest req = make("acme");
+  int n = 0;
+  req.is_cancelled = [&] { return ++n >= polls; };
+  EXPECT_THROW(run_feed(*conn_, req), RunCancelled);
+  // Only the probe source changed meanwhile; acme is exactly as before.
+  std::vector<std::string> acme_only;
+  for (const auto& row : snapshot()) {
+    if (row.rfind("acme|", 0) == 0) acme_only.push_back(row);
+  }
+  EXPECT_TRUE(acme_only == before) << "acme changed after a cancel at the last poll (" << polls << ")";
+}
+
+TEST_F(EtlEngine, HeaderMappingKeyAndExtraColumnsInAttributes) {
+  const auto r = run(read_file("mapped_extra.csv"),
+                     R"({"header": {"Title": "product_name", "Cost": "price"}, "key": "item id"})");
+  expect_counts(r, 2, 2, 0, 0, 0, 0);
+  EXPECT_EQ(column("name").at("M-1"), "Sofa");
+  EXPECT_EQ(column("price").at("M-1"), "1000.00");
+  EXPECT_EQ(column("attributes").at("M-1"), R"({"size": "XL", "colour": "Grey"})");
+  EXPECT_EQ(column("attributes->>'material'").at("M-2"), "Wood");
+  EXPECT_EQ(column("attributes ? 'size'").at("M-2"), "false");
+}
+
+TEST_F(EtlEngine, FeedErrorsFailTheRun) {
+  auto message = [&](const std::string& csv, const std::string& opts = "{}") -> std::string {
+    try {
+      run(csv, opts);
+    } catch (const FeedError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_EQ(message("sku,product_name,Brand,brand\n1,a,b,c\n"), "duplicated header column 'brand'");
+  EXPECT_NE(message("id,product_name\n1,a\n").find("no key column 'sku'"), std::string::npos);
+  EXPECT_EQ(message(""), "feed is empty: no header row");
+  EXPECT_EQ(scalar("SELECT count(*) FROM products"), "0");
+  // Header only: a valid, empty feed.
+  expect_counts(run(kHeader), 0, 0, 0, 0, 0, 0);
+}
+
+TEST_F(EtlEngine, SemicolonDelimiterAndSpecialCharacters) {
+  const std::string feed =
+      "sku;product_name;description;notes\n"
+      "T\\1;Tab\there;\"back\\slash; and \"\"quotes\"\"\";caf\xC3\xA9 \xE2\x82\xAC\n";
+  expect_counts(run(feed, R"({"delimiter": ";"})"), 1, 1, 0, 0, 0, 0);
+  EXPECT_EQ(column("name").at("T\\1"), "Tab\there");
+  EXPECT_EQ(column("description").at("T\\1"), "back\\slash; and \"quotes\"");
+  EXPECT_EQ(column("attributes->>'notes'").at("T\\1"), "caf\xC3\xA9 \xE2\x82\xAC");
+  // Unchanged on re-run even with escapes in the key.
+  const auto before = snapshot();
+  expect_counts(run(feed, R"({"delimiter": ";"})"), 1, 0, 0, 1, 0, 0);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(EtlEngine, ProgressIsReported) {
+  RunRequest req;
+  req.source = string_source(generated_feed(2500), 1000);
+  req.source_name = "acme";
+  req.progress_every_rows = 1000;
+  std::vector<Progress> seen;
+  req.on_progress = [&](const Progress& p) { seen.push_back(p); };
+  const auto r = run_feed(*conn_, req);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].rows, 1000u);
+  EXPECT_EQ(seen[1].rows, 2000u);
+  EXPECT_EQ(seen.back().rows, 2500u);
+  EXPECT_EQ(seen.back().bytes, r.bytes);
+  EXPECT_GT(seen[0].bytes, 0u);
+}
