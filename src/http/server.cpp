@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -243,6 +244,9 @@ struct Server::Impl {
 
   Shared shared;
   net::io_context ioc;
+  // Keeps run() going while the acceptor is closed (draining) and the only
+  // outstanding work is a handler on the worker pool that will post back.
+  net::executor_work_guard<net::io_context::executor_type> keep_running = net::make_work_guard(ioc);
   net::thread_pool workers;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;

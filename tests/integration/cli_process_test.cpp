@@ -1,0 +1,133 @@
+// The catalog-api binary as ECS runs it: exit codes, start-up errors, the
+// healthcheck command and SIGTERM draining.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/test_env.hpp"
+
+namespace catalog::testing {
+namespace {
+
+const std::string kBinary = CATALOG_API_BINARY;
+
+bool wait_healthy(std::uint16_t port, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      if (HttpClient(port).get("/health").status == 200) return true;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST(CliTest, VersionAndHelp) {
+  auto [code, out] = run_process({kBinary, "--version"}, {});
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(out.rfind("catalog-api ", 0), 0u) << out;
+  std::tie(code, out) = run_process({kBinary, "--help"}, {});
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(out.find("run-job"), std::string::npos);
+  std::tie(code, out) = run_process({kBinary, "frobnicate"}, {});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+TEST(CliTest, BadConfigurationStopsStartupWithOneLineNamingTheVariable) {
+  auto [code, out] = run_process({kBinary, "serve"}, {{"DATABASE_URL", "host=127.0.0.1"}});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("API_TOKEN"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+
+  std::tie(code, out) = run_process({kBinary, "serve"}, {{"DATABASE_URL", "host=127.0.0.1"}, {"AUTH_DISABLED", "1"},
+                                                          {"PORT", "http"}});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("PORT:"), std::string::npos) << out;
+
+  std::tie(code, out) = run_process({kBinary, "migrate"}, {{"DB_HOST", "127.0.0.1"}, {"DB_USER", "u"},
+                                                            {"DB_PASSWORD", "pw-never-shown"}});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("DB_NAME"), std::string::npos) << out;
+  EXPECT_EQ(out.find("pw-never-shown"), std::string::npos);
+}
+
+TEST(CliTest, MigrateAppliesSchemaAndIsIdempotent) {
+  const auto dsn = create_test_database("cli");
+  auto [code, out] = run_process({kBinary, "migrate"}, {{"DATABASE_URL", dsn}});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"applied\":2"), std::string::npos) << out;
+  std::tie(code, out) = run_process({kBinary, "migrate"}, {{"DATABASE_URL", dsn}});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"applied\":0"), std::string::npos) << out;
+}
+
+TEST(CliTest, MigrateFailsClearlyWhenDatabaseIsUnreachable) {
+  const auto port = free_port();
+  auto [code, out] = run_process({kBinary, "migrate"},
+                                 {{"DATABASE_URL", "host=127.0.0.1 port=" + std::to_string(port) + " user=x password=pw-secret dbname=x"}});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("127.0.0.1"), std::string::npos) << out;
+  EXPECT_EQ(out.find("pw-secret"), std::string::npos) << out;
+}
+
+TEST(CliTest, HealthcheckCommandFollowsTheServer) {
+  const auto port = free_port();
+  const std::map<std::string, std::string> env = {{"PORT", std::to_string(port)}};
+  EXPECT_EQ(run_process({kBinary, "healthcheck"}, env).first, 1) << "nothing listens yet";
+
+  ChildProcess server({kBinary, "serve"}, {{"DATABASE_URL", create_test_database("hc")}, {"AUTH_DISABLED", "1"},
+                                           {"PORT", std::to_string(port)}, {"BIND_ADDRESS", "127.0.0.1"}});
+  ASSERT_TRUE(wait_healthy(port, std::chrono::seconds(30))) << server.output();
+  EXPECT_EQ(run_process({kBinary, "healthcheck"}, env).first, 0);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(std::chrono::seconds(30)), 0) << server.output();
+  EXPECT_NE(server.output().find("AUTH_DISABLED=1"), std::string::npos) << "the open mode is announced in the log";
+}
+
+TEST(CliTest, SigtermLetsASlowRequestFinishThenExitsZero) {
+  const auto port = free_port();
+  ChildProcess server({kBinary, "serve"}, {{"DATABASE_URL", create_test_database("term")}, {"AUTH_DISABLED", "1"},
+                                           {"PORT", std::to_string(port)}, {"BIND_ADDRESS", "127.0.0.1"},
+                                           {"SHUTDOWN_TIMEOUT", "20"}});
+  ASSERT_TRUE(wait_healthy(port, std::chrono::seconds(30))) << server.output();
+
+  // A client in the middle of sending its body when the task is stopped.
+  const std::string body = R"({"name":"sent slowly during shutdown"})";
+  RawConnection slow(port);
+  slow.send("POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
+  // A request already read and waiting... the health check on another
+  // connection that has started its request shows the draining state.
+  RawConnection health(port);
+  health.send("GET /health HTTP/1.1\r\nHost: x\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  server.signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(server.wait(std::chrono::milliseconds(1)), -1) << "still running while a request is in flight";
+
+  // New connections are refused once draining.
+  RawConnection late(port);
+  EXPECT_FALSE(late.connected());
+
+  health.send("\r\n");
+  const auto health_response = health.read_response();
+  EXPECT_EQ(status_of(health_response), 503) << health_response;
+  EXPECT_NE(health_response.find("\"unhealthy\""), std::string::npos);
+
+  slow.send(body.substr(10));
+  const auto response = slow.read_response();
+  EXPECT_EQ(status_of(response), 201) << response << server.output();
+  EXPECT_NE(response.find("Connection: close"), std::string::npos) << response;
+
+  EXPECT_EQ(server.wait(std::chrono::seconds(25)), 0) << server.output();
+}
+
+}  // namespace
+}  // namespace catalog::testing
