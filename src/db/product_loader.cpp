@@ -4,54 +4,11 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <dlfcn.h>
 #include <libpq-fe.h>
 #include <pqxx/largeobject>
 
 namespace catalog::db {
 namespace {
-
-// The libpq COPY entry points. catalog_core links libpqxx only (libpq is its
-// dependency, not ours, so the linker refuses direct references); libpq is
-// always loaded with libpqxx, so its C ABI is resolved at run time instead.
-// decltype() keeps the signatures checked against libpq-fe.h.
-struct LibPq {
-  decltype(&::PQputCopyData) put_copy_data;
-  decltype(&::PQputCopyEnd) put_copy_end;
-  decltype(&::PQgetCopyData) get_copy_data;
-  decltype(&::PQgetResult) get_result;
-  decltype(&::PQresultStatus) result_status;
-  decltype(&::PQcmdTuples) cmd_tuples;
-  decltype(&::PQresultErrorMessage) result_error_message;
-  decltype(&::PQclear) clear;
-  decltype(&::PQfreemem) freemem;
-  decltype(&::PQerrorMessage) error_message;
-
-  static const LibPq& get() {
-    static const LibPq instance = [] {
-      LibPq pq{};
-      resolve(pq.put_copy_data, "PQputCopyData");
-      resolve(pq.put_copy_end, "PQputCopyEnd");
-      resolve(pq.get_copy_data, "PQgetCopyData");
-      resolve(pq.get_result, "PQgetResult");
-      resolve(pq.result_status, "PQresultStatus");
-      resolve(pq.cmd_tuples, "PQcmdTuples");
-      resolve(pq.result_error_message, "PQresultErrorMessage");
-      resolve(pq.clear, "PQclear");
-      resolve(pq.freemem, "PQfreemem");
-      resolve(pq.error_message, "PQerrorMessage");
-      return pq;
-    }();
-    return instance;
-  }
-
-  template <typename F>
-  static void resolve(F& fn, const char* name) {
-    void* sym = ::dlsym(RTLD_DEFAULT, name);
-    if (sym == nullptr) throw CopyError(std::string("libpq function ") + name + " not found");
-    fn = reinterpret_cast<F>(sym);
-  }
-};
 
 // libpqxx 6.4 exposes the libpq handle only through a protected static of
 // largeobject; deriving from it is the one supported route that needs no
@@ -61,7 +18,7 @@ struct RawConnection : pqxx::largeobject {
 };
 
 std::string conn_error(PGconn* conn) {
-  std::string msg = LibPq::get().error_message(conn);
+  std::string msg = PQerrorMessage(conn);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   return msg;
 }
@@ -71,16 +28,16 @@ std::string conn_error(PGconn* conn) {
 std::uint64_t collect_result(PGconn* conn, const char* what) {
   std::uint64_t rows = 0;
   std::string error;
-  while (PGresult* res = LibPq::get().get_result(conn)) {
-    const auto status = LibPq::get().result_status(res);
+  while (PGresult* res = PQgetResult(conn)) {
+    const auto status = PQresultStatus(res);
     if (status == PGRES_COMMAND_OK) {
-      const char* n = LibPq::get().cmd_tuples(res);
+      const char* n = PQcmdTuples(res);
       if (n != nullptr && *n != '\0') rows = std::strtoull(n, nullptr, 10);
     } else if (error.empty()) {
-      error = LibPq::get().result_error_message(res);
+      error = PQresultErrorMessage(res);
       while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
     }
-    LibPq::get().clear(res);
+    PQclear(res);
   }
   if (!error.empty()) throw CopyError(std::string(what) + " failed: " + error);
   return rows;
@@ -97,14 +54,14 @@ CopyIn::~CopyIn() {
   if (!open_) return;
   auto* conn = static_cast<PGconn*>(conn_);
   // Abort: the server fails the COPY and the caller rolls back.
-  LibPq::get().put_copy_end(conn, "aborted by client");
-  while (PGresult* res = LibPq::get().get_result(conn)) LibPq::get().clear(res);
+  PQputCopyEnd(conn, "aborted by client");
+  while (PGresult* res = PQgetResult(conn)) PQclear(res);
 }
 
 void CopyIn::flush() {
   if (buffer_.empty()) return;
   auto* conn = static_cast<PGconn*>(conn_);
-  if (LibPq::get().put_copy_data(conn, buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
+  if (PQputCopyData(conn, buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
     throw CopyError("COPY: sending data failed: " + conn_error(conn));
   }
   buffer_.clear();
@@ -123,9 +80,9 @@ std::uint64_t CopyIn::finish() {
   flush();
   auto* conn = static_cast<PGconn*>(conn_);
   open_ = false;
-  if (LibPq::get().put_copy_end(conn, nullptr) != 1) {
+  if (PQputCopyEnd(conn, nullptr) != 1) {
     const std::string msg = conn_error(conn);
-    while (PGresult* res = LibPq::get().get_result(conn)) LibPq::get().clear(res);
+    while (PGresult* res = PQgetResult(conn)) PQclear(res);
     throw CopyError("COPY: ending failed: " + msg);
   }
   return collect_result(conn, "COPY");
@@ -140,13 +97,13 @@ CopyOut::~CopyOut() {
   if (!open_) return;
   auto* conn = static_cast<PGconn*>(conn_);
   char* buf = nullptr;
-  while (LibPq::get().get_copy_data(conn, &buf, 0) > 0) LibPq::get().freemem(buf);
-  while (PGresult* res = LibPq::get().get_result(conn)) LibPq::get().clear(res);
+  while (PQgetCopyData(conn, &buf, 0) > 0) PQfreemem(buf);
+  while (PGresult* res = PQgetResult(conn)) PQclear(res);
 }
 
 void CopyOut::release() {
   if (current_ != nullptr) {
-    LibPq::get().freemem(current_);
+    PQfreemem(current_);
     current_ = nullptr;
   }
 }
@@ -155,7 +112,7 @@ bool CopyOut::next(std::string_view& line) {
   release();
   if (!open_) return false;
   auto* conn = static_cast<PGconn*>(conn_);
-  const int n = LibPq::get().get_copy_data(conn, &current_, 0);
+  const int n = PQgetCopyData(conn, &current_, 0);
   if (n > 0) {
     std::size_t len = static_cast<std::size_t>(n);
     if (len > 0 && current_[len - 1] == '\n') --len;
@@ -165,7 +122,7 @@ bool CopyOut::next(std::string_view& line) {
   open_ = false;
   if (n == -2) {
     const std::string msg = conn_error(conn);
-    while (PGresult* res = LibPq::get().get_result(conn)) LibPq::get().clear(res);
+    while (PGresult* res = PQgetResult(conn)) PQclear(res);
     throw CopyError("COPY TO STDOUT failed: " + msg);
   }
   collect_result(conn, "COPY TO STDOUT");
