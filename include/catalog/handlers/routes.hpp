@@ -2,12 +2,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 
 #include "catalog/http/router.hpp"
 
 namespace catalog::db {
 class Pool;
 class ItemsRepository;
+class ProductsRepository;
 }  // namespace catalog::db
 
 namespace catalog::handlers {
@@ -19,5 +21,15 @@ void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<b
 
 /// /items CRUD.
 void add_item_routes(http::Router& router, db::ItemsRepository& items);
+
+/// /jobs definitions, POST /jobs/{id}/run, GET /jobs/{id}/runs.
+void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepository& runs,
+                    etl::JobRunner& runner, const std::string& raw_bucket);
+
+/// GET /runs/{id}, POST /runs/{id}/cancel.
+void add_run_routes(http::Router& router, db::RunsRepository& runs);
+
+/// GET /products (filters, sort, keyset cursor) and GET /products/{source}/{sku}.
+void add_product_routes(http::Router& router, db::ProductsRepository& products);
 
 }  // namespace catalog::handlers

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/db/pool.hpp"
+
+namespace catalog::db {
+
+/// One row of `products`, as the API shows it.
+struct Product {
+  std::string source;
+  std::string sku;
+  std::string name;
+  std::optional<std::string> description;
+  std::optional<std::string> brand;
+  std::optional<std::string> category;
+  std::optional<std::string> price;  ///< numeric(12,2) as PostgreSQL prints it ("12.50"): exact
+  std::optional<std::string> currency;
+  std::optional<std::string> availability;
+  std::string attributes;  ///< jsonb as text (an object)
+  std::string created_at;  ///< RFC 3339, UTC, microseconds
+  std::string updated_at;  ///< RFC 3339, UTC, microseconds
+  std::optional<std::string> deleted_at;
+  std::optional<std::string> last_run_id;
+};
+
+/// The sort orders of GET /products. Each is a keyset over
+/// (<sort column>, source, sku); `sku` is (sku, source).
+enum class ProductSort { sku, name, price, updated_at };
+enum class SortOrder { asc, desc };
+
+/// Exact-match and range filters; every present field narrows the result.
+struct ProductFilter {
+  std::optional<std::string> source;
+  std::optional<std::string> sku;
+  std::optional<std::string> brand;
+  std::optional<std::string> category;
+  std::optional<std::string> availability;
+  std::optional<std::string> name_contains;  ///< case-insensitive substring, taken literally
+  std::optional<std::string> updated_since;  ///< RFC 3339 timestamp, already validated
+  bool include_deleted = false;
+};
+
+/// Position after the last row of a page, in the page's sort order.
+/// `value` is the sort column of that row as text (the price, the name, the
+/// RFC 3339 updated_at; unused for the sku sort); nullopt for a NULL price.
+struct ProductCursor {
+  std::optional<std::string> value;
+  std::string source;
+  std::string sku;
+};
+
+struct ProductQuery {
+  ProductFilter filter;
+  ProductSort sort = ProductSort::sku;
+  SortOrder order = SortOrder::asc;
+  std::size_t limit = 100;
+  std::optional<ProductCursor> after;
+  bool with_count = false;
+};
+
+struct ProductPage {
+  std::vector<Product> items;
+  std::optional<std::int64_t> count;  ///< rows matching the filter (cursor ignored), when asked
+};
+
+/// Read side of the catalog. The ETL owns the writes.
+class ProductsRepository {
+ public:
+  explicit ProductsRepository(Pool& pool) : pool_(pool) {}
+
+  /// The product with this key, soft-deleted or not.
+  std::optional<Product> find(const std::string& source, const std::string& sku);
+
+  /// At most `limit` rows strictly after `after`. Prices sort NULLS LAST in
+  /// both directions: descending reverses the priced rows, unpriced ones
+  /// still come last (in (source, sku) order of the same direction).
+  ProductPage list(const ProductQuery& query);
+
+  /// The cursor that continues after `last` in `sort` order.
+  static ProductCursor cursor_after(const Product& last, ProductSort sort);
+
+ private:
+  Pool& pool_;
+};
+
+}  // namespace catalog::db

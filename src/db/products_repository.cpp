@@ -1,0 +1,214 @@
+#include "catalog/db/products_repository.hpp"
+
+#include <pqxx/pqxx>
+
+namespace catalog::db {
+namespace {
+
+// Output columns. Callers ORDER BY qualified input columns (p.price), never by
+// these names: `price::text` is also called "price" and would sort as text.
+constexpr const char* kColumns =
+    "p.source, p.sku, p.name, p.description, p.brand, p.category, p.price::text, p.currency, p.availability, "
+    "p.attributes::text, "
+    "to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "to_char(p.deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "p.last_run_id::text";
+
+const std::string kSelectOne = std::string("SELECT ") + kColumns + " FROM products p WHERE p.source = $1 AND p.sku = $2";
+
+// Filter fragments; values always travel as parameters.
+constexpr const char* kNotDeleted = " AND p.deleted_at IS NULL";
+constexpr const char* kSourceIs = " AND p.source = ";
+constexpr const char* kSkuIs = " AND p.sku = ";
+constexpr const char* kBrandIs = " AND p.brand = ";
+constexpr const char* kCategoryIs = " AND p.category = ";
+constexpr const char* kAvailabilityIs = " AND p.availability = ";
+constexpr const char* kNameLike = " AND p.name ILIKE ";  // backslash is LIKE's default escape
+constexpr const char* kUpdatedSince = " AND p.updated_at >= ";
+
+/// The keyset of one sort order, from a fixed table: input text never reaches
+/// the ORDER BY. `value_cast` types the cursor's sort value parameter.
+struct SortSpec {
+  std::vector<const char*> columns;  ///< the keyset, most significant first
+  const char* value_cast;            ///< nullptr: the keyset has no separate sort value (sku)
+};
+
+const SortSpec& spec_of(ProductSort sort) {
+  static const SortSpec kSku{{"p.sku", "p.source"}, nullptr};
+  static const SortSpec kName{{"p.name", "p.source", "p.sku"}, "::text"};
+  static const SortSpec kPrice{{"p.price", "p.source", "p.sku"}, "::numeric"};
+  static const SortSpec kUpdatedAt{{"p.updated_at", "p.source", "p.sku"}, "::timestamptz"};
+  switch (sort) {
+    case ProductSort::sku: return kSku;
+    case ProductSort::name: return kName;
+    case ProductSort::price: return kPrice;
+    case ProductSort::updated_at: return kUpdatedAt;
+  }
+  return kSku;
+}
+
+class Params {
+ public:
+  std::string add(std::string value) {
+    values_.push_back(std::move(value));
+    return "$" + std::to_string(values_.size());
+  }
+  const std::vector<std::string>& values() const { return values_; }
+
+ private:
+  std::vector<std::string> values_;
+};
+
+/// `text` as an ILIKE pattern that matches it literally anywhere in the name.
+std::string contains_pattern(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '%';
+  return out;
+}
+
+std::string where_clause(const ProductFilter& f, Params& params) {
+  std::string sql = " WHERE TRUE";
+  if (!f.include_deleted) sql += kNotDeleted;
+  if (f.source) sql += kSourceIs + params.add(*f.source);
+  if (f.sku) sql += kSkuIs + params.add(*f.sku);
+  if (f.brand) sql += kBrandIs + params.add(*f.brand);
+  if (f.category) sql += kCategoryIs + params.add(*f.category);
+  if (f.availability) sql += kAvailabilityIs + params.add(*f.availability);
+  if (f.name_contains) sql += kNameLike + params.add(contains_pattern(*f.name_contains));
+  if (f.updated_since) sql += kUpdatedSince + params.add(*f.updated_since) + "::timestamptz";
+  return sql;
+}
+
+std::string join_columns(const std::vector<const char*>& columns, std::size_t from, const char* suffix) {
+  std::string out;
+  for (std::size_t i = from; i < columns.size(); ++i) {
+    if (!out.empty()) out += ", ";
+    out += columns[i];
+    out += suffix;
+  }
+  return out;
+}
+
+/// " AND (a, b, c) > ($1, $2, $3)" over columns[from..]: a row comparison, so
+/// that one btree range scan on the matching index serves it.
+std::string keyset_after(const SortSpec& spec, std::size_t from, const ProductCursor& after, SortOrder order,
+                         Params& params) {
+  std::string values;
+  for (std::size_t i = from; i < spec.columns.size(); ++i) {
+    if (!values.empty()) values += ", ";
+    const std::string column = spec.columns[i];
+    if (column == "p.source") values += params.add(after.source);
+    else if (column == "p.sku") values += params.add(after.sku);
+    else values += params.add(after.value.value_or("")) + spec.value_cast;
+  }
+  return " AND (" + join_columns(spec.columns, from, "") + (order == SortOrder::asc ? ") > (" : ") < (") + values +
+         ")";
+}
+
+std::string order_by(const SortSpec& spec, std::size_t from, SortOrder order) {
+  return " ORDER BY " + join_columns(spec.columns, from, order == SortOrder::asc ? " ASC" : " DESC");
+}
+
+/// The page query. Sorts other than price are one keyset range scan. Price is
+/// nullable and its NULLs come last in both directions, which no single row
+/// comparison expresses, so the page is the priced rows after the cursor
+/// followed by the unpriced ones (ordered by source, sku), each branch its own
+/// index range scan, merged under an outer ORDER BY of at most 2*limit rows.
+std::string page_sql(const ProductQuery& q, Params& params) {
+  const auto& spec = spec_of(q.sort);
+  const std::string where = where_clause(q.filter, params);
+  const std::string limit = " LIMIT " + params.add(std::to_string(q.limit)) + "::bigint";
+  const std::string select = std::string("SELECT ") + kColumns + " FROM ";
+
+  if (q.sort != ProductSort::price) {
+    std::string sql = select + "products p" + where;
+    if (q.after) sql += keyset_after(spec, 0, *q.after, q.order, params);
+    return sql + order_by(spec, 0, q.order) + limit;
+  }
+
+  // After a NULL price only unpriced rows remain: (source, sku) continues.
+  if (q.after && !q.after->value) {
+    return select + "products p" + where + " AND p.price IS NULL" + keyset_after(spec, 1, *q.after, q.order, params) +
+           order_by(spec, 1, q.order) + limit;
+  }
+  const std::string nulls = "SELECT * FROM products p" + where + " AND p.price IS NULL" + order_by(spec, 1, q.order) + limit;
+  std::string priced = "SELECT * FROM products p" + where + " AND p.price IS NOT NULL";
+  if (q.after) priced += keyset_after(spec, 0, *q.after, q.order, params);
+  priced += order_by(spec, 0, q.order) + limit;
+  const char* direction = q.order == SortOrder::asc ? " ASC" : " DESC";
+  return select + "((" + priced + ") UNION ALL (" + nulls + ")) p ORDER BY p.price" + direction +
+         " NULLS LAST, p.source" + direction + ", p.sku" + direction + limit;
+}
+
+std::optional<std::string> optional_text(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::string>();
+}
+
+Product to_product(const pqxx::row& r) {
+  Product p;
+  p.source = r[0].as<std::string>();
+  p.sku = r[1].as<std::string>();
+  p.name = r[2].as<std::string>();
+  p.description = optional_text(r[3]);
+  p.brand = optional_text(r[4]);
+  p.category = optional_text(r[5]);
+  p.price = optional_text(r[6]);
+  p.currency = optional_text(r[7]);
+  p.availability = optional_text(r[8]);
+  p.attributes = r[9].as<std::string>();
+  p.created_at = r[10].as<std::string>();
+  p.updated_at = r[11].as<std::string>();
+  p.deleted_at = optional_text(r[12]);
+  p.last_run_id = optional_text(r[13]);
+  return p;
+}
+
+}  // namespace
+
+std::optional<Product> ProductsRepository::find(const std::string& source, const std::string& sku) {
+  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Product> {
+    pqxx::read_transaction tx(c);
+    auto result = tx.exec_params(kSelectOne, source, sku);
+    if (result.empty()) return std::nullopt;
+    return to_product(result[0]);
+  });
+}
+
+ProductPage ProductsRepository::list(const ProductQuery& query) {
+  Params page_params;
+  const auto sql = page_sql(query, page_params);
+  Params count_params;
+  const auto count_sql = "SELECT count(*) FROM products p" + where_clause(query.filter, count_params);
+  return pool_.with_connection([&](pqxx::connection& c) {
+    // One snapshot for the page and its count, so that they agree.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    ProductPage page;
+    const auto result = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(page_params.values()));
+    page.items.reserve(result.size());
+    for (const auto& row : result) page.items.push_back(to_product(row));
+    if (query.with_count) {
+      page.count = tx.exec_params1(count_sql, pqxx::prepare::make_dynamic_params(count_params.values()))[0]
+                       .as<std::int64_t>();
+    }
+    return page;
+  });
+}
+
+ProductCursor ProductsRepository::cursor_after(const Product& last, ProductSort sort) {
+  ProductCursor cursor{std::nullopt, last.source, last.sku};
+  switch (sort) {
+    case ProductSort::sku: break;
+    case ProductSort::name: cursor.value = last.name; break;
+    case ProductSort::price: cursor.value = last.price; break;
+    case ProductSort::updated_at: cursor.value = last.updated_at; break;
+  }
+  return cursor;
+}
+
+}  // namespace catalog::db
