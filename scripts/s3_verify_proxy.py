@@ -47,6 +47,8 @@ class State:
         self.faults = []
         self.log = []
         self.ecs = {}  # token -> {"ttl": seconds, "fetches": n}
+        self.imds_tokens = set()
+        self.imds_fetches = 0
 
 
 STATE = None
@@ -143,6 +145,22 @@ def verify(method, raw_target, headers, body):
                 "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
                 extra), akid
     return None, akid
+
+
+def issue_credentials(ttl_seconds):
+    """New temporary credentials the verifier accepts until they expire (STATE.lock held)."""
+    akid = "ASIA" + secrets.token_hex(8).upper()
+    secret = secrets.token_urlsafe(30)
+    session = secrets.token_urlsafe(60)
+    expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=ttl_seconds)
+    STATE.keys[akid] = (secret, session, expiry)
+    return {
+        "RoleArn": "arn:aws:iam::123456789012:role/catalog-test",
+        "AccessKeyId": akid,
+        "SecretAccessKey": secret,
+        "Token": session,
+        "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def take_fault(method, target):
@@ -348,19 +366,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.reply(401, b'{"message":"bad authorization token"}', "application/json")
                     return
                 cfg["fetches"] += 1
-                akid = "ASIA" + secrets.token_hex(8).upper()
-                secret = secrets.token_urlsafe(30)
-                session = secrets.token_urlsafe(60)
-                expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=cfg["ttl"])
-                STATE.keys[akid] = (secret, session, expiry)
-            doc = {
-                "RoleArn": "arn:aws:iam::123456789012:role/catalog-test",
-                "AccessKeyId": akid,
-                "SecretAccessKey": secret,
-                "Token": session,
-                "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
+                doc = issue_credentials(cfg["ttl"])
             self.reply(200, json.dumps(doc).encode(), "application/json")
+        elif route.startswith("/__proxy/imds/"):
+            # A fake EC2 instance metadata service, IMDSv2 only: a session token
+            # from PUT /latest/api/token is required for every GET.
+            path = route[len("/__proxy/imds"):]
+            if self.command == "PUT" and path == "/latest/api/token":
+                if not self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+                    self.reply(400, b"missing ttl", "text/plain")
+                    return
+                token = secrets.token_urlsafe(24)
+                with STATE.lock:
+                    STATE.imds_tokens.add(token)
+                self.reply(200, token.encode(), "text/plain")
+                return
+            with STATE.lock:
+                known = self.headers.get("X-aws-ec2-metadata-token") in STATE.imds_tokens
+            if not known:
+                self.reply(401, b"", "text/plain")
+                return
+            base = "/latest/meta-data/iam/security-credentials/"
+            if path == base:
+                self.reply(200, b"catalog-test-role", "text/plain")
+            elif path == base + "catalog-test-role":
+                with STATE.lock:
+                    STATE.imds_fetches += 1
+                    doc = issue_credentials(3600)
+                doc.update({"Code": "Success", "Type": "AWS-HMAC"})
+                self.reply(200, json.dumps(doc).encode(), "application/json")
+            else:
+                self.reply(404, b"", "text/plain")
+        elif route == "/__proxy/imds-stats":
+            with STATE.lock:
+                self.reply(200, json.dumps({"fetches": STATE.imds_fetches}).encode(), "application/json")
         else:
             self.reply(404, b'{"error":"unknown control route"}', "application/json")
 

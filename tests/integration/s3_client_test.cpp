@@ -449,5 +449,26 @@ TEST_F(S3Integration, EcsTokenFileAndWrongTokenReportsEndpointNotToken) {
   std::remove(path.c_str());
 }
 
+TEST_F(S3Integration, ImdsV2CredentialsAreUsedWhenNothingElseIsConfigured) {
+  const std::map<std::string, std::string> env_map = {
+      {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint_ + "/__proxy/imds"},
+      {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"},
+  };
+  EnvLookup env = [&](const std::string& n) -> std::optional<std::string> {
+    auto it = env_map.find(n);
+    if (it == env_map.end()) return std::nullopt;
+    return it->second;
+  };
+  auto chain = std::shared_ptr<CredentialsChain>(default_credentials_chain(env, clock_));
+  CurlS3Client s3(config(), chain, clock_);
+  const std::string key = unique_prefix("imds") + "feed.csv";
+  s3.put_object(bucket_, key, "via instance profile");
+  EXPECT_EQ(get_all(s3, bucket_, key), "via instance profile");
+  EXPECT_EQ(chain->get().source, "imds");
+  EXPECT_TRUE(chain->get().expiration.has_value());
+  expect_all_verified(key);
+  EXPECT_NE(requests(key)[0]["access_key"].get<std::string>(), access_key_);
+}
+
 }  // namespace
 }  // namespace catalog::s3
