@@ -1,5 +1,6 @@
 #include "catalog/etl/engine.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -216,6 +217,15 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+using Clock = std::chrono::steady_clock;
+
+double lap(Clock::time_point& since) {
+  const auto now = Clock::now();
+  const double s = std::chrono::duration<double>(now - since).count();
+  since = now;
+  return s;
+}
+
 class Pipeline {
  public:
   Pipeline(pqxx::work& tx, const RunRequest& req) : tx_(tx), req_(req) {
@@ -230,9 +240,12 @@ class Pipeline {
 
   RunResult run() {
     check_cancel();
+    auto t = Clock::now();
     load_existing();
+    result_.timings.load_keys = lap(t);
     check_cancel();
     stream_feed();
+    result_.timings.stream = lap(t);
     check_cancel();
     if (!have_header_) throw FeedError("feed is empty: no header row");
     if (req_.options.max_rejects.exceeded(result_.rejected, result_.read)) throw too_many_rejects();
@@ -241,8 +254,10 @@ class Pipeline {
     insert_copy_.reset();
     check_cancel();
     if (!changed_.empty()) apply_changes();
+    result_.timings.apply = lap(t);
     check_cancel();
     if (req_.options.missing_rows == MissingRows::soft_delete) soft_delete();
+    result_.timings.soft_delete = lap(t);
     check_cancel();
     result_.unchanged = result_.read - result_.rejected - result_.inserted - result_.updated;
     return result_;

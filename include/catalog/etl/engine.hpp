@@ -51,6 +51,13 @@ struct RunResult {
   std::uint64_t rejected = 0;
   std::uint64_t deleted = 0;  ///< soft-deleted by missing_rows=soft_delete
   std::vector<Reject> first_rejects;  ///< the first kMaxStoredRejects rejects, in line order
+  /// Wall-clock seconds per phase (for logs and tuning).
+  struct Timings {
+    double load_keys = 0;    ///< reading this source's (sku, content_hash) from products
+    double stream = 0;       ///< download + parse + normalise + COPY of new rows
+    double apply = 0;        ///< end of the insert COPY, staging and UPDATE of changed rows
+    double soft_delete = 0;  ///< missing_rows=soft_delete
+  } timings;
 };
 
 inline constexpr std::size_t kMaxStoredRejects = 100;
