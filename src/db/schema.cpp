@@ -102,9 +102,16 @@ CREATE TABLE products (
 -- (sku, source) the default sku order and the sku filter; (updated_at, ...)
 -- updated_since and its sort; brand, category and availability are
 -- single-column (deduplicated, cheap to maintain) for their filters, the
--- (sku, source) index giving the order. name and price sorts are top-N sorts.
+-- (sku, source) index giving the order. The name and price sorts and `q`
+-- need their own indexes: without them every page of a 1M-row catalog is a
+-- full top-N sort (1.5 s) and a rare `q` a full scan (1.2 s); with them a
+-- page is a few ms (docs/products-api.md has the EXPLAIN evidence).
 CREATE INDEX products_sku_idx ON products (sku, source);
 CREATE INDEX products_updated_at_idx ON products (updated_at, source, sku);
+CREATE INDEX products_name_idx ON products (name, source, sku);
+CREATE INDEX products_price_idx ON products (price, source, sku);
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX products_name_trgm_idx ON products USING gin (name gin_trgm_ops);
 CREATE INDEX products_brand_idx ON products (brand);
 CREATE INDEX products_category_idx ON products (category);
 CREATE INDEX products_availability_idx ON products (availability);
