@@ -191,6 +191,8 @@ def print_table(meta, runs, ratios, micro, micro_rows, etl_rows, etl_problems):
     w(f"HTTP: {meta.get('wrk_version')}, keep-alive, {meta.get('connections')} connections, "
       f"{meta.get('threads')} threads, {meta.get('warmup_s')} s warm-up + {meta.get('duration_s')} s measured; "
       f"{meta.get('pinning')}\n")
+    w(f"Load average at start / end: {meta.get('loadavg_start')} / {meta.get('loadavg_end')} "
+      f"(anything else running on the machine skews every figure)\n")
     w(f"Data: {fmt_num(int(meta.get('rows') or 0))} products, 10,000 items"
       f"{' (generated in ' + meta['load_seconds'] + ' s)' if meta.get('load_seconds') else ''}; "
       f"catalog-api HTTP_THREADS=1 DB_POOL_SIZE=8; FastAPI uvicorn --workers 2 (uvloop, httptools); "

@@ -64,6 +64,7 @@ if [ -n "$REV" ]; then
 fi
 PY=/usr/bin/python3   # Debian's python: the baseline uses Debian's FastAPI stack
 STARTED=$(date +%s)
+LOADAVG_START=$(cut -d" " -f1-3 /proc/loadavg)
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 
 # ---------------------------------------------------------------- tools
@@ -368,5 +369,5 @@ $PY bench/report.py --work "$WORK" --out "$OUT" \
   load_seconds="${LOAD_SECONDS:-}" pg_version="$("$(pg_bindir)/postgres" --version)" \
   wrk_version="$(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)" nginx_version="$("$NGINX" -v 2>&1)" \
   commit="$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null)$(git -C "$SRC" diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || echo '+dirty')" \
-  wall_seconds="$(($(date +%s) - STARTED))"
+  wall_seconds="$(($(date +%s) - STARTED))" loadavg_start="$LOADAVG_START" loadavg_end="$(cut -d" " -f1-3 /proc/loadavg)"
 log "results: $OUT (total $(($(date +%s) - STARTED)) s)"

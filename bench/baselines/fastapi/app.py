@@ -18,7 +18,10 @@ from sqlalchemy import BigInteger, Column, DateTime, Numeric, String, Text, crea
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
-engine = create_engine(os.environ["BENCH_DATABASE_URL"], pool_size=8, max_overflow=0, pool_pre_ping=False)
+# pool_size + max_overflow cover the 32 requests a worker may have in flight at
+# 64 connections: with fewer, sync endpoints + a yield dependency can exhaust
+# the threadpool while waiting for a connection (FastAPI#3205) and stall.
+engine = create_engine(os.environ["BENCH_DATABASE_URL"], pool_size=8, max_overflow=32)
 SessionLocal = sessionmaker(bind=engine, autocommit=False, autoflush=False)
 Base = declarative_base()
 
