@@ -5,7 +5,14 @@
 
 #include <pqxx/pqxx>
 
+#include "catalog/core/clock.hpp"
 #include "catalog/db/items_repository.hpp"
+#include "catalog/db/jobs_repository.hpp"
+#include "catalog/db/products_repository.hpp"
+#include "catalog/db/runs_repository.hpp"
+#include "catalog/etl/job_runner.hpp"
+#include "catalog/s3/credentials.hpp"
+#include "catalog/s3/s3_client.hpp"
 #include "catalog/db/migrations.hpp"
 #include "catalog/db/pool.hpp"
 #include "catalog/handlers/routes.hpp"
@@ -18,26 +25,43 @@ namespace {
 
 constexpr std::chrono::milliseconds kHealthTimeout{1500};
 
-http::Router build_router(db::Pool& pool, db::ItemsRepository& items, const std::atomic<bool>& not_serving) {
-  http::Router router;
-  handlers::add_health_routes(router, pool, not_serving, kHealthTimeout);
-  handlers::add_item_routes(router, items);
-  return router;
+etl::RunnerOptions runner_options(const config::Config& c) {
+  etl::RunnerOptions o;
+  o.workers = c.job_workers;
+  o.raw_bucket = c.s3_raw_bucket;
+  o.stale_after = c.run_stale_after;
+  return o;
 }
 
 }  // namespace
 
 struct App::Impl {
-  explicit Impl(config::Config c)
+  Impl(config::Config c, const config::EnvLookup& env)
       : config(std::move(c)),
         pool(db::Pool::Options{config.database_dsn, static_cast<std::size_t>(config.db_pool_size)}),
         items(pool),
-        dispatcher(build_router(pool, items, not_serving),
+        jobs(pool),
+        runs(pool),
+        products(pool),
+        credentials(s3::default_credentials_chain(env, clock)),
+        store(config.s3, credentials, clock),
+        runner(pool, jobs, runs, store, runner_options(config)),
+        dispatcher(build_router(),
                    http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token}),
         server(http::Server::Options{config.bind_address, config.port, config.http_threads,
                                      std::max(4, config.db_pool_size), config.max_body_bytes, 16 * 1024,
                                      config.read_timeout, config.idle_timeout},
                dispatcher) {}
+
+  http::Router build_router() {
+    http::Router router;
+    handlers::add_health_routes(router, pool, not_serving, kHealthTimeout);
+    handlers::add_item_routes(router, items);
+    handlers::add_product_routes(router, products);
+    handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket);
+    handlers::add_run_routes(router, runs);
+    return router;
+  }
 
   // Applies migrations, retrying while the database is unreachable, so a task
   // that starts before its database still comes up and turns healthy.
@@ -53,6 +77,7 @@ struct App::Impl {
         }
         not_serving.store(false);
         ready_cv.notify_all();
+        runner.start();
         log::info("app", "database schema is up to date");
         return;
       } catch (const std::exception& e) {
@@ -69,6 +94,13 @@ struct App::Impl {
   std::atomic<bool> stopping{false};
   db::Pool pool;
   db::ItemsRepository items;
+  db::JobsRepository jobs;
+  db::RunsRepository runs;
+  db::ProductsRepository products;
+  SystemClock clock;
+  std::shared_ptr<s3::CredentialsChain> credentials;
+  s3::CurlS3Client store;
+  etl::JobRunner runner;
   http::Dispatcher dispatcher;
   http::Server server;
   std::thread migrator;
@@ -78,7 +110,8 @@ struct App::Impl {
   bool shut_down = false;
 };
 
-App::App(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+App::App(config::Config config, const config::EnvLookup& env)
+    : impl_(std::make_unique<Impl>(std::move(config), env)) {}
 
 App::~App() { shutdown(std::chrono::steady_clock::now()); }
 
@@ -109,6 +142,8 @@ void App::shutdown(std::chrono::steady_clock::time_point deadline) {
   }
   impl_->server.stop();
   if (impl_->migrator.joinable()) impl_->migrator.join();
+  // Running ETL is cancelled (rolled back) and re-queued for another task.
+  impl_->runner.stop();
 }
 
 }  // namespace catalog::app

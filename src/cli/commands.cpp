@@ -57,7 +57,7 @@ int serve() {
   if (config.auth_disabled) {
     log::warn("app", "AUTH_DISABLED=1: every route is open without a token; for local use only");
   }
-  app::App app(config);
+  app::App app(config, config::process_env());
   app.start();
   int signal = 0;
   sigwait(&signals, &signal);

@@ -123,14 +123,9 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.database_dsn = database_dsn(env);
   c.db_pool_size = static_cast<int>(integer_or(env, "DB_POOL_SIZE", 10, 1, 1000));
   c.job_workers = static_cast<int>(integer_or(env, "JOB_WORKERS", 2, 0, 64));
+  c.run_stale_after = std::chrono::seconds(integer_or(env, "RUN_STALE_AFTER", 30, 5, 3600));
   c.s3_raw_bucket = non_empty(env, "S3_RAW_BUCKET").value_or("");
-  if (auto region = non_empty(env, "AWS_REGION")) c.aws_region = *region;
-  else if (auto legacy = non_empty(env, "AWS_DEFAULT_REGION")) c.aws_region = *legacy;
-  c.s3_endpoint = non_empty(env, "S3_ENDPOINT").value_or("");
-  if (!c.s3_endpoint.empty() && c.s3_endpoint.rfind("http://", 0) != 0 && c.s3_endpoint.rfind("https://", 0) != 0) {
-    throw ConfigError("S3_ENDPOINT: must start with http:// or https://, got '" + c.s3_endpoint + "'");
-  }
-  c.s3_force_path_style = boolean_or(env, "S3_FORCE_PATH_STYLE", !c.s3_endpoint.empty());
+  c.s3 = s3::s3_config_from_env(env);
   if (purpose == Purpose::database_only) return c;
 
   c.bind_address = non_empty(env, "BIND_ADDRESS").value_or("0.0.0.0");

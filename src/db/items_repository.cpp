@@ -2,14 +2,14 @@
 
 #include <pqxx/pqxx>
 
+#include "db/sql_format.hpp"
+
 namespace catalog::db {
 namespace {
 
-constexpr const char* kColumns =
-    "id::text, name, description, "
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+const std::string kColumns = "id::text, name, description, " + rfc3339("created_at");
 
-const std::string kInsert = std::string("INSERT INTO items (id, name, description) VALUES (gen_random_uuid(), $1, $2) RETURNING ") + kColumns;
+const std::string kInsert = "INSERT INTO items (id, name, description) VALUES (gen_random_uuid(), $1, $2) RETURNING " + kColumns;
 const std::string kSelectOne = std::string("SELECT ") + kColumns + " FROM items WHERE id = $1";
 const std::string kSelectFirstPage =
     std::string("SELECT ") + kColumns + " FROM items ORDER BY created_at DESC, id DESC LIMIT $1";

@@ -49,7 +49,7 @@ class RunningApp {
   static std::unique_ptr<app::App> make_app(const std::map<std::string, std::string>& env) {
     const auto config = config::load(env_from(env));
     log::init(log::Format::json, spdlog::level::from_str(config.log_level));
-    return std::make_unique<app::App>(config);
+    return std::make_unique<app::App>(config, env_from(env));
   }
   std::unique_ptr<app::App> app_;
   std::uint16_t port_;

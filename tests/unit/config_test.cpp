@@ -96,14 +96,14 @@ TEST(ConfigTest, ErrorsNeverContainThePassword) {
 }
 
 TEST(ConfigTest, RegionFallsBackToAwsDefaultRegion) {
-  EXPECT_EQ(load(env({{"DATABASE_URL", "host=x"}, {"AWS_DEFAULT_REGION", "eu-west-1"}}), Purpose::database_only).aws_region,
+  EXPECT_EQ(load(env({{"DATABASE_URL", "host=x"}, {"AWS_DEFAULT_REGION", "eu-west-1"}}), Purpose::database_only).s3.region,
             "eu-west-1");
   EXPECT_EQ(load(env({{"DATABASE_URL", "host=x"}, {"AWS_REGION", "eu-central-1"}, {"AWS_DEFAULT_REGION", "eu-west-1"}}),
                  Purpose::database_only)
-                .aws_region,
+                .s3.region,
             "eu-central-1");
   const auto c = load(env({{"DATABASE_URL", "host=x"}, {"S3_ENDPOINT", "http://127.0.0.1:9000"}}), Purpose::database_only);
-  EXPECT_TRUE(c.s3_force_path_style) << "an explicit endpoint implies path style unless told otherwise";
+  EXPECT_EQ(c.s3.endpoint, "http://127.0.0.1:9000");
 }
 
 }  // namespace

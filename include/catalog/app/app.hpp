@@ -14,7 +14,9 @@ namespace catalog::app {
 /// `catalog-api serve` runs one; integration tests run one in-process on port 0.
 class App {
  public:
-  explicit App(config::Config config);
+  /// `env` is where the AWS credentials chain looks (the process environment
+  /// in production; a map in tests).
+  App(config::Config config, const config::EnvLookup& env);
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "catalog/core/secret.hpp"
+#include "catalog/s3/s3_client.hpp"
 
 namespace catalog::config {
 
@@ -41,12 +42,12 @@ struct Config {
 
   // ETL
   int job_workers = 2;
+  std::chrono::seconds run_stale_after{30};  ///< RUN_STALE_AFTER: re-queue a run silent this long
 
-  // S3
+  // S3: region, endpoint and addressing come from the S3 module's own parser
+  // (s3::s3_config_from_env) so there is one reading of those variables.
   std::string s3_raw_bucket;
-  std::string aws_region = "us-east-1";
-  std::string s3_endpoint;
-  bool s3_force_path_style = false;
+  s3::S3Config s3;
 };
 
 /// Looks up one environment variable; nullopt when unset.

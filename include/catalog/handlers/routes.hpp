@@ -10,7 +10,13 @@ namespace catalog::db {
 class Pool;
 class ItemsRepository;
 class ProductsRepository;
+class JobsRepository;
+class RunsRepository;
 }  // namespace catalog::db
+
+namespace catalog::etl {
+class JobRunner;
+}
 
 namespace catalog::handlers {
 

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/db/pool.hpp"
+
+namespace catalog::db {
+
+struct Job {
+  std::string id;
+  std::string source;
+  std::string uri;
+  nlohmann::json options = nlohmann::json::object();
+  std::string created_at;
+  std::string updated_at;
+};
+
+class JobsRepository {
+ public:
+  explicit JobsRepository(Pool& pool) : pool_(pool) {}
+
+  /// Creates or replaces; `created` tells which (201 vs 200).
+  Job upsert(const Job& job, bool& created);
+  std::optional<Job> find(const std::string& id);
+  std::vector<Job> list();
+  /// Deletes the job; throws Conflict when a run of it is queued or running,
+  /// NotFound when it does not exist.
+  void remove(const std::string& id);
+
+ private:
+  Pool& pool_;
+};
+
+}  // namespace catalog::db

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/db/pool.hpp"
+
+namespace catalog::db {
+
+struct RunRejectRow {
+  std::uint64_t line = 0;
+  std::string reason;
+  std::string raw;
+};
+
+struct RunCounts {
+  std::uint64_t read = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, deleted = 0;
+};
+
+/// One row of job_runs: the durable queue entry and the run's history.
+struct Run {
+  std::string id;
+  std::string job_id;
+  std::string status;  ///< queued, running, succeeded, failed, skipped, cancelled
+  bool force = false;
+  std::optional<std::string> source_uri;
+  std::optional<std::string> source_etag;
+  std::optional<std::int64_t> source_size;
+  nlohmann::json options = nlohmann::json::object();
+  std::uint64_t bytes_read = 0;
+  std::uint64_t rows_read = 0;
+  RunCounts counts;
+  std::optional<std::string> error;
+  bool cancel_requested = false;
+  std::optional<std::string> worker_id;
+  std::string queued_at;
+  std::optional<std::string> started_at;
+  std::optional<std::string> finished_at;
+  std::vector<RunRejectRow> rejects;  ///< filled by find() only
+
+  bool finished() const { return status != "queued" && status != "running"; }
+};
+
+/// Where a run ended and what it did.
+struct RunOutcome {
+  std::string status;  ///< succeeded, failed, skipped, cancelled
+  RunCounts counts;
+  std::optional<std::string> error;
+  std::vector<RunRejectRow> rejects;
+};
+
+/// The run queue in PostgreSQL. At most one queued-or-running run per job is
+/// enforced by a unique partial index; workers claim with SKIP LOCKED.
+class RunsRepository {
+ public:
+  explicit RunsRepository(Pool& pool) : pool_(pool) {}
+
+  /// Queues a run of `job_id` (snapshotting its options). `source_uri` pins
+  /// the exact object (feed uploads). With `claim_as` the run is created
+  /// already running for that worker (the foreground `run-job`).
+  /// Throws NotFound for an unknown job, Conflict naming the active run.
+  Run enqueue(const std::string& job_id, bool force, const std::optional<std::string>& source_uri,
+              const std::optional<std::string>& claim_as = std::nullopt);
+
+  std::optional<Run> find(const std::string& run_id);
+  std::vector<Run> list_for_job(const std::string& job_id, std::size_t limit);
+
+  /// Takes the oldest queued run for `worker_id`, if any.
+  std::optional<Run> claim_next(const std::string& worker_id);
+
+  /// Records the resolved source object.
+  void set_source(const std::string& run_id, const std::string& uri, const std::string& etag, std::int64_t size);
+
+  /// Heartbeat with live progress; returns whether a cancel was requested.
+  /// Returns false and does nothing when the run is no longer ours.
+  bool heartbeat(const std::string& run_id, const std::string& worker_id, std::uint64_t bytes,
+                 std::uint64_t rows, bool& cancel_requested);
+
+  /// Final state (only if the run is still running under `worker_id`).
+  void finish(const std::string& run_id, const std::string& worker_id, const RunOutcome& outcome);
+
+  /// Puts a running run back in the queue (shutdown of its worker).
+  void requeue(const std::string& run_id, const std::string& worker_id);
+
+  /// Re-queues running runs whose heartbeat is older than `stale_after`
+  /// (their worker died). Returns how many.
+  std::size_t requeue_stale(std::chrono::seconds stale_after);
+
+  /// Cancels a queued run at once; flags a running one for its worker.
+  /// Throws NotFound, or Conflict when the run has already ended.
+  Run request_cancel(const std::string& run_id);
+
+  /// ETag and options of the job's last succeeded run (the unchanged-source shortcut).
+  struct LastSuccess {
+    std::string etag;
+    std::string options;
+    std::string source_uri;
+  };
+  std::optional<LastSuccess> last_success(const std::string& job_id);
+
+ private:
+  Pool& pool_;
+};
+
+}  // namespace catalog::db

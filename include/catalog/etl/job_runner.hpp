@@ -1,0 +1,78 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/db/jobs_repository.hpp"
+#include "catalog/db/runs_repository.hpp"
+
+namespace catalog::s3 {
+class ObjectStore;
+}
+
+namespace catalog::etl {
+
+struct RunnerOptions {
+  int workers = 2;                                ///< JOB_WORKERS; 0 = this process runs no queued runs
+  std::string raw_bucket;                         ///< S3_RAW_BUCKET, for jobs whose uri is a bare key
+  std::chrono::milliseconds heartbeat_every{2000};
+  std::chrono::seconds stale_after{30};           ///< a running run silent this long is re-queued
+  std::chrono::milliseconds poll_every{1000};     ///< queue poll when idle (other tasks enqueue too)
+};
+
+/// Live progress of a run, for the CLI's progress bar.
+struct LiveProgress {
+  std::uint64_t bytes = 0, rows = 0, total_bytes = 0;
+};
+
+/// Executes queued runs: workers claim them from PostgreSQL (SKIP LOCKED),
+/// resolve the S3 object, take the unchanged-source shortcut when allowed,
+/// stream the feed through the engine, heartbeat, honour cancel requests and
+/// record the outcome. Every process of the service runs one.
+class JobRunner {
+ public:
+  JobRunner(db::Pool& pool, db::JobsRepository& jobs, db::RunsRepository& runs, s3::ObjectStore& store,
+            RunnerOptions options);
+  ~JobRunner();
+
+  void start();
+  /// A run was queued here: wake a worker now instead of at the next poll.
+  void notify();
+  /// Cancels running runs and puts them back in the queue (another task will
+  /// finish them), then joins the workers.
+  void stop();
+
+  /// Runs one claimed run to its end under `worker_id` and records it.
+  db::RunOutcome execute(const db::Run& run, const std::string& worker_id,
+                         const std::function<void(const LiveProgress&)>& on_progress = {});
+
+  /// Blocks until the run has ended or `timeout` passes; returns it then.
+  std::optional<db::Run> wait_finished(const std::string& run_id, std::chrono::milliseconds timeout);
+
+  /// A process-unique worker id: host/pid/n.
+  static std::string make_worker_id(int n);
+
+ private:
+  void worker_loop(int n);
+
+  db::Pool& pool_;
+  db::JobsRepository& jobs_;
+  db::RunsRepository& runs_;
+  s3::ObjectStore& store_;
+  RunnerOptions options_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable finished_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace catalog::etl

@@ -1,0 +1,219 @@
+#include "catalog/db/runs_repository.hpp"
+
+#include <pqxx/pqxx>
+
+#include "catalog/core/errors.hpp"
+#include "db/sql_format.hpp"
+
+namespace catalog::db {
+namespace {
+
+const std::string kColumns =
+    "id::text, job_id, status, force, source_uri, source_etag, source_size, options::text, bytes_read, rows_read, "
+    "inserted, updated, unchanged, rejected, deleted, error, cancel_requested, worker_id, " +
+    rfc3339("queued_at") + ", " + rfc3339("started_at") + ", " + rfc3339("finished_at");
+const std::string kSelect = "SELECT " + kColumns + " FROM job_runs";
+
+const std::string kInsert =
+    "WITH job AS (SELECT id, options FROM jobs WHERE id = $1) "
+    "INSERT INTO job_runs (id, job_id, status, force, source_uri, options, worker_id, started_at, heartbeat_at) "
+    "SELECT gen_random_uuid(), job.id, CASE WHEN $4::text IS NULL THEN 'queued' ELSE 'running' END, $2, $3, "
+    "job.options, $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, "
+    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END FROM job RETURNING id::text";
+constexpr const char* kActiveRun =
+    "SELECT id::text, status FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running') LIMIT 1";
+const std::string kSelectOne = kSelect + " WHERE id = $1";
+const std::string kSelectForJob = kSelect + " WHERE job_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2";
+constexpr const char* kSelectRejects = "SELECT line, reason, coalesce(raw, '') FROM run_rejects WHERE run_id = $1 ORDER BY line";
+constexpr const char* kClaim =
+    "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = now(), heartbeat_at = now() "
+    "WHERE id = (SELECT id FROM job_runs WHERE status = 'queued' ORDER BY queued_at FOR UPDATE SKIP LOCKED LIMIT 1) "
+    "RETURNING id::text";
+constexpr const char* kSetSource =
+    "UPDATE job_runs SET source_uri = $2, source_etag = $3, source_size = $4 WHERE id = $1";
+constexpr const char* kHeartbeat =
+    "UPDATE job_runs SET heartbeat_at = now(), bytes_read = $3, rows_read = $4 "
+    "WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING cancel_requested";
+constexpr const char* kFinish =
+    "UPDATE job_runs SET status = $3, finished_at = now(), heartbeat_at = now(), inserted = $4, updated = $5, "
+    "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10 "
+    "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+constexpr const char* kInsertReject =
+    "INSERT INTO run_rejects (run_id, line, reason, raw) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+constexpr const char* kRequeue =
+    "UPDATE job_runs SET status = 'queued', worker_id = NULL, started_at = NULL, heartbeat_at = NULL, "
+    "cancel_requested = false WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+constexpr const char* kRequeueStale =
+    "UPDATE job_runs SET status = 'queued', worker_id = NULL, started_at = NULL, heartbeat_at = NULL "
+    "WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)";
+constexpr const char* kCancelQueued =
+    "UPDATE job_runs SET status = 'cancelled', finished_at = now(), error = 'cancelled before it started' "
+    "WHERE id = $1 AND status = 'queued'";
+constexpr const char* kCancelRunning =
+    "UPDATE job_runs SET cancel_requested = true WHERE id = $1 AND status = 'running'";
+constexpr const char* kLastSuccess =
+    "SELECT coalesce(source_etag, ''), options::text, coalesce(source_uri, '') FROM job_runs "
+    "WHERE job_id = $1 AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1";
+
+template <typename T>
+std::optional<T> optional_field(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<T>();
+}
+
+Run to_run(const pqxx::row& r) {
+  Run run;
+  run.id = r[0].as<std::string>();
+  run.job_id = r[1].as<std::string>();
+  run.status = r[2].as<std::string>();
+  run.force = r[3].as<bool>();
+  run.source_uri = optional_field<std::string>(r[4]);
+  run.source_etag = optional_field<std::string>(r[5]);
+  run.source_size = optional_field<std::int64_t>(r[6]);
+  run.options = nlohmann::json::parse(r[7].as<std::string>());
+  run.bytes_read = r[8].as<std::uint64_t>();
+  run.rows_read = r[9].as<std::uint64_t>();
+  run.counts = {r[9].as<std::uint64_t>(), r[10].as<std::uint64_t>(), r[11].as<std::uint64_t>(),
+                r[12].as<std::uint64_t>(), r[13].as<std::uint64_t>(), r[14].as<std::uint64_t>()};
+  run.error = optional_field<std::string>(r[15]);
+  run.cancel_requested = r[16].as<bool>();
+  run.worker_id = optional_field<std::string>(r[17]);
+  run.queued_at = r[18].as<std::string>();
+  run.started_at = optional_field<std::string>(r[19]);
+  run.finished_at = optional_field<std::string>(r[20]);
+  return run;
+}
+
+bool is_unique_violation(const pqxx::sql_error& e) { return e.sqlstate() == "23505"; }
+
+}  // namespace
+
+Run RunsRepository::enqueue(const std::string& job_id, bool force, const std::optional<std::string>& source_uri,
+                            const std::optional<std::string>& claim_as) {
+  return pool_.with_connection([&](pqxx::connection& c) {
+    std::string id;
+    try {
+      pqxx::work tx(c);
+      auto result = tx.exec_params(kInsert, job_id, force, source_uri, claim_as);
+      if (result.empty()) throw NotFound("job '" + job_id + "' does not exist");
+      id = result[0][0].as<std::string>();
+      tx.commit();
+    } catch (const pqxx::sql_error& e) {
+      if (!is_unique_violation(e)) throw;
+      pqxx::read_transaction tx(c);
+      auto active = tx.exec_params(kActiveRun, job_id);
+      if (active.empty()) throw Conflict("job '" + job_id + "' already has an active run");
+      throw Conflict("job '" + job_id + "' already has a " + active[0][1].as<std::string>() + " run " +
+                     active[0][0].as<std::string>());
+    }
+    pqxx::read_transaction tx(c);
+    return to_run(tx.exec_params1(kSelectOne, id));
+  });
+}
+
+std::optional<Run> RunsRepository::find(const std::string& run_id) {
+  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Run> {
+    pqxx::read_transaction tx(c);
+    auto result = tx.exec_params(kSelectOne, run_id);
+    if (result.empty()) return std::nullopt;
+    Run run = to_run(result[0]);
+    for (const auto& row : tx.exec_params(kSelectRejects, run_id)) {
+      run.rejects.push_back({row[0].as<std::uint64_t>(), row[1].as<std::string>(), row[2].as<std::string>()});
+    }
+    return run;
+  });
+}
+
+std::vector<Run> RunsRepository::list_for_job(const std::string& job_id, std::size_t limit) {
+  return pool_.with_connection([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    std::vector<Run> runs;
+    for (const auto& row : tx.exec_params(kSelectForJob, job_id, limit)) runs.push_back(to_run(row));
+    return runs;
+  });
+}
+
+std::optional<Run> RunsRepository::claim_next(const std::string& worker_id) {
+  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Run> {
+    pqxx::work tx(c);
+    auto claimed = tx.exec_params(kClaim, worker_id);
+    if (claimed.empty()) return std::nullopt;
+    auto run = to_run(tx.exec_params1(kSelectOne, claimed[0][0].as<std::string>()));
+    tx.commit();
+    return run;
+  });
+}
+
+void RunsRepository::set_source(const std::string& run_id, const std::string& uri, const std::string& etag,
+                                std::int64_t size) {
+  pool_.with_connection([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec_params(kSetSource, run_id, uri, etag, size);
+    tx.commit();
+  });
+}
+
+bool RunsRepository::heartbeat(const std::string& run_id, const std::string& worker_id, std::uint64_t bytes,
+                               std::uint64_t rows, bool& cancel_requested) {
+  return pool_.with_connection([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto result = tx.exec_params(kHeartbeat, run_id, worker_id, bytes, rows);
+    tx.commit();
+    if (result.empty()) return false;
+    cancel_requested = result[0][0].as<bool>();
+    return true;
+  });
+}
+
+void RunsRepository::finish(const std::string& run_id, const std::string& worker_id, const RunOutcome& o) {
+  pool_.with_connection([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec_params(kFinish, run_id, worker_id, o.status, o.counts.inserted, o.counts.updated, o.counts.unchanged,
+                   o.counts.rejected, o.counts.deleted, o.counts.read, o.error);
+    for (const auto& r : o.rejects) tx.exec_params(kInsertReject, run_id, r.line, r.reason, r.raw);
+    tx.commit();
+  });
+}
+
+void RunsRepository::requeue(const std::string& run_id, const std::string& worker_id) {
+  pool_.with_connection([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec_params(kRequeue, run_id, worker_id);
+    tx.commit();
+  });
+}
+
+std::size_t RunsRepository::requeue_stale(std::chrono::seconds stale_after) {
+  return pool_.with_connection([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto result = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count()));
+    tx.commit();
+    return static_cast<std::size_t>(result.affected_rows());
+  });
+}
+
+Run RunsRepository::request_cancel(const std::string& run_id) {
+  return pool_.with_connection([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto current = tx.exec_params(kSelectOne, run_id);
+    if (current.empty()) throw NotFound("run '" + run_id + "' does not exist");
+    const auto status = current[0][2].as<std::string>();
+    if (status == "queued") tx.exec_params(kCancelQueued, run_id);
+    else if (status == "running") tx.exec_params(kCancelRunning, run_id);
+    else throw Conflict("run '" + run_id + "' has already ended (" + status + ")");
+    auto run = to_run(tx.exec_params1(kSelectOne, run_id));
+    tx.commit();
+    return run;
+  });
+}
+
+std::optional<RunsRepository::LastSuccess> RunsRepository::last_success(const std::string& job_id) {
+  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<LastSuccess> {
+    pqxx::read_transaction tx(c);
+    auto result = tx.exec_params(kLastSuccess, job_id);
+    if (result.empty()) return std::nullopt;
+    return LastSuccess{result[0][0].as<std::string>(), result[0][1].as<std::string>(), result[0][2].as<std::string>()};
+  });
+}
+
+}  // namespace catalog::db

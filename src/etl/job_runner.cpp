@@ -1,0 +1,250 @@
+#include "catalog/etl/job_runner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <pqxx/pqxx>
+
+#include "catalog/core/errors.hpp"
+#include "catalog/etl/engine.hpp"
+#include "catalog/etl/job_options.hpp"
+#include "catalog/etl/normalizer.hpp"
+#include "catalog/log/logging.hpp"
+#include "catalog/s3/object_store.hpp"
+
+namespace catalog::etl {
+namespace {
+
+struct SourceObject {
+  std::string bucket;
+  std::string key;
+  std::string uri() const { return "s3://" + bucket + "/" + key; }
+};
+
+// job uri → one object: s3://bucket/key, s3://bucket/prefix/ (newest object
+// under it), or a bare key in the raw bucket.
+SourceObject resolve_source(s3::ObjectStore& store, const std::string& uri, const std::string& raw_bucket) {
+  SourceObject object;
+  if (uri.rfind("s3://", 0) == 0) {
+    const auto rest = uri.substr(5);
+    const auto slash = rest.find('/');
+    object.bucket = rest.substr(0, slash);
+    object.key = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  } else {
+    if (raw_bucket.empty()) throw Error("job uri '" + uri + "' is a bare key but S3_RAW_BUCKET is not set");
+    object.bucket = raw_bucket;
+    object.key = uri;
+  }
+  if (!object.key.empty() && object.key.back() != '/') return object;
+  const auto listed = store.list_objects(object.bucket, object.key);
+  const s3::ObjectInfo* newest = nullptr;
+  for (const auto& o : listed) {
+    if (o.key.empty() || o.key.back() == '/') continue;
+    // ListObjectsV2 LastModified is ISO 8601 UTC: lexical order is time order.
+    if (newest == nullptr || o.last_modified > newest->last_modified ||
+        (o.last_modified == newest->last_modified && o.key > newest->key)) {
+      newest = &o;
+    }
+  }
+  if (newest == nullptr) throw Error("no objects under s3://" + object.bucket + "/" + object.key);
+  object.key = newest->key;
+  return object;
+}
+
+db::RunCounts counts_of(const RunResult& r) {
+  return {r.read, r.inserted, r.updated, r.unchanged, r.rejected, r.deleted};
+}
+
+std::vector<db::RunRejectRow> rejects_of(const RunResult& r) {
+  std::vector<db::RunRejectRow> rows;
+  for (const auto& reject : r.first_rejects) rows.push_back({reject.line, reject.reason, reject.raw});
+  return rows;
+}
+
+}  // namespace
+
+JobRunner::JobRunner(db::Pool& pool, db::JobsRepository& jobs, db::RunsRepository& runs, s3::ObjectStore& store,
+                     RunnerOptions options)
+    : pool_(pool), jobs_(jobs), runs_(runs), store_(store), options_(std::move(options)) {}
+
+JobRunner::~JobRunner() { stop(); }
+
+std::string JobRunner::make_worker_id(int n) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "/" + std::to_string(getpid()) + "/" + std::to_string(n);
+}
+
+void JobRunner::start() {
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
+}
+
+void JobRunner::notify() { wake_.notify_one(); }
+
+void JobRunner::stop() {
+  stopping_.store(true);
+  wake_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void JobRunner::worker_loop(int n) {
+  const auto worker_id = make_worker_id(n);
+  auto next_stale_check = std::chrono::steady_clock::now();
+  while (!stopping_.load()) {
+    bool worked = false;
+    try {
+      if (std::chrono::steady_clock::now() >= next_stale_check) {
+        if (const auto requeued = runs_.requeue_stale(options_.stale_after)) {
+          log::warn("etl", "re-queued runs whose worker stopped heartbeating", {{"count", requeued}});
+        }
+        next_stale_check = std::chrono::steady_clock::now() + options_.heartbeat_every;
+      }
+      if (auto run = runs_.claim_next(worker_id)) {
+        worked = true;
+        execute(*run, worker_id);
+      }
+    } catch (const std::exception& e) {
+      log::warn("etl", "worker loop error", {{"worker", worker_id}, {"error", e.what()}});
+    }
+    if (!worked) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, options_.poll_every, [this] { return stopping_.load(); });
+    }
+  }
+}
+
+db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_id,
+                                  const std::function<void(const LiveProgress&)>& on_progress) {
+  const auto started = std::chrono::steady_clock::now();
+  log::info("etl", "run started", {{"run_id", run.id}, {"job_id", run.job_id}, {"worker", worker_id}, {"force", run.force}});
+  std::atomic<std::uint64_t> bytes{0}, rows{0}, total{0};
+  std::atomic<bool> cancel{false};
+  std::atomic<bool> done{false};
+  std::mutex beat_mutex;
+  std::condition_variable beat_cv;
+
+  // Heartbeat on its own connection: the engine's is busy in COPY. It also
+  // carries live progress to GET /runs/{id} and brings back cancel requests.
+  std::thread heartbeat([&] {
+    std::unique_lock lock(beat_mutex);
+    while (!beat_cv.wait_for(lock, options_.heartbeat_every, [&] { return done.load(); })) {
+      try {
+        bool cancel_requested = false;
+        if (!runs_.heartbeat(run.id, worker_id, bytes.load(), rows.load(), cancel_requested)) cancel = true;
+        if (cancel_requested) cancel = true;
+      } catch (const std::exception& e) {
+        log::warn("etl", "heartbeat failed", {{"run_id", run.id}, {"error", e.what()}});
+      }
+      if (on_progress) on_progress({bytes.load(), rows.load(), total.load()});
+    }
+  });
+  auto stop_heartbeat = [&] {
+    {
+      std::lock_guard lock(beat_mutex);
+      done = true;
+    }
+    beat_cv.notify_all();
+    if (heartbeat.joinable()) heartbeat.join();
+  };
+
+  db::RunOutcome outcome;
+  bool requeue = false;
+  try {
+    const auto job = jobs_.find(run.job_id);
+    if (!job) throw Error("job '" + run.job_id + "' was deleted");
+    const auto options = JobOptions::from_json(run.options);
+    const auto object = resolve_source(store_, run.source_uri.value_or(job->uri), options_.raw_bucket);
+    const auto info = store_.head_object(object.bucket, object.key);
+    total = info.size;
+    runs_.set_source(run.id, object.uri(), info.etag, static_cast<std::int64_t>(info.size));
+
+    const auto last = runs_.last_success(run.job_id);
+    if (!run.force && last && last->etag == info.etag && last->source_uri == object.uri() &&
+        JobOptions::from_json(nlohmann::json::parse(last->options)).canonical() == options.canonical()) {
+      outcome.status = "skipped";
+    } else {
+      RunRequest request;
+      request.object_name = object.key;
+      request.source_name = job->source;
+      request.options = options;
+      request.run_id = run.id;
+      const std::string etag = info.etag;
+      request.source = [&, etag](const ChunkSink& sink) {
+        s3::GetOptions get;
+        get.if_match = etag;  // the object we HEADed, or a clear error
+        store_.get_object(object.bucket, object.key,
+                          [&](const char* data, std::size_t size) {
+                            bytes += size;
+                            sink(std::string_view(data, size));
+                          },
+                          get);
+      };
+      request.on_progress = [&](const Progress& p) { rows = p.rows; };
+      request.progress_every_rows = 10'000;
+      request.is_cancelled = [&] { return cancel.load() || stopping_.load(); };
+      pqxx::connection conn(pool_.dsn());
+      const auto result = run_feed(conn, request);
+      outcome.status = "succeeded";
+      outcome.counts = counts_of(result);
+      outcome.rejects = rejects_of(result);
+    }
+  } catch (const RunCancelled&) {
+    if (stopping_.load() && !cancel.load()) {
+      requeue = true;  // this task is stopping: another one will run it again
+    } else {
+      outcome.status = "cancelled";
+      outcome.error = "cancelled by request; products are unchanged";
+    }
+  } catch (const TooManyRejects& e) {
+    outcome.status = "failed";
+    outcome.error = e.what();
+    outcome.counts = counts_of(e.result());
+    outcome.counts.inserted = outcome.counts.updated = outcome.counts.unchanged = outcome.counts.deleted = 0;
+    outcome.rejects = rejects_of(e.result());
+  } catch (const Error& e) {
+    outcome.status = "failed";
+    outcome.error = e.what();
+  } catch (const std::exception& e) {
+    outcome.status = "failed";
+    outcome.error = std::string("internal error: ") + e.what();
+  }
+  stop_heartbeat();
+
+  const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  try {
+    if (requeue) {
+      runs_.requeue(run.id, worker_id);
+      log::info("etl", "run re-queued by shutdown", {{"run_id", run.id}, {"job_id", run.job_id}});
+    } else {
+      runs_.finish(run.id, worker_id, outcome);
+      const auto& c = outcome.counts;
+      log::write(outcome.status == "failed" ? spdlog::level::warn : spdlog::level::info, "etl", "run finished",
+                 {{"run_id", run.id}, {"job_id", run.job_id}, {"status", outcome.status}, {"elapsed_ms", elapsed_ms},
+                  {"read", c.read}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
+                  {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")}});
+    }
+  } catch (const std::exception& e) {
+    // The heartbeat goes stale and another worker re-runs it: never stuck.
+    log::error("etl", "could not record run outcome", {{"run_id", run.id}, {"error", e.what()}});
+  }
+  finished_.notify_all();
+  if (requeue) outcome.status = "queued";
+  return outcome;
+}
+
+std::optional<db::Run> JobRunner::wait_finished(const std::string& run_id, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto run = runs_.find(run_id);
+    if (!run || run->finished() || std::chrono::steady_clock::now() >= deadline) return run;
+    // Woken early when a local worker finishes; polls for runs finished elsewhere.
+    std::unique_lock lock(mutex_);
+    finished_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace catalog::etl

@@ -1,0 +1,134 @@
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/core/errors.hpp"
+#include "catalog/db/jobs_repository.hpp"
+#include "catalog/db/runs_repository.hpp"
+#include "catalog/etl/job_options.hpp"
+#include "catalog/etl/job_runner.hpp"
+#include "catalog/handlers/routes.hpp"
+#include "catalog/handlers/run_json.hpp"
+#include "catalog/http/request_helpers.hpp"
+
+namespace catalog::handlers {
+namespace {
+
+constexpr std::size_t kRunHistoryLimit = 50;
+// `?wait=true` holds the request at most this long; the run goes on after.
+constexpr std::chrono::minutes kMaxWait{15};
+
+bool is_slug(const std::string& id) {
+  static const std::regex kSlug("^[a-z0-9][a-z0-9-]{0,62}$");
+  return std::regex_match(id, kSlug);
+}
+
+void require_slug(const std::string& id) {
+  if (!is_slug(id)) {
+    throw ValidationError("id", "job id '" + id.substr(0, 80) +
+                                    "' must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit");
+  }
+}
+
+nlohmann::json to_json(const db::Job& job) {
+  return {{"id", job.id},           {"source", job.source},         {"uri", job.uri},
+          {"options", job.options}, {"created_at", job.created_at}, {"updated_at", job.updated_at}};
+}
+
+// s3://bucket/key, s3://bucket/prefix/ or a bare key in S3_RAW_BUCKET.
+void validate_uri(const std::string& uri, const std::string& raw_bucket) {
+  if (uri.empty()) throw ValidationError("uri", "uri must not be empty");
+  if (uri.rfind("s3://", 0) == 0) {
+    const auto rest = uri.substr(5);
+    const auto slash = rest.find('/');
+    if (slash == 0 || rest.empty()) throw ValidationError("uri", "uri '" + uri + "' has no bucket");
+    if (slash == std::string::npos || slash + 1 == rest.size()) {
+      throw ValidationError("uri", "uri '" + uri + "' needs a key or a prefix ending in '/' after the bucket");
+    }
+    return;
+  }
+  if (uri.find("://") != std::string::npos) throw ValidationError("uri", "uri must be s3://bucket/key or a bare key");
+  if (uri.front() == '/') throw ValidationError("uri", "a bare key must not start with '/'");
+  if (raw_bucket.empty()) {
+    throw ValidationError("uri", "uri '" + uri + "' is a bare key but S3_RAW_BUCKET is not configured");
+  }
+}
+
+http::Response put_job(db::JobsRepository& jobs, const std::string& raw_bucket, const http::Request& request) {
+  const auto& id = request.params.at("id");
+  require_slug(id);
+  const auto body = http::json_object_body(request);
+  for (const auto& [key, value] : body.items()) {
+    if (key != "source" && key != "uri" && key != "options" && key != "id") {
+      throw ValidationError(key, "unknown field '" + key + "'");
+    }
+  }
+  if (body.contains("id") && body["id"] != id) throw ValidationError("id", "body id does not match the URL");
+  if (!body.contains("source") || !body["source"].is_string() || body["source"].get<std::string>().empty()) {
+    throw ValidationError("source", "source is required: a non-empty string naming the partner");
+  }
+  if (body["source"].get<std::string>().size() > 255) throw ValidationError("source", "source is longer than 255 bytes");
+  if (!body.contains("uri") || !body["uri"].is_string()) throw ValidationError("uri", "uri is required: a string");
+  db::Job job;
+  job.id = id;
+  job.source = body["source"];
+  job.uri = body["uri"];
+  validate_uri(job.uri, raw_bucket);
+  const auto options = body.contains("options") ? body["options"] : nlohmann::json::object();
+  // Validate now (422 naming the option); store what the client sent.
+  etl::JobOptions::from_json(options);
+  job.options = options.is_null() ? nlohmann::json::object() : options;
+  bool created = false;
+  const auto saved = jobs.upsert(job, created);
+  auto response = http::json_response(created ? 201 : 200, to_json(saved));
+  if (created) response.set_header("Location", "/jobs/" + id);
+  return response;
+}
+
+http::Response trigger(db::RunsRepository& runs, etl::JobRunner& runner, const http::Request& request) {
+  const auto& id = request.params.at("id");
+  const bool force = http::flag_param(request, "force");
+  const bool wait = http::flag_param(request, "wait");
+  auto run = runs.enqueue(id, force, std::nullopt);
+  runner.notify();
+  if (wait) {
+    if (auto finished = runner.wait_finished(run.id, kMaxWait)) run = std::move(*finished);
+    if (run.finished()) return http::json_response(200, run_to_json(run));
+  }
+  auto response = http::json_response(202, run_to_json(run));
+  response.set_header("Location", "/runs/" + run.id);
+  return response;
+}
+
+}  // namespace
+
+void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepository& runs,
+                    etl::JobRunner& runner, const std::string& raw_bucket) {
+  router.add("PUT", "/jobs/{id}", [&jobs, raw_bucket](const http::Request& r) { return put_job(jobs, raw_bucket, r); });
+  router.add("GET", "/jobs", [&jobs](const http::Request&) {
+    auto body = nlohmann::json::array();
+    for (const auto& job : jobs.list()) body.push_back(to_json(job));
+    return http::json_response(200, body);
+  });
+  router.add("GET", "/jobs/{id}", [&jobs](const http::Request& r) {
+    const auto& id = r.params.at("id");
+    auto job = jobs.find(id);
+    if (!job) throw NotFound("job '" + id + "' does not exist");
+    return http::json_response(200, to_json(*job));
+  });
+  router.add("DELETE", "/jobs/{id}", [&jobs](const http::Request& r) {
+    jobs.remove(r.params.at("id"));
+    return http::no_content();
+  });
+  router.add("POST", "/jobs/{id}/run", [&runs, &runner](const http::Request& r) { return trigger(runs, runner, r); });
+  router.add("GET", "/jobs/{id}/runs", [&jobs, &runs](const http::Request& r) {
+    const auto& id = r.params.at("id");
+    if (!jobs.find(id)) throw NotFound("job '" + id + "' does not exist");
+    const auto limit = http::limit_param(r, kRunHistoryLimit, 1000);
+    auto body = nlohmann::json::array();
+    for (const auto& run : runs.list_for_job(id, limit)) body.push_back(run_to_json(run));
+    return http::json_response(200, body);
+  });
+}
+
+}  // namespace catalog::handlers
