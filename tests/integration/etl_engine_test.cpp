@@ -415,3 +415,20 @@ TEST_F(EtlEngine, ProgressIsReported) {
   EXPECT_EQ(seen.back().bytes, r.bytes);
   EXPECT_GT(seen[0].bytes, 0u);
 }
+
+TEST_F(EtlEngine, ManyChangedRowsSpillToDiskAndAllApply) {
+  // ~130k changed rows are well over the 8 MiB in-memory buffer of changed rows.
+  constexpr int kRows = 130000;
+  expect_counts(run(generated_feed(kRows)), kRows, kRows, 0, 0, 0, 0);
+  std::string feed = kHeader;
+  for (int i = 0; i < kRows; ++i) {
+    feed += "SKU-" + std::to_string(i) + ",Renamed product " + std::to_string(i) + ",Description " +
+            std::to_string(i) + ",Brand " + std::to_string(i % 7) + ",Cat " + std::to_string(i % 5) + "," +
+            std::to_string(i) + ".50,USD,In Stock\n";
+  }
+  const auto r = run(feed, "{}", kRun2);
+  expect_counts(r, kRows, 0, kRows, 0, 0, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE name LIKE 'Renamed product %' AND last_run_id = '" +
+                   std::string(kRun2) + "'"),
+            std::to_string(kRows));
+}
