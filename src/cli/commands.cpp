@@ -8,8 +8,19 @@
 #include <curl/curl.h>
 #include <pqxx/pqxx>
 
+#include <unistd.h>
+
+#include <thread>
+
 #include "catalog/app/app.hpp"
+#include "catalog/db/jobs_repository.hpp"
+#include "catalog/db/runs_repository.hpp"
+#include "catalog/etl/job_runner.hpp"
+#include "catalog/handlers/run_json.hpp"
+#include "catalog/s3/credentials.hpp"
+#include "catalog/s3/s3_client.hpp"
 #include "catalog/config/config.hpp"
+#include "catalog/core/clock.hpp"
 #include "catalog/core/errors.hpp"
 #include "catalog/db/migrations.hpp"
 #include "catalog/db/pool.hpp"
@@ -79,6 +90,74 @@ int migrate() {
   return 0;
 }
 
+// A one-line progress bar on stderr, only when a person is watching.
+void draw_progress(const etl::LiveProgress& p) {
+  if (p.total_bytes > 0) {
+    const int percent = static_cast<int>(100.0 * static_cast<double>(p.bytes) / static_cast<double>(p.total_bytes));
+    const int filled = percent / 5;
+    std::fprintf(stderr, "\r[%-20s] %3d%%  %llu rows  %.1f MB", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 percent, static_cast<unsigned long long>(p.rows), static_cast<double>(p.bytes) / 1e6);
+  } else {
+    std::fprintf(stderr, "\r%llu rows", static_cast<unsigned long long>(p.rows));
+  }
+  std::fflush(stderr);
+}
+
+int run_job(int argc, char** argv) {
+  std::string job_id;
+  bool force = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--force") force = true;
+    else if (!arg.empty() && arg[0] == '-') throw ConfigError("run-job: unknown option '" + arg + "'");
+    else if (job_id.empty()) job_id = arg;
+    else throw ConfigError("run-job: one job id expected, got '" + job_id + "' and '" + arg + "'");
+  }
+  if (job_id.empty()) throw ConfigError("run-job: usage: catalog-api run-job <job-id> [--force]");
+
+  const sigset_t signals = block_shutdown_signals();
+  const auto config = config::load(config::process_env(), config::Purpose::database_only);
+  init_logging(config);
+  db::Pool pool({config.database_dsn, 2});
+  {
+    pqxx::connection conn(pool.dsn());
+    db::migrate(conn);
+  }
+  db::JobsRepository jobs(pool);
+  db::RunsRepository runs(pool);
+  SystemClock clock;
+  std::shared_ptr<s3::CredentialsProvider> credentials = s3::default_credentials_chain(config::process_env(), clock);
+  s3::CurlS3Client store(config.s3, credentials, clock);
+  etl::RunnerOptions options;
+  options.workers = 0;
+  options.raw_bucket = config.s3_raw_bucket;
+  options.stale_after = config.run_stale_after;
+  etl::JobRunner runner(pool, jobs, runs, store, options);
+
+  const auto worker_id = etl::JobRunner::make_worker_id(0);
+  const auto run = runs.enqueue(job_id, force, std::nullopt, worker_id);
+  std::fprintf(stderr, "run %s of job '%s' started\n", run.id.c_str(), job_id.c_str());
+
+  // SIGTERM (ECS stopping the task) cancels the run: rolled back, re-queued.
+  std::thread signal_watcher([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal == SIGTERM || signal == SIGINT) runner.stop();
+  });
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const auto outcome = runner.execute(run, worker_id, tty ? draw_progress : std::function<void(const etl::LiveProgress&)>());
+  if (tty) std::fprintf(stderr, "\n");
+  pthread_kill(signal_watcher.native_handle(), SIGTERM);
+  signal_watcher.join();
+
+  const auto finished = runs.find(run.id);
+  std::cout << handlers::run_to_json(finished.value_or(run)).dump(2) << "\n";
+  if (outcome.status == "succeeded" || outcome.status == "skipped") return 0;
+  std::cerr << "catalog-api: run " << run.id << " " << outcome.status
+            << (outcome.error ? ": " + *outcome.error : std::string()) << "\n";
+  return 1;
+}
+
 int healthcheck() {
   const auto config = config::load(config::process_env(), config::Purpose::healthcheck);
   const std::string url = "http://127.0.0.1:" + std::to_string(config.port) + "/health";
@@ -118,6 +197,7 @@ int run(int argc, char** argv) {
     }
     if (command == "serve") return serve();
     if (command == "migrate") return migrate();
+    if (command == "run-job") return run_job(argc, argv);
     if (command == "healthcheck") return healthcheck();
     std::cerr << "catalog-api: unknown command '" << command << "'\n\n" << kUsage;
     return 2;

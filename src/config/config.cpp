@@ -117,7 +117,10 @@ Config load(const EnvLookup& env, Purpose purpose) {
     else if (*format == "text") c.log_format = LogFormat::text;
     else throw ConfigError("LOG_FORMAT: must be json or text, got '" + *format + "'");
   }
-  c.port = static_cast<std::uint16_t>(integer_or(env, "PORT", 8000, purpose == Purpose::serve ? 0 : 1, 65535));
+  if (purpose != Purpose::database_only) {
+    // 0 (any free port) is for tests of serve; healthcheck needs a real one.
+    c.port = static_cast<std::uint16_t>(integer_or(env, "PORT", 8000, purpose == Purpose::serve ? 0 : 1, 65535));
+  }
   if (purpose == Purpose::healthcheck) return c;
 
   c.database_dsn = database_dsn(env);

@@ -1,0 +1,245 @@
+// The ETL as operators drive it: job definitions, runs through the HTTP API
+// and `catalog-api run-job`, against the real PostgreSQL and the real
+// S3-compatible server (every request signature-checked by botocore).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "catalog/core/clock.hpp"
+#include "catalog/s3/credentials.hpp"
+#include "catalog/s3/s3_client.hpp"
+#include "support/app_fixture.hpp"
+#include "support/process.hpp"
+#include "support/test_env.hpp"
+
+namespace catalog::testing {
+namespace {
+
+std::string feed(int rows, int changed_from = -1) {
+  std::string csv = "sku,product_name,description,brand,category,price,currency,availability,color\n";
+  for (int i = 1; i <= rows; ++i) {
+    const bool changed = changed_from >= 0 && i >= changed_from;
+    csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",\"Line one, with comma\",Acme,Tools,\"$1," +
+           std::to_string(100 + i) + ".50\",usd," + (changed ? "Out of Stock" : "In Stock") + ",red\n";
+  }
+  return csv;
+}
+
+class EtlApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = create_test_database("etl_api");
+    env_ = base_env(dsn_);
+    for (const auto& [k, v] : s3_env()) env_[k] = v;
+    env_["JOB_WORKERS"] = "1";
+    bucket_ = env_["S3_RAW_BUCKET"];
+    prefix_ = "etl-api/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+              std::to_string(::getpid()) + "/";
+    credentials_ = std::make_shared<s3::StaticCredentialsProvider>(
+        s3::Credentials{env_["AWS_ACCESS_KEY_ID"], Secret(env_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
+    s3::S3Config config;
+    config.endpoint = env_["S3_ENDPOINT"];
+    config.region = env_["AWS_REGION"];
+    config.force_path_style = true;
+    store_ = std::make_unique<s3::CurlS3Client>(config, credentials_, clock_);
+  }
+
+  void start(std::map<std::string, std::string> overrides = {}) {
+    for (const auto& [k, v] : overrides) env_[k] = v;
+    app_ = std::make_unique<RunningApp>(env_);
+  }
+  const HttpClient& client() { return app_->client(); }
+
+  void put_object(const std::string& key, const std::string& body) { store_->put_object(bucket_, prefix_ + key, body); }
+
+  HttpResult put_job(const std::string& id, const nlohmann::json& body) {
+    return client().request("PUT", "/jobs/" + id, body.dump(), {"Content-Type: application/json"});
+  }
+
+  nlohmann::json run(const std::string& job, const std::string& flags = "") {
+    const auto r = client().request("POST", "/jobs/" + job + "/run?wait=true" + flags);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  }
+
+  long count(const std::string& sql) {
+    pqxx::connection c(dsn_);
+    pqxx::read_transaction tx(c);
+    return tx.exec1(sql)[0].as<long>();
+  }
+
+  std::string dsn_;
+  std::map<std::string, std::string> env_;
+  std::string bucket_, prefix_;
+  SystemClock clock_;
+  std::shared_ptr<s3::CredentialsProvider> credentials_;
+  std::unique_ptr<s3::CurlS3Client> store_;
+  std::unique_ptr<RunningApp> app_;
+};
+
+TEST_F(EtlApiTest, FirstLoadThenSkippedThenForcedRerunWritesNothing) {
+  start();
+  put_object("feed.csv", feed(200));
+  auto r = put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.header("location"), "/jobs/acme-daily");
+  EXPECT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 200)
+      << "PUT is idempotent";
+
+  auto first = run("acme-daily");
+  EXPECT_EQ(first["status"], "succeeded") << first.dump();
+  EXPECT_EQ(first["counts"]["read"], 200);
+  EXPECT_EQ(first["counts"]["inserted"], 200);
+  EXPECT_EQ(first["counts"]["updated"], 0);
+  EXPECT_EQ(first["source"]["uri"], "s3://" + bucket_ + "/" + prefix_ + "feed.csv");
+  EXPECT_FALSE(first["source"]["etag"].get<std::string>().empty());
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'acme'"), 200);
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE price = 1101.50 AND currency = 'USD' AND availability = 'in_stock'"), 1);
+
+  auto skipped = run("acme-daily");
+  EXPECT_EQ(skipped["status"], "skipped") << "same ETag and options: no download";
+  EXPECT_EQ(skipped["progress"]["bytes"], 0);
+
+  const long xmin_before = count("SELECT sum(xmin::text::bigint) FROM products");
+  auto forced = run("acme-daily", "&force=true");
+  EXPECT_EQ(forced["status"], "succeeded");
+  EXPECT_EQ(forced["counts"]["unchanged"], 200);
+  EXPECT_EQ(forced["counts"]["inserted"], 0);
+  EXPECT_EQ(forced["counts"]["updated"], 0);
+  EXPECT_EQ(count("SELECT sum(xmin::text::bigint) FROM products"), xmin_before) << "no row was rewritten";
+
+  // A changed feed updates exactly the changed rows.
+  put_object("feed.csv", feed(200, 199));
+  auto changed = run("acme-daily");
+  EXPECT_EQ(changed["status"], "succeeded");
+  EXPECT_EQ(changed["counts"]["updated"], 2);
+  EXPECT_EQ(changed["counts"]["unchanged"], 198);
+
+  const auto history = client().get("/jobs/acme-daily/runs").json();
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history[0]["run_id"], changed["run_id"]) << "newest first";
+  EXPECT_EQ(client().get("/runs/" + first["run_id"].get<std::string>()).json()["counts"]["inserted"], 200);
+}
+
+TEST_F(EtlApiTest, PrefixUriTakesTheNewestObjectAndBareKeysUseTheRawBucket) {
+  start();
+  put_object("daily/2026-11-01.csv", feed(3));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // S3 LastModified has second resolution
+  put_object("daily/2026-11-02.csv", feed(5));
+  ASSERT_EQ(put_job("prefixed", {{"source", "p"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "daily/"}}).status, 201);
+  auto r = run("prefixed");
+  EXPECT_EQ(r["status"], "succeeded") << r.dump();
+  EXPECT_EQ(r["counts"]["inserted"], 5);
+  EXPECT_NE(r["source"]["uri"].get<std::string>().find("2026-11-02.csv"), std::string::npos);
+
+  ASSERT_EQ(put_job("bare", {{"source", "b"}, {"uri", prefix_ + "daily/2026-11-01.csv"}}).status, 201);
+  r = run("bare");
+  EXPECT_EQ(r["status"], "succeeded") << r.dump();
+  EXPECT_EQ(r["counts"]["inserted"], 3);
+}
+
+TEST_F(EtlApiTest, JobDefinitionsAreValidated) {
+  start();
+  auto r = put_job("Bad_Slug", {{"source", "a"}, {"uri", "s3://b/k.csv"}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.json()["error"]["field"], "id");
+  r = put_job("ok", {{"source", "a"}, {"uri", "s3://bucket-only"}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.json()["error"]["field"], "uri");
+  r = put_job("ok", {{"source", "a"}, {"uri", "https://example.com/x.csv"}});
+  EXPECT_EQ(r.json()["error"]["field"], "uri");
+  r = put_job("ok", {{"uri", "s3://b/k.csv"}});
+  EXPECT_EQ(r.json()["error"]["field"], "source");
+  r = put_job("ok", {{"source", "a"}, {"uri", "s3://b/k.csv"}, {"options", {{"colour", "red"}}}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.json()["error"]["field"], "options.colour");
+  r = put_job("ok", {{"source", "a"}, {"uri", "s3://b/k.csv"}, {"options", {{"missing_rows", "explode"}}}});
+  EXPECT_EQ(r.json()["error"]["field"], "options.missing_rows");
+  EXPECT_EQ(client().get("/jobs").json().size(), 0u) << "nothing was stored";
+  EXPECT_EQ(client().get("/jobs/ok").status, 404);
+  EXPECT_EQ(client().request("POST", "/jobs/ok/run").status, 404);
+}
+
+TEST_F(EtlApiTest, SecondTriggerConflictsAndQueuedRunsCanBeCancelled) {
+  start({{"JOB_WORKERS", "0"}});  // nothing executes: runs stay queued
+  put_object("feed.csv", feed(3));
+  ASSERT_EQ(put_job("held", {{"source", "h"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 201);
+  const auto first = client().request("POST", "/jobs/held/run");
+  ASSERT_EQ(first.status, 202) << first.body;
+  const std::string run_id = first.json()["run_id"];
+  EXPECT_EQ(first.json()["status"], "queued");
+  EXPECT_EQ(first.header("location"), "/runs/" + run_id);
+
+  const auto second = client().request("POST", "/jobs/held/run");
+  EXPECT_EQ(second.status, 409);
+  EXPECT_NE(second.json()["error"]["message"].get<std::string>().find(run_id), std::string::npos) << second.body;
+  EXPECT_EQ(client().request("DELETE", "/jobs/held").status, 409);
+
+  const auto cancelled = client().request("POST", "/runs/" + run_id + "/cancel");
+  EXPECT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(cancelled.json()["status"], "cancelled");
+  EXPECT_EQ(client().request("POST", "/runs/" + run_id + "/cancel").status, 409) << "already ended";
+  EXPECT_EQ(client().get("/runs/" + run_id).json()["status"], "cancelled");
+  EXPECT_EQ(client().get("/runs/00000000-0000-0000-0000-000000000000").status, 404);
+  EXPECT_EQ(client().get("/runs/not-a-uuid").status, 400);
+  EXPECT_EQ(client().request("DELETE", "/jobs/held").status, 204);
+}
+
+TEST_F(EtlApiTest, FailuresAreExplainedAndWriteNothing) {
+  start();
+  ASSERT_EQ(put_job("missing", {{"source", "m"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "nope.csv"}}).status, 201);
+  auto r = run("missing");
+  EXPECT_EQ(r["status"], "failed");
+  const std::string error = r["error"];
+  EXPECT_NE(error.find("s3://" + bucket_ + "/" + prefix_ + "nope.csv"), std::string::npos) << error;
+  EXPECT_NE(error.find("404"), std::string::npos) << error;
+
+  put_object("bad.csv", "sku,product_name,price\nA,Alpha,1.00\nB,Beta,not-a-price\n,NoKey,2.00\nD,Delta\n");
+  ASSERT_EQ(put_job("bad", {{"source", "bad"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "bad.csv"}}).status, 201);
+  r = run("bad");
+  EXPECT_EQ(r["status"], "failed") << r.dump();
+  EXPECT_GE(r["counts"]["rejected"], 1) << "max_rejects=0: the first bad row fails the run";
+  EXPECT_EQ(r["counts"]["inserted"], 0);
+  ASSERT_GE(r["rejects"].size(), 1u) << r.dump();
+  EXPECT_EQ(r["rejects"][0]["line"], 3);
+  EXPECT_NE(r["error"].get<std::string>().find("reject"), std::string::npos) << r.dump();
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'bad'"), 0) << "too many rejects writes nothing";
+
+  // With a tolerance the good row lands and the bad ones are reported.
+  ASSERT_EQ(put_job("bad", {{"source", "bad"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "bad.csv"},
+                            {"options", {{"max_rejects", 3}}}})
+                .status,
+            200);
+  r = run("bad");
+  EXPECT_EQ(r["status"], "succeeded") << r.dump();
+  EXPECT_EQ(r["counts"]["inserted"], 1);
+  EXPECT_EQ(r["counts"]["rejected"], 3);
+  ASSERT_EQ(r["rejects"].size(), 3u) << r.dump();
+  EXPECT_EQ(r["rejects"][0]["line"], 3);
+  EXPECT_EQ(r["rejects"][1]["line"], 4);
+  EXPECT_EQ(r["rejects"][2]["line"], 5);
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'bad'"), 1);
+}
+
+TEST_F(EtlApiTest, RunJobCommandRunsInTheForeground) {
+  start({{"JOB_WORKERS", "0"}});
+  put_object("feed.csv", feed(25));
+  ASSERT_EQ(put_job("cli-job", {{"source", "cli"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 201);
+  auto env = env_;
+  env.erase("AUTH_DISABLED");
+  auto [code, out] = run_process({CATALOG_API_BINARY, "run-job", "cli-job"}, env, std::chrono::seconds(60));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"inserted\": 25"), std::string::npos) << out;
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'cli'"), 25);
+
+  std::tie(code, out) = run_process({CATALOG_API_BINARY, "run-job", "no-such-job"}, env, std::chrono::seconds(60));
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("job 'no-such-job' does not exist"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace catalog::testing
