@@ -19,9 +19,9 @@ start_postgres() {
     as_postgres "$bin/initdb" -D "$dir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 ||
       { cat "$dir.initdb.log" >&2; die "initdb failed in $dir"; }
   fi
-  as_postgres "$bin/pg_ctl" -D "$dir" -l "$dir.log" -w -t 60 \
+  as_postgres "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null || { tail -n 20 "$dir.log" >&2; die "PostgreSQL did not start on port $port"; }
+    start >/dev/null || { tail -n 20 "$dir/server.log" >&2; die "PostgreSQL did not start on port $port"; }
 }
 
 # stop_postgres DIR
