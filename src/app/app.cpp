@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "catalog/core/clock.hpp"
+#include "catalog/db/feeds_repository.hpp"
 #include "catalog/db/items_repository.hpp"
 #include "catalog/db/jobs_repository.hpp"
 #include "catalog/db/products_repository.hpp"
@@ -43,6 +44,7 @@ struct App::Impl {
         jobs(pool),
         runs(pool),
         products(pool),
+        feeds(pool),
         credentials(s3::default_credentials_chain(env, clock)),
         store(config.s3, credentials, clock),
         runner(pool, jobs, runs, store, runner_options(config)),
@@ -50,7 +52,7 @@ struct App::Impl {
                    http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token}),
         server(http::Server::Options{config.bind_address, config.port, config.http_threads,
                                      std::max(4, config.db_pool_size), config.max_body_bytes, 16 * 1024,
-                                     config.read_timeout, config.idle_timeout},
+                                     config.read_timeout, config.idle_timeout, config.max_feed_bytes},
                dispatcher) {}
 
   http::Router build_router() {
@@ -60,6 +62,7 @@ struct App::Impl {
     handlers::add_product_routes(router, products);
     handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket);
     handlers::add_run_routes(router, runs);
+    handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
     return router;
   }
 
@@ -97,6 +100,7 @@ struct App::Impl {
   db::JobsRepository jobs;
   db::RunsRepository runs;
   db::ProductsRepository products;
+  db::FeedsRepository feeds;
   SystemClock clock;
   std::shared_ptr<s3::CredentialsChain> credentials;
   s3::CurlS3Client store;

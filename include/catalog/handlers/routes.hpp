@@ -12,7 +12,12 @@ class ItemsRepository;
 class ProductsRepository;
 class JobsRepository;
 class RunsRepository;
+class FeedsRepository;
 }  // namespace catalog::db
+
+namespace catalog::s3 {
+class ObjectStore;
+}
 
 namespace catalog::etl {
 class JobRunner;
@@ -34,6 +39,12 @@ void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepo
 
 /// GET /runs/{id}, POST /runs/{id}/cancel.
 void add_run_routes(http::Router& router, db::RunsRepository& runs);
+
+/// POST /feeds?job={id} (body streamed to S3 at raw/partners/<source>/feeds/<feed_id>/<file name>,
+/// then a run of the job on that object), GET /feeds, GET /feeds/{feed_id}.
+void add_feed_routes(http::Router& router, db::FeedsRepository& feeds, db::JobsRepository& jobs,
+                     db::RunsRepository& runs, etl::JobRunner& runner, s3::ObjectStore& store,
+                     const std::string& raw_bucket);
 
 /// GET /products (filters, sort, keyset cursor) and GET /products/{source}/{sku}.
 void add_product_routes(http::Router& router, db::ProductsRepository& products);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +22,12 @@ struct Request {
   std::multimap<std::string, std::string> query;        ///< decoded query parameters
   std::vector<std::pair<std::string, std::string>> headers;  ///< as received
   std::string body;
+  /// Set instead of `body` for streamed uploads (POST /feeds): fills the
+  /// buffer with up to `capacity` bytes of the body and returns how many; 0
+  /// at the end. Throws when the client breaks off, times out or exceeds the
+  /// route's size limit. Not calling it leaves the body unread (the server
+  /// then closes the connection after the response).
+  std::function<std::size_t(char* buffer, std::size_t capacity)> body_stream;
   std::map<std::string, std::string> params;  ///< path parameters, e.g. {"id": "..."}
   std::string request_id;
 

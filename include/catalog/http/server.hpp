@@ -24,6 +24,9 @@ class Server {
     std::size_t max_header_bytes = 16 * 1024;
     std::chrono::seconds read_timeout{30};  ///< to receive a request body once its headers arrived
     std::chrono::seconds idle_timeout{65};  ///< keep-alive idle and header time; above the ALB's 60 s
+    /// Limit of a streamed body (POST /feeds), which handlers read through
+    /// Request::body_stream instead of Request::body.
+    std::size_t max_feed_bytes = std::size_t{1} << 30;
   };
 
   Server(Options options, const Dispatcher& dispatcher);

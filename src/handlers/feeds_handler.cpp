@@ -1,0 +1,264 @@
+// POST /feeds?job={id}: a partner CSV streamed from the client straight into
+// S3 (never held whole in memory), recorded in `feeds` and queued as a run of
+// its job on exactly that object. GET /feeds and GET /feeds/{feed_id}.
+//
+// The body is the raw file (text/csv, or application/gzip /
+// application/octet-stream for .gz). multipart/form-data is refused with 415:
+// streaming a multipart part would need a boundary parser in front of the S3
+// upload, which no client of ours needs yet (curl --data-binary / -T send the
+// raw body); see DESIGN.md.
+#include <cctype>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "catalog/core/errors.hpp"
+#include "catalog/db/feeds_repository.hpp"
+#include "catalog/db/jobs_repository.hpp"
+#include "catalog/db/runs_repository.hpp"
+#include "catalog/etl/job_runner.hpp"
+#include "catalog/handlers/routes.hpp"
+#include "catalog/http/http_errors.hpp"
+#include "catalog/http/request_helpers.hpp"
+#include "catalog/s3/object_store.hpp"
+
+namespace catalog::handlers {
+namespace {
+
+constexpr std::size_t kDefaultListLimit = 50;
+constexpr std::size_t kMaxFileNameBytes = 200;
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+/// SHA-256 over a stream, through OpenSSL EVP.
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) throw Error("internal error", "EVP_DigestInit_ex failed");
+  }
+  void update(const char* data, std::size_t size) {
+    if (EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("internal error", "EVP_DigestUpdate failed");
+  }
+  std::string hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx_.get(), digest, &len) != 1) throw Error("internal error", "EVP_DigestFinal_ex failed");
+    static const char* kHex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+      out += kHex[digest[i] >> 4];
+      out += kHex[digest[i] & 15];
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+};
+
+std::string new_uuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw Error("internal error", "RAND_bytes failed");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  static const char* kHex = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
+    id += kHex[b[i] >> 4];
+    id += kHex[b[i] & 15];
+  }
+  return id;
+}
+
+enum class BodyKind { csv, gzip, binary };
+
+BodyKind body_kind(const http::Request& request) {
+  const auto header = request.header("Content-Type");
+  const std::string type = header ? lower(trim(header->substr(0, header->find(';')))) : std::string();
+  if (type == "text/csv") return BodyKind::csv;
+  if (type == "application/gzip" || type == "application/x-gzip") return BodyKind::gzip;
+  if (type == "application/octet-stream") return BodyKind::binary;
+  if (type == "multipart/form-data") {
+    throw http::UnsupportedMediaType(
+        "multipart/form-data is not supported: send the file as the raw request body with Content-Type text/csv "
+        "(or application/gzip for .gz), e.g. curl --data-binary @feed.csv -H 'Content-Type: text/csv'");
+  }
+  throw http::UnsupportedMediaType("Content-Type must be text/csv, application/gzip or application/octet-stream, got '" +
+                                   (type.empty() ? std::string("none") : type.substr(0, 80)) + "'");
+}
+
+/// The `filename` parameter of a Content-Disposition header, if any
+/// (quoted or token form; `filename*` is not supported).
+std::optional<std::string> disposition_file_name(std::string_view header) {
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto semi = header.find(';', pos);
+    if (semi == std::string_view::npos) semi = header.size();
+    const std::string param = trim(header.substr(pos, semi - pos));
+    const auto eq = param.find('=');
+    if (eq != std::string::npos && lower(trim(std::string_view(param).substr(0, eq))) == "filename") {
+      std::string value = trim(std::string_view(param).substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        std::string unquoted;
+        for (std::size_t i = 1; i + 1 < value.size(); ++i) {
+          if (value[i] == '\\' && i + 2 < value.size()) ++i;
+          unquoted += value[i];
+        }
+        value = unquoted;
+      }
+      return value;
+    }
+    pos = semi + 1;
+  }
+  return std::nullopt;
+}
+
+/// The object's file name: ?file_name=, else Content-Disposition, else a
+/// default. Clients may send a path ("C:\\feeds\\a.csv"): only its last
+/// component is kept. What is left must be a plain name, as it becomes part
+/// of the S3 key: 422 otherwise.
+std::string file_name_of(const http::Request& request, BodyKind kind) {
+  std::optional<std::string> name = request.query_param("file_name");
+  if (!name) {
+    if (auto cd = request.header("Content-Disposition")) name = disposition_file_name(*cd);
+  }
+  if (!name) return kind == BodyKind::gzip ? "feed.csv.gz" : "feed.csv";
+  const auto slash = name->find_last_of("/\\");
+  if (slash != std::string::npos) name = name->substr(slash + 1);
+  if (name->empty() || *name == "." || *name == "..") {
+    throw ValidationError("file_name", "file name must not be empty, '.' or '..'");
+  }
+  if (name->size() > kMaxFileNameBytes) {
+    throw ValidationError("file_name", "file name is longer than " + std::to_string(kMaxFileNameBytes) + " bytes");
+  }
+  if (name->find("..") != std::string::npos) throw ValidationError("file_name", "file name must not contain '..'");
+  for (unsigned char c : *name) {
+    if (c < 0x20 || c == 0x7f) throw ValidationError("file_name", "file name must not contain control characters");
+  }
+  return *name;
+}
+
+nlohmann::json to_json(const db::Feed& feed) {
+  return {{"feed_id", feed.id},
+          {"job_id", feed.job_id},
+          {"uri", feed.uri},
+          {"file_name", feed.file_name},
+          {"bytes", feed.bytes},
+          {"sha256", feed.sha256},
+          {"uploaded_at", feed.uploaded_at},
+          {"run_id", feed.run_id ? nlohmann::json(*feed.run_id) : nlohmann::json(nullptr)},
+          {"run_status", feed.run_status ? nlohmann::json(*feed.run_status) : nlohmann::json(nullptr)}};
+}
+
+struct FeedDeps {
+  db::FeedsRepository& feeds;
+  db::JobsRepository& jobs;
+  db::RunsRepository& runs;
+  etl::JobRunner& runner;
+  s3::ObjectStore& store;
+  std::string raw_bucket;
+};
+
+http::Response upload(const FeedDeps& d, const http::Request& request) {
+  // Everything that can be refused is checked before a byte of the body is
+  // read: the server reads the body only when the handler asks for it.
+  const auto kind = body_kind(request);
+  const auto job_id = request.query_param("job");
+  if (!job_id || job_id->empty()) throw ValidationError("job", "query parameter job is required: POST /feeds?job={id}");
+  const auto file_name = file_name_of(request, kind);
+  if (d.raw_bucket.empty()) {
+    throw ValidationError("job", "feed uploads need S3_RAW_BUCKET, which is not configured on this server");
+  }
+  const auto job = d.jobs.find(*job_id);
+  if (!job) throw NotFound("job '" + *job_id + "' does not exist");
+  const auto latest = d.runs.list_for_job(*job_id, 1);
+  if (!latest.empty() && !latest.front().finished()) {
+    throw Conflict("job '" + *job_id + "' already has a " + latest.front().status + " run " + latest.front().id);
+  }
+
+  db::Feed feed;
+  feed.id = new_uuid();
+  feed.job_id = *job_id;
+  feed.file_name = file_name;
+  const std::string key = "raw/partners/" + job->source + "/feeds/" + feed.id + "/" + file_name;
+  feed.uri = "s3://" + d.raw_bucket + "/" + key;
+
+  Sha256 sha;
+  std::int64_t bytes = 0;
+  std::size_t buffered_offset = 0;
+  const s3::ByteSource source = [&](char* buffer, std::size_t capacity) -> std::size_t {
+    std::size_t n = 0;
+    if (request.body_stream) {
+      n = request.body_stream(buffer, capacity);
+    } else {  // a buffered request (not through the streaming server path)
+      n = std::min(capacity, request.body.size() - buffered_offset);
+      std::copy_n(request.body.data() + buffered_offset, n, buffer);
+      buffered_offset += n;
+    }
+    sha.update(buffer, n);
+    bytes += static_cast<std::int64_t>(n);
+    return n;
+  };
+  s3::PutOptions options;
+  options.content_type = kind == BodyKind::csv ? "text/csv" : kind == BodyKind::gzip ? "application/gzip"
+                                                                                      : "application/octet-stream";
+  // Throws (and aborts a multipart upload) when the client breaks off: then
+  // there is no feed row and no run.
+  d.store.put_object_stream(d.raw_bucket, key, source, options);
+  feed.bytes = bytes;
+  feed.sha256 = sha.hex();
+
+  feed = d.feeds.insert(feed);
+  db::Run run;
+  try {
+    run = d.runs.enqueue(*job_id, false, feed.uri);
+  } catch (const Conflict& e) {
+    // A run was queued while we uploaded: the feed stays recorded (run_id
+    // NULL) so it can be loaded later by pointing a run at its uri.
+    throw Conflict("feed " + feed.id + " was stored at " + feed.uri + " but no run was queued: " + e.what());
+  }
+  d.runner.notify();
+  d.feeds.set_run(feed.id, run.id);
+
+  auto response = http::json_response(
+      201, {{"feed_id", feed.id}, {"run_id", run.id}, {"uri", feed.uri}, {"bytes", feed.bytes}, {"sha256", feed.sha256}});
+  response.set_header("Location", "/feeds/" + feed.id);
+  return response;
+}
+
+}  // namespace
+
+void add_feed_routes(http::Router& router, db::FeedsRepository& feeds, db::JobsRepository& jobs,
+                     db::RunsRepository& runs, etl::JobRunner& runner, s3::ObjectStore& store,
+                     const std::string& raw_bucket) {
+  auto deps = std::make_shared<FeedDeps>(FeedDeps{feeds, jobs, runs, runner, store, raw_bucket});
+  router.add("POST", "/feeds", [deps](const http::Request& r) { return upload(*deps, r); });
+  router.add("GET", "/feeds", [&feeds](const http::Request& r) {
+    const auto limit = http::limit_param(r, kDefaultListLimit, 1000);
+    auto body = nlohmann::json::array();
+    for (const auto& feed : feeds.list(r.query_param("job"), limit)) body.push_back(to_json(feed));
+    return http::json_response(200, body);
+  });
+  router.add("GET", "/feeds/{feed_id}", [&feeds](const http::Request& r) {
+    const auto& id = r.params.at("feed_id");
+    http::require_uuid(id, "feed");
+    auto feed = feeds.find(id);
+    if (!feed) throw NotFound("feed '" + id + "' does not exist");
+    return http::json_response(200, to_json(*feed));
+  });
+}
+
+}  // namespace catalog::handlers

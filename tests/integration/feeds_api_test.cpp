@@ -1,0 +1,271 @@
+// POST /feeds as partners use it: a CSV streamed through the service into the
+// real S3-compatible server, recorded in `feeds` and loaded by a run pinned to
+// exactly that object; plus the limits and failures of the streaming path
+// (413, 404, 409, 415, 401, a client that hangs up mid-upload).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "catalog/core/clock.hpp"
+#include "catalog/s3/credentials.hpp"
+#include "catalog/s3/s3_client.hpp"
+#include "s3/crypto.hpp"
+#include "support/app_fixture.hpp"
+#include "support/test_env.hpp"
+
+namespace catalog::testing {
+namespace {
+
+std::string feed_csv(int rows) {
+  std::string csv = "sku,product_name,description,brand,category,price,currency,availability,color\n";
+  for (int i = 1; i <= rows; ++i) {
+    csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",\"Line one, with comma\",Acme,Tools,\"$" +
+           std::to_string(100 + i % 900) + ".50\",usd,In Stock,red\n";
+  }
+  return csv;
+}
+
+class FeedsApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = create_test_database("feeds_api");
+    env_ = base_env(dsn_);
+    for (const auto& [k, v] : s3_env()) env_[k] = v;
+    env_["JOB_WORKERS"] = "1";
+    bucket_ = env_["S3_RAW_BUCKET"];
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    source_ = "feeds-" + name + "-" + std::to_string(::getpid());
+    credentials_ = std::make_shared<s3::StaticCredentialsProvider>(
+        s3::Credentials{env_["AWS_ACCESS_KEY_ID"], Secret(env_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
+    s3::S3Config config;
+    config.endpoint = env_["S3_ENDPOINT"];
+    config.region = env_["AWS_REGION"];
+    config.force_path_style = true;
+    store_ = std::make_unique<s3::CurlS3Client>(config, credentials_, clock_);
+  }
+
+  void start(std::map<std::string, std::string> overrides = {}) {
+    for (const auto& [k, v] : overrides) env_[k] = v;
+    app_ = std::make_unique<RunningApp>(env_);
+  }
+  const HttpClient& client() { return app_->client(); }
+
+  void create_job(const std::string& id) {
+    const auto r = client().request("PUT", "/jobs/" + id,
+                                    nlohmann::json{{"source", source_}, {"uri", "s3://" + bucket_ + "/unused/" + id + ".csv"}}.dump(),
+                                    {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+
+  HttpResult upload(const std::string& target, const std::string& body, std::vector<std::string> headers = {}) {
+    if (headers.empty()) headers.push_back("Content-Type: text/csv");
+    return client().request("POST", target, body, std::move(headers));
+  }
+
+  std::string object_bytes(const std::string& uri) {
+    const auto parsed = s3::S3Uri::parse(uri);
+    std::string out;
+    store_->get_object(parsed.bucket, parsed.key, [&](const char* d, std::size_t n) { out.append(d, n); });
+    return out;
+  }
+
+  std::size_t objects_of_source() { return store_->list_objects(bucket_, "raw/partners/" + source_ + "/").size(); }
+
+  nlohmann::json wait_run(const std::string& run_id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    nlohmann::json run;
+    while (std::chrono::steady_clock::now() < deadline) {
+      run = client().get("/runs/" + run_id).json();
+      if (run["status"] != "queued" && run["status"] != "running") return run;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "run " << run_id << " did not finish: " << run.dump();
+    return run;
+  }
+
+  long count(const std::string& sql) {
+    pqxx::connection c(dsn_);
+    pqxx::read_transaction tx(c);
+    return tx.exec1(sql)[0].as<long>();
+  }
+
+  std::string dsn_;
+  std::map<std::string, std::string> env_;
+  std::string bucket_, source_;
+  SystemClock clock_;
+  std::shared_ptr<s3::CredentialsProvider> credentials_;
+  std::unique_ptr<s3::CurlS3Client> store_;
+  std::unique_ptr<RunningApp> app_;
+};
+
+TEST_F(FeedsApiTest, UploadStoresTheObjectAndLoadsExactlyIt) {
+  start();
+  create_job("acme-feed");
+  const auto csv = feed_csv(120);
+  const auto r = upload("/feeds?job=acme-feed&file_name=daily.csv", csv);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto body = r.json();
+  const std::string feed_id = body["feed_id"];
+  EXPECT_EQ(r.header("location"), "/feeds/" + feed_id);
+  EXPECT_EQ(body["bytes"], csv.size());
+  EXPECT_EQ(body["sha256"], s3::crypto::sha256_hex(csv));
+  EXPECT_EQ(body["uri"], "s3://" + bucket_ + "/raw/partners/" + source_ + "/feeds/" + feed_id + "/daily.csv");
+  EXPECT_EQ(object_bytes(body["uri"]), csv);
+
+  const auto run = wait_run(body["run_id"]);
+  EXPECT_EQ(run["status"], "succeeded") << run.dump();
+  EXPECT_EQ(run["source"]["uri"], body["uri"]);
+  EXPECT_EQ(run["counts"]["inserted"], 120);
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = '" + source_ + "'"), 120);
+
+  const auto one = client().get("/feeds/" + feed_id);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.json()["run_id"], body["run_id"]);
+  EXPECT_EQ(one.json()["run_status"], "succeeded");
+  EXPECT_EQ(one.json()["file_name"], "daily.csv");
+  EXPECT_EQ(one.json()["sha256"], body["sha256"]);
+
+  // A second upload (file name from Content-Disposition, path stripped) is listed first.
+  const auto second = upload("/feeds?job=acme-feed", feed_csv(3),
+                             {"Content-Type: text/csv; charset=utf-8",
+                              "Content-Disposition: attachment; filename=\"C:\\\\feeds\\\\monday.csv\""});
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_NE(second.json()["uri"].get<std::string>().find("/monday.csv"), std::string::npos) << second.body;
+  wait_run(second.json()["run_id"]);
+  const auto list = client().get("/feeds?job=acme-feed").json();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["feed_id"], second.json()["feed_id"]) << "newest first";
+  EXPECT_EQ(list[1]["run_status"], "succeeded");
+  EXPECT_EQ(client().get("/feeds?limit=1").json().size(), 1u);
+  EXPECT_EQ(client().get("/feeds?job=other").json().size(), 0u);
+  EXPECT_EQ(client().get("/feeds/00000000-0000-4000-8000-000000000000").status, 404);
+  EXPECT_EQ(client().get("/feeds/not-a-uuid").status, 400);
+}
+
+TEST_F(FeedsApiTest, MultiMegabyteFeedUsesMultipartAndKeepsEveryByte) {
+  start();
+  create_job("big-feed");
+  std::string csv = feed_csv(1);
+  while (csv.size() < 12u * 1024 * 1024) csv += feed_csv(2000).substr(83);  // header is 83 bytes
+  const auto r = upload("/feeds?job=big-feed", csv);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json()["bytes"], csv.size());
+  EXPECT_EQ(r.json()["sha256"], s3::crypto::sha256_hex(csv));
+  const auto stored = object_bytes(r.json()["uri"]);
+  EXPECT_EQ(stored.size(), csv.size());
+  EXPECT_TRUE(stored == csv);
+  wait_run(r.json()["run_id"]);
+}
+
+TEST_F(FeedsApiTest, ExpectContinueIsAnsweredWhenTheHandlerWantsTheBody) {
+  start();
+  create_job("cont-feed");
+  const auto csv = feed_csv(5);
+  RawConnection conn(app_->port());
+  conn.send("POST /feeds?job=cont-feed HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nExpect: 100-continue\r\n"
+            "Content-Length: " + std::to_string(csv.size()) + "\r\n\r\n");
+  const auto cont = conn.read_response();
+  ASSERT_EQ(status_of(cont), 100) << cont;
+  conn.send(csv);
+  const auto raw = conn.read_response(20000);
+  ASSERT_EQ(status_of(raw), 201) << raw;
+  EXPECT_EQ(nlohmann::json::parse(body_of(raw))["sha256"], s3::crypto::sha256_hex(csv));
+
+  // The connection stays usable after a fully read streamed body.
+  conn.send("GET /feeds HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(conn.read_response()), 200);
+}
+
+TEST_F(FeedsApiTest, BodiesOverMaxFeedBytesAre413AndWriteNothing) {
+  start({{"MAX_FEED_BYTES", "100000"}});
+  create_job("small-feed");
+  {
+    // Announced length over the limit: refused before any body byte.
+    RawConnection conn(app_->port());
+    conn.send("POST /feeds?job=small-feed HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 200000\r\n\r\n");
+    const auto raw = conn.read_response();
+    EXPECT_EQ(status_of(raw), 413) << raw;
+    EXPECT_EQ(nlohmann::json::parse(body_of(raw))["error"]["code"], "payload_too_large");
+  }
+  {
+    // Chunked: the limit is found while streaming; the upload is abandoned.
+    RawConnection conn(app_->port());
+    conn.send("POST /feeds?job=small-feed HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const std::string piece(50000, 'x');
+    char size_line[32];
+    std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size());
+    for (int i = 0; i < 3; ++i) conn.send(size_line + piece + "\r\n");
+    conn.send("0\r\n\r\n");
+    const auto raw = conn.read_response(20000);
+    EXPECT_EQ(status_of(raw), 413) << raw;
+  }
+  // Under the limit still works (MAX_BODY_BYTES does not apply to feeds either way).
+  EXPECT_EQ(upload("/feeds?job=small-feed", feed_csv(10)).status, 201);
+  EXPECT_EQ(count("SELECT count(*) FROM feeds"), 1);
+  EXPECT_EQ(objects_of_source(), 1u);
+}
+
+TEST_F(FeedsApiTest, RefusalsComeBeforeTheUpload) {
+  start({{"JOB_WORKERS", "0"}});  // runs stay queued: the job has an active run after the first upload
+  create_job("refused");
+  auto r = upload("/feeds?job=no-such-job", feed_csv(2));
+  EXPECT_EQ(r.status, 404) << r.body;
+  r = upload("/feeds?job=refused", "--x\r\n", {"Content-Type: multipart/form-data; boundary=x"});
+  EXPECT_EQ(r.status, 415) << r.body;
+  EXPECT_NE(r.json()["error"]["message"].get<std::string>().find("raw request body"), std::string::npos) << r.body;
+  EXPECT_EQ(upload("/feeds?job=refused", "{}", {"Content-Type: application/json"}).status, 415);
+  EXPECT_EQ(upload("/feeds?job=refused&file_name=..", "a", {"Content-Type: text/csv"}).status, 422);
+  EXPECT_EQ(upload("/feeds?job=refused&file_name=a%01b.csv", "a", {"Content-Type: text/csv"}).status, 422);
+  EXPECT_EQ(upload("/feeds?job=refused&file_name=" + std::string(201, 'a'), "a", {"Content-Type: text/csv"}).status, 422);
+  EXPECT_EQ(upload("/feeds", "a").status, 422) << "job is required";
+
+  const auto first = upload("/feeds?job=refused", feed_csv(2));
+  ASSERT_EQ(first.status, 201) << first.body;
+  const std::string run_id = first.json()["run_id"];
+  EXPECT_EQ(client().get(first.header("location")).json()["run_status"], "queued");
+  r = upload("/feeds?job=refused", feed_csv(2));
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find(run_id), std::string::npos) << "names the active run: " << r.body;
+  EXPECT_EQ(count("SELECT count(*) FROM feeds"), 1);
+  EXPECT_EQ(objects_of_source(), 1u);
+}
+
+TEST_F(FeedsApiTest, UnauthenticatedUploadIs401WithoutReadingTheBody) {
+  start({{"AUTH_DISABLED", "0"}, {"API_TOKEN", "feeds-secret-token"}});
+  RawConnection conn(app_->port());
+  conn.send("POST /feeds?job=x HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nExpect: 100-continue\r\n"
+            "Content-Length: 5000000\r\n\r\n");
+  const auto raw = conn.read_response();
+  EXPECT_EQ(status_of(raw), 401) << raw;
+  EXPECT_NE(raw.find("onnection: close"), std::string::npos) << raw;
+  EXPECT_EQ(conn.read_all(3000), "") << "connection closed, no 100 Continue";
+  EXPECT_EQ(client().get("/feeds").status, 401);
+  EXPECT_EQ(client().get("/feeds", {"Authorization: Bearer feeds-secret-token"}).status, 200);
+}
+
+TEST_F(FeedsApiTest, ClientHangingUpMidUploadLeavesNoFeedAndNoRun) {
+  start();
+  create_job("hangup");
+  for (const std::size_t sent : {std::size_t{1} << 20, std::size_t{10} << 20}) {  // single PUT and multipart
+    RawConnection conn(app_->port());
+    conn.send("POST /feeds?job=hangup HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: " +
+              std::to_string(std::size_t{16} << 20) + "\r\n\r\n");
+    conn.send(std::string(sent, 'a'));
+  }  // closed here, with most of the body missing
+  // The handler fails once the server notices; nothing may be left behind.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(count("SELECT count(*) FROM feeds"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM job_runs"), 0);
+  EXPECT_EQ(objects_of_source(), 0u);
+  // And the job is free for the next upload.
+  const auto r = upload("/feeds?job=hangup", feed_csv(3));
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
+}  // namespace
+}  // namespace catalog::testing
