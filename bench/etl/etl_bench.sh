@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# ETL benchmark (hook of scripts/bench.sh; contract in bench/etl/README.md).
+#
+# On a generated partner feed (bench/etl/gen_feed.py; 100k rows in quick mode,
+# 100k and 1M in full mode), measured side by side in one run:
+#   catalog-api run-job: first load, forced re-run unchanged, 1% changed,
+#                        10% changed, ETag-skipped re-run
+#   baselines:           psql \copy into an UNLOGGED table (the limit);
+#                        the straightforward SQL pipeline (\copy into a staging
+#                        table + INSERT … ON CONFLICT … WHERE … IS DISTINCT FROM);
+#                        a naive per-row upsert loop (5k rows, scaled)
+# Figures: wall time, rows/s, peak RSS of catalog-api (/usr/bin/time -v), rows
+# physically written to products (pg_stat_user_tables), WAL bytes, and the
+# issue-5 ratios. S3 is s3rver on loopback (raw endpoint, no verifying proxy).
+#
+# Standalone: BENCH_DSN=... BENCH_PGPORT=... BENCH_BUILD_DIR=build-bench \
+#             BENCH_WORK=$(mktemp -d) BENCH_ETL_OUT=/tmp/etl.json BENCH_QUICK=1 bash bench/etl/etl_bench.sh
+set -euo pipefail
+
+ROOT=${BENCH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$ROOT"
+# shellcheck source=../../scripts/lib/common.sh
+source scripts/lib/common.sh
+# shellcheck source=../../scripts/lib/s3.sh
+source scripts/lib/s3.sh
+
+: "${BENCH_DSN:?}" "${BENCH_PGPORT:?}" "${BENCH_WORK:?}" "${BENCH_ETL_OUT:?}"
+BUILD_DIR=${BENCH_BUILD_DIR:-build-bench}
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
+BIN="$BUILD_DIR/catalog-api"
+[ -x "$BIN" ] || die "$BIN missing"
+QUICK=${BENCH_QUICK:-1}
+if [ "$QUICK" = 1 ]; then SIZES=(100000); else SIZES=(100000 1000000); fi
+if [ -n "${BENCH_ETL_ROWS:-}" ]; then read -r -a SIZES <<<"$BENCH_ETL_ROWS"; fi   # development override
+NAIVE_ROWS=${BENCH_ETL_NAIVE_ROWS:-5000}
+TIME_BIN=/usr/bin/time
+if [ ! -x "$TIME_BIN" ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  log "installing time (for peak RSS)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends time >/dev/null
+fi
+
+W="$BENCH_WORK/etl-bench"
+mkdir -p "$W"
+chmod 755 "$W"   # psql \copy reads as us, but keep it readable for the postgres user too
+trap 'run_cleanup' EXIT
+trap 'exit 130' INT TERM
+
+PIN=()
+if [ -n "${BENCH_CLIENT_CPUS:-}" ] && command -v taskset >/dev/null; then PIN=(taskset -c "$BENCH_CLIENT_CPUS"); fi
+PSQL_BIN=$(command -v psql)
+[ -n "${BENCH_PGDIR:-}" ] && declare -F pg_bindir >/dev/null && PSQL_BIN="$(pg_bindir)/psql"
+PSQL=("$PSQL_BIN" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$BENCH_PGPORT" -U postgres -d "$(sed -n 's/.*dbname=\([^ ]*\).*/\1/p' <<<"$BENCH_DSN")")
+sql() { "${PSQL[@]}" -At -c "$1"; }
+
+# ------------------------------------------------------------------ S3
+start_s3 "$W/s3"
+S3=$CATALOG_TEST_S3_RAW_ENDPOINT
+BUCKET=$CATALOG_TEST_S3_BUCKET
+s3_put() {  # s3_put FILE KEY: signed PutObject to the raw s3rver endpoint (s3rver's own account)
+  curl -sS --fail -o /dev/null --aws-sigv4 "aws:amz:$CATALOG_TEST_S3_REGION:s3" --user "S3RVER:S3RVER" \
+    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -T "$1" "$S3/$BUCKET/$2"
+}
+
+RUN_ENV=(env -i PATH="$PATH" DATABASE_URL="$BENCH_DSN" S3_ENDPOINT="$S3" S3_FORCE_PATH_STYLE=true
+         AWS_REGION="$CATALOG_TEST_S3_REGION" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER S3_RAW_BUCKET="$BUCKET" LOG_LEVEL=warn)
+
+"${RUN_ENV[@]}" "$BIN" migrate >"$W/migrate.log" 2>&1 || { cat "$W/migrate.log" >&2; die "migrate failed"; }
+
+# ------------------------------------------------------------------ measuring
+now_ns() { date +%s%N; }
+written() {  # rows physically written to products so far (stats settle after the writer's backend exits)
+  local a b i
+  a=$(sql "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = 'products'")
+  for ((i = 0; i < 15; i++)); do
+    sleep 0.2
+    b=$(sql "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = 'products'")
+    [ "$a" = "$b" ] && break
+    a=$b
+  done
+  echo "$a"
+}
+wal_lsn() { sql "SELECT pg_current_wal_lsn()"; }
+RESULTS="$W/results.tsv"   # size  case  wall_s  rows  written  wal_bytes  rss_kib  note
+: >"$RESULTS"
+
+# measure SIZE CASE ROWS NOTE -- command...   (records one line of $RESULTS)
+measure() {
+  local size=$1 name=$2 rows=$3 note=$4 w0 w1 l0 l1 t0 t1 rss wal
+  shift 5
+  w0=$(written); l0=$(wal_lsn)
+  t0=$(now_ns)
+  rm -f "$W/time.txt"
+  "$@" >"$W/out.txt" 2>"$W/err.txt" ||
+    { cat "$W/out.txt" "$W/err.txt" "$W/time.txt" >&2; die "$size $name failed"; }
+  t1=$(now_ns)
+  w1=$(written); l1=$(wal_lsn)
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.txt")
+  wal=$(sql "SELECT pg_wal_lsn_diff('$l1', '$l0')::bigint")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" \
+    "$rows" "$((w1 - w0))" "$wal" "${rss:-0}" "$note" >>"$RESULTS"
+  log "$size $name: $(tail -n 1 "$RESULTS" | cut -f3) s, written $((w1 - w0)), WAL $wal B, RSS ${rss:-?} KiB"
+}
+
+# Every measured command runs under /usr/bin/time -v (peak RSS of that very process).
+TIMED=("$TIME_BIN" -v -o "$W/time.txt")
+RUN_JOB=("${PIN[@]}" "${RUN_ENV[@]}" "${TIMED[@]}" "$BIN" run-job)   # + JOB [--force]
+TPSQL=("${PIN[@]}" "${TIMED[@]}" "${PSQL[@]}")
+expect_run() {  # expect_run STATUS FIELD VALUE: checks the last run-job output
+  "$CATALOG_TEST_PYTHON" - "$W/out.txt" "$@" <<'PY' || die "unexpected run-job result: $(cat "$W/out.txt")"
+import json, sys
+run = json.load(open(sys.argv[1]))
+status, field, value = sys.argv[2], sys.argv[3], int(sys.argv[4])
+ok = run["status"] == status and (field == "-" or run["counts"][field] == value)
+sys.exit(0 if ok else 1)
+PY
+}
+
+COPY_COLS="sku text, product_name text, description text, brand text, category text, price text, currency text, availability text, color text"
+sql "CREATE UNLOGGED TABLE IF NOT EXISTS etl_bench_copy ($COPY_COLS)"
+
+pipeline_sql() {  # pipeline_sql SOURCE FILE: the straightforward SQL pipeline, one transaction
+  cat <<SQL
+BEGIN;
+CREATE TEMP TABLE stage ($COPY_COLS) ON COMMIT DROP;
+\\copy stage FROM '$2' WITH (FORMAT csv, HEADER true)
+INSERT INTO products AS p (source, sku, name, description, brand, category, price, currency, availability,
+                           attributes, content_hash)
+SELECT '$1', sku, product_name, description, brand, category,
+       nullif(regexp_replace(price, '[\$,[:space:]]', '', 'g'), '')::numeric(12,2), upper(trim(currency)),
+       replace(lower(trim(availability)), ' ', '_'), jsonb_build_object('color', color),
+       hashtextextended(concat_ws(E'\x1f', product_name, description, brand, category, price, currency,
+                                  availability, color), 0)
+FROM stage
+ON CONFLICT (source, sku) DO UPDATE SET
+  name = EXCLUDED.name, description = EXCLUDED.description, brand = EXCLUDED.brand,
+  category = EXCLUDED.category, price = EXCLUDED.price, currency = EXCLUDED.currency,
+  availability = EXCLUDED.availability, attributes = EXCLUDED.attributes,
+  content_hash = EXCLUDED.content_hash, updated_at = now()
+WHERE (p.name, p.description, p.brand, p.category, p.price, p.currency, p.availability, p.attributes)
+      IS DISTINCT FROM
+      (EXCLUDED.name, EXCLUDED.description, EXCLUDED.brand, EXCLUDED.category, EXCLUDED.price,
+       EXCLUDED.currency, EXCLUDED.availability, EXCLUDED.attributes);
+COMMIT;
+SQL
+}
+
+# ------------------------------------------------------------------ runs
+for N in "${SIZES[@]}"; do
+  label=$((N / 1000))k
+  [ "$N" -ge 1000000 ] && label=$((N / 1000000))M
+  log "ETL $label: generating feeds"
+  python3 bench/etl/gen_feed.py --rows "$N" "$W/base.csv"
+  python3 bench/etl/gen_feed.py --rows "$N" --version 2 --every 100 "$W/ch1.csv"
+  python3 bench/etl/gen_feed.py --rows "$N" --version 3 --every 10 "$W/ch10.csv"
+  bytes=$(stat -c %s "$W/base.csv")
+  src="etl$label" pipe="sql$label" job="etl-bench-$label" key="etl-bench/$label/feed.csv"
+  sql "INSERT INTO jobs (id, source, uri) VALUES ('$job', '$src', 's3://$BUCKET/$key') ON CONFLICT (id) DO NOTHING"
+  s3_put "$W/base.csv" "$key"
+  sql "CHECKPOINT" >/dev/null
+
+  # The limit: \copy of the same bytes into an unlogged table.
+  sql "TRUNCATE etl_bench_copy"
+  measure "$label" copy "$N" "psql \\copy into an UNLOGGED table ($bytes bytes)" -- \
+    "${TPSQL[@]}" -c "\\copy etl_bench_copy FROM '$W/base.csv' WITH (FORMAT csv, HEADER true)"
+  sql "TRUNCATE etl_bench_copy"
+
+  # catalog-api
+  measure "$label" first "$N" "catalog-api run-job, first load" -- "${RUN_JOB[@]}" "$job"
+  expect_run succeeded inserted "$N"
+  measure "$label" rerun "$N" "catalog-api run-job --force, unchanged feed" -- "${RUN_JOB[@]}" "$job" --force
+  expect_run succeeded unchanged "$N"
+  measure "$label" skip "$N" "catalog-api run-job, same ETag (skipped)" -- "${RUN_JOB[@]}" "$job"
+  expect_run skipped - 0
+  s3_put "$W/ch1.csv" "$key"
+  measure "$label" ch1 "$N" "catalog-api run-job, 1% changed" -- "${RUN_JOB[@]}" "$job"
+  expect_run succeeded updated "$((N / 100))"
+  s3_put "$W/ch10.csv" "$key"
+  measure "$label" ch10 "$N" "catalog-api run-job, 10% changed" -- "${RUN_JOB[@]}" "$job"
+  expect_run succeeded updated "$((N / 10))"
+
+  # The straightforward SQL pipeline on the same files.
+  pipeline_sql "$pipe" "$W/base.csv" >"$W/pipe-base.sql"
+  pipeline_sql "$pipe" "$W/ch1.csv" >"$W/pipe-ch1.sql"
+  pipeline_sql "$pipe" "$W/ch10.csv" >"$W/pipe-ch10.sql"
+  measure "$label" pipe_first "$N" "SQL pipeline, first load" -- "${TPSQL[@]}" -f "$W/pipe-base.sql"
+  measure "$label" pipe_rerun "$N" "SQL pipeline, unchanged feed" -- "${TPSQL[@]}" -f "$W/pipe-base.sql"
+  measure "$label" pipe_ch1 "$N" "SQL pipeline, 1% changed" -- "${TPSQL[@]}" -f "$W/pipe-ch1.sql"
+  measure "$label" pipe_ch10 "$N" "SQL pipeline, 10% changed" -- "${TPSQL[@]}" -f "$W/pipe-ch10.sql"
+  sql "VACUUM products" >/dev/null
+done
+
+# The naive per-row loop: one autocommitted upsert per round trip, on a small feed.
+python3 bench/etl/gen_feed.py --rows "$NAIVE_ROWS" --naive-sql naive "$W/naive.sql"
+measure naive naive "$NAIVE_ROWS" "naive per-row upsert loop (psql, one statement per round trip)" -- \
+  "${TPSQL[@]}" -f "$W/naive.sql"
+
+# ------------------------------------------------------------------ report
+python3 - "$RESULTS" "$BENCH_ETL_OUT" <<'PY'
+import json, sys
+res = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    size, case, wall, rows, written, wal, rss, note = line.rstrip("\n").split("\t")
+    res[(size, case)] = dict(wall=float(wall), rows=int(rows), written=int(written), wal=int(wal),
+                             rss=int(rss), note=note)
+out = []
+def add(name, value, unit="", target="", status="", note=""):
+    out.append({k: v for k, v in dict(name=name, value=value, unit=unit, target=target, status=status,
+                                      note=note).items() if v != "" or k in ("name", "value")})
+def st(ok):
+    return "PASS" if ok else "MISS"
+
+naive = res.get(("naive", "naive"))
+naive_rate = naive["rows"] / naive["wall"] if naive else None
+sizes = sorted({s for s, _ in res if s != "naive"}, key=lambda s: (s.endswith("M"), int(s[:-1])))
+for s in sizes:
+    r = lambda c: res[(s, c)]
+    for case, title in [("copy", "\\copy (unlogged)"), ("first", "catalog-api first load"),
+                        ("rerun", "catalog-api forced re-run, unchanged"), ("ch1", "catalog-api 1% changed"),
+                        ("ch10", "catalog-api 10% changed"), ("skip", "catalog-api ETag-skipped re-run"),
+                        ("pipe_first", "SQL pipeline first load"), ("pipe_rerun", "SQL pipeline re-run, unchanged"),
+                        ("pipe_ch1", "SQL pipeline 1% changed"), ("pipe_ch10", "SQL pipeline 10% changed")]:
+        m = r(case)
+        note = "%.3f s wall, %d rows written, WAL %.1f MiB" % (m["wall"], m["written"], m["wal"] / 1048576)
+        if case in ("first", "rerun", "ch1", "ch10", "skip"):
+            note += ", peak RSS %.1f MiB" % (m["rss"] / 1024)
+        if case == "skip":
+            add("%s %s" % (s, title), round(m["wall"] * 1000, 1), "ms", "<= 50 ms", st(m["wall"] <= 0.050),
+                note + " (whole run-job process: start, connect, HEAD)")
+        else:
+            add("%s %s" % (s, title), round(m["rows"] / m["wall"]), "rows/s", note=note)
+    c, p = r("copy")["wall"], lambda k: r(k)["wall"]
+    f = p("first") / c
+    add("%s first load, catalog-api / \\copy" % s, round(f, 2), "x", "<= 4x", st(f <= 4),
+        "catalog-api %.2f s, \\copy %.2f s" % (p("first"), c))
+    g = p("pipe_first") / p("first")
+    add("%s first load, SQL pipeline / catalog-api" % s, round(g, 2), "x", ">= 2x", st(g >= 2),
+        "SQL pipeline %.2f s, catalog-api %.2f s" % (p("pipe_first"), p("first")))
+    f = p("rerun") / c
+    add("%s forced re-run unchanged, catalog-api / \\copy" % s, round(f, 2), "x", "<= 1.5x", st(f <= 1.5),
+        "catalog-api %.2f s, \\copy %.2f s" % (p("rerun"), c))
+    add("%s forced re-run unchanged, rows written" % s, r("rerun")["written"], "rows", "0",
+        st(r("rerun")["written"] == 0), "SQL pipeline wrote %d" % r("pipe_rerun")["written"])
+    g = p("pipe_rerun") / p("rerun")
+    add("%s re-run unchanged, SQL pipeline / catalog-api" % s, round(g, 2), "x", ">= 4x", st(g >= 4),
+        "SQL pipeline %.2f s, catalog-api %.2f s" % (p("pipe_rerun"), p("rerun")))
+    f = p("ch1") / c
+    add("%s 1%% changed, catalog-api / \\copy" % s, round(f, 2), "x", "<= 2x", st(f <= 2),
+        "catalog-api %.2f s, \\copy %.2f s" % (p("ch1"), c))
+    n = r("ch1")["rows"]
+    add("%s 1%% changed, rows written" % s, r("ch1")["written"], "rows", "= %d (1%%)" % (n // 100),
+        st(r("ch1")["written"] == n // 100), "10%% changed wrote %d (expected %d)" % (r("ch10")["written"], n // 10))
+    g = p("pipe_ch1") / p("ch1")
+    add("%s 1%% changed, SQL pipeline / catalog-api" % s, round(g, 2), "x", note="SQL pipeline %.2f s" % p("pipe_ch1"))
+    rss = max(r(k)["rss"] for k in ("first", "rerun", "ch1", "ch10")) / 1024
+    add("%s peak RSS of catalog-api" % s, round(rss, 1), "MiB", "<= 128 MiB", st(rss <= 128))
+    if naive_rate:
+        add("%s first load, naive per-row loop (scaled) / catalog-api" % s,
+            round((r("first")["rows"] / naive_rate) / p("first"), 1), "x",
+            note="naive %.0f rows/s on %d rows -> %.0f s scaled" % (naive_rate, naive["rows"], r("first")["rows"] / naive_rate))
+if naive:
+    add("naive per-row upsert loop", round(naive_rate), "rows/s",
+        note="%d rows in %.2f s, %d rows written" % (naive["rows"], naive["wall"], naive["written"]))
+json.dump({"rows": out}, open(sys.argv[2], "w"), indent=1, ensure_ascii=False)
+for row in out:
+    print("%-62s %12s %-7s %-12s %-5s %s" % (row["name"], row["value"], row.get("unit", ""), row.get("target", ""),
+                                           row.get("status", ""), row.get("note", "")))
+PY
