@@ -20,14 +20,16 @@
 #include "catalog/http/router.hpp"
 #include "catalog/http/server.hpp"
 #include "catalog/log/logging.hpp"
+#include "catalog/metrics/metrics.hpp"
 
 namespace catalog::app {
 namespace {
 
 constexpr std::chrono::milliseconds kHealthTimeout{1500};
 
-etl::RunnerOptions runner_options(const config::Config& c) {
+etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& metrics) {
   etl::RunnerOptions o;
+  o.metrics = &metrics;
   o.workers = c.job_workers;
   o.raw_bucket = c.s3_raw_bucket;
   o.stale_after = c.run_stale_after;
@@ -47,9 +49,9 @@ struct App::Impl {
         feeds(pool),
         credentials(s3::default_credentials_chain(env, clock)),
         store(config.s3, credentials, clock),
-        runner(pool, jobs, runs, store, runner_options(config)),
+        runner(pool, jobs, runs, store, runner_options(config, metrics)),
         dispatcher(build_router(),
-                   http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token}),
+                   http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics}),
         server(http::Server::Options{config.bind_address, config.port, config.http_threads,
                                      std::max(4, config.db_pool_size), config.max_body_bytes, 16 * 1024,
                                      config.read_timeout, config.idle_timeout, config.max_feed_bytes},
@@ -63,6 +65,8 @@ struct App::Impl {
     handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket);
     handlers::add_run_routes(router, runs);
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
+    handlers::add_openapi_routes(router);
+    handlers::add_metrics_routes(router, metrics, pool);
     return router;
   }
 
@@ -95,6 +99,7 @@ struct App::Impl {
   config::Config config;
   std::atomic<bool> not_serving{true};  // true until migrated, and again while draining
   std::atomic<bool> stopping{false};
+  metrics::Registry metrics;  // before runner and dispatcher, which record into it
   db::Pool pool;
   db::ItemsRepository items;
   db::JobsRepository jobs;
@@ -131,6 +136,8 @@ bool App::wait_ready(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mutex);
   return impl_->ready_cv.wait_for(lock, timeout, [this] { return impl_->ready; });
 }
+
+std::vector<std::pair<std::string, std::string>> App::routes() const { return impl_->dispatcher.routes(); }
 
 void App::shutdown(std::chrono::steady_clock::time_point deadline) {
   if (impl_->shut_down) return;

@@ -11,6 +11,7 @@
 #include "catalog/etl/job_options.hpp"
 #include "catalog/etl/normalizer.hpp"
 #include "catalog/log/logging.hpp"
+#include "catalog/metrics/metrics.hpp"
 #include "catalog/s3/object_store.hpp"
 
 namespace catalog::etl {
@@ -226,6 +227,10 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
                  {{"run_id", run.id}, {"job_id", run.job_id}, {"status", outcome.status}, {"elapsed_ms", elapsed_ms},
                   {"read", c.read}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
                   {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")}});
+      if (options_.metrics != nullptr) {
+        options_.metrics->record_run(outcome.status,
+                                     {c.read, c.inserted, c.updated, c.unchanged, c.rejected, c.deleted});
+      }
     }
   } catch (const std::exception& e) {
     // The heartbeat goes stale and another worker re-runs it: never stuck.

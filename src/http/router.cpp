@@ -10,6 +10,7 @@
 #include "catalog/core/errors.hpp"
 #include "catalog/http/error_mapping.hpp"
 #include "catalog/log/logging.hpp"
+#include "catalog/metrics/metrics.hpp"
 
 namespace catalog::http {
 namespace {
@@ -63,6 +64,12 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     }
   }
   return result;
+}
+
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& route : routes_) out.emplace_back(route.method, route.pattern);
+  return out;
 }
 
 Dispatcher::Dispatcher(Router router, Options options) : router_(std::move(router)), options_(std::move(options)) {}
@@ -169,6 +176,9 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
   if (auto trace = request.header("X-Amzn-Trace-Id")) fields["trace_id"] = *trace;
   if (!internal_error.empty()) fields["error"] = internal_error;
   log::write(response.status >= 500 ? spdlog::level::err : spdlog::level::info, "http", "request", fields);
+  if (options_.metrics != nullptr) {
+    options_.metrics->record_request(route, request.method, response.status, latency.count() / 1000.0);
+  }
   return response;
 }
 

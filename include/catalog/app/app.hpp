@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "catalog/config/config.hpp"
 
@@ -32,6 +35,10 @@ class App {
   /// SIGTERM behaviour: stop accepting, /health → 503, let requests in flight
   /// finish until `deadline`, then stop. Safe to call twice.
   void shutdown(std::chrono::steady_clock::time_point deadline);
+
+  /// (method, pattern) of every route served; the OpenAPI test checks
+  /// docs/openapi.json against it.
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
  private:
   struct Impl;

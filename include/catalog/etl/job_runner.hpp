@@ -18,6 +18,10 @@ namespace catalog::s3 {
 class ObjectStore;
 }
 
+namespace catalog::metrics {
+class Registry;
+}
+
 namespace catalog::etl {
 
 struct RunnerOptions {
@@ -26,6 +30,7 @@ struct RunnerOptions {
   std::chrono::milliseconds heartbeat_every{2000};
   std::chrono::seconds stale_after{30};           ///< a running run silent this long is re-queued
   std::chrono::milliseconds poll_every{1000};     ///< queue poll when idle (other tasks enqueue too)
+  metrics::Registry* metrics = nullptr;           ///< counts finished runs and their rows when set
 };
 
 /// Live progress of a run, for the CLI's progress bar.

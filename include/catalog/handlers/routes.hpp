@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "catalog/http/router.hpp"
 
@@ -21,6 +22,10 @@ class ObjectStore;
 
 namespace catalog::etl {
 class JobRunner;
+}
+
+namespace catalog::metrics {
+class Registry;
 }
 
 namespace catalog::handlers {
@@ -48,5 +53,14 @@ void add_feed_routes(http::Router& router, db::FeedsRepository& feeds, db::JobsR
 
 /// GET /products (filters, sort, keyset cursor) and GET /products/{source}/{sku}.
 void add_product_routes(http::Router& router, db::ProductsRepository& products);
+
+/// The OpenAPI document (docs/openapi.json), embedded at build time.
+std::string_view openapi_document() noexcept;
+
+/// GET /openapi.json and GET /docs (a self-contained page rendering it).
+void add_openapi_routes(http::Router& router);
+
+/// GET /metrics: Prometheus text from `registry`, pool gauges read at scrape time.
+void add_metrics_routes(http::Router& router, const metrics::Registry& registry, db::Pool& pool);
 
 }  // namespace catalog::handlers

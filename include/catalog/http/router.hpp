@@ -11,6 +11,10 @@
 #include "catalog/core/secret.hpp"
 #include "catalog/http/message.hpp"
 
+namespace catalog::metrics {
+class Registry;
+}
+
 namespace catalog::http {
 
 using Handler = std::function<Response(const Request&)>;
@@ -31,6 +35,10 @@ class Router {
   /// `handler` is null and `allowed` lists them; when nothing matches both are empty.
   Match match(const std::string& method, const std::string& path) const;
 
+  /// Every (method, pattern) registered, in registration order. HEAD is
+  /// implicit for each GET and not listed. The OpenAPI test compares these.
+  std::vector<std::pair<std::string, std::string>> routes() const;
+
  private:
   struct Route {
     std::string method;
@@ -47,6 +55,7 @@ class Dispatcher {
  public:
   struct Options {
     std::optional<Secret> api_token;  ///< none = auth disabled
+    metrics::Registry* metrics = nullptr;  ///< records every request when set
   };
   Dispatcher(Router router, Options options);
 
@@ -55,6 +64,9 @@ class Dispatcher {
 
   /// Whether this method + path needs a token (DESIGN.md "Auth").
   static bool requires_auth(const std::string& method, const std::string& path);
+
+  /// The routes served (Router::routes()).
+  std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
 
  private:
   bool authorized(const Request& request) const;

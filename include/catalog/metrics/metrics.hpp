@@ -1,0 +1,69 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace catalog::metrics {
+
+/// Upper bounds (seconds) of the request latency histogram buckets; +Inf is implicit.
+inline constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                           0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
+
+/// Row counts of one finished ETL run (the six DESIGN.md counts).
+struct EtlRows {
+  std::uint64_t read = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, deleted = 0;
+};
+
+/// Database pool gauges, read at scrape time.
+struct PoolGauges {
+  std::size_t open = 0, idle = 0, in_use = 0, waiting = 0;
+};
+
+/// The service's Prometheus metrics. Thread-safe: the HTTP dispatcher and the
+/// ETL workers record from many threads, /metrics renders concurrently.
+/// The App owns one and passes pointers down (no global registry).
+class Registry {
+ public:
+  /// One answered request. `route` is the matched pattern ("/items/{id}") or
+  /// "unmatched", never the raw path, so the series count stays bounded.
+  /// Methods other than the standard ones are recorded as "other".
+  void record_request(std::string_view route, std::string_view method, int status, double seconds);
+
+  /// One finished ETL run (succeeded, failed, skipped, cancelled) and its rows.
+  void record_run(std::string_view status, const EtlRows& rows);
+
+  /// Text exposition format 0.0.4
+  /// (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format).
+  /// The pool gauges are omitted when `pool` is empty.
+  std::string render(const std::optional<PoolGauges>& pool) const;
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, kLatencyBuckets.size()> buckets{};  ///< per bucket, not cumulative
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  ///< (route, method, status)
+  std::map<std::string, Histogram> latency_;                                      ///< by route
+  std::map<std::string, std::uint64_t> runs_;                                     ///< by status
+  EtlRows rows_;
+};
+
+/// Escapes a label value: backslash, double quote and line feed.
+std::string escape_label_value(std::string_view value);
+
+/// A sample value as Prometheus reads it: shortest round-trip decimal,
+/// "+Inf"/"-Inf"/"NaN" for the special values.
+std::string format_value(double value);
+
+/// Content-Type of the text exposition format.
+inline constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+}  // namespace catalog::metrics

@@ -1,0 +1,155 @@
+#include "catalog/metrics/metrics.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace catalog::metrics {
+namespace {
+
+// The statuses a run can end with: rendered even at zero, so rate() and
+// alerts see the series from the first scrape.
+constexpr std::array<const char*, 4> kRunStatuses = {"succeeded", "failed", "skipped", "cancelled"};
+
+std::string_view known_method(std::string_view method) {
+  static constexpr std::array<std::string_view, 7> kMethods = {"GET",   "HEAD",   "POST",   "PUT",
+                                                               "PATCH", "DELETE", "OPTIONS"};
+  for (auto m : kMethods) {
+    if (m == method) return m;
+  }
+  return "other";
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, std::string_view name, const std::string& labels, const std::string& value) {
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  out += value;
+  out += '\n';
+}
+
+std::string label(std::string_view name, std::string_view value) {
+  std::string out(name);
+  out += "=\"";
+  out += escape_label_value(value);
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string format_value(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  if (ec != std::errc()) return "NaN";
+  return std::string(buffer, end);
+}
+
+void Registry::record_request(std::string_view route, std::string_view method, int status, double seconds) {
+  std::string route_key(route);
+  std::lock_guard lock(mutex_);
+  ++requests_[{route_key, std::string(known_method(method)), status}];
+  auto& h = latency_[route_key];
+  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    if (seconds <= kLatencyBuckets[i]) {
+      ++h.buckets[i];
+      break;
+    }
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Registry::record_run(std::string_view status, const EtlRows& rows) {
+  std::lock_guard lock(mutex_);
+  ++runs_[std::string(status)];
+  rows_.read += rows.read;
+  rows_.inserted += rows.inserted;
+  rows_.updated += rows.updated;
+  rows_.unchanged += rows.unchanged;
+  rows_.rejected += rows.rejected;
+  rows_.deleted += rows.deleted;
+}
+
+std::string Registry::render(const std::optional<PoolGauges>& pool) const {
+  std::string out;
+  std::lock_guard lock(mutex_);
+
+  header(out, "catalog_http_requests_total", "counter", "HTTP requests answered, by route pattern, method and status.");
+  for (const auto& [key, count] : requests_) {
+    const auto& [route, method, status] = key;
+    sample(out, "catalog_http_requests_total",
+           label("route", route) + ',' + label("method", method) + ',' + label("status", std::to_string(status)),
+           std::to_string(count));
+  }
+
+  header(out, "catalog_http_request_duration_seconds", "histogram",
+         "Time from request received to response ready, by route pattern.");
+  for (const auto& [route, h] : latency_) {
+    const auto route_label = label("route", route);
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      sample(out, "catalog_http_request_duration_seconds_bucket",
+             route_label + ',' + label("le", format_value(kLatencyBuckets[i])), std::to_string(cumulative));
+    }
+    sample(out, "catalog_http_request_duration_seconds_bucket", route_label + ",le=\"+Inf\"",
+           std::to_string(h.count));
+    sample(out, "catalog_http_request_duration_seconds_sum", route_label, format_value(h.sum));
+    sample(out, "catalog_http_request_duration_seconds_count", route_label, std::to_string(h.count));
+  }
+
+  if (pool) {
+    header(out, "catalog_db_pool_connections", "gauge", "PostgreSQL pool connections by state.");
+    sample(out, "catalog_db_pool_connections", label("state", "open"), std::to_string(pool->open));
+    sample(out, "catalog_db_pool_connections", label("state", "idle"), std::to_string(pool->idle));
+    sample(out, "catalog_db_pool_connections", label("state", "in_use"), std::to_string(pool->in_use));
+    header(out, "catalog_db_pool_waiting", "gauge", "Callers waiting for a PostgreSQL pool connection.");
+    sample(out, "catalog_db_pool_waiting", {}, std::to_string(pool->waiting));
+  }
+
+  header(out, "catalog_etl_runs_total", "counter", "ETL runs finished, by final status.");
+  auto runs = runs_;
+  for (const char* status : kRunStatuses) runs.emplace(status, 0);
+  for (const auto& [status, count] : runs) {
+    sample(out, "catalog_etl_runs_total", label("status", status), std::to_string(count));
+  }
+
+  header(out, "catalog_etl_rows_total", "counter", "Feed rows processed by finished ETL runs, by outcome.");
+  const std::pair<const char*, std::uint64_t> kinds[] = {{"read", rows_.read},           {"inserted", rows_.inserted},
+                                                        {"updated", rows_.updated},     {"unchanged", rows_.unchanged},
+                                                        {"rejected", rows_.rejected},   {"deleted", rows_.deleted}};
+  for (const auto& [kind, count] : kinds) sample(out, "catalog_etl_rows_total", label("kind", kind), std::to_string(count));
+  return out;
+}
+
+}  // namespace catalog::metrics
