@@ -36,7 +36,8 @@ constexpr const char* kHeartbeat =
     "WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING cancel_requested";
 constexpr const char* kFinish =
     "UPDATE job_runs SET status = $3, finished_at = now(), heartbeat_at = now(), inserted = $4, updated = $5, "
-    "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10 "
+    "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10, "
+    "bytes_read = greatest(bytes_read, $11) "
     "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
 constexpr const char* kInsertReject =
     "INSERT INTO run_rejects (run_id, line, reason, raw) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
@@ -169,7 +170,7 @@ void RunsRepository::finish(const std::string& run_id, const std::string& worker
   pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     tx.exec_params(kFinish, run_id, worker_id, o.status, o.counts.inserted, o.counts.updated, o.counts.unchanged,
-                   o.counts.rejected, o.counts.deleted, o.counts.read, o.error);
+                   o.counts.rejected, o.counts.deleted, o.counts.read, o.error, o.bytes);
     for (const auto& r : o.rejects) tx.exec_params(kInsertReject, run_id, r.line, r.reason, r.raw);
     tx.commit();
   });

@@ -97,6 +97,8 @@ TEST_F(EtlApiTest, FirstLoadThenSkippedThenForcedRerunWritesNothing) {
   EXPECT_EQ(first["counts"]["updated"], 0);
   EXPECT_EQ(first["source"]["uri"], "s3://" + bucket_ + "/" + prefix_ + "feed.csv");
   EXPECT_FALSE(first["source"]["etag"].get<std::string>().empty());
+  EXPECT_EQ(first["progress"]["bytes"], feed(200).size());
+  EXPECT_EQ(first["source"]["size"], feed(200).size());
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'acme'"), 200);
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE price = 1101.50 AND currency = 'USD' AND availability = 'in_stock'"), 1);
 

@@ -50,6 +50,7 @@ struct Run {
 struct RunOutcome {
   std::string status;  ///< succeeded, failed, skipped, cancelled
   RunCounts counts;
+  std::uint64_t bytes = 0;  ///< bytes read from the source
   std::optional<std::string> error;
   std::vector<RunRejectRow> rejects;
 };
