@@ -128,6 +128,23 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
   std::mutex beat_mutex;
   std::condition_variable beat_cv;
 
+  // The engine's connection, so a cancel or a shutdown can interrupt the
+  // statement it is in (an apply waiting on a row lock, a long UPDATE):
+  // the engine only checks for cancellation between rows and statements.
+  std::mutex conn_mutex;
+  pqxx::connection* engine_conn = nullptr;
+  std::atomic<bool> interrupted{false};
+  auto interrupt_statement = [&] {
+    std::lock_guard lock(conn_mutex);
+    if (engine_conn == nullptr || interrupted.load()) return;
+    interrupted = true;
+    try {
+      engine_conn->cancel_query();
+    } catch (const std::exception& e) {
+      log::warn("etl", "could not interrupt the run's statement", {{"run_id", run.id}, {"error", e.what()}});
+    }
+  };
+
   // Heartbeat on its own connection: the engine's is busy in COPY. It also
   // carries live progress to GET /runs/{id} and brings back cancel requests.
   std::thread heartbeat([&] {
@@ -140,6 +157,7 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       } catch (const std::exception& e) {
         log::warn("etl", "heartbeat failed", {{"run_id", run.id}, {"error", e.what()}});
       }
+      if (cancel.load() || stopping_.load()) interrupt_statement();
       if (on_progress) on_progress({bytes.load(), rows.load(), total.load()});
     }
   });
@@ -154,6 +172,14 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
 
   db::RunOutcome outcome;
   bool requeue = false;
+  auto on_cancelled = [&] {
+    if (stopping_.load() && !cancel.load()) {
+      requeue = true;  // this task is stopping: another one will run it again
+    } else {
+      outcome.status = "cancelled";
+      outcome.error = "cancelled by request; products are unchanged";
+    }
+  };
   try {
     const auto job = jobs_.find(run.job_id);
     if (!job) throw Error("job '" + run.job_id + "' was deleted");
@@ -188,18 +214,25 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       request.progress_every_rows = 10'000;
       request.is_cancelled = [&] { return cancel.load() || stopping_.load(); };
       pqxx::connection conn(pool_.dsn());
+      {
+        std::lock_guard lock(conn_mutex);
+        engine_conn = &conn;
+      }
+      struct Detach {
+        std::mutex& m;
+        pqxx::connection*& c;
+        ~Detach() {
+          std::lock_guard lock(m);
+          c = nullptr;
+        }
+      } detach{conn_mutex, engine_conn};
       const auto result = run_feed(conn, request);
       outcome.status = "succeeded";
       outcome.counts = counts_of(result);
       outcome.rejects = rejects_of(result);
     }
   } catch (const RunCancelled&) {
-    if (stopping_.load() && !cancel.load()) {
-      requeue = true;  // this task is stopping: another one will run it again
-    } else {
-      outcome.status = "cancelled";
-      outcome.error = "cancelled by request; products are unchanged";
-    }
+    on_cancelled();
   } catch (const TooManyRejects& e) {
     outcome.status = "failed";
     outcome.error = e.what();
@@ -207,13 +240,23 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
     outcome.counts.inserted = outcome.counts.updated = outcome.counts.unchanged = outcome.counts.deleted = 0;
     outcome.rejects = rejects_of(e.result());
   } catch (const Error& e) {
-    outcome.status = "failed";
-    outcome.error = e.what();
+    // An interrupted statement surfaces as an error: it is the cancel, not a failure.
+    if (interrupted.load()) {
+      on_cancelled();
+    } else {
+      outcome.status = "failed";
+      outcome.error = e.what();
+    }
   } catch (const std::exception& e) {
-    outcome.status = "failed";
-    outcome.error = std::string("internal error: ") + e.what();
+    if (interrupted.load()) {
+      on_cancelled();
+    } else {
+      outcome.status = "failed";
+      outcome.error = std::string("internal error: ") + e.what();
+    }
   }
   stop_heartbeat();
+  outcome.bytes = bytes.load();
 
   const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   try {
