@@ -6,7 +6,7 @@
 // application/octet-stream for .gz). multipart/form-data is refused with 415:
 // streaming a multipart part would need a boundary parser in front of the S3
 // upload, which no client of ours needs yet (curl --data-binary / -T send the
-// raw body); see DESIGN.md.
+// raw body); see docs/feeds.md.
 #include <cctype>
 #include <memory>
 

@@ -20,14 +20,18 @@
 namespace catalog::testing {
 namespace {
 
-std::string feed_csv(int rows) {
-  std::string csv = "sku,product_name,description,brand,category,price,currency,availability,color\n";
-  for (int i = 1; i <= rows; ++i) {
+constexpr const char* kHeader = "sku,product_name,description,brand,category,price,currency,availability,color\n";
+
+std::string feed_rows(int first, int rows) {
+  std::string csv;
+  for (int i = first; i < first + rows; ++i) {
     csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",\"Line one, with comma\",Acme,Tools,\"$" +
            std::to_string(100 + i % 900) + ".50\",usd,In Stock,red\n";
   }
   return csv;
 }
+
+std::string feed_csv(int rows) { return kHeader + feed_rows(1, rows); }
 
 class FeedsApiTest : public ::testing::Test {
  protected:
@@ -77,7 +81,7 @@ class FeedsApiTest : public ::testing::Test {
   std::size_t objects_of_source() { return store_->list_objects(bucket_, "raw/partners/" + source_ + "/").size(); }
 
   nlohmann::json wait_run(const std::string& run_id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     nlohmann::json run;
     while (std::chrono::steady_clock::now() < deadline) {
       run = client().get("/runs/" + run_id).json();
@@ -150,8 +154,9 @@ TEST_F(FeedsApiTest, UploadStoresTheObjectAndLoadsExactlyIt) {
 TEST_F(FeedsApiTest, MultiMegabyteFeedUsesMultipartAndKeepsEveryByte) {
   start();
   create_job("big-feed");
-  std::string csv = feed_csv(1);
-  while (csv.size() < 12u * 1024 * 1024) csv += feed_csv(2000).substr(83);  // header is 83 bytes
+  std::string csv = kHeader;
+  int rows = 0;
+  for (; csv.size() < 12u * 1024 * 1024; rows += 1000) csv += feed_rows(rows + 1, 1000);
   const auto r = upload("/feeds?job=big-feed", csv);
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.json()["bytes"], csv.size());
@@ -159,7 +164,9 @@ TEST_F(FeedsApiTest, MultiMegabyteFeedUsesMultipartAndKeepsEveryByte) {
   const auto stored = object_bytes(r.json()["uri"]);
   EXPECT_EQ(stored.size(), csv.size());
   EXPECT_TRUE(stored == csv);
-  wait_run(r.json()["run_id"]);
+  const auto run = wait_run(r.json()["run_id"]);
+  EXPECT_EQ(run["status"], "succeeded") << run.dump();
+  EXPECT_EQ(run["counts"]["inserted"], rows);
 }
 
 TEST_F(FeedsApiTest, ExpectContinueIsAnsweredWhenTheHandlerWantsTheBody) {
