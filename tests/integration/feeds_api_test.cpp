@@ -274,5 +274,19 @@ TEST_F(FeedsApiTest, ClientHangingUpMidUploadLeavesNoFeedAndNoRun) {
   EXPECT_EQ(r.status, 201) << r.body;
 }
 
+TEST_F(FeedsApiTest, StalledClientTimesOutAndLeavesNothing) {
+  start({{"READ_TIMEOUT", "1"}});
+  create_job("stalled");
+  RawConnection conn(app_->port());
+  conn.send("POST /feeds?job=stalled HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n");
+  conn.send(std::string(1000, 'a'));
+  const auto started = std::chrono::steady_clock::now();
+  conn.read_all(8000);  // the server gives up on the body and closes
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(6));
+  EXPECT_EQ(count("SELECT count(*) FROM feeds"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM job_runs"), 0);
+  EXPECT_EQ(upload("/feeds?job=stalled", feed_csv(2)).status, 201) << "the job is free again";
+}
+
 }  // namespace
 }  // namespace catalog::testing
