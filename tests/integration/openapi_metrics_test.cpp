@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -36,6 +35,28 @@ const nlohmann::json* resolve_ref(const nlohmann::json& doc, const std::string& 
     node = &(*node)[part];
   }
   return node;
+}
+
+/// Names of the `{param}` segments of a path template (no <regex>: GCC 12
+/// warns inside it under the sanitizers).
+std::set<std::string> path_params(const std::string& path) {
+  std::set<std::string> out;
+  for (auto open = path.find('{'); open != std::string::npos; open = path.find('{', open + 1)) {
+    out.insert(path.substr(open + 1, path.find('}', open) - open - 1));
+  }
+  return out;
+}
+
+/// The template with every `{param}` replaced by "x".
+std::string concrete_path(const std::string& path) {
+  std::string out;
+  bool in_param = false;
+  for (char c : path) {
+    if (c == '{') in_param = true, out += 'x';
+    else if (c == '}') in_param = false;
+    else if (!in_param) out += c;
+  }
+  return out;
 }
 
 void collect_refs(const nlohmann::json& node, std::vector<std::string>& out) {
@@ -116,7 +137,6 @@ TEST_F(OpenApiTest, DocumentedOperationsEqualServedRoutes) {
 // in the document exactly when the server lets it through without a token.
 TEST_F(OpenApiTest, OperationsDeclareParametersAndMatchTheAuthRule) {
   const auto doc = document();
-  const std::regex param_re("\\{([^}]+)\\}");
   for (const auto& [path, item] : doc["paths"].items()) {
     for (const auto& [method, op] : item.items()) {
       if (method == "parameters") continue;
@@ -132,12 +152,10 @@ TEST_F(OpenApiTest, OperationsDeclareParametersAndMatchTheAuthRule) {
           }
         }
       }
-      std::set<std::string> in_path;
-      for (std::sregex_iterator it(path.begin(), path.end(), param_re), end; it != end; ++it) in_path.insert((*it)[1]);
-      EXPECT_EQ(declared, in_path) << where;
+      EXPECT_EQ(declared, path_params(path)) << where;
       EXPECT_FALSE(op["responses"].empty()) << where;
 
-      const std::string concrete = std::regex_replace(path, param_re, "x");
+      const std::string concrete = concrete_path(path);
       const bool is_public = op.contains("security") && op["security"].empty();
       EXPECT_EQ(is_public, !http::Dispatcher::requires_auth(upper(method), concrete)) << where;
     }
