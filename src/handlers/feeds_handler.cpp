@@ -3,10 +3,8 @@
 // its job on exactly that object. GET /feeds and GET /feeds/{feed_id}.
 //
 // The body is the raw file (text/csv, or application/gzip /
-// application/octet-stream for .gz). multipart/form-data is refused with 415:
-// streaming a multipart part would need a boundary parser in front of the S3
-// upload, which no client of ours needs yet (curl --data-binary / -T send the
-// raw body); see docs/feeds.md.
+// application/octet-stream for .gz), or multipart/form-data whose `file` part
+// is streamed the same way (a browser form or `curl -F file=@feed.csv`).
 #include <cctype>
 #include <memory>
 
@@ -21,6 +19,7 @@
 #include "catalog/etl/job_runner.hpp"
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/http_errors.hpp"
+#include "catalog/http/multipart_reader.hpp"
 #include "catalog/http/request_helpers.hpp"
 #include "catalog/s3/object_store.hpp"
 
@@ -85,56 +84,26 @@ std::string new_uuid() {
 
 enum class BodyKind { csv, gzip, binary };
 
-BodyKind body_kind(const http::Request& request) {
-  const auto header = request.header("Content-Type");
-  const std::string type = header ? lower(trim(header->substr(0, header->find(';')))) : std::string();
-  if (type == "text/csv") return BodyKind::csv;
-  if (type == "application/gzip" || type == "application/x-gzip") return BodyKind::gzip;
-  if (type == "application/octet-stream") return BodyKind::binary;
-  if (type == "multipart/form-data") {
-    throw http::UnsupportedMediaType(
-        "multipart/form-data is not supported: send the file as the raw request body with Content-Type text/csv "
-        "(or application/gzip for .gz), e.g. curl --data-binary @feed.csv -H 'Content-Type: text/csv'");
-  }
-  throw http::UnsupportedMediaType("Content-Type must be text/csv, application/gzip or application/octet-stream, got '" +
-                                   (type.empty() ? std::string("none") : type.substr(0, 80)) + "'");
-}
-
-/// The `filename` parameter of a Content-Disposition header, if any
-/// (quoted or token form; `filename*` is not supported).
-std::optional<std::string> disposition_file_name(std::string_view header) {
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    auto semi = header.find(';', pos);
-    if (semi == std::string_view::npos) semi = header.size();
-    const std::string param = trim(header.substr(pos, semi - pos));
-    const auto eq = param.find('=');
-    if (eq != std::string::npos && lower(trim(std::string_view(param).substr(0, eq))) == "filename") {
-      std::string value = trim(std::string_view(param).substr(eq + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        std::string unquoted;
-        for (std::size_t i = 1; i + 1 < value.size(); ++i) {
-          if (value[i] == '\\' && i + 2 < value.size()) ++i;
-          unquoted += value[i];
-        }
-        value = unquoted;
-      }
-      return value;
-    }
-    pos = semi + 1;
-  }
+std::optional<BodyKind> body_kind_of(std::string_view media_type) {
+  if (media_type == "text/csv") return BodyKind::csv;
+  if (media_type == "application/gzip" || media_type == "application/x-gzip") return BodyKind::gzip;
+  if (media_type == "application/octet-stream") return BodyKind::binary;
   return std::nullopt;
 }
 
-/// The object's file name: ?file_name=, else Content-Disposition, else a
+std::string media_type_of(const http::Request& request) {
+  const auto header = request.header("Content-Type");
+  return header ? lower(trim(header->substr(0, header->find(';')))) : std::string();
+}
+
+/// The object's file name: ?file_name=, else the name the client sent
+/// (Content-Disposition of the body or of its multipart part), else a
 /// default. Clients may send a path ("C:\\feeds\\a.csv"): only its last
 /// component is kept. What is left must be a plain name, as it becomes part
 /// of the S3 key: 422 otherwise.
-std::string file_name_of(const http::Request& request, BodyKind kind) {
+std::string file_name_of(const http::Request& request, std::optional<std::string> sent_name, BodyKind kind) {
   std::optional<std::string> name = request.query_param("file_name");
-  if (!name) {
-    if (auto cd = request.header("Content-Disposition")) name = disposition_file_name(*cd);
-  }
+  if (!name) name = std::move(sent_name);
   if (!name) return kind == BodyKind::gzip ? "feed.csv.gz" : "feed.csv";
   const auto slash = name->find_last_of("/\\");
   if (slash != std::string::npos) name = name->substr(slash + 1);
@@ -175,10 +144,16 @@ struct FeedDeps {
 http::Response upload(const FeedDeps& d, const http::Request& request) {
   // Everything that can be refused is checked before a byte of the body is
   // read: the server reads the body only when the handler asks for it.
-  const auto kind = body_kind(request);
+  const auto media_type = media_type_of(request);
+  const bool multipart = media_type == "multipart/form-data";
+  auto kind = body_kind_of(media_type);
+  if (!kind && !multipart) {
+    throw http::UnsupportedMediaType(
+        "Content-Type must be text/csv, application/gzip, application/octet-stream or multipart/form-data, got '" +
+        (media_type.empty() ? std::string("none") : media_type.substr(0, 80)) + "'");
+  }
   const auto job_id = request.query_param("job");
   if (!job_id || job_id->empty()) throw ValidationError("job", "query parameter job is required: POST /feeds?job={id}");
-  const auto file_name = file_name_of(request, kind);
   if (d.raw_bucket.empty()) {
     throw ValidationError("job", "feed uploads need S3_RAW_BUCKET, which is not configured on this server");
   }
@@ -189,6 +164,33 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
     throw Conflict("job '" + *job_id + "' already has a " + latest.front().status + " run " + latest.front().id);
   }
 
+  std::size_t buffered_offset = 0;
+  s3::ByteSource body = [&](char* buffer, std::size_t capacity) -> std::size_t {
+    if (request.body_stream) return request.body_stream(buffer, capacity);
+    // A buffered request (not through the streaming server path).
+    const auto n = std::min(capacity, request.body.size() - buffered_offset);
+    std::copy_n(request.body.data() + buffered_offset, n, buffer);
+    buffered_offset += n;
+    return n;
+  };
+  std::optional<std::string> sent_name;
+  std::unique_ptr<http::MultipartReader> form;
+  if (multipart) {
+    // The file's name and type are in its part's headers, so the body is
+    // read up to them before the S3 key can be chosen.
+    form = std::make_unique<http::MultipartReader>(*request.header("Content-Type"), std::move(body));
+    auto part = form->open("file");
+    sent_name = std::move(part.file_name);
+    kind = body_kind_of(part.content_type);
+    if (!kind) kind = sent_name && sent_name->size() > 3 && lower(sent_name->substr(sent_name->size() - 3)) == ".gz"
+                          ? BodyKind::gzip
+                          : BodyKind::binary;
+    body = [&form](char* buffer, std::size_t capacity) { return form->read(buffer, capacity); };
+  } else if (auto disposition = request.header("Content-Disposition")) {
+    sent_name = http::header_param(*disposition, "filename");
+  }
+  const auto file_name = file_name_of(request, std::move(sent_name), *kind);
+
   db::Feed feed;
   feed.id = new_uuid();
   feed.job_id = *job_id;
@@ -198,23 +200,16 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
 
   Sha256 sha;
   std::int64_t bytes = 0;
-  std::size_t buffered_offset = 0;
   const s3::ByteSource source = [&](char* buffer, std::size_t capacity) -> std::size_t {
-    std::size_t n = 0;
-    if (request.body_stream) {
-      n = request.body_stream(buffer, capacity);
-    } else {  // a buffered request (not through the streaming server path)
-      n = std::min(capacity, request.body.size() - buffered_offset);
-      std::copy_n(request.body.data() + buffered_offset, n, buffer);
-      buffered_offset += n;
-    }
+    const auto n = body(buffer, capacity);
     sha.update(buffer, n);
     bytes += static_cast<std::int64_t>(n);
     return n;
   };
   s3::PutOptions options;
-  options.content_type = kind == BodyKind::csv ? "text/csv" : kind == BodyKind::gzip ? "application/gzip"
-                                                                                      : "application/octet-stream";
+  options.content_type = kind == BodyKind::csv    ? "text/csv"
+                         : kind == BodyKind::gzip ? "application/gzip"
+                                                  : "application/octet-stream";
   // Throws (and aborts a multipart upload) when the client breaks off: then
   // there is no feed row and no run.
   d.store.put_object_stream(d.raw_bucket, key, source, options);

@@ -40,7 +40,10 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
   Match result;
   if (path.empty() || path.front() != '/') return result;
-  const auto segments = split_path(path);
+  // Split before decoding, so an encoded slash (%2F) stays inside its
+  // segment: /products/acme/A%2FB is sku "A/B".
+  auto segments = split_path(path);
+  for (auto& segment : segments) segment = percent_decode(segment, false);
   for (const auto& route : routes_) {
     if (route.segments.size() != segments.size()) continue;
     std::map<std::string, std::string> params;
@@ -139,7 +142,7 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
   try {
     // Auth first: an unauthenticated caller learns nothing about which
     // protected routes exist.
-    auto match = router_.match(request.method, request.path);
+    auto match = router_.match(request.method, request.target.substr(0, request.target.find('?')));
     if (requires_auth(request.method, request.path) && !authorized(request)) {
       response = error_response(401, "unauthorized", "missing or invalid API token", request.request_id);
       response.set_header("WWW-Authenticate", "Bearer");

@@ -221,6 +221,10 @@ TEST_F(ProductsApiTest, GetOneIsNotFoundWhenAbsentAndDecodesThePath) {
   EXPECT_EQ(get_json("/products/big%20box/sku%207%25")["name"], "Spaced");
   EXPECT_EQ(get("/products/big%20box/sku%207").status, 404);
   EXPECT_EQ(get("/products/acme/%FF%00").status, 404);
+  // An encoded slash stays inside its segment: SKUs like "AB/12" are common.
+  insert(row("acme", "AB/12", "Slashed"));
+  EXPECT_EQ(get_json("/products/acme/AB%2F12")["name"], "Slashed");
+  EXPECT_EQ(get("/products/acme/AB/12").status, 404);
   expect_bad_request("/products/big%20box/sku%207%25?verbose=1", "'verbose'");
 }
 

@@ -37,6 +37,10 @@ TEST(RouterTest, MatchesPathParameters) {
   const auto r = d.handle(req, std::chrono::steady_clock::now());
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(body(r)["id"], "acme-daily");
+
+  // Segments are decoded after splitting: %2F is data, not a separator.
+  auto encoded = make("GET", "/jobs/a%2Fb%20c");
+  EXPECT_EQ(body(d.handle(encoded, std::chrono::steady_clock::now()))["id"], "a/b c");
 }
 
 TEST(RouterTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {

@@ -33,6 +33,7 @@ class Router {
   };
   /// Finds the handler; when the path exists under other methods only,
   /// `handler` is null and `allowed` lists them; when nothing matches both are empty.
+  /// `path` is still percent-encoded: each segment is decoded after splitting.
   Match match(const std::string& method, const std::string& path) const;
 
   /// Every (method, pattern) registered, in registration order. HEAD is
