@@ -3,6 +3,7 @@
 # build (release and ASan+UBSan), start a throw-away PostgreSQL and S3-compatible
 # server on free loopback ports, run every unit and integration test in both
 # builds. Ends with CTest's summary line; exits non-zero if anything failed.
+# Arguments go to both ctest runs, e.g. `bash scripts/test.sh -R EtlApi`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,7 +52,7 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp}
 
 status=0
 log "tests: release build"
-(cd build && ctest -j "$jobs" --output-on-failure --timeout 300) || status=1
+(cd build && ctest -j "$jobs" --output-on-failure --timeout 300 "$@") || status=1
 log "tests: ASan+UBSan build"
-(cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 600) || status=1
+(cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 600 "$@") || status=1
 exit $status

@@ -81,10 +81,21 @@ void JobRunner::start() {
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
 }
 
-void JobRunner::notify() { wake_.notify_one(); }
+void JobRunner::notify() {
+  {
+    // Set under the lock, so a worker between its empty claim and its wait
+    // still sees it: a notify is never lost to the next poll.
+    std::lock_guard lock(mutex_);
+    wake_pending_ = true;
+  }
+  wake_.notify_one();
+}
 
 void JobRunner::stop() {
-  stopping_.store(true);
+  {
+    std::lock_guard lock(mutex_);
+    stopping_.store(true);
+  }
   wake_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -113,7 +124,8 @@ void JobRunner::worker_loop(int n) {
     }
     if (!worked) {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, options_.poll_every, [this] { return stopping_.load(); });
+      wake_.wait_for(lock, options_.poll_every, [this] { return wake_pending_ || stopping_.load(); });
+      wake_pending_ = false;
     }
   }
 }
@@ -279,6 +291,10 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
     // The heartbeat goes stale and another worker re-runs it: never stuck.
     log::error("etl", "could not record run outcome", {{"run_id", run.id}, {"error", e.what()}});
   }
+  {
+    std::lock_guard lock(mutex_);
+    ++finished_count_;
+  }
   finished_.notify_all();
   if (requeue) outcome.status = "queued";
   return outcome;
@@ -287,11 +303,17 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
 std::optional<db::Run> JobRunner::wait_finished(const std::string& run_id, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
+    std::uint64_t seen = 0;
+    {
+      std::lock_guard lock(mutex_);
+      seen = finished_count_;
+    }
     auto run = runs_.find(run_id);
     if (!run || run->finished() || std::chrono::steady_clock::now() >= deadline) return run;
-    // Woken early when a local worker finishes; polls for runs finished elsewhere.
+    // Woken as soon as a local worker finishes any run (also one that ended
+    // between find() and here); polls for runs finished by other processes.
     std::unique_lock lock(mutex_);
-    finished_.wait_for(lock, std::chrono::milliseconds(200));
+    finished_.wait_for(lock, std::chrono::milliseconds(200), [&] { return finished_count_ != seen; });
   }
 }
 

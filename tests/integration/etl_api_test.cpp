@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include <pqxx/pqxx>
@@ -125,6 +127,24 @@ TEST_F(EtlApiTest, FirstLoadThenSkippedThenForcedRerunWritesNothing) {
   ASSERT_EQ(history.size(), 4u);
   EXPECT_EQ(history[0]["run_id"], changed["run_id"]) << "newest first";
   EXPECT_EQ(client().get("/runs/" + first["run_id"].get<std::string>()).json()["counts"]["inserted"], 200);
+}
+
+TEST_F(EtlApiTest, TriggeredRunsStartAtOnceNotAtTheNextQueuePoll) {
+  // The worker polls the queue every second when idle; a trigger on this
+  // process must wake it. An operator running ?wait=true back to back sees
+  // each skipped run answer in milliseconds, not after the poll interval.
+  start();
+  put_object("feed.csv", feed(5));
+  ASSERT_EQ(put_job("prompt", {{"source", "prompt"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 201);
+  EXPECT_EQ(run("prompt")["status"], "succeeded");
+  long slowest_ms = 0;
+  for (int i = 0; i < 5; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(run("prompt")["status"], "skipped");
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    slowest_ms = std::max(slowest_ms, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+  }
+  EXPECT_LT(slowest_ms, 700) << "the slowest of 5 skipped runs, in ms";
 }
 
 TEST_F(EtlApiTest, PrefixUriTakesTheNewestObjectAndBareKeysUseTheRawBucket) {

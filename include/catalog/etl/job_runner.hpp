@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -76,7 +77,9 @@ class JobRunner {
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
+  bool wake_pending_ = false;  ///< guarded by mutex_: a notify() no worker has taken yet
   std::condition_variable finished_;
+  std::uint64_t finished_count_ = 0;  ///< guarded by mutex_: runs finished by this process
   std::vector<std::thread> threads_;
 };
 
