@@ -17,22 +17,7 @@ source scripts/lib/s3.sh
 
 work=$(mktemp -d /tmp/catalog-s3-bench.XXXXXX)
 trap 'run_cleanup; rm -rf "$work"' EXIT
-start_s3 "$work/s3"
-
-export CATALOG_BENCH_S3_ENDPOINT=$CATALOG_TEST_S3_RAW_ENDPOINT
-export CATALOG_BENCH_S3_BUCKET=$CATALOG_TEST_S3_BUCKET
-export CATALOG_BENCH_S3_KEY="bench/large object ${mib}MiB.bin"
-export CATALOG_BENCH_S3_ACCESS_KEY_ID=S3RVER
-export CATALOG_BENCH_S3_SECRET_ACCESS_KEY=S3RVER
-export CATALOG_BENCH_S3_REGION=$CATALOG_TEST_S3_REGION
-encoded_key=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/~"))' "$CATALOG_BENCH_S3_KEY")
-
-log "uploading a $mib MiB object"
-head -c "$((mib * 1024 * 1024))" /dev/urandom >"$work/object.bin"
-curl -sS --fail -o /dev/null --aws-sigv4 "aws:amz:$CATALOG_BENCH_S3_REGION:s3" \
-  --user "S3RVER:S3RVER" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
-  -T "$work/object.bin" "$CATALOG_BENCH_S3_ENDPOINT/$CATALOG_BENCH_S3_BUCKET/$encoded_key"
-rm -f "$work/object.bin"
+s3_bench_object "$work/s3" "$mib"
 
 mkdir -p bench/results
 "$build/bench/s3_bench" --benchmark_counters_tabular=true \

@@ -29,6 +29,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib/common.sh
 source scripts/lib/postgres.sh
+source scripts/lib/s3.sh
 
 QUICK=0 PROFILE=0 INSTALL=1 BUILD=1 ONLY=() REV=
 while [ $# -gt 0 ]; do
@@ -332,6 +333,10 @@ fi
 
 # ---------------------------------------------------------------- micro (Google Benchmark)
 if want micro; then
+  # bench/s3_bench streams an object from a loopback s3rver beside curl.
+  if [ -x "$BUILD_DIR/bench/s3_bench" ]; then
+    s3_bench_object "$WORK/micro-s3" "$([ $QUICK = 1 ] && echo 64 || echo 256)"
+  fi
   shopt -s nullglob
   for exe in "$BUILD_DIR"/bench/*_bench; do
     [ -x "$exe" ] && [ -f "$exe" ] || continue

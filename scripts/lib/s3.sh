@@ -79,3 +79,25 @@ start_s3() {
   export CATALOG_TEST_S3_RAW_ENDPOINT="http://127.0.0.1:$s3_port"
   log "S3: s3rver on 127.0.0.1:$s3_port, verifying proxy on $CATALOG_TEST_S3_ENDPOINT"
 }
+
+# s3_bench_object DIR MIB: starts s3rver (start_s3 DIR), uploads MIB MiB of
+# random bytes with curl and exports the CATALOG_BENCH_S3_* that
+# bench/s3_bench reads. Throughput is timed against s3rver directly (its own
+# account): the verifying proxy is a correctness check, not something to time.
+s3_bench_object() {
+  local work=$1 mib=$2 encoded_key
+  start_s3 "$work"
+  export CATALOG_BENCH_S3_ENDPOINT=$CATALOG_TEST_S3_RAW_ENDPOINT
+  export CATALOG_BENCH_S3_BUCKET=$CATALOG_TEST_S3_BUCKET
+  export CATALOG_BENCH_S3_KEY="bench/large object ${mib}MiB.bin"
+  export CATALOG_BENCH_S3_ACCESS_KEY_ID=S3RVER
+  export CATALOG_BENCH_S3_SECRET_ACCESS_KEY=S3RVER
+  export CATALOG_BENCH_S3_REGION=$CATALOG_TEST_S3_REGION
+  encoded_key=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/~"))' "$CATALOG_BENCH_S3_KEY")
+  log "uploading a $mib MiB object for the S3 streaming benchmark"
+  head -c "$((mib * 1024 * 1024))" /dev/urandom >"$work/object.bin"
+  curl -sS --fail -o /dev/null --aws-sigv4 "aws:amz:$CATALOG_BENCH_S3_REGION:s3" \
+    --user "S3RVER:S3RVER" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+    -T "$work/object.bin" "$CATALOG_BENCH_S3_ENDPOINT/$CATALOG_BENCH_S3_BUCKET/$encoded_key"
+  rm -f "$work/object.bin"
+}
