@@ -96,7 +96,8 @@ measure() {
     { cat "$W/out.txt" "$W/err.txt" "$W/time.txt" >&2; die "$size $name failed"; }
   t1=$(now_ns)
   w1=$(written); l1=$(wal_lsn)
-  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.txt")
+  rss=""   # only commands run under /usr/bin/time report it
+  [ -f "$W/time.txt" ] && rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.txt")
   wal=$(sql "SELECT pg_wal_lsn_diff('$l1', '$l0')::bigint")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" \
     "$rows" "$((w1 - w0))" "$wal" "${rss:-0}" "$note" >>"$RESULTS"
