@@ -181,9 +181,11 @@ for N in "${SIZES[@]}"; do
   api_pid=$!
   add_cleanup "kill $api_pid 2>/dev/null"
   wait_for_port "$api_port" 30 || { cat "$W/serve.log" >&2; die "catalog-api serve did not start"; }
-  RUN_API=("${PIN[@]}" curl -sS --fail -X POST "http://127.0.0.1:$api_port/jobs/$job/run?wait=true")
-  "${RUN_API[@]}" >/dev/null   # warm-up: first connection of each kind
-  measure "$label" skip_api "$N" "POST /jobs/{id}/run?wait=true, same ETag (skipped)" -- "${RUN_API[@]}"
+  api_url="http://127.0.0.1:$api_port/jobs/$job/run?wait=true"
+  curl -sS --fail -X POST "$api_url" >/dev/null   # warm-up: first connection of each kind
+  # Five back-to-back triggers (the report divides by 5); the last one's JSON is checked.
+  measure "$label" skip_api "$N" "5 x POST /jobs/{id}/run?wait=true, same ETag (skipped)" -- "${PIN[@]}" bash -c \
+    'for i in 1 2 3 4; do curl -sS --fail -o /dev/null -X POST "$1" || exit 1; done; curl -sS --fail -X POST "$1"' _ "$api_url"
   expect_run skipped - 0
   kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
   s3_put "$W/ch1.csv" "$key"
@@ -242,8 +244,9 @@ for s in sizes:
             add("%s %s" % (s, title), round(m["wall"] * 1000, 1), "ms",
                 note=note + " (whole run-job process: start, connect, migrate check, HEAD)")
             api = r("skip_api")
-            add("%s ETag-skipped re-run, POST ?wait=true" % s, round(api["wall"] * 1000, 1), "ms", "<= 50 ms",
-                st(api["wall"] <= 0.050), "curl end to end against a running server")
+            per_run = api["wall"] / 5
+            add("%s ETag-skipped re-run, POST ?wait=true" % s, round(per_run * 1000, 1), "ms", "<= 50 ms",
+                st(per_run <= 0.050), "curl end to end against a running server, mean of 5 back to back")
         else:
             add("%s %s" % (s, title), round(m["rows"] / m["wall"]), "rows/s", note=note)
     c, p = r("copy")["wall"], lambda k: r(k)["wall"]
