@@ -156,7 +156,7 @@ for N in "${SIZES[@]}"; do
   python3 bench/etl/gen_feed.py --rows "$N" --version 2 --every 100 "$W/ch1.csv"
   python3 bench/etl/gen_feed.py --rows "$N" --version 3 --every 10 "$W/ch10.csv"
   bytes=$(stat -c %s "$W/base.csv")
-  src="etl$label" pipe="sql$label" job="etl-bench-$label" key="etl-bench/$label/feed.csv"
+  src="etl${label,,}" pipe="sql${label,,}" job="etl-bench-${label,,}" key="etl-bench/$label/feed.csv"  # job ids are lower-case slugs
   sql "INSERT INTO jobs (id, source, uri) VALUES ('$job', '$src', 's3://$BUCKET/$key') ON CONFLICT (id) DO NOTHING"
   s3_put "$W/base.csv" "$key"
   sql "CHECKPOINT" >/dev/null
