@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/http/message.hpp"
+
+namespace catalog::http {
+namespace {
+
+std::string as_json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+TEST(AppendJsonString, WritesWhatNlohmannWritesForValidText) {
+  // Every kind of character the products API returns: plain ASCII, the
+  // escapes, other control bytes, DEL, 2/3/4-byte UTF-8 (incl. U+2028).
+  const std::vector<std::string> palette = {"a", "Z", " ", "/", "\"", "\\", "\n", "\r", "\t", "\b", "\f",
+                                            std::string(1, '\x01'), std::string(1, '\x1f'), "\x7f", "é", "€",
+                                            "\xe2\x80\xa8", "😀", "汉"};
+  std::mt19937 rng(42);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    const int length = static_cast<int>(rng() % 24);
+    for (int i = 0; i < length; ++i) text += palette[rng() % palette.size()];
+    ASSERT_EQ(as_json_string(text), nlohmann::json(text).dump()) << text;
+  }
+  EXPECT_EQ(as_json_string(""), "\"\"");
+}
+
+TEST(AppendJsonString, InvalidUtf8BecomesReplacementCharactersNotBrokenJson) {
+  for (const std::string bad : {"a\xff" "b", "\xc0\xaf", "\xed\xa0\x80", "x\xe2\x82", "\x80", "\xf4\x90\x80\x80"}) {
+    const auto out = as_json_string(bad);
+    nlohmann::json parsed;
+    ASSERT_NO_THROW(parsed = nlohmann::json::parse(out)) << out;
+    EXPECT_NE(parsed.get<std::string>().find("\xef\xbf\xbd"), std::string::npos) << out;
+  }
+  EXPECT_EQ(nlohmann::json::parse(as_json_string("a\xff" "b")).get<std::string>(), "a\xef\xbf\xbd" "b");
+}
+
+}  // namespace
+}  // namespace catalog::http
