@@ -256,7 +256,7 @@ def print_table(meta, runs, ratios, micro, micro_rows, etl_rows, etl_problems):
               f"{('target ' + r['target']) if r.get('target') else '':<22} {r.get('status', '')}"
               f"{('  ' + r['note']) if r.get('note') else ''}\n")
     else:
-        w("  no ETL figures: no bench/etl/*.sh wrote its JSON (problems below; logs in the work directory)\n")
+        w("  no ETL figures in this run (not selected by --only, or a bench/etl/*.sh failed: see problems)\n")
     for p in etl_problems:
         w(f"  problem: {p}\n")
     w("\n")
