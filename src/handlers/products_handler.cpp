@@ -223,44 +223,37 @@ void append_price(std::string& out, const std::optional<std::string>& price) {
   out += nlohmann::json(value).dump();
 }
 
-void append_nullable(std::string& out, const std::optional<std::string>& value) {
-  if (value) http::append_json_string(out, *value);
-  else out += "null";
-}
-
 /// One product as a JSON object, written straight into `out`: a page of 100
 /// through nlohmann::json trees (and a parse + dump of every `attributes`)
 /// cost more CPU than the query. `attributes` is PostgreSQL's jsonb text,
 /// valid JSON, copied as is.
 void append_product(std::string& out, const db::Product& p) {
-  out += "{\"source\":";
-  http::append_json_string(out, p.source);
-  out += ",\"sku\":";
-  http::append_json_string(out, p.sku);
-  out += ",\"name\":";
-  http::append_json_string(out, p.name);
-  out += ",\"description\":";
-  append_nullable(out, p.description);
-  out += ",\"brand\":";
-  append_nullable(out, p.brand);
-  out += ",\"category\":";
-  append_nullable(out, p.category);
-  out += ",\"price\":";
+  const std::pair<const char*, const std::string*> text[] = {
+      {"source", &p.source}, {"sku", &p.sku}, {"name", &p.name}, {"created_at", &p.created_at},
+      {"updated_at", &p.updated_at}};
+  const std::pair<const char*, const std::optional<std::string>*> nullable_text[] = {
+      {"description", &p.description}, {"brand", &p.brand},           {"category", &p.category},
+      {"currency", &p.currency},       {"availability", &p.availability}, {"deleted_at", &p.deleted_at},
+      {"last_run_id", &p.last_run_id}};
+  const auto key = [&out](const char* name) {
+    out += out.back() == '{' ? "\"" : ",\"";
+    out += name;
+    out += "\":";
+  };
+  out += '{';
+  for (const auto& [name, value] : text) {
+    key(name);
+    http::append_json_string(out, *value);
+  }
+  for (const auto& [name, value] : nullable_text) {
+    key(name);
+    if (*value) http::append_json_string(out, **value);
+    else out += "null";
+  }
+  key("price");
   append_price(out, p.price);
-  out += ",\"currency\":";
-  append_nullable(out, p.currency);
-  out += ",\"availability\":";
-  append_nullable(out, p.availability);
-  out += ",\"attributes\":";
+  key("attributes");
   out += p.attributes;
-  out += ",\"created_at\":";
-  http::append_json_string(out, p.created_at);
-  out += ",\"updated_at\":";
-  http::append_json_string(out, p.updated_at);
-  out += ",\"deleted_at\":";
-  append_nullable(out, p.deleted_at);
-  out += ",\"last_run_id\":";
-  append_nullable(out, p.last_run_id);
   out += '}';
 }
 
