@@ -1,11 +1,13 @@
 #include "catalog/etl/engine.hpp"
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <zlib.h>
 
@@ -29,9 +31,19 @@ constexpr const char* kLockSource = "SELECT pg_advisory_xact_lock(1163152433, ha
 constexpr const char* kSetSource = "SELECT set_config('catalog.etl_source', $1, true)";
 // JIT compiling these one-shot bulk statements costs more than it saves.
 constexpr const char* kNoJit = "SET LOCAL jit = off";
+// Changed rows are applied by joining the staging table to products. With the
+// default random_page_cost (4, tuned for spinning disks) the planner scans all
+// of a million-row source to update 1% of it (measured: 1.36 s vs 0.82 s with
+// index probes); 1.1 is the usual value for SSD storage such as RDS, and
+// still picks a merge join when a large share of the rows changed.
+constexpr const char* kSsdCosts = "SET LOCAL random_page_cost = 1.1";
 constexpr const char* kCopyExisting =
     "COPY (SELECT sku, content_hash, deleted_at IS NOT NULL FROM products "
     "WHERE source = (SELECT current_setting('catalog.etl_source'))) TO STDOUT";
+// The planner's row estimate for this source (statistics only, nothing is
+// read): sizes the key table before the existing keys stream in.
+constexpr const char* kEstimateKeys = "EXPLAIN (FORMAT JSON) SELECT 1 FROM products WHERE source = $1";
+constexpr std::size_t kMaxKeysHint = std::size_t{8} << 20;  // a stale estimate must not reserve gigabytes
 constexpr const char* kCopyLiveKeys =
     "COPY (SELECT sku FROM products WHERE source = (SELECT current_setting('catalog.etl_source')) "
     "AND deleted_at IS NULL) TO STDOUT";
@@ -274,8 +286,28 @@ class Pipeline {
   }
 
   void load_existing() {
+    keys_ = KeyTable(std::min(estimated_keys(), kMaxKeysHint));
+    // Keys are inserted in batches whose slots were prefetched while the
+    // batch was parsed, so the cache misses overlap instead of queueing.
+    struct Existing {
+      std::uint64_t key;
+      std::uint64_t content;
+      std::uint32_t check;
+      std::uint32_t meta;
+    };
+    std::array<Existing, 32> batch{};
+    std::size_t pending = 0;
+    auto insert_batch = [&] {
+      for (std::size_t i = 0; i < pending; ++i) {
+        KeyTable::Slot& slot = keys_.find_or_insert(batch[i].key, batch[i].check);
+        slot.content = batch[i].content;
+        slot.meta |= batch[i].meta;
+      }
+      pending = 0;
+    };
     db::CopyOut out(tx_, kCopyExisting);
     std::string_view line;
+    std::string sku_buf;
     std::uint64_t n = 0;
     while (out.next(line)) {
       // sku \t content_hash \t t|f   (sku is the only field that can carry escapes)
@@ -285,7 +317,6 @@ class Pipeline {
         throw catalog::Error("unexpected COPY output while reading existing products");
       }
       const std::string_view raw_sku = line.substr(0, t1);
-      std::string sku_buf;
       std::string_view sku = raw_sku;
       if (raw_sku.find('\\') != std::string_view::npos) {
         sku_buf = db::unescape_copy_text(raw_sku);
@@ -297,11 +328,24 @@ class Pipeline {
       if (parsed.ec != std::errc() || parsed.ptr != hash_text.data() + hash_text.size()) {
         throw catalog::Error("unexpected content_hash in products: " + std::string(hash_text));
       }
-      const auto content = static_cast<std::uint64_t>(signed_hash);
-      KeyTable::Slot& slot = keys_.find_or_insert(key_hash(sku), key_check(sku));
-      slot.content = content;
-      slot.meta |= KeyTable::kInDb | (line.substr(t2 + 1) == "t" ? KeyTable::kDeleted : 0);
+      Existing& e = batch[pending++];
+      e.key = key_hash(sku);
+      e.check = key_check(sku);
+      e.content = static_cast<std::uint64_t>(signed_hash);
+      e.meta = KeyTable::kInDb | (line.substr(t2 + 1) == "t" ? KeyTable::kDeleted : 0);
+      keys_.prefetch(e.key);
+      if (pending == batch.size()) insert_batch();
       if (++n % (kCancelEveryRows * 64) == 0) check_cancel();
+    }
+    insert_batch();
+  }
+
+  std::size_t estimated_keys() {
+    try {
+      const auto plan = nlohmann::json::parse(tx_.exec_params1(kEstimateKeys, req_.source_name)[0].c_str());
+      return plan.at(0).at("Plan").at("Plan Rows").get<std::size_t>();
+    } catch (const nlohmann::json::exception&) {
+      return 0;  // only a size hint: the table grows as needed
     }
   }
 
@@ -373,7 +417,12 @@ class Pipeline {
       reject(rec, reason_);
       return;
     }
-    KeyTable::Slot& slot = keys_.find_or_insert(key_hash(row_.sku), key_check(row_.sku));
+    // The slot is a cache miss on a large catalog: start loading it, hash the
+    // content meanwhile, then probe.
+    const std::uint64_t key = key_hash(row_.sku);
+    keys_.prefetch(key);
+    const std::uint64_t hash = content_hash(row_, scratch_);
+    KeyTable::Slot& slot = keys_.find_or_insert(key, key_check(row_.sku));
     if (KeyTable::line_of(slot) != 0) {
       const auto first = KeyTable::line_of(slot);
       reject(rec, "duplicate key '" + row_.sku + "': first seen on line " +
@@ -381,7 +430,6 @@ class Pipeline {
       return;
     }
     KeyTable::mark_seen(slot, rec.line);
-    const std::uint64_t hash = content_hash(row_, scratch_);
     if ((slot.meta & KeyTable::kInDb) == 0) {
       append_row(insert_copy_->buffer(), hash);
       insert_copy_->maybe_flush();
@@ -539,6 +587,7 @@ RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
   tx.exec_params(kLockSource, request.source_name);
   tx.exec_params(kSetSource, request.source_name);
   tx.exec(kNoJit);
+  tx.exec(kSsdCosts);
   RunResult result;
   {
     Pipeline pipeline(tx, request);

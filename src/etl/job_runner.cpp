@@ -53,6 +53,8 @@ SourceObject resolve_source(s3::ObjectStore& store, const std::string& uri, cons
   return object;
 }
 
+std::int64_t to_ms(double seconds) { return static_cast<std::int64_t>(seconds * 1000.0 + 0.5); }
+
 db::RunCounts counts_of(const RunResult& r) {
   return {r.read, r.inserted, r.updated, r.unchanged, r.rejected, r.deleted};
 }
@@ -183,6 +185,7 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
   };
 
   db::RunOutcome outcome;
+  RunResult::Timings phases;  // logged with the outcome: where a slow run spent its time
   bool requeue = false;
   auto on_cancelled = [&] {
     if (stopping_.load() && !cancel.load()) {
@@ -239,6 +242,7 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
         }
       } detach{conn_mutex, engine_conn};
       const auto result = run_feed(conn, request);
+      phases = result.timings;
       outcome.status = "succeeded";
       outcome.counts = counts_of(result);
       outcome.rejects = rejects_of(result);
@@ -281,7 +285,9 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       log::write(outcome.status == "failed" ? spdlog::level::warn : spdlog::level::info, "etl", "run finished",
                  {{"run_id", run.id}, {"job_id", run.job_id}, {"status", outcome.status}, {"elapsed_ms", elapsed_ms},
                   {"read", c.read}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
-                  {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")}});
+                  {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")},
+                  {"load_keys_ms", to_ms(phases.load_keys)}, {"stream_ms", to_ms(phases.stream)},
+                  {"apply_ms", to_ms(phases.apply)}, {"soft_delete_ms", to_ms(phases.soft_delete)}});
       if (options_.metrics != nullptr) {
         options_.metrics->record_run(outcome.status,
                                      {c.read, c.inserted, c.updated, c.unchanged, c.rejected, c.deleted});

@@ -2,10 +2,19 @@
 // Open-addressing (linear probing) table of the keys of one source: sku hash →
 // content hash + state. 24 bytes per slot, load factor <= 0.75, so 1M keys
 // take 48 MiB; sku strings are never held in memory. Private to src/etl.
+//
+// Every feed row and every existing product is one random probe, so on a
+// million-row catalog the table's cost is TLB and cache misses, not hashing
+// (perf: 94% of the lookup on the slot load). The slots therefore live in one
+// anonymous mapping advised for transparent huge pages, which the kernel
+// hands out already zeroed, and the caller can size the table up front.
 
+#include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <vector>
+#include <new>
+#include <utility>
+
+#include <sys/mman.h>
 
 namespace catalog::etl {
 
@@ -22,12 +31,13 @@ class KeyTable {
   static constexpr std::uint32_t kDeleted = 1u << 29;
   static constexpr std::uint32_t kLineMask = kDeleted - 1;
 
-  KeyTable() { resize(1024); }
+  /// `expected_keys` sizes the table so that many keys fit without growing.
+  explicit KeyTable(std::size_t expected_keys = 0) : slots_(capacity_for(expected_keys)) {}
 
   /// Finds the slot of (key, check) or claims an empty one (meta = kUsed).
   Slot& find_or_insert(std::uint64_t key, std::uint32_t check) {
-    if ((size_ + 1) * 4 > slots_.size() * 3) resize(slots_.size() * 2);
-    std::size_t i = static_cast<std::size_t>(key) & mask_;
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+    std::size_t i = static_cast<std::size_t>(key) & mask();
     for (;;) {
       Slot& s = slots_[i];
       if (s.meta == 0) {
@@ -38,18 +48,24 @@ class KeyTable {
         return s;
       }
       if (s.key == key && s.check == check) return s;
-      i = (i + 1) & mask_;
+      i = (i + 1) & mask();
     }
   }
 
   const Slot* find(std::uint64_t key, std::uint32_t check) const {
-    std::size_t i = static_cast<std::size_t>(key) & mask_;
+    std::size_t i = static_cast<std::size_t>(key) & mask();
     for (;;) {
       const Slot& s = slots_[i];
       if (s.meta == 0) return nullptr;
       if (s.key == key && s.check == check) return &s;
-      i = (i + 1) & mask_;
+      i = (i + 1) & mask();
     }
+  }
+
+  /// Starts loading the home slot of `key` into cache: issued early enough,
+  /// the probe that follows does not stall on memory.
+  void prefetch(std::uint64_t key) const noexcept {
+    __builtin_prefetch(&slots_[static_cast<std::size_t>(key) & mask()], 1);
   }
 
   static std::uint32_t line_of(const Slot& s) { return s.meta & kLineMask; }
@@ -61,32 +77,82 @@ class KeyTable {
   }
 
   std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return slots_.size(); }
 
   template <typename F>
   void for_each(F&& f) const {
-    for (const Slot& s : slots_) {
-      if (s.meta != 0) f(s);
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].meta != 0) f(slots_[i]);
     }
   }
 
  private:
-  void resize(std::size_t capacity) {
-    std::vector<Slot> old;
-    old.swap(slots_);
-    slots_.assign(capacity, Slot{});
-    mask_ = capacity - 1;
-    size_ = 0;
-    for (const Slot& s : old) {
-      if (s.meta == 0) continue;
-      std::size_t i = static_cast<std::size_t>(s.key) & mask_;
-      while (slots_[i].meta != 0) i = (i + 1) & mask_;
-      slots_[i] = s;
-      ++size_;
+  /// Zero-initialised slots in one private anonymous mapping, aligned to 2 MiB
+  /// and advised MADV_HUGEPAGE (a no-op where THP is off).
+  class Slots {
+   public:
+    explicit Slots(std::size_t n) : n_(n) {
+      const std::size_t bytes = n * sizeof(Slot);
+      map_bytes_ = bytes + kHugePage;
+      void* p = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      map_ = p;
+      const auto addr = reinterpret_cast<std::uintptr_t>(p);
+      const auto aligned = (addr + kHugePage - 1) & ~(std::uintptr_t{kHugePage} - 1);
+      data_ = reinterpret_cast<Slot*>(aligned);
+      if (bytes >= kHugePage) madvise(data_, bytes, MADV_HUGEPAGE);
     }
+    ~Slots() {
+      if (map_ != nullptr) munmap(map_, map_bytes_);
+    }
+    Slots(Slots&& o) noexcept { swap(o); }
+    Slots& operator=(Slots&& o) noexcept {
+      swap(o);
+      return *this;
+    }
+    Slots(const Slots&) = delete;
+    Slots& operator=(const Slots&) = delete;
+    void swap(Slots& o) noexcept {
+      std::swap(map_, o.map_);
+      std::swap(map_bytes_, o.map_bytes_);
+      std::swap(data_, o.data_);
+      std::swap(n_, o.n_);
+    }
+    Slot& operator[](std::size_t i) noexcept { return data_[i]; }
+    const Slot& operator[](std::size_t i) const noexcept { return data_[i]; }
+    std::size_t size() const noexcept { return n_; }
+
+   private:
+    static constexpr std::size_t kHugePage = std::size_t{2} << 20;
+    void* map_ = nullptr;
+    std::size_t map_bytes_ = 0;
+    Slot* data_ = nullptr;
+    std::size_t n_ = 0;
+  };
+
+  /// Smallest power of two >= 1024 that holds `keys` at load factor 0.75.
+  static std::size_t capacity_for(std::size_t keys) {
+    std::size_t capacity = 1024;
+    while (capacity * 3 < keys * 4) capacity *= 2;
+    return capacity;
   }
 
-  std::vector<Slot> slots_;
-  std::size_t mask_ = 0;
+  std::size_t mask() const noexcept { return slots_.size() - 1; }
+
+  void grow() {
+    Slots bigger(slots_.size() * 2);
+    const std::size_t m = bigger.size() - 1;
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      const Slot& s = slots_[k];
+      if (s.meta == 0) continue;
+      std::size_t i = static_cast<std::size_t>(s.key) & m;
+      while (bigger[i].meta != 0) i = (i + 1) & m;
+      bigger[i] = s;
+    }
+    slots_.swap(bigger);
+  }
+
+  Slots slots_;
   std::size_t size_ = 0;
 };
 

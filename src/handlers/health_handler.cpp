@@ -1,4 +1,7 @@
+#include <atomic>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -8,52 +11,65 @@
 namespace catalog::handlers {
 namespace {
 
-// ALB and ECS check every few seconds per task, but a load test or many
-// targets can hit /health thousands of times a second: ask PostgreSQL at most
-// once per kMaxAge and share the answer. One caller refreshes; the others use
-// the previous answer meanwhile instead of queueing behind it.
-constexpr std::chrono::milliseconds kMaxAge{500};
+// /health must never wait for PostgreSQL: ALB and ECS checks time out, and a
+// load test or many targets hit it thousands of times a second. A background
+// thread asks the database every kInterval (each ask bounded by `timeout`:
+// pool wait + statement_timeout + libpq connect_timeout) and publishes the
+// answer; the handler only reads it, so it runs on the I/O thread.
+constexpr std::chrono::milliseconds kInterval{500};
 
-class DatabaseProbe {
+class DatabaseMonitor {
  public:
-  DatabaseProbe(db::Pool& pool, std::chrono::milliseconds timeout) : pool_(pool), timeout_(timeout) {}
-
-  bool healthy() {
-    std::unique_lock lock(mutex_, std::try_to_lock);
-    if (!lock.owns_lock()) return last_.load();  // a refresh is in flight
-    const auto now = std::chrono::steady_clock::now();
-    if (checked_ && now - checked_at_ < kMaxAge) return last_.load();
-    // ping() is bounded by `timeout` (pool wait + statement_timeout + libpq
-    // connect_timeout), so an ALB check never hangs on a sick database.
-    last_ = pool_.ping(timeout_);
-    checked_at_ = std::chrono::steady_clock::now();
-    checked_ = true;
-    return last_.load();
+  DatabaseMonitor(db::Pool& pool, std::chrono::milliseconds timeout)
+      : pool_(pool), timeout_(timeout), thread_([this] { run(); }) {}
+  ~DatabaseMonitor() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
   }
+  DatabaseMonitor(const DatabaseMonitor&) = delete;
+  DatabaseMonitor& operator=(const DatabaseMonitor&) = delete;
+
+  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
 
  private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      healthy_.store(pool_.ping(timeout_), std::memory_order_relaxed);
+      lock.lock();
+      wake_.wait_for(lock, kInterval, [this] { return stopping_; });
+    }
+  }
+
   db::Pool& pool_;
-  std::chrono::milliseconds timeout_;
+  const std::chrono::milliseconds timeout_;
+  std::atomic<bool> healthy_{false};
   std::mutex mutex_;
-  std::atomic<bool> last_{false};
-  bool checked_ = false;
-  std::chrono::steady_clock::time_point checked_at_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once everything it uses exists
 };
 
 }  // namespace
 
 void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<bool>& not_serving,
                        std::chrono::milliseconds timeout) {
-  auto probe = std::make_shared<DatabaseProbe>(pool, timeout);
-  router.add("GET", "/health", [probe, &not_serving](const http::Request&) {
-    const bool database_ok = probe->healthy();
+  auto monitor = std::make_shared<DatabaseMonitor>(pool, timeout);
+  const auto handler = [monitor, &not_serving](const http::Request&) {
+    const bool database_ok = monitor->healthy();
     const bool healthy = database_ok && !not_serving.load();
     auto response = http::json_response(healthy ? 200 : 503,
                                         {{"status", healthy ? "healthy" : "unhealthy"},
                                          {"database", database_ok ? "connected" : "unreachable"}});
     response.set_header("Cache-Control", "no-store");
     return response;
-  });
+  };
+  router.add("GET", "/health", handler, http::Router::Blocking::nonblocking);
 }
 
 }  // namespace catalog::handlers

@@ -33,8 +33,8 @@ bool is_param(const std::string& segment) {
 
 }  // namespace
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back({method, pattern, split_path(pattern), std::move(handler)});
+void Router::add(const std::string& method, const std::string& pattern, Handler handler, Blocking blocking) {
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), blocking});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -64,6 +64,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
       result.handler = &route.handler;
       result.pattern = route.pattern;
       result.params = std::move(params);
+      result.nonblocking = route.blocking == Blocking::nonblocking;
     }
   }
   return result;
@@ -76,6 +77,11 @@ std::vector<std::pair<std::string, std::string>> Router::routes() const {
 }
 
 Dispatcher::Dispatcher(Router router, Options options) : router_(std::move(router)), options_(std::move(options)) {}
+
+bool Dispatcher::runs_inline(const std::string& method, std::string_view target) const {
+  const std::string path(target.substr(0, target.find('?')));
+  return router_.match(method, path).nonblocking && !requires_auth(method, path);
+}
 
 bool Dispatcher::requires_auth(const std::string& method, const std::string& path) {
   if (method != "GET" && method != "HEAD") return true;

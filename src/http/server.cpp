@@ -292,6 +292,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request->body = std::move(beast_req.body());
 
+    // Non-blocking routes (/health) answer right here on the strand.
+    if (shared_.dispatcher->runs_inline(request->method, request->target)) {
+      Response response = dispatch(*request);
+      return write(response, version, keep_alive && !shared_.draining.load());
+    }
     // Handlers may block on PostgreSQL or S3: run them on the worker pool and
     // come back to this connection's strand to write.
     net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version] {
@@ -302,7 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Runs on a worker thread.
+  // Runs on a worker thread (on the strand for non-blocking routes).
   Response dispatch(Request& request) {
     Response response;
     try {

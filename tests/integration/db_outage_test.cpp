@@ -24,7 +24,7 @@ TEST(DatabaseOutageTest, HealthFlipsTo503AndBackWithoutRestart) {
   ASSERT_EQ(c.post_json("/items", {{"name", "before outage"}}).status, 201);
 
   run_command("CATALOG_TEST_PG_OUTAGE_STOP");
-  // /health shares one database probe per 500 ms, so it may take that long to notice.
+  // /health reports a monitor that pings every 500 ms, so it may take that long to notice.
   HttpResult down;
   const auto stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < stop_deadline) {

@@ -103,6 +103,20 @@ TEST(RouterTest, TokenViaBearerOrApiKey) {
   EXPECT_FALSE(token_matches("", Secret("tok")));
 }
 
+TEST(RouterTest, OnlyNonblockingPublicRoutesRunOnTheIoThread) {
+  Router router = sample_router();
+  router.add("GET", "/health", [](const Request&) { return json_response(200, {{"status", "healthy"}}); },
+             Router::Blocking::nonblocking);
+  router.add("GET", "/metrics", [](const Request&) { return json_response(200, {}); }, Router::Blocking::nonblocking);
+  const Dispatcher d(std::move(router), {});
+  EXPECT_TRUE(d.runs_inline("GET", "/health"));
+  EXPECT_TRUE(d.runs_inline("HEAD", "/health?verbose=1"));
+  EXPECT_FALSE(d.runs_inline("DELETE", "/health")) << "405 is answered by a worker like any other";
+  EXPECT_FALSE(d.runs_inline("GET", "/jobs/acme")) << "may block: registered without the flag";
+  EXPECT_FALSE(d.runs_inline("GET", "/metrics")) << "needs the token check, which stays off the I/O thread";
+  EXPECT_FALSE(d.runs_inline("GET", "/nope"));
+}
+
 TEST(RouterTest, RequestIdSanitised) {
   EXPECT_EQ(choose_request_id(std::string_view("abc")), "abc");
   EXPECT_EQ(choose_request_id(std::string_view("bad id with spaces")).size(), 36u);

@@ -23,13 +23,20 @@ using Handler = std::function<Response(const Request&)>;
 /// parameters: "/jobs/{id}/run".
 class Router {
  public:
-  void add(const std::string& method, const std::string& pattern, Handler handler);
+  /// How a handler behaves. Handlers may block (PostgreSQL, S3) unless
+  /// registered `nonblocking`: those run on the connection's I/O thread,
+  /// skipping two thread hops (the /health fast path).
+  enum class Blocking { may_block, nonblocking };
+
+  void add(const std::string& method, const std::string& pattern, Handler handler,
+           Blocking blocking = Blocking::may_block);
 
   struct Match {
     const Handler* handler = nullptr;  ///< null: no route for this method
     std::string pattern;               ///< the matched route, for logs/metrics
     std::map<std::string, std::string> params;
     std::vector<std::string> allowed;  ///< methods the path accepts (for 405)
+    bool nonblocking = false;          ///< the handler was registered Blocking::nonblocking
   };
   /// Finds the handler; when the path exists under other methods only,
   /// `handler` is null and `allowed` lists them; when nothing matches both are empty.
@@ -46,6 +53,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    Blocking blocking;
   };
   std::vector<Route> routes_;
 };
@@ -65,6 +73,10 @@ class Dispatcher {
 
   /// Whether this method + path needs a token (DESIGN.md "Auth").
   static bool requires_auth(const std::string& method, const std::string& path);
+
+  /// Whether the request can be handled on the I/O thread: its route is
+  /// non-blocking and no token check is involved.
+  bool runs_inline(const std::string& method, std::string_view target) const;
 
   /// The routes served (Router::routes()).
   std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
