@@ -57,6 +57,7 @@ struct RunResult {
     double stream = 0;       ///< download + parse + normalise + COPY of new rows
     double apply = 0;        ///< end of the insert COPY, staging and UPDATE of changed rows
     double soft_delete = 0;  ///< missing_rows=soft_delete
+    double vacuum = 0;       ///< VACUUM (ANALYZE) after a load that added many rows (after commit)
   } timings;
 };
 
