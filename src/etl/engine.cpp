@@ -44,7 +44,10 @@ constexpr const char* kCopyExisting =
 // The planner's row estimate for this source (statistics only, nothing is
 // read): sizes the key table before the existing keys stream in.
 constexpr const char* kEstimateKeys = "EXPLAIN (FORMAT JSON) SELECT 1 FROM products WHERE source = $1";
-constexpr std::size_t kMaxKeysHint = std::size_t{8} << 20;  // a stale estimate must not reserve gigabytes
+// A wrong estimate must not cost much memory: huge pages make even a sparsely
+// used table resident, so the hint stops at 2M keys (4M slots, 96 MiB); larger
+// sources grow from there.
+constexpr std::size_t kMaxKeysHint = std::size_t{2} << 20;
 constexpr const char* kCopyLiveKeys =
     "COPY (SELECT sku FROM products WHERE source = (SELECT current_setting('catalog.etl_source')) "
     "AND deleted_at IS NULL) TO STDOUT";
