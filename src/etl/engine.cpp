@@ -32,11 +32,11 @@ constexpr const char* kLockSource = "SELECT pg_advisory_xact_lock(1163152433, ha
 constexpr const char* kSetSource = "SELECT set_config('catalog.etl_source', $1, true)";
 // JIT compiling these one-shot bulk statements costs more than it saves.
 constexpr const char* kNoJit = "SET LOCAL jit = off";
-// Changed rows (and soft deletes) are applied by joining a staging table to products. With the
-// default random_page_cost (4, tuned for spinning disks) the planner scans all
-// of a million-row source to update 1% of it (measured: 1.36 s vs 0.82 s with
-// index probes); 1.1 is the usual value for SSD storage such as RDS, and
-// still picks a merge join when a large share of the rows changed.
+// Changed rows (and soft deletes) are applied by joining a staging table to
+// products. With the default random_page_cost (4, tuned for spinning disks)
+// the planner scans all of a million-row source to update 1% of it (measured:
+// 1.36 s vs 0.82 s with index probes); 1.1 is the usual value for SSD storage
+// such as RDS, and still picks a merge join when a large share changed.
 constexpr const char* kSsdCosts = "SET LOCAL random_page_cost = 1.1";
 constexpr const char* kCopyExisting =
     "COPY (SELECT sku, content_hash, deleted_at IS NOT NULL FROM products "
