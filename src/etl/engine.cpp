@@ -13,6 +13,7 @@
 
 #include "catalog/csv/csv_reader.hpp"
 #include "catalog/db/product_loader.hpp"
+#include "catalog/http/message.hpp"
 #include "catalog/log/logging.hpp"
 #include "etl/key_table.hpp"
 
@@ -226,30 +227,6 @@ class SpillBuffer {
   std::FILE* file_ = nullptr;
   std::uint64_t rows_ = 0;
 };
-
-void append_json_string(std::string& out, std::string_view s) {
-  static const char* const kHex = "0123456789abcdef";
-  out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 using Clock = std::chrono::steady_clock;
 
@@ -494,9 +471,9 @@ class Pipeline {
     json_.push_back('{');
     for (std::size_t i = 0; i < row_.attributes.size(); ++i) {
       if (i != 0) json_.push_back(',');
-      append_json_string(json_, row_.attributes[i].first);
+      http::append_json_string(json_, row_.attributes[i].first);
       json_.push_back(':');
-      append_json_string(json_, row_.attributes[i].second);
+      http::append_json_string(json_, row_.attributes[i].second);
     }
     json_.push_back('}');
     db::append_copy_text(out, json_);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -34,7 +35,13 @@ bool is_param(const std::string& segment) {
 }  // namespace
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler, Blocking blocking) {
-  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), blocking});
+  if (blocking == Blocking::nonblocking) {
+    if (method != "GET" || pattern.find('{') != std::string::npos) {
+      throw std::invalid_argument("only literal GET routes can be nonblocking: " + method + " " + pattern);
+    }
+    nonblocking_paths_.push_back(pattern);
+  }
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler)});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -64,7 +71,6 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
       result.handler = &route.handler;
       result.pattern = route.pattern;
       result.params = std::move(params);
-      result.nonblocking = route.blocking == Blocking::nonblocking;
     }
   }
   return result;
@@ -78,9 +84,17 @@ std::vector<std::pair<std::string, std::string>> Router::routes() const {
 
 Dispatcher::Dispatcher(Router router, Options options) : router_(std::move(router)), options_(std::move(options)) {}
 
+bool Router::nonblocking(const std::string& method, std::string_view path) const {
+  if (method != "GET" && method != "HEAD") return false;
+  for (const auto& p : nonblocking_paths_) {
+    if (p == path) return true;
+  }
+  return false;
+}
+
 bool Dispatcher::runs_inline(const std::string& method, std::string_view target) const {
-  const std::string path(target.substr(0, target.find('?')));
-  return router_.match(method, path).nonblocking && !requires_auth(method, path);
+  const std::string_view path = target.substr(0, target.find('?'));
+  return router_.nonblocking(method, path) && !requires_auth(method, std::string(path));
 }
 
 bool Dispatcher::requires_auth(const std::string& method, const std::string& path) {

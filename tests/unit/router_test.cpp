@@ -117,6 +117,14 @@ TEST(RouterTest, OnlyNonblockingPublicRoutesRunOnTheIoThread) {
   EXPECT_FALSE(d.runs_inline("GET", "/nope"));
 }
 
+TEST(RouterTest, OnlyLiteralGetRoutesCanBeNonblocking) {
+  Router router;
+  const auto ok = [](const Request&) { return json_response(200, {}); };
+  EXPECT_THROW(router.add("GET", "/jobs/{id}", ok, Router::Blocking::nonblocking), std::invalid_argument);
+  EXPECT_THROW(router.add("POST", "/items", ok, Router::Blocking::nonblocking), std::invalid_argument);
+  EXPECT_TRUE(router.routes().empty());
+}
+
 TEST(RouterTest, RequestIdSanitised) {
   EXPECT_EQ(choose_request_id(std::string_view("abc")), "abc");
   EXPECT_EQ(choose_request_id(std::string_view("bad id with spaces")).size(), 36u);

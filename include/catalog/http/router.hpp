@@ -25,7 +25,8 @@ class Router {
  public:
   /// How a handler behaves. Handlers may block (PostgreSQL, S3) unless
   /// registered `nonblocking`: those run on the connection's I/O thread,
-  /// skipping two thread hops (the /health fast path).
+  /// skipping two thread hops (the /health fast path). Only literal GET
+  /// patterns can be nonblocking, so telling them apart is a string compare.
   enum class Blocking { may_block, nonblocking };
 
   void add(const std::string& method, const std::string& pattern, Handler handler,
@@ -36,12 +37,14 @@ class Router {
     std::string pattern;               ///< the matched route, for logs/metrics
     std::map<std::string, std::string> params;
     std::vector<std::string> allowed;  ///< methods the path accepts (for 405)
-    bool nonblocking = false;          ///< the handler was registered Blocking::nonblocking
   };
   /// Finds the handler; when the path exists under other methods only,
   /// `handler` is null and `allowed` lists them; when nothing matches both are empty.
   /// `path` is still percent-encoded: each segment is decoded after splitting.
   Match match(const std::string& method, const std::string& path) const;
+
+  /// Whether `path` (no query) is a nonblocking route for `method` (GET or HEAD).
+  bool nonblocking(const std::string& method, std::string_view path) const;
 
   /// Every (method, pattern) registered, in registration order. HEAD is
   /// implicit for each GET and not listed. The OpenAPI test compares these.
@@ -53,9 +56,9 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
-    Blocking blocking;
   };
   std::vector<Route> routes_;
+  std::vector<std::string> nonblocking_paths_;  ///< literal GET patterns registered nonblocking
 };
 
 /// Everything around a handler: request id, auth, routing (404/405 + Allow),
