@@ -116,6 +116,92 @@ CREATE INDEX products_brand_idx ON products (brand);
 CREATE INDEX products_category_idx ON products (category);
 CREATE INDEX products_availability_idx ON products (availability);
 )sql"},
+      {3, "products_by_source", R"sql(
+-- products becomes one partition per source. A source's first load then goes
+-- into a fresh table that gets its indexes by bulk builds (sorting) when it is
+-- attached, instead of nine retail index insertions per row (docs/etl.md:
+-- 28 s -> 14 s for 1M rows), and a run's key load reads only its own source.
+-- Partitions are named by products_partition_name(); rows for a source that
+-- has no partition are refused, so writers other than the ETL call
+-- products_ensure_partition(source) first.
+ALTER TABLE products RENAME TO products_unpartitioned;
+ALTER TABLE products_unpartitioned DROP CONSTRAINT products_pkey;
+DROP INDEX products_sku_idx, products_updated_at_idx, products_name_idx, products_price_idx,
+  products_name_trgm_idx, products_brand_idx, products_category_idx, products_availability_idx;
+
+CREATE TABLE products (
+  source       text COLLATE "C" NOT NULL,
+  sku          text COLLATE "C" NOT NULL,
+  name         text NOT NULL,
+  description  text,
+  brand        text,
+  category     text,
+  price        numeric(12,2),
+  currency     char(3),
+  availability text,
+  attributes   jsonb NOT NULL DEFAULT '{}'::jsonb,
+  content_hash bigint NOT NULL,   -- hash of the normalised row; equal hash = unchanged
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  deleted_at   timestamptz,
+  last_run_id  uuid
+) PARTITION BY LIST (source);
+
+-- Readable for operators (psql \d+ products), unique by the hash suffix,
+-- always within the 63-byte identifier limit.
+CREATE FUNCTION products_partition_name(src text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT 'products_' || left(btrim(regexp_replace(lower(src), '[^a-z0-9]+', '_', 'g'), '_'), 40) || '_' ||
+         left(md5(src), 8)
+$$;
+
+-- An empty partition with every index, unless the source has one already.
+CREATE FUNCTION products_ensure_partition(src text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  part text := products_partition_name(src);
+BEGIN
+  IF to_regclass(quote_ident(part)) IS NULL THEN
+    EXECUTE format('CREATE TABLE %I PARTITION OF products FOR VALUES IN (%L)', part, src);
+  END IF;
+  RETURN part;
+END $$;
+
+-- A first load: a plain table, not yet part of products, with a CHECK that
+-- already implies the partition bound (so attaching it needs no scan).
+CREATE FUNCTION products_begin_bulk_load(src text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  part text := products_partition_name(src);
+BEGIN
+  EXECUTE format('CREATE TABLE %I (LIKE products INCLUDING DEFAULTS, CONSTRAINT bulk_load_source CHECK (source = %L))',
+                 part, src);
+  RETURN part;
+END $$;
+
+-- Attaching builds the partition's indexes from products' definitions.
+CREATE FUNCTION products_attach_bulk_load(src text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE products ATTACH PARTITION %I FOR VALUES IN (%L)', products_partition_name(src), src);
+END $$;
+
+-- The rows move before the indexes exist, so each partition's indexes are
+-- built by sorting, not row by row.
+SELECT products_ensure_partition(source) FROM (SELECT DISTINCT source FROM products_unpartitioned) AS s;
+INSERT INTO products SELECT * FROM products_unpartitioned;
+DROP TABLE products_unpartitioned;
+-- The same lean index set as migration 2, kept on every partition.
+ALTER TABLE products ADD PRIMARY KEY (source, sku);
+CREATE INDEX products_sku_idx ON products (sku, source);
+CREATE INDEX products_updated_at_idx ON products (updated_at, source, sku);
+CREATE INDEX products_name_idx ON products (name, source, sku);
+CREATE INDEX products_price_idx ON products (price, source, sku);
+CREATE INDEX products_name_trgm_idx ON products USING gin (name gin_trgm_ops);
+CREATE INDEX products_brand_idx ON products (brand);
+CREATE INDEX products_category_idx ON products (category);
+CREATE INDEX products_availability_idx ON products (availability);
+)sql"},
   };
   return migrations;
 }

@@ -52,9 +52,18 @@ constexpr std::size_t kMaxKeysHint = std::size_t{2} << 20;
 constexpr const char* kCopyLiveKeys =
     "COPY (SELECT sku FROM products WHERE source = (SELECT current_setting('catalog.etl_source')) "
     "AND deleted_at IS NULL) TO STDOUT";
-constexpr const char* kCopyInsert =
-    "COPY products (source, sku, name, description, brand, category, price, currency, availability, "
+constexpr const char* kInsertColumns =
+    " (source, sku, name, description, brand, category, price, currency, availability, "
     "attributes, content_hash, last_run_id) FROM STDIN";
+// products is partitioned by source (migration 3). A source without a
+// partition is a first load: its rows go into a fresh table with FREEZE (no
+// hint-bit or VACUUM cost for later readers), and attaching that table builds
+// its indexes by sorting, which is about twice as fast as maintaining them row
+// by row (docs/etl.md). The name comes from products_partition_name().
+constexpr const char* kFindPartition =
+    "SELECT products_partition_name($1), to_regclass(quote_ident(products_partition_name($1))) IS NOT NULL";
+constexpr const char* kBeginBulkLoad = "SELECT products_begin_bulk_load($1)";
+constexpr const char* kAttachBulkLoad = "SELECT products_attach_bulk_load($1)";
 constexpr const char* kCreateStage =
     "CREATE TEMP TABLE etl_stage (source text, sku text, name text, description text, brand text, "
     "category text, price numeric(12,2), currency char(3), availability text, attributes jsonb, "
@@ -82,16 +91,16 @@ WHERE p.source = $1 AND p.sku = g.sku AND p.deleted_at IS NULL
 )sql";
 
 // After a load that added many rows, and once it is committed, the run
-// vacuums and analyzes products itself instead of leaving it to autovacuum a
-// minute later: the planner otherwise still thinks the source is empty (bad
-// /products plans, a wrong key-table size on the next run), and the next
-// reader pays for setting the hint bits of every new row (bench: a forced
-// re-run straight after a 1M first load took 2.8 s, longer than the later
-// 1%-changed run with its 10k updates; with this VACUUM, 1.2-1.4 s).
-// VACUUM skips all-visible pages and, with INDEX_CLEANUP OFF, leaves the nine
-// indexes (and other sources' dead rows in them) to autovacuum, so its cost
-// follows the new rows, not the size of the catalog.
-constexpr const char* kVacuumProducts = "VACUUM (ANALYZE, INDEX_CLEANUP OFF) products";
+// analyzes the source's partition itself instead of leaving it to autovacuum
+// a minute later: the planner otherwise still thinks the source is empty (bad
+// /products plans, a wrong key-table size on the next run). Rows added to an
+// existing partition also need their hint bits set, or the next reader pays
+// for it (bench: a forced re-run straight after a 1M load took 2.8 s, longer
+// than the later 1%-changed run with its 10k updates; with this VACUUM,
+// 1.2-1.4 s); INDEX_CLEANUP OFF leaves the nine indexes to autovacuum, so the
+// cost follows the new rows. A first load was written frozen: ANALYZE only.
+constexpr const char* kVacuumPartition = "VACUUM (ANALYZE, INDEX_CLEANUP OFF) ";
+constexpr const char* kAnalyzePartition = "ANALYZE ";
 constexpr std::uint64_t kVacuumAfterInserts = 10'000;
 
 constexpr std::size_t kRawMax = 200;
@@ -239,7 +248,9 @@ double lap(Clock::time_point& since) {
 
 class Pipeline {
  public:
-  Pipeline(pqxx::work& tx, const RunRequest& req) : tx_(tx), req_(req) {
+  /// `bulk_table` names the fresh table of a first load, or is empty.
+  Pipeline(pqxx::work& tx, const RunRequest& req, std::string bulk_table)
+      : tx_(tx), req_(req), bulk_table_(std::move(bulk_table)) {
     source_escaped_.clear();
     db::append_copy_text(source_escaped_, req.source_name);
     if (req.run_id.empty()) {
@@ -252,7 +263,7 @@ class Pipeline {
   RunResult run() {
     check_cancel();
     auto t = Clock::now();
-    load_existing();
+    if (bulk_table_.empty()) load_existing();
     result_.timings.load_keys = lap(t);
     check_cancel();
     stream_feed();
@@ -264,6 +275,11 @@ class Pipeline {
     result_.inserted = insert_copy_->finish();
     insert_copy_.reset();
     check_cancel();
+    if (!bulk_table_.empty()) {
+      tx_.exec_params(kAttachBulkLoad, req_.source_name);
+      result_.timings.build_indexes = lap(t);
+      check_cancel();
+    }
     // Only the joins below: the key load keeps the default costs, under which
     // a large source is read with a sequential scan (measured faster here
     // than a PK index scan, which drags the whole source through shared_buffers).
@@ -348,7 +364,9 @@ class Pipeline {
   }
 
   void stream_feed() {
-    insert_copy_ = std::make_unique<db::CopyIn>(tx_, kCopyInsert);
+    insert_copy_ = std::make_unique<db::CopyIn>(
+        tx_, bulk_table_.empty() ? std::string("COPY products") + kInsertColumns
+                                 : "COPY " + tx_.quote_name(bulk_table_) + kInsertColumns + " WITH (FREEZE)");
     csv::Options csv_options;
     csv_options.delimiter = req_.options.delimiter;
     csv::Reader reader(csv_options, [this](const csv::Record& r) { on_record(r); });
@@ -562,6 +580,7 @@ class Pipeline {
 
   pqxx::work& tx_;
   const RunRequest& req_;
+  const std::string bulk_table_;
   RunResult result_;
   KeyTable keys_;
   std::unique_ptr<RowNormalizer> normalizer_;
@@ -585,9 +604,13 @@ RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
   tx.exec_params(kLockSource, request.source_name);
   tx.exec_params(kSetSource, request.source_name);
   tx.exec(kNoJit);
+  const auto partition = tx.exec_params1(kFindPartition, request.source_name);
+  const std::string partition_name = partition[0].as<std::string>();
+  const bool first_load = !partition[1].as<bool>();
+  if (first_load) tx.exec_params(kBeginBulkLoad, request.source_name);
   RunResult result;
   {
-    Pipeline pipeline(tx, request);
+    Pipeline pipeline(tx, request, first_load ? partition_name : std::string());
     result = pipeline.run();
   }
   tx.commit();
@@ -597,10 +620,10 @@ RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
     const auto started = Clock::now();
     try {
       pqxx::nontransaction maintenance(conn, "etl_vacuum");
-      maintenance.exec(kVacuumProducts);
+      maintenance.exec((first_load ? kAnalyzePartition : kVacuumPartition) + maintenance.quote_name(partition_name));
     } catch (const std::exception& e) {
-      log::warn("etl", "VACUUM (ANALYZE) products after the load failed; autovacuum will do it",
-                {{"source", request.source_name}, {"error", e.what()}});
+      log::warn("etl", "ANALYZE of the source's partition after the load failed; autovacuum will do it",
+                {{"source", request.source_name}, {"partition", partition_name}, {"error", e.what()}});
     }
     result.timings.vacuum = std::chrono::duration<double>(Clock::now() - started).count();
   }

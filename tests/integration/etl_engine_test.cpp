@@ -142,6 +142,45 @@ TEST_F(EtlEngine, FirstLoadInsertsNormalisedRows) {
   EXPECT_EQ(column("deleted_at").at("A-1"), "NULL");
 }
 
+TEST_F(EtlEngine, FirstLoadOfEachSourceBuildsItsOwnIndexedPartition) {
+  const std::string partitions =
+      "SELECT coalesce(string_agg(c.relname, ' ' ORDER BY c.relname), '') FROM pg_inherits i "
+      "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'products'::regclass";
+  EXPECT_EQ(scalar(partitions), "");
+  const auto r = run(generated_feed(200));
+  expect_counts(r, 200, 200, 0, 0, 0, 0);
+  EXPECT_GT(r.timings.build_indexes, 0.0);
+  EXPECT_EQ(scalar(partitions), "products_acme_53bce4f1");
+  // The attached table carries the primary key and every secondary index.
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_index WHERE indrelid = 'products_acme_53bce4f1'::regclass"),
+            scalar("SELECT count(*) FROM pg_index WHERE indrelid = 'products'::regclass"));
+  const auto acme = snapshot();
+  // Another source's first load leaves acme's rows alone; its re-run takes
+  // the regular path and finds every row unchanged.
+  expect_counts(run(generated_feed(20), "{}", kRun1, "Other Partner"), 20, 20, 0, 0, 0, 0);
+  EXPECT_EQ(scalar(partitions), "products_acme_53bce4f1 products_other_partner_6e164d52");
+  const auto second = run(generated_feed(20), "{}", kRun2, "Other Partner");
+  expect_counts(second, 20, 0, 0, 20, 0, 0);
+  EXPECT_EQ(second.timings.build_indexes, 0.0);
+  std::vector<std::string> acme_now;
+  for (const auto& row : snapshot()) {
+    if (row.rfind("acme|", 0) == 0) acme_now.push_back(row);
+  }
+  EXPECT_TRUE(acme_now == acme);
+}
+
+TEST_F(EtlEngine, FailedFirstLoadLeavesNoPartitionBehind) {
+  std::string feed = generated_feed(50);
+  feed += "BAD,Row,,,,$x,USD,\n";
+  EXPECT_THROW(run(feed, R"({"max_rejects": 0})"), TooManyRejects);
+  EXPECT_EQ(scalar("SELECT to_regclass('products_acme_53bce4f1') IS NULL"), "t");
+  // A header-only feed still creates the (empty) partition; later runs insert into it.
+  expect_counts(run(kHeader), 0, 0, 0, 0, 0, 0);
+  EXPECT_EQ(scalar("SELECT to_regclass('products_acme_53bce4f1') IS NULL"), "f");
+  expect_counts(run(generated_feed(50)), 50, 50, 0, 0, 0, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE source = 'acme'"), "50");
+}
+
 TEST_F(EtlEngine, RerunOfSameFeedWritesNothing) {
   const std::string feed = generated_feed(500);
   expect_counts(run(feed), 500, 500, 0, 0, 0, 0);
@@ -341,6 +380,7 @@ TEST_F(EtlEngine, CancelAtLastCheckRollsBackWrites) {
     probe.is_cancelled = [&] { return ++polls < 0; };
     probe.source_name = "probe";  // same rows as acme, so the same steps and polls
     pqxx::work tx(c);
+    tx.exec("SELECT products_ensure_partition('probe')");
     tx.exec("INSERT INTO products (source, sku, name, content_hash) "
             "SELECT 'probe', sku, name, content_hash FROM products WHERE source = 'acme'");
     tx.commit();

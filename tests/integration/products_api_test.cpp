@@ -62,6 +62,7 @@ class ProductsApiTest : public ::testing::Test {
   void insert(const Row& r) {
     pqxx::connection c(dsn_);
     pqxx::work tx(c);
+    tx.exec_params("SELECT products_ensure_partition($1)", r.source);
     tx.exec_params(kInsert, r.source, r.sku, r.name, r.description, r.brand, r.category, r.price, r.currency,
                    r.availability, r.attributes, r.created_at, r.updated_at, r.deleted_at, r.last_run_id);
     tx.commit();
@@ -75,6 +76,7 @@ class ProductsApiTest : public ::testing::Test {
     static const char* kPrices[] = {"12.50", "0.10", "12.50", "9999999999.99"};
     pqxx::connection c(dsn_);
     pqxx::work tx(c);
+    for (const char* source : kSources) tx.exec_params("SELECT products_ensure_partition($1)", source);
     for (int i = 0; i < 60; ++i) {
       Row r;
       r.source = kSources[i % 3];

@@ -55,9 +55,10 @@ struct RunResult {
   struct Timings {
     double load_keys = 0;    ///< reading this source's (sku, content_hash) from products
     double stream = 0;       ///< download + parse + normalise + COPY of new rows
+    double build_indexes = 0;  ///< a first load: attaching the new partition builds its indexes
     double apply = 0;        ///< end of the insert COPY, staging and UPDATE of changed rows
     double soft_delete = 0;  ///< missing_rows=soft_delete
-    double vacuum = 0;       ///< VACUUM (ANALYZE) after a load that added many rows (after commit)
+    double vacuum = 0;       ///< ANALYZE (and VACUUM) of the partition after a load that added many rows
   } timings;
 };
 
