@@ -232,6 +232,7 @@ if want http; then
   log "generating $ROWS products and 10000 items"
   load_start=$(date +%s.%N)
   "${PSQL[@]}" -d bench <<SQL
+SELECT products_ensure_partition(s) FROM unnest(ARRAY['acme','globex','initech','umbrella']) AS s;
 INSERT INTO products (source, sku, name, description, brand, category, price, currency, availability,
                       attributes, content_hash, created_at, updated_at)
 SELECT (ARRAY['acme','globex','initech','umbrella'])[i % 4 + 1],

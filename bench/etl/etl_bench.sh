@@ -70,12 +70,14 @@ RUN_ENV=(env -i PATH="$PATH" DATABASE_URL="$BENCH_DSN" S3_ENDPOINT="$S3" S3_FORC
 
 # ------------------------------------------------------------------ measuring
 now_ns() { date +%s%N; }
-written() {  # rows physically written to products so far (stats settle after the writer's backend exits)
+WRITTEN_SQL="SELECT coalesce(sum(n_tup_ins + n_tup_upd), 0) FROM pg_stat_user_tables
+             WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'products'::regclass)"
+written() {  # rows physically written to products' partitions so far (stats settle after the writer's backend exits)
   local a b i
-  a=$(sql "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = 'products'")
+  a=$(sql "$WRITTEN_SQL")
   for ((i = 0; i < 15; i++)); do
     sleep 0.2
-    b=$(sql "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = 'products'")
+    b=$(sql "$WRITTEN_SQL")
     [ "$a" = "$b" ] && break
     a=$b
   done
@@ -124,6 +126,7 @@ sql "CREATE UNLOGGED TABLE IF NOT EXISTS etl_bench_copy ($COPY_COLS)"
 pipeline_sql() {  # pipeline_sql SOURCE FILE: the straightforward SQL pipeline, one transaction
   cat <<SQL
 BEGIN;
+SELECT products_ensure_partition('$1');
 CREATE TEMP TABLE stage ($COPY_COLS) ON COMMIT DROP;
 \\copy stage FROM '$2' WITH (FORMAT csv, HEADER true)
 INSERT INTO products AS p (source, sku, name, description, brand, category, price, currency, availability,

@@ -75,6 +75,7 @@ def sql_text(s):
 
 def write_naive_sql(out, rows, source):
     w = out.write
+    w("SELECT products_ensure_partition(%s);\n" % sql_text(source))  # products is partitioned by source
     for i in range(1, rows + 1):
         f = row_fields(i, 1, 0)
         avail = f["availability"].strip().lower().replace(" ", "_")
