@@ -49,6 +49,15 @@ TEST(Migrations, PartitioningBySourceKeepsEveryProduct) {
   EXPECT_EQ(scalar(conn, "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i "
                          "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'products'::regclass"),
             "products_acme_53bce4f1 products_n_code_partner_eu_5d4525cb products_x_9dd4e461");
+  // Keys still compare bytewise, and defaults survive the move.
+  EXPECT_EQ(scalar(conn, "SELECT string_agg(a.attname || ':' || c.collname, ' ' ORDER BY a.attname) "
+                         "FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
+                         "WHERE a.attrelid = 'products'::regclass AND a.attname IN ('source', 'sku')"),
+            "sku:C source:C");
+  EXPECT_EQ(scalar(conn, "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'products'::regclass "
+                         "AND adnum = (SELECT attnum FROM pg_attribute WHERE attrelid = 'products'::regclass "
+                         "AND attname = 'attributes')"),
+            "'{}'::jsonb");
   // Every partition has the primary key and the eight secondary indexes.
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass('products_acme_53bce4f1')"), "9");
   pqxx::work tx(conn);
