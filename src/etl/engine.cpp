@@ -52,7 +52,7 @@ constexpr std::size_t kMaxKeysHint = std::size_t{2} << 20;
 constexpr const char* kCopyLiveKeys =
     "COPY (SELECT sku FROM products WHERE source = (SELECT current_setting('catalog.etl_source')) "
     "AND deleted_at IS NULL) TO STDOUT";
-constexpr const char* kInsertColumns =
+constexpr const char* kCopyInsertTail =  // after "COPY <table>"
     " (source, sku, name, description, brand, category, price, currency, availability, "
     "attributes, content_hash, last_run_id) FROM STDIN";
 // products is partitioned by source (migration 3). A source without a
@@ -61,7 +61,7 @@ constexpr const char* kInsertColumns =
 // its indexes by sorting, which is about twice as fast as maintaining them row
 // by row (docs/etl.md). The name comes from products_partition_name().
 constexpr const char* kFindPartition =
-    "SELECT products_partition_name($1), to_regclass(quote_ident(products_partition_name($1))) IS NOT NULL";
+    "SELECT part, to_regclass(quote_ident(part)) IS NOT NULL FROM products_partition_name($1) AS part";
 constexpr const char* kBeginBulkLoad = "SELECT products_begin_bulk_load($1)";
 constexpr const char* kAttachBulkLoad = "SELECT products_attach_bulk_load($1)";
 constexpr const char* kCreateStage =
@@ -365,8 +365,8 @@ class Pipeline {
 
   void stream_feed() {
     insert_copy_ = std::make_unique<db::CopyIn>(
-        tx_, bulk_table_.empty() ? std::string("COPY products") + kInsertColumns
-                                 : "COPY " + tx_.quote_name(bulk_table_) + kInsertColumns + " WITH (FREEZE)");
+        tx_, bulk_table_.empty() ? std::string("COPY products") + kCopyInsertTail
+                                 : "COPY " + tx_.quote_name(bulk_table_) + kCopyInsertTail + " WITH (FREEZE)");
     csv::Options csv_options;
     csv_options.delimiter = req_.options.delimiter;
     csv::Reader reader(csv_options, [this](const csv::Record& r) { on_record(r); });

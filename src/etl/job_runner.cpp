@@ -287,8 +287,8 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
                   {"read", c.read}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
                   {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")},
                   {"load_keys_ms", to_ms(phases.load_keys)}, {"stream_ms", to_ms(phases.stream)},
-                  {"build_indexes_ms", to_ms(phases.build_indexes)}, {"apply_ms", to_ms(phases.apply)}, {"soft_delete_ms", to_ms(phases.soft_delete)},
-                  {"vacuum_ms", to_ms(phases.vacuum)}});
+                  {"build_indexes_ms", to_ms(phases.build_indexes)}, {"apply_ms", to_ms(phases.apply)},
+                  {"soft_delete_ms", to_ms(phases.soft_delete)}, {"vacuum_ms", to_ms(phases.vacuum)}});
       if (options_.metrics != nullptr) {
         options_.metrics->record_run(outcome.status,
                                      {c.read, c.inserted, c.updated, c.unchanged, c.rejected, c.deleted});

@@ -169,6 +169,21 @@ TEST_F(EtlEngine, FirstLoadOfEachSourceBuildsItsOwnIndexedPartition) {
   EXPECT_TRUE(acme_now == acme);
 }
 
+TEST_F(EtlEngine, AnySourceNameGetsAValidPartition) {
+  // Quotes, non-ASCII and the longest name a job accepts (255 bytes) all map
+  // to a partition name within PostgreSQL's 63-byte limit.
+  const std::vector<std::string> sources = {"O'Reilly \"Books\" / Ünï", std::string(255, 'x'), "!!!"};
+  for (const auto& source : sources) {
+    expect_counts(run(generated_feed(10), "{}", kRun1, source), 10, 10, 0, 0, 0, 0);
+    expect_counts(run(generated_feed(10), "{}", kRun2, source), 10, 0, 0, 10, 0, 0);
+    pqxx::work tx(*conn_);
+    const auto part = tx.exec_params1("SELECT products_partition_name($1)", source)[0].as<std::string>();
+    EXPECT_LE(part.size(), 63u) << part;
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM products WHERE source = $1", source)[0].as<int>(), 10);
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'products'::regclass"), "3");
+}
+
 TEST_F(EtlEngine, FailedFirstLoadLeavesNoPartitionBehind) {
   std::string feed = generated_feed(50);
   feed += "BAD,Row,,,,$x,USD,\n";

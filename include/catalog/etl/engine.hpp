@@ -53,12 +53,12 @@ struct RunResult {
   std::vector<Reject> first_rejects;  ///< the first kMaxStoredRejects rejects, in line order
   /// Wall-clock seconds per phase (for logs and tuning).
   struct Timings {
-    double load_keys = 0;    ///< reading this source's (sku, content_hash) from products
-    double stream = 0;       ///< download + parse + normalise + COPY of new rows
+    double load_keys = 0;      ///< reading this source's (sku, content_hash) from products
+    double stream = 0;         ///< download + parse + normalise + COPY of new rows
     double build_indexes = 0;  ///< a first load: attaching the new partition builds its indexes
-    double apply = 0;        ///< end of the insert COPY, staging and UPDATE of changed rows
-    double soft_delete = 0;  ///< missing_rows=soft_delete
-    double vacuum = 0;       ///< ANALYZE (and VACUUM) of the partition after a load that added many rows
+    double apply = 0;          ///< end of the insert COPY, staging and UPDATE of changed rows
+    double soft_delete = 0;    ///< missing_rows=soft_delete
+    double vacuum = 0;         ///< ANALYZE (and VACUUM) of the partition after a load that added many rows
   } timings;
 };
 
