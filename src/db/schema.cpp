@@ -187,6 +187,113 @@ CREATE INDEX products_brand_idx ON products (brand);
 CREATE INDEX products_category_idx ON products (category);
 CREATE INDEX products_availability_idx ON products (availability);
 )sql"},
+      {4, "products_parallel_first_load", R"sql(
+-- A first load now builds its partition's indexes before attaching it, on
+-- two connections at once (docs/etl.md), so its table is committed, still
+-- unattached, while they build. The CHECK that marks such a table gets a
+-- name of its own: a table that has it and is not attached is what a killed
+-- first load left behind, and is safe to drop; any other unattached table of
+-- a partition's name belongs to an operator and is left alone.
+CREATE OR REPLACE FUNCTION products_begin_bulk_load(src text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  part text := products_partition_name(src);
+BEGIN
+  EXECUTE format('CREATE TABLE %I (LIKE products INCLUDING DEFAULTS, '
+                 'CONSTRAINT first_load_in_progress CHECK (source = %L))', part, src);
+  RETURN part;
+END $$;
+
+-- 'attached', 'missing', 'interrupted' (a first load's table that was never
+-- attached) or 'detached' (an unattached table of that name, not ours).
+CREATE FUNCTION products_partition_state(src text) RETURNS text
+LANGUAGE sql STABLE STRICT AS $$
+  SELECT CASE
+    WHEN t.rel IS NULL THEN 'missing'
+    WHEN EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = t.rel AND inhparent = 'products'::regclass)
+      THEN 'attached'
+    WHEN EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = t.rel AND conname = 'first_load_in_progress')
+      THEN 'interrupted'
+    ELSE 'detached'
+  END
+  FROM (SELECT to_regclass(quote_ident(products_partition_name(src))) AS rel) AS t
+$$;
+
+-- Drops the source's first-load table if it was never attached.
+CREATE FUNCTION products_discard_first_load(src text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF products_partition_state(src) <> 'interrupted' THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('DROP TABLE %I', products_partition_name(src));
+  RETURN true;
+END $$;
+
+-- One CREATE INDEX per index of products, for the first-load table, derived
+-- from the catalog so an index added later is built the same way. Slowest
+-- first (GIN, then the widest B-trees), so two connections share them evenly.
+CREATE FUNCTION products_first_load_indexes(src text) RETURNS SETOF text
+LANGUAGE sql STABLE STRICT AS $$
+  SELECT format('CREATE %sINDEX ON %I %s', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
+                products_partition_name(src), substring(pg_get_indexdef(i.indexrelid) FROM 'USING .*$'))
+  FROM pg_index AS i
+  JOIN pg_class AS c ON c.oid = i.indexrelid
+  JOIN pg_am AS a ON a.oid = c.relam
+  WHERE i.indrelid = 'products'::regclass
+  ORDER BY a.amname = 'btree', i.indnatts DESC, c.relname
+$$;
+
+-- Attaching adopts the indexes built beforehand (products' primary key needs
+-- a constraint on the partition, not just a unique index) and builds any that
+-- are missing. The CHECK has done its job (no validation scan) and goes.
+CREATE OR REPLACE FUNCTION products_attach_bulk_load(src text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  part text := products_partition_name(src);
+  unique_index text;
+BEGIN
+  SELECT c.relname INTO unique_index
+  FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+  WHERE i.indrelid = to_regclass(quote_ident(part)) AND i.indisunique AND NOT i.indisprimary
+  LIMIT 1;
+  IF unique_index IS NOT NULL THEN
+    EXECUTE format('ALTER TABLE %I ADD PRIMARY KEY USING INDEX %I', part, unique_index);
+  END IF;
+  EXECUTE format('ALTER TABLE products ATTACH PARTITION %I FOR VALUES IN (%L)', part, src);
+  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT first_load_in_progress', part);
+END $$;
+
+-- Waits for a first load of the same source (the ETL's per-source lock) and
+-- replaces what an interrupted one left.
+CREATE OR REPLACE FUNCTION products_ensure_partition(src text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  part text := products_partition_name(src);
+BEGIN
+  PERFORM pg_advisory_xact_lock(1163152433, hashtext(src));
+  PERFORM products_discard_first_load(src);
+  IF to_regclass(quote_ident(part)) IS NULL THEN
+    EXECUTE format('CREATE TABLE %I PARTITION OF products FOR VALUES IN (%L)', part, src);
+  END IF;
+  RETURN part;
+END $$;
+
+-- Partitions first-loaded under migration 3 kept their CHECK; it is redundant
+-- with the partition bound.
+DO $$
+DECLARE
+  part regclass;
+BEGIN
+  FOR part IN
+    SELECT conrelid::regclass FROM pg_constraint
+    WHERE conname = 'bulk_load_source'
+      AND conrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'products'::regclass)
+  LOOP
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT bulk_load_source', part);
+  END LOOP;
+END $$;
+)sql"},
   };
   return migrations;
 }

@@ -4,8 +4,10 @@
 
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -154,6 +156,25 @@ TEST_F(EtlEngine, FirstLoadOfEachSourceBuildsItsOwnIndexedPartition) {
   // The attached table carries the primary key and every secondary index.
   EXPECT_EQ(scalar("SELECT count(*) FROM pg_index WHERE indrelid = 'products_acme_53bce4f1'::regclass"),
             scalar("SELECT count(*) FROM pg_index WHERE indrelid = 'products'::regclass"));
+  EXPECT_EQ(scalar("SELECT string_agg(conname || ':' || contype::text, ' ' ORDER BY conname) FROM pg_constraint "
+                   "WHERE conrelid = 'products_acme_53bce4f1'::regclass"),
+            "products_acme_53bce4f1_source_sku_idx:p");
+  EXPECT_EQ(scalar("SELECT products_partition_state('acme')"), "attached");
+  // The pre-built indexes serve products: duplicates are refused, names are searched by trigram.
+  {
+    pqxx::work tx(*conn_);
+    EXPECT_THROW(tx.exec("INSERT INTO products (source, sku, name, content_hash) VALUES ('acme', 'SKU-1', 'x', 0)"),
+                 pqxx::unique_violation);
+  }
+  {
+    pqxx::work tx(*conn_);
+    for (const char* scan : {"seqscan", "indexscan", "indexonlyscan"}) {
+      tx.exec(std::string("SET LOCAL enable_") + scan + " = off");  // leaves the GIN bitmap scan
+    }
+    const auto plan =
+        tx.exec1("EXPLAIN (FORMAT JSON) SELECT 1 FROM products WHERE name ILIKE '%duct 19%'")[0].as<std::string>();
+    EXPECT_NE(plan.find("products_acme_53bce4f1_name_idx"), std::string::npos) << plan;
+  }
   const auto acme = snapshot();
   // Another source's first load leaves acme's rows alone; its re-run takes
   // the regular path and finds every row unchanged.
@@ -194,6 +215,115 @@ TEST_F(EtlEngine, FailedFirstLoadLeavesNoPartitionBehind) {
   EXPECT_EQ(scalar("SELECT to_regclass('products_acme_53bce4f1') IS NULL"), "f");
   expect_counts(run(generated_feed(50)), 50, 50, 0, 0, 0, 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE source = 'acme'"), "50");
+}
+
+TEST_F(EtlEngine, FirstLoadFailingToBuildAnIndexLeavesNothing) {
+  // An index the feed violates fails while the committed rows get their
+  // indexes, after the first transaction: the loaded table must still go.
+  {
+    pqxx::work tx(*conn_);
+    tx.exec("CREATE UNIQUE INDEX products_one_name ON products (source, name)");
+    tx.commit();
+  }
+  const std::string feed = std::string(kHeader) + "A-1,Same name,,,,1.00,USD,\nA-2,Same name,,,,2.00,USD,\n";
+  EXPECT_THROW(run(feed), pqxx::unique_violation);
+  EXPECT_EQ(scalar("SELECT to_regclass('products_acme_53bce4f1') IS NULL"), "t");
+  EXPECT_EQ(scalar("SELECT count(*) FROM products"), "0");
+  {
+    pqxx::work tx(*conn_);
+    tx.exec("DROP INDEX products_one_name");
+    tx.commit();
+  }
+  expect_counts(run(feed), 2, 2, 0, 0, 0, 0);
+}
+
+TEST_F(EtlEngine, CancelWhileIndexesBuildDropsTheLoadedTable) {
+  // Cancel exactly when the rows have been committed into the unattached
+  // table, that is once another connection can see it.
+  pqxx::connection watcher(dsn_);
+  std::mutex watcher_mutex;  // polled from both index-building threads
+  RunRequest req;
+  req.source = string_source(generated_feed(2000));
+  req.source_name = "acme";
+  bool seen = false;
+  req.is_cancelled = [&] {
+    std::lock_guard lock(watcher_mutex);
+    if (!seen) {
+      pqxx::nontransaction tx(watcher);
+      seen = tx.exec1("SELECT count(*) FROM pg_tables WHERE tablename = 'products_acme_53bce4f1'")[0].as<int>() == 1;
+    }
+    return seen;
+  };
+  EXPECT_THROW(run_feed(*conn_, req), RunCancelled);
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(scalar("SELECT to_regclass('products_acme_53bce4f1') IS NULL"), "t");
+  EXPECT_EQ(scalar("SELECT count(*) FROM products"), "0");
+  expect_counts(run(generated_feed(2000)), 2000, 2000, 0, 0, 0, 0);
+}
+
+TEST_F(EtlEngine, TableLeftByAKilledFirstLoadIsReplaced) {
+  // What a first load leaves when its process dies between its two commits.
+  {
+    pqxx::connection other(dsn_);
+    pqxx::work tx(other);
+    tx.exec("SELECT products_begin_bulk_load('acme')");
+    tx.exec("INSERT INTO products_acme_53bce4f1 (source, sku, name, content_hash) VALUES ('acme', 'GHOST', 'g', 0)");
+    tx.commit();
+  }
+  EXPECT_EQ(scalar("SELECT products_partition_state('acme')"), "interrupted");
+  EXPECT_EQ(scalar("SELECT count(*) FROM products"), "0");
+  expect_counts(run(generated_feed(30)), 30, 30, 0, 0, 0, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE source = 'acme' AND sku <> 'GHOST'"), "30");
+  EXPECT_EQ(scalar("SELECT count(*) FROM products_acme_53bce4f1 WHERE sku = 'GHOST'"), "0");
+}
+
+TEST_F(EtlEngine, DetachedPartitionIsLeftAloneAndTheErrorSaysHowToFixIt) {
+  expect_counts(run(generated_feed(20)), 20, 20, 0, 0, 0, 0);
+  {
+    pqxx::work tx(*conn_);
+    tx.exec("ALTER TABLE products DETACH PARTITION products_acme_53bce4f1");
+    tx.commit();
+  }
+  std::string message;
+  try {
+    run(generated_feed(20), "{}", kRun2);
+  } catch (const catalog::Error& e) {
+    message = e.what();
+  }
+  const std::string fix = R"(ALTER TABLE products ATTACH PARTITION "products_acme_53bce4f1" FOR VALUES IN ('acme'))";
+  ASSERT_NE(message.find(fix), std::string::npos) << message;
+  EXPECT_EQ(scalar("SELECT count(*) FROM products_acme_53bce4f1"), "20");
+  {
+    pqxx::work tx(*conn_);
+    tx.exec(fix);
+    tx.commit();
+  }
+  expect_counts(run(generated_feed(20), "{}", kRun2), 20, 0, 0, 20, 0, 0);
+}
+
+TEST_F(EtlEngine, ConcurrentFirstLoadsOfOneSourceRunOneAfterTheOther) {
+  // The second waits for the first's attach, then finds every row there.
+  std::vector<RunResult> results(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> runs;
+  for (std::size_t i = 0; i < 2; ++i) {
+    runs.emplace_back([&, i] {
+      try {
+        pqxx::connection c(dsn_);
+        RunRequest req;
+        req.source = string_source(generated_feed(3000), 4096);
+        req.source_name = "acme";
+        results[i] = run_feed(c, req);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (auto& t : runs) t.join();
+  EXPECT_EQ(errors[0] + errors[1], "");
+  EXPECT_EQ(results[0].inserted + results[1].inserted, 3000u);
+  EXPECT_EQ(results[0].unchanged + results[1].unchanged, 3000u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM products"), "3000");
 }
 
 TEST_F(EtlEngine, RerunOfSameFeedWritesNothing) {

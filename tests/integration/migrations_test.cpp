@@ -43,7 +43,7 @@ TEST(Migrations, PartitioningBySourceKeepsEveryProduct) {
   }
   const std::string before = scalar(conn, "SELECT md5(string_agg(p::text, ',' ORDER BY source, sku)) FROM products p");
 
-  EXPECT_EQ(catalog::db::migrate(conn), 1);
+  EXPECT_EQ(catalog::db::migrate(conn), 2);
 
   EXPECT_EQ(scalar(conn, "SELECT md5(string_agg(p::text, ',' ORDER BY source, sku)) FROM products p"), before);
   EXPECT_EQ(scalar(conn, "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i "
@@ -63,6 +63,29 @@ TEST(Migrations, PartitioningBySourceKeepsEveryProduct) {
   pqxx::work tx(conn);
   EXPECT_THROW(tx.exec("INSERT INTO products (source, sku, name, content_hash) VALUES ('x', 'SKU-1', 'dup', 0)"),
                pqxx::unique_violation);
+}
+
+TEST(Migrations, PartitionsFirstLoadedUnderVersion3AreNeverTakenForLeftovers) {
+  pqxx::connection conn(catalog::testing::create_test_database("migrate"));
+  migrate_to(conn, 3);
+  {
+    pqxx::work tx(conn);  // a first load as version 3 did it
+    tx.exec("SELECT products_begin_bulk_load('acme')");
+    tx.exec("INSERT INTO products_acme_53bce4f1 (source, sku, name, content_hash) VALUES ('acme', 'A-1', 'a', 0)");
+    tx.exec("SELECT products_attach_bulk_load('acme')");
+    tx.commit();
+  }
+  EXPECT_EQ(catalog::db::migrate(conn), 1);
+  EXPECT_EQ(scalar(conn, "SELECT products_partition_state('acme')"), "attached");
+  {
+    pqxx::work tx(conn);
+    tx.exec("ALTER TABLE products DETACH PARTITION products_acme_53bce4f1");
+    tx.commit();
+  }
+  // An operator's detached table is not an interrupted first load: kept.
+  EXPECT_EQ(scalar(conn, "SELECT products_partition_state('acme')"), "detached");
+  EXPECT_EQ(scalar(conn, "SELECT products_discard_first_load('acme')"), "f");
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM products_acme_53bce4f1"), "1");
 }
 
 TEST(Migrations, RowsForASourceWithoutPartitionAreRefused) {

@@ -55,7 +55,7 @@ struct RunResult {
   struct Timings {
     double load_keys = 0;      ///< reading this source's (sku, content_hash) from products
     double stream = 0;         ///< download + parse + normalise + COPY of new rows
-    double build_indexes = 0;  ///< a first load: attaching the new partition builds its indexes
+    double build_indexes = 0;  ///< a first load: building the new partition's indexes and attaching it
     double apply = 0;          ///< end of the insert COPY, staging and UPDATE of changed rows
     double soft_delete = 0;    ///< missing_rows=soft_delete
     double vacuum = 0;         ///< ANALYZE (and VACUUM) of the partition after a load that added many rows
@@ -103,8 +103,13 @@ struct RunRequest {
 
 /// Runs one feed into `products` in ONE transaction on `conn` (which must be
 /// idle: no transaction open). Serialises runs of the same source with a
-/// transaction-level advisory lock. On any exception the transaction is
-/// rolled back: products are exactly as before.
+/// session-level advisory lock, released before returning. On any exception
+/// the transaction is rolled back: products are exactly as before.
+/// A source's first load commits its rows into a table products does not
+/// include yet, builds that table's indexes on `conn` and on one more
+/// connection (opened with `conn`'s connection string), then attaches it in
+/// a second transaction; if anything fails before the attach commits, the
+/// table is dropped (or, if the process died, by the source's next run).
 /// Throws FeedError (unusable feed: header, gzip), TooManyRejects,
 /// RunCancelled, catalog::db::CopyError / pqxx errors (database).
 RunResult run_feed(pqxx::connection& conn, const RunRequest& request);
