@@ -97,7 +97,8 @@ struct RunRequest {
   std::function<void(const Progress&)> on_progress;
   std::uint64_t progress_every_rows = 50'000;
   /// Polled for every chunk and every 1024 rows, and between apply steps;
-  /// returning true aborts the run with RunCancelled.
+  /// returning true aborts the run with RunCancelled. While a first load
+  /// builds its indexes it is polled from two threads at once.
   std::function<bool()> is_cancelled;
 };
 
