@@ -247,7 +247,7 @@ def print_table(meta, runs, ratios, micro, micro_rows, etl_rows, etl_problems):
         for r in micro_rows:
             vs = f"  ({r['vs_libcsv']:.2f}x libcsv)" if "vs_libcsv" in r else ""
             w(f"  target: {r['name']:<40} {r['value']:,.1f} {r['unit']}{vs}   {r['target']:<12} {r['status']}\n")
-    w("\nETL\n")
+    w("\nETL" + (f" ({meta['etl_pinning']})" if meta.get("etl_pinning") else "") + "\n")
     if etl_rows:
         for r in etl_rows:
             val = r.get("value")

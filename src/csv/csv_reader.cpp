@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "catalog/core/utf8.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -43,57 +45,6 @@ inline const char* find_any3(const char* p, const char* end, char a, char b, cha
     if (ch == a || ch == b || ch == c) return p;
   }
   return end;
-}
-
-/// RFC 3629 well-formedness: no overlongs, no surrogates, nothing above
-/// U+10FFFF, no truncated sequences. ASCII runs are skipped 8 bytes at a time.
-bool valid_utf8(const char* data, std::size_t n) noexcept {
-  const auto* s = reinterpret_cast<const unsigned char*>(data);
-  std::size_t i = 0;
-  while (i < n) {
-    // Jump over ASCII straight to the next byte with the high bit set.
-#if defined(__SSE2__)
-    while (n - i >= 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-      const int mask = _mm_movemask_epi8(v);
-      if (mask != 0) {
-        i += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-        break;
-      }
-      i += 16;
-    }
-#endif
-    while (n - i >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, s + i, 8);
-      if ((w & 0x8080808080808080ULL) != 0) break;
-      i += 8;
-    }
-    while (i < n && s[i] < 0x80) ++i;
-    if (i == n) break;
-
-    // s[i] starts a multi-byte sequence (or is invalid).
-    const unsigned char c = s[i];
-    auto cont = [&](std::size_t k) { return (s[i + k] & 0xC0) == 0x80; };
-    if (c < 0xC2) return false;  // stray continuation byte or overlong 2-byte
-    if (c < 0xE0) {
-      if (n - i < 2 || !cont(1)) return false;
-      i += 2;
-    } else if (c < 0xF0) {
-      if (n - i < 3 || !cont(1) || !cont(2)) return false;
-      if (c == 0xE0 && s[i + 1] < 0xA0) return false;  // overlong
-      if (c == 0xED && s[i + 1] > 0x9F) return false;  // UTF-16 surrogate
-      i += 3;
-    } else if (c < 0xF5) {
-      if (n - i < 4 || !cont(1) || !cont(2) || !cont(3)) return false;
-      if (c == 0xF0 && s[i + 1] < 0x90) return false;  // overlong
-      if (c == 0xF4 && s[i + 1] > 0x8F) return false;  // above U+10FFFF
-      i += 4;
-    } else {
-      return false;
-    }
-  }
-  return true;
 }
 
 constexpr unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
@@ -365,7 +316,7 @@ struct Reader::Impl {
   /// piece by piece, and this is what catches a sequence split by a delimiter.
   bool record_utf8_ok() const noexcept {
     const char* base = buf_.get();
-    if (!valid_utf8(base, buf_size_)) return false;
+    if (!catalog::valid_utf8(std::string_view(base, buf_size_))) return false;
     for (const std::size_t e : ends_) {
       if (e < buf_size_ && (static_cast<unsigned char>(base[e]) & 0xC0) == 0x80) return false;
     }
@@ -389,7 +340,7 @@ struct Reader::Impl {
         // Rare path: find the field to name in the error.
         for (std::size_t i = 0; i < record_.fields.size(); ++i) {
           const auto f = record_.fields[i];
-          if (!valid_utf8(f.data(), f.size())) {
+          if (!catalog::valid_utf8(f)) {
             record_.error = "invalid UTF-8 in field " + std::to_string(i + 1);
             break;
           }

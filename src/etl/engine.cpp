@@ -13,9 +13,10 @@
 #include <pqxx/pqxx>
 #include <zlib.h>
 
+#include "catalog/core/json_string.hpp"
+#include "catalog/core/utf8.hpp"
 #include "catalog/csv/csv_reader.hpp"
 #include "catalog/db/product_loader.hpp"
-#include "catalog/http/message.hpp"
 #include "catalog/log/logging.hpp"
 #include "etl/key_table.hpp"
 
@@ -128,32 +129,14 @@ std::string sanitize_utf8(std::string_view s, std::size_t max) {
   std::size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    if (c >= 0x01 && c < 0x80) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-    }
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-    } else if (ok && len == 4) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-    }
-    const std::string_view piece = ok ? s.substr(i, len) : std::string_view("\xEF\xBF\xBD", 3);
+    const std::size_t len = c >= 0x80 ? utf8_sequence_length(s, i) : c != 0 ? 1 : 0;
+    const std::string_view piece = len != 0 ? s.substr(i, len) : std::string_view("\xEF\xBF\xBD", 3);
     if (out.size() + piece.size() > max) {
       out.append("...");
       break;
     }
     out.append(piece);
-    i += ok ? len : 1;
+    i += len != 0 ? len : 1;
   }
   return out;
 }
@@ -491,9 +474,9 @@ class Pipeline {
     json_.push_back('{');
     for (std::size_t i = 0; i < row_.attributes.size(); ++i) {
       if (i != 0) json_.push_back(',');
-      http::append_json_string(json_, row_.attributes[i].first);
+      append_json_string(json_, row_.attributes[i].first);
       json_.push_back(':');
-      http::append_json_string(json_, row_.attributes[i].second);
+      append_json_string(json_, row_.attributes[i].second);
     }
     json_.push_back('}');
     db::append_copy_text(out, json_);

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/core/json_string.hpp"
+#include "catalog/core/utf8.hpp"
 #include "catalog/db/products_repository.hpp"
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/request_helpers.hpp"
@@ -37,36 +39,6 @@ void reject_unknown_params(const http::Request& request, const std::set<std::str
   for (const auto& name : allowed) expected += (expected.empty() ? "" : ", ") + name;
   throw BadRequest((unknown.size() == 1 ? "unknown query parameter " : "unknown query parameters ") + names +
                    (allowed.empty() ? "; this route takes none" : "; expected " + expected));
-}
-
-/// Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF):
-/// PostgreSQL rejects anything else with an error that is not the client's to read.
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
-    else return false;
-    if (i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
 }
 
 /// A text value PostgreSQL can take as a parameter: valid UTF-8, no NUL.
@@ -243,11 +215,11 @@ void append_product(std::string& out, const db::Product& p) {
   out += '{';
   for (const auto& [name, value] : text) {
     key(name);
-    http::append_json_string(out, *value);
+    append_json_string(out, *value);
   }
   for (const auto& [name, value] : nullable_text) {
     key(name);
-    if (*value) http::append_json_string(out, **value);
+    if (*value) append_json_string(out, **value);
     else out += "null";
   }
   key("price");
@@ -301,7 +273,7 @@ http::Response list(db::ProductsRepository& products, const http::Request& reque
   }
   body += "],\"next_cursor\":";
   if (more) {
-    http::append_json_string(
+    append_json_string(
         body, encode_cursor(db::ProductsRepository::cursor_after(page.items.back(), query.sort), query.sort, query.order));
   } else {
     body += "null";

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "catalog/http/message.hpp"
+#include "catalog/core/json_string.hpp"
 
-namespace catalog::http {
+namespace catalog {
 namespace {
 
 std::string as_json_string(std::string_view text) {
@@ -42,4 +42,4 @@ TEST(AppendJsonString, InvalidUtf8BecomesReplacementCharactersNotBrokenJson) {
 }
 
 }  // namespace
-}  // namespace catalog::http
+}  // namespace catalog

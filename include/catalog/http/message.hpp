@@ -52,10 +52,6 @@ struct Response {
 Response json_response(int status, const nlohmann::json& body);
 /// 200 (or `status`) with `body`, which is already serialized JSON.
 Response json_text_response(int status, std::string body);
-/// Appends `text` as a JSON string literal: quoted, escaped as nlohmann::json
-/// dumps it, invalid UTF-8 replaced by U+FFFD (as json_response does). For
-/// hot paths that write JSON without building a tree (GET /products).
-void append_json_string(std::string& out, std::string_view text);
 /// 204 No Content.
 Response no_content();
 
