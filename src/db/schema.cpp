@@ -245,20 +245,24 @@ LANGUAGE sql STABLE STRICT AS $$
 $$;
 
 -- Attaching adopts the indexes built beforehand (products' primary key needs
--- a constraint on the partition, not just a unique index) and builds any that
--- are missing. The CHECK has done its job (no validation scan) and goes.
+-- a constraint on the partition, on the unique index defined like the
+-- parent's) and builds any that are missing. The CHECK has done its job (no
+-- validation scan) and goes.
 CREATE OR REPLACE FUNCTION products_attach_bulk_load(src text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   part text := products_partition_name(src);
-  unique_index text;
+  key_index text;
 BEGIN
-  SELECT c.relname INTO unique_index
+  SELECT c.relname INTO key_index
   FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
   WHERE i.indrelid = to_regclass(quote_ident(part)) AND i.indisunique AND NOT i.indisprimary
+    AND substring(pg_get_indexdef(i.indexrelid) FROM 'USING .*$') =
+        (SELECT substring(pg_get_indexdef(k.indexrelid) FROM 'USING .*$')
+         FROM pg_index AS k WHERE k.indrelid = 'products'::regclass AND k.indisprimary)
   LIMIT 1;
-  IF unique_index IS NOT NULL THEN
-    EXECUTE format('ALTER TABLE %I ADD PRIMARY KEY USING INDEX %I', part, unique_index);
+  IF key_index IS NOT NULL THEN
+    EXECUTE format('ALTER TABLE %I ADD PRIMARY KEY USING INDEX %I', part, key_index);
   END IF;
   EXECUTE format('ALTER TABLE products ATTACH PARTITION %I FOR VALUES IN (%L)', part, src);
   EXECUTE format('ALTER TABLE %I DROP CONSTRAINT first_load_in_progress', part);
