@@ -230,13 +230,20 @@ BEGIN
   RETURN true;
 END $$;
 
+-- An index's definition without its name and table ("USING btree (source,
+-- sku)"): what a partition's index must share with products' to be adopted.
+CREATE FUNCTION products_index_shape(idx oid) RETURNS text
+LANGUAGE sql STABLE STRICT AS $$
+  SELECT substring(pg_get_indexdef(idx) FROM 'USING .*$')
+$$;
+
 -- One CREATE INDEX per index of products, for the first-load table, derived
 -- from the catalog so an index added later is built the same way. Slowest
 -- first (GIN, then the widest B-trees), so two connections share them evenly.
 CREATE FUNCTION products_first_load_indexes(src text) RETURNS SETOF text
 LANGUAGE sql STABLE STRICT AS $$
   SELECT format('CREATE %sINDEX ON %I %s', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
-                products_partition_name(src), substring(pg_get_indexdef(i.indexrelid) FROM 'USING .*$'))
+                products_partition_name(src), products_index_shape(i.indexrelid))
   FROM pg_index AS i
   JOIN pg_class AS c ON c.oid = i.indexrelid
   JOIN pg_am AS a ON a.oid = c.relam
@@ -257,9 +264,9 @@ BEGIN
   SELECT c.relname INTO key_index
   FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
   WHERE i.indrelid = to_regclass(quote_ident(part)) AND i.indisunique AND NOT i.indisprimary
-    AND substring(pg_get_indexdef(i.indexrelid) FROM 'USING .*$') =
-        (SELECT substring(pg_get_indexdef(k.indexrelid) FROM 'USING .*$')
-         FROM pg_index AS k WHERE k.indrelid = 'products'::regclass AND k.indisprimary)
+    AND products_index_shape(i.indexrelid) =
+        (SELECT products_index_shape(k.indexrelid) FROM pg_index AS k
+         WHERE k.indrelid = 'products'::regclass AND k.indisprimary)
   LIMIT 1;
   IF key_index IS NOT NULL THEN
     EXECUTE format('ALTER TABLE %I ADD PRIMARY KEY USING INDEX %I', part, key_index);
@@ -277,7 +284,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(1163152433, hashtext(src));
   PERFORM products_discard_first_load(src);
-  IF to_regclass(quote_ident(part)) IS NULL THEN
+  IF products_partition_state(src) = 'missing' THEN
     EXECUTE format('CREATE TABLE %I PARTITION OF products FOR VALUES IN (%L)', part, src);
   END IF;
   RETURN part;

@@ -229,6 +229,8 @@ class SpillBuffer {
 
 using Clock = std::chrono::steady_clock;
 
+bool cancelled(const RunRequest& req) { return req.is_cancelled && req.is_cancelled(); }
+
 double lap(Clock::time_point& since) {
   const auto now = Clock::now();
   const double s = std::chrono::duration<double>(now - since).count();
@@ -281,7 +283,7 @@ class Pipeline {
 
  private:
   void check_cancel() const {
-    if (req_.is_cancelled && req_.is_cancelled()) throw RunCancelled();
+    if (cancelled(req_)) throw RunCancelled();
   }
 
   void load_existing() {
@@ -618,11 +620,10 @@ void build_indexes(pqxx::connection& conn, const RunRequest& req) {
       statements.push_back(row[0].as<std::string>());
     }
   }
-  const auto cancelled = [&req] { return req.is_cancelled && req.is_cancelled(); };
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   const auto build = [&](pqxx::connection& c) {
-    for (std::size_t i = next++; i < statements.size() && !stop.load() && !cancelled(); i = next++) {
+    for (std::size_t i = next++; i < statements.size() && !stop.load() && !cancelled(req); i = next++) {
       pqxx::nontransaction tx(c, "etl_index");
       tx.exec(statements[i]);
     }
@@ -649,9 +650,9 @@ void build_indexes(pqxx::connection& conn, const RunRequest& req) {
     build(conn);
     // Keep answering a cancel while the other connection finishes its index.
     while (helped.valid() && helped.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-      if (cancelled()) throw RunCancelled();
+      if (cancelled(req)) throw RunCancelled();
     }
-    if (cancelled()) throw RunCancelled();
+    if (cancelled(req)) throw RunCancelled();
   } catch (...) {
     stop = true;
     if (helped.valid()) {
