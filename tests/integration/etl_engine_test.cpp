@@ -240,6 +240,39 @@ TEST_F(EtlEngine, FirstLoadFailingToBuildAnIndexLeavesNothing) {
             "10");
 }
 
+TEST_F(EtlEngine, FirstLoadWithoutASecondConnectionBuildsItsIndexesAlone) {
+  // A role allowed one connection: the index builder's cannot open, and the
+  // run's own connection builds every index.
+  const std::string db = catalog::testing::create_test_database("etl_one_conn");
+  const std::string name = db.substr(db.find("dbname=") + 7);
+  const std::string role = "r_" + name;
+  {
+    pqxx::connection admin(db);
+    pqxx::nontransaction tx(admin);
+    tx.exec("CREATE ROLE " + tx.quote_name(role) + " LOGIN CONNECTION LIMIT 1");
+    tx.exec("ALTER DATABASE " + tx.quote_name(name) + " OWNER TO " + tx.quote_name(role));
+  }
+  std::string role_dsn = db;
+  role_dsn.replace(role_dsn.find("user=postgres"), 13, "user=" + role);
+  {
+    pqxx::connection conn(role_dsn);
+    catalog::db::migrate(conn);
+    RunRequest req;
+    req.source = string_source(generated_feed(300));
+    req.source_name = "acme";
+    expect_counts(run_feed(conn, req), 300, 300, 0, 0, 0, 0);
+    pqxx::nontransaction tx(conn);
+    EXPECT_EQ(tx.exec1("SELECT products_partition_state('acme')")[0].as<std::string>(), "attached");
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_inherits WHERE inhrelid IN (SELECT indexrelid FROM pg_index "
+                       "WHERE indrelid = 'products_acme_53bce4f1'::regclass)")[0].as<int>(),
+              9);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM products")[0].as<int>(), 300);
+  }
+  pqxx::nontransaction tx(*conn_);
+  tx.exec("DROP DATABASE " + tx.quote_name(name) + " WITH (FORCE)");
+  tx.exec("DROP ROLE " + tx.quote_name(role));
+}
+
 TEST_F(EtlEngine, CancelWhileIndexesBuildDropsTheLoadedTable) {
   // Cancel exactly when the rows have been committed into the unattached
   // table, that is once another connection can see it.
