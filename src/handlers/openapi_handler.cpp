@@ -1,125 +1,137 @@
 // GET /openapi.json (docs/openapi.json, embedded in the binary at build time:
-// the container has no source tree) and GET /docs, a self-contained page that
-// renders it. No external CDN: the service runs in private subnets.
+// the container has no source tree), GET /docs (Swagger UI rendering it) and
+// GET /docs/assets/{name} (the Swagger UI files from swagger-ui-dist, also
+// embedded: the service runs in private subnets, so no CDN).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "catalog/core/errors.hpp"
 #include "catalog/handlers/routes.hpp"
+#include "handlers/docs_assets.hpp"
 
 namespace catalog::handlers {
 namespace {
 
-constexpr const char* kDocsPage = R"html(<!doctype html>
+constexpr std::string_view kAssetsPrefix = "/docs/assets/";
+
+// Runs after swagger-ui-bundle.js. A file, not an inline script, so the page's
+// Content-Security-Policy can forbid inline scripts altogether. The document
+// says `servers: [{"url": "/"}]`, so "Try it out" calls this same origin, and
+// the Authorize box sends the token the way the API expects (bearerAuth or
+// apiKeyAuth). The validator is off: it would send the document to a third party.
+constexpr std::string_view kInitScript = R"js("use strict";
+window.addEventListener("load", function () {
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout",
+    deepLinking: true,
+    displayRequestDuration: true,
+    defaultModelsExpandDepth: 0,
+    validatorUrl: null
+  });
+});
+)js";
+
+// Scripts and styles only from this origin. Swagger UI sets style attributes
+// and uses data: images (icons), and "Try it out" fetches from this origin.
+constexpr const char* kPagePolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+struct Asset {
+  std::string content_type;
+  std::string etag;  ///< quoted
+  std::string_view body;
+};
+
+using AssetMap = std::map<std::string, Asset, std::less<>>;
+
+/// Strong ETag for text built into the binary: FNV-1a 64 of the bytes (only
+/// needs to change when they change).
+std::string etag_of(std::string_view bytes) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ull;
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "\"";
+  for (int shift = 60; shift >= 0; shift -= 4) out += kHex[(hash >> shift) & 0xf];
+  return out + "\"";
+}
+
+std::string_view unquoted(std::string_view etag) { return etag.substr(1, etag.size() - 2); }
+
+/// Whether an If-None-Match value names `etag` (weak comparison, RFC 9110 13.1.2).
+bool none_match_hits(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    auto item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item.rfind("W/", 0) == 0) item.remove_prefix(2);
+    if (item == "*" || item == etag) return true;
+  }
+  return false;
+}
+
+/// 200 with `body`, or 304 when the client already holds this version.
+http::Response cached(const http::Request& request, std::string_view body, const std::string& content_type,
+                      const std::string& etag, const char* cache_control) {
+  http::Response response;
+  response.set_header("ETag", etag);
+  response.set_header("Cache-Control", cache_control);
+  if (const auto held = request.header("If-None-Match"); held && none_match_hits(*held, etag)) {
+    response.status = 304;
+    return response;
+  }
+  response.body = std::string(body);
+  response.set_header("Content-Type", content_type);
+  response.set_header("X-Content-Type-Options", "nosniff");
+  return response;
+}
+
+AssetMap load_assets() {
+  AssetMap assets;
+  for (const auto& a : embedded_docs_assets()) {
+    assets.emplace(std::string(a.name), Asset{std::string(a.content_type), std::string(a.etag), a.body});
+  }
+  assets.emplace("docs-init.js", Asset{"text/javascript; charset=utf-8", etag_of(kInitScript), kInitScript});
+  return assets;
+}
+
+/// Asset URLs carry their version (?v=), so a browser may keep them for a
+/// year: a new binary with other files links other URLs.
+std::string asset_url(const AssetMap& assets, const std::string& name) {
+  return std::string(kAssetsPrefix) + name + "?v=" + std::string(unquoted(assets.at(name).etag));
+}
+
+std::string docs_page(const AssetMap& assets) {
+  return R"html(<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>catalog-api reference</title>
-<style>
-body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem 1.5rem;color:#1d2330}
-h1{margin:.2rem 0}.desc{white-space:pre-wrap;color:#444}
-details{border:1px solid #d5d9e0;border-radius:6px;margin:.4rem 0}
-summary{cursor:pointer;padding:.45rem .7rem;font-family:ui-monospace,monospace}
-.m{display:inline-block;min-width:4.2rem;font-weight:700;text-transform:uppercase}
-.get{color:#0a6d3c}.post{color:#8a5a00}.put{color:#1f55a8}.patch{color:#6b3fa0}.delete{color:#b3261e}.head{color:#555}
-.lock{color:#b3261e;font-size:.85em}.body{padding:.2rem 1rem .8rem}
-table{border-collapse:collapse;margin:.3rem 0}td,th{border:1px solid #e1e4e8;padding:.2rem .5rem;text-align:left;vertical-align:top}
-code,pre{font-family:ui-monospace,monospace;font-size:.9em}pre{background:#f5f6f8;padding:.5rem;overflow:auto}
-</style>
+<link rel="icon" type="image/png" href=")html" +
+         asset_url(assets, "favicon-32x32.png") + R"html(">
+<link rel="stylesheet" href=")html" +
+         asset_url(assets, "swagger-ui.css") + R"html(">
 </head>
 <body>
-<h1 id="title">catalog-api</h1>
-<p>Rendered from <a href="/openapi.json">/openapi.json</a>.</p>
-<div id="info" class="desc"></div>
-<div id="ops">Loading /openapi.json&hellip;</div>
-<script>
-"use strict";
-// Every value is inserted with textContent: the document is data, never HTML.
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-function resolve(doc, o) {
-  while (o && o.$ref) o = o.$ref.split("/").slice(1).reduce((a, k) => a && a[k], doc);
-  return o || {};
-}
-function schemaText(doc, s) {
-  if (!s) return "";
-  if (s.$ref) return s.$ref.split("/").pop();
-  if (s.type === "array") return schemaText(doc, s.items) + "[]";
-  let t = s.type || "object";
-  if (s.enum) t += " (" + s.enum.join(" | ") + ")";
-  if (s.nullable) t += " | null";
-  return t;
-}
-function render(doc) {
-  document.getElementById("title").textContent = doc.info.title + " " + doc.info.version;
-  document.getElementById("info").textContent = doc.info.description || "";
-  const ops = document.getElementById("ops");
-  ops.textContent = "";
-  const methods = ["get", "head", "post", "put", "patch", "delete"];
-  for (const [path, item] of Object.entries(doc.paths)) {
-    for (const m of methods) {
-      const op = item[m];
-      if (!op) continue;
-      const d = el("details"), s = el("summary");
-      s.append(el("span", "m " + m, m), el("span", "", path + "  "), el("span", "desc", op.summary || ""));
-      const secured = (op.security || doc.security || []).length > 0;
-      if (secured) s.append(el("span", "lock", "  [token]"));
-      d.append(s);
-      const b = el("div", "body");
-      if (op.description) b.append(el("p", "desc", op.description));
-      const params = (item.parameters || []).concat(op.parameters || []).map(p => resolve(doc, p));
-      if (params.length) {
-        const t = el("table");
-        t.append(el("tr"));
-        t.lastChild.append(el("th", "", "parameter"), el("th", "", "in"), el("th", "", "type"), el("th", "", "description"));
-        for (const p of params) {
-          const r = el("tr");
-          const sc = p.schema || {};
-          let type = schemaText(doc, sc);
-          if (sc.default !== undefined) type += " = " + JSON.stringify(sc.default);
-          r.append(el("td", "", p.name + (p.required ? " *" : "")), el("td", "", p.in), el("td", "", type),
-                   el("td", "", p.description || ""));
-          t.append(r);
-        }
-        b.append(t);
-      }
-      if (op.requestBody) {
-        const c = op.requestBody.content || {};
-        for (const [type, media] of Object.entries(c)) b.append(el("p", "", "Body " + type + ": " + schemaText(doc, media.schema)));
-      }
-      const t = el("table");
-      t.append(el("tr"));
-      t.lastChild.append(el("th", "", "status"), el("th", "", "description"), el("th", "", "body"));
-      for (const [code, raw] of Object.entries(op.responses || {})) {
-        const r = resolve(doc, raw), c = r.content || {};
-        const bodies = Object.entries(c).map(([type, media]) => type + ": " + schemaText(doc, media.schema)).join(", ");
-        const row = el("tr");
-        row.append(el("td", "", code), el("td", "", r.description || ""), el("td", "", bodies));
-        t.append(row);
-      }
-      b.append(t);
-      d.append(b);
-      ops.append(d);
-    }
-  }
-  const h = el("h2", "", "Schemas");
-  ops.append(h);
-  for (const [name, sc] of Object.entries((doc.components || {}).schemas || {})) {
-    const d = el("details");
-    d.append(el("summary", "", name));
-    d.append(el("pre", "", JSON.stringify(sc, null, 2)));
-    ops.append(d);
-  }
-}
-fetch("/openapi.json")
-  .then(r => { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-  .then(render)
-  .catch(e => { document.getElementById("ops").textContent = "Could not load /openapi.json: " + e.message; });
-</script>
+<noscript><p>This page needs JavaScript. The API description itself is <a href="/openapi.json">/openapi.json</a>.</p></noscript>
+<div id="swagger-ui"></div>
+<script src=")html" +
+         asset_url(assets, "swagger-ui-bundle.js") + R"html("></script>
+<script src=")html" +
+         asset_url(assets, "docs-init.js") + R"html("></script>
 </body>
 </html>
 )html";
+}
 
 }  // namespace
 
@@ -130,14 +142,25 @@ void add_openapi_routes(http::Router& router) {
     response.set_header("Content-Type", "application/json; charset=utf-8");
     return response;
   });
-  router.add("GET", "/docs", [](const http::Request&) {
-    http::Response response;
-    response.body = kDocsPage;
-    response.set_header("Content-Type", "text/html; charset=utf-8");
-    // The page runs only its own inline script and talks only to this origin.
-    response.set_header("Content-Security-Policy",
-                        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
+
+  auto assets = std::make_shared<const AssetMap>(load_assets());
+  auto page = std::make_shared<const std::string>(docs_page(*assets));
+  auto page_etag = std::make_shared<const std::string>(etag_of(*page));
+  router.add("GET", "/docs", [page, page_etag](const http::Request& request) {
+    // Revalidated on every visit: it names the current asset versions.
+    auto response = cached(request, *page, "text/html; charset=utf-8", *page_etag, "no-cache");
+    response.set_header("Content-Security-Policy", kPagePolicy);
+    response.set_header("Referrer-Policy", "no-referrer");
     return response;
+  });
+  router.add("GET", "/docs/assets/{name}", [assets](const http::Request& request) {
+    const auto it = assets->find(request.params.at("name"));
+    if (it == assets->end()) throw NotFound("no such file under /docs/assets");
+    const auto& asset = it->second;
+    const auto version = request.query_param("v");
+    const bool versioned = version && *version == unquoted(asset.etag);
+    return cached(request, asset.body, asset.content_type, asset.etag,
+                  versioned ? "public, max-age=31536000, immutable" : "no-cache");
   });
 }
 

@@ -57,7 +57,8 @@ void add_product_routes(http::Router& router, db::ProductsRepository& products);
 /// The OpenAPI document (docs/openapi.json), embedded at build time.
 std::string_view openapi_document() noexcept;
 
-/// GET /openapi.json and GET /docs (a self-contained page rendering it).
+/// GET /openapi.json, GET /docs (Swagger UI rendering it) and GET /docs/assets/{name}
+/// (the Swagger UI files, embedded at build time).
 void add_openapi_routes(http::Router& router);
 
 /// GET /metrics: Prometheus text from `registry`, pool gauges read at scrape time.
