@@ -9,8 +9,11 @@ packages=(
   libspdlog-dev libfmt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libtinyxml2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcsv-dev
   postgresql postgresql-client python3 python3-botocore curl procps
+  chromium  # headless, for the /docs browser test (tests/docs/docs_ui_browser_test.sh)
 )
-# nodejs/npm: for the S3-compatible test server (s3rver). A machine that
+# nodejs/npm: for the S3-compatible test server (s3rver), the Swagger UI files
+# the build embeds (docs/ui, `npm ci` run by CMake) and the OpenAPI lint
+# (tests/docs). A machine that
 # already has node with npm (e.g. from another repository) keeps it.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
