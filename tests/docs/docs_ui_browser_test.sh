@@ -3,8 +3,9 @@
 # port against the test PostgreSQL (CATALOG_TEST_PG_DSN, from scripts/test.sh),
 # loads /docs in headless Chromium (Debian's `chromium`) and checks that Swagger
 # UI rendered the operations from /openapi.json with nothing blocked by the
-# page's Content-Security-Policy, then takes a screenshot and checks it is a
-# real picture. Run by ctest (tests/CMakeLists.txt) with the binary as $1.
+# page's Content-Security-Policy, that "Try it out" gets 401 from this server
+# until the token goes into the Authorize box and 200 after (try_it_out.js),
+# then takes a screenshot and checks it is a real picture. Run by ctest (tests/CMakeLists.txt) with the binary as $1.
 # Bounded: every step has its own time limit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +17,7 @@ screenshot_out=${2:-}
 chromium=${CATALOG_TEST_CHROMIUM:-chromium}
 command -v "$chromium" >/dev/null 2>&1 || die "$chromium not found (scripts/install-deps.sh installs Debian's chromium)"
 command -v psql >/dev/null 2>&1 || die "psql not found (Debian package postgresql-client)"
+command -v node >/dev/null 2>&1 || die "node not found (scripts/install-deps.sh installs nodejs)"
 
 work=$(mktemp -d /tmp/catalog-docs-ui.XXXXXX)
 db="docs_ui_$$_${RANDOM}"
@@ -23,7 +25,7 @@ server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; fi
   psql "$CATALOG_TEST_PG_DSN" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 fail() {
@@ -40,7 +42,8 @@ print(re.sub(r"dbname=\S+", "dbname="+n, d) if "dbname=" in d else d+" dbname="+
 # A token is configured, as in production: /docs and its files must still load
 # without one (they are public), while the protected operations show locks.
 port=$(free_port)
-env -i PATH="$PATH" DATABASE_URL="$dsn" API_TOKEN="docs-ui-test-token" PORT="$port" BIND_ADDRESS=127.0.0.1 \
+token="docs-ui-test-token"
+env -i PATH="$PATH" DATABASE_URL="$dsn" API_TOKEN="$token" PORT="$port" BIND_ADDRESS=127.0.0.1 \
   LOG_LEVEL=warn "$binary" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$port"
@@ -88,6 +91,10 @@ if grep -E 'CONSOLE.*(Content Security Policy|Refused|Failed|Uncaught|[Ee]rror)'
   fail "the browser reported errors loading /docs (above)"
 fi
 
+# "Try it out" and the Authorize box, clicked through as a person would.
+timeout 120 node "$root/tests/docs/try_it_out.js" "$chromium" "$base" "$token" "$(mktemp -d "$work/profile.XXXXXX")" \
+  >"$work/try_it_out.json" || { cat "$work/try_it_out.json" >&2; fail "Try it out against this server failed"; }
+
 browser --screenshot="$work/docs.png" "$base/docs" >/dev/null 2>>"$work/chromium.log" ||
   { tail -n 20 "$work/chromium.log" >&2; fail "chromium --screenshot failed"; }
 # A real picture: a PNG of the window's size whose pixels are not all alike
@@ -110,4 +117,4 @@ assert len(data) > 40000 and distinct > 20, f"{len(data)} bytes, {distinct} dist
 print(f"screenshot: {width}x{height}, {len(data)} bytes, {distinct} distinct samples")
 EOF
 if [ -n "$screenshot_out" ]; then cp "$work/docs.png" "$screenshot_out"; fi
-echo "docs UI: $opblocks operations rendered, Authorize present, no CSP or load errors"
+echo "docs UI: $opblocks operations rendered, no CSP or load errors; Try it out: 401 without the token, 200 after Authorize"
