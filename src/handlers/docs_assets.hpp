@@ -13,6 +13,7 @@ struct DocsAsset {
   std::string_view content_type;  ///< Content-Type header value
   std::string_view etag;          ///< strong ETag, quoted: a prefix of the file's SHA-256
   std::string_view body;
+  std::string_view gzip;          ///< the body gzip-compressed; empty when not worth it (images)
 };
 
 /// Every embedded file, in a fixed order.

@@ -3,6 +3,7 @@
 // GET /docs/assets/{name} (the Swagger UI files from swagger-ui-dist, also
 // embedded: the service runs in private subnets, so no CDN).
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,8 @@ struct Asset {
   std::string content_type;
   std::string etag;  ///< quoted
   std::string_view body;
+  std::string_view gzip;   ///< empty: no compressed form
+  std::string gzip_etag;   ///< its own validator (RFC 9110 8.8.3: one per representation)
 };
 
 using AssetMap = std::map<std::string, Asset, std::less<>>;
@@ -64,32 +67,66 @@ std::string etag_of(std::string_view bytes) {
 
 std::string_view unquoted(std::string_view etag) { return etag.substr(1, etag.size() - 2); }
 
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 /// Whether an If-None-Match value names `etag` (weak comparison, RFC 9110 13.1.2).
 bool none_match_hits(std::string_view header, std::string_view etag) {
   while (!header.empty()) {
     const auto comma = header.find(',');
     auto item = header.substr(0, comma);
     header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    item = trimmed(item);
     if (item.rfind("W/", 0) == 0) item.remove_prefix(2);
     if (item == "*" || item == etag) return true;
   }
   return false;
 }
 
-/// 200 with `body`, or 304 when the client already holds this version.
-http::Response cached(const http::Request& request, std::string_view body, const std::string& content_type,
-                      const std::string& etag, const char* cache_control) {
+/// Whether Accept-Encoding admits gzip: listed, and not with q=0 (RFC 9110 12.5.3).
+bool accepts_gzip(const http::Request& request) {
+  const auto header = request.header("Accept-Encoding");
+  if (!header) return false;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const auto semicolon = item.find(';');
+    if (!http::iequals(trimmed(item.substr(0, semicolon)), "gzip")) continue;
+    if (semicolon == std::string_view::npos) return true;
+    const auto weight = trimmed(item.substr(semicolon + 1));
+    if (weight.size() < 2 || weight.substr(0, 2) != "q=") return true;
+    return std::strtod(std::string(weight.substr(2)).c_str(), nullptr) > 0;
+  }
+  return false;
+}
+
+/// One representation of a resource: its bytes and how they are labelled.
+struct Representation {
+  std::string_view body;
+  const std::string& content_type;
+  const std::string& etag;
+  const char* content_encoding = nullptr;  ///< set for the gzip form
+  bool varies = false;                     ///< whether another encoding exists
+};
+
+/// 200 with the representation, or 304 when the client already holds it.
+http::Response cached(const http::Request& request, const Representation& r, const char* cache_control) {
   http::Response response;
-  response.set_header("ETag", etag);
+  response.set_header("ETag", r.etag);
   response.set_header("Cache-Control", cache_control);
-  if (const auto held = request.header("If-None-Match"); held && none_match_hits(*held, etag)) {
+  if (r.varies) response.set_header("Vary", "Accept-Encoding");
+  if (const auto held = request.header("If-None-Match"); held && none_match_hits(*held, r.etag)) {
     response.status = 304;
     return response;
   }
-  response.body = std::string(body);
-  response.set_header("Content-Type", content_type);
+  response.body = std::string(r.body);
+  response.set_header("Content-Type", r.content_type);
+  if (r.content_encoding != nullptr) response.set_header("Content-Encoding", r.content_encoding);
   response.set_header("X-Content-Type-Options", "nosniff");
   return response;
 }
@@ -97,9 +134,12 @@ http::Response cached(const http::Request& request, std::string_view body, const
 AssetMap load_assets() {
   AssetMap assets;
   for (const auto& a : embedded_docs_assets()) {
-    assets.emplace(std::string(a.name), Asset{std::string(a.content_type), std::string(a.etag), a.body});
+    std::string etag(a.etag);
+    std::string gzip_etag = etag.substr(0, etag.size() - 1) + "-gz\"";
+    assets.emplace(std::string(a.name), Asset{std::string(a.content_type), std::move(etag), a.body, a.gzip,
+                                              std::move(gzip_etag)});
   }
-  assets.emplace("docs-init.js", Asset{"text/javascript; charset=utf-8", etag_of(kInitScript), kInitScript});
+  assets.emplace("docs-init.js", Asset{"text/javascript; charset=utf-8", etag_of(kInitScript), kInitScript, {}, {}});
   return assets;
 }
 
@@ -148,7 +188,8 @@ void add_openapi_routes(http::Router& router) {
   auto page_etag = std::make_shared<const std::string>(etag_of(*page));
   router.add("GET", "/docs", [page, page_etag](const http::Request& request) {
     // Revalidated on every visit: it names the current asset versions.
-    auto response = cached(request, *page, "text/html; charset=utf-8", *page_etag, "no-cache");
+    static const std::string kHtml = "text/html; charset=utf-8";
+    auto response = cached(request, {*page, kHtml, *page_etag}, "no-cache");
     response.set_header("Content-Security-Policy", kPagePolicy);
     response.set_header("Referrer-Policy", "no-referrer");
     return response;
@@ -159,8 +200,12 @@ void add_openapi_routes(http::Router& router) {
     const auto& asset = it->second;
     const auto version = request.query_param("v");
     const bool versioned = version && *version == unquoted(asset.etag);
-    return cached(request, asset.body, asset.content_type, asset.etag,
-                  versioned ? "public, max-age=31536000, immutable" : "no-cache");
+    const char* cache_control = versioned ? "public, max-age=31536000, immutable" : "no-cache";
+    const bool has_gzip = !asset.gzip.empty();
+    if (has_gzip && accepts_gzip(request)) {
+      return cached(request, {asset.gzip, asset.content_type, asset.gzip_etag, "gzip", true}, cache_control);
+    }
+    return cached(request, {asset.body, asset.content_type, asset.etag, nullptr, has_gzip}, cache_control);
   });
 }
 

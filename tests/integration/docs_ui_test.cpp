@@ -3,6 +3,8 @@
 // cacheable with ETags. (tests/docs/docs_ui_browser_test.sh renders it.)
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -34,6 +36,26 @@ std::string read_file(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+/// The bytes a gzip stream decompresses to; throws on a broken stream.
+std::string gunzip(const std::string& compressed) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) throw std::runtime_error("inflateInit2");
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  z.avail_in = static_cast<uInt>(compressed.size());
+  std::string out;
+  char buffer[65536];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buffer);
+    z.avail_out = sizeof buffer;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buffer, sizeof buffer - z.avail_out);
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) throw std::runtime_error("not a complete gzip stream");
+  return out;
 }
 
 class DocsUiTest : public ::testing::Test {
@@ -151,6 +173,37 @@ TEST_F(DocsUiTest, VersionedAssetsAreCachedForAYearAndRevalidateWithEtags) {
   r = client().get("/docs", {"If-None-Match: " + page_etag});
   EXPECT_EQ(r.status, 304);
   EXPECT_TRUE(r.body.empty());
+}
+
+TEST_F(DocsUiTest, TextAssetsAreGzippedForClientsThatAcceptIt) {
+  const auto url = linked("swagger-ui-bundle.js");
+  const auto plain = client().get(url);
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_TRUE(plain.header("content-encoding").empty());
+  EXPECT_EQ(plain.header("vary"), "Accept-Encoding");
+
+  const auto zipped = client().get(url, {"Accept-Encoding: br, gzip, deflate"});
+  ASSERT_EQ(zipped.status, 200);
+  EXPECT_EQ(zipped.header("content-encoding"), "gzip");
+  EXPECT_EQ(zipped.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(zipped.header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(zipped.header("cache-control"), "public, max-age=31536000, immutable");
+  EXPECT_LT(zipped.body.size(), plain.body.size() / 2) << "the 1.7 MB bundle should shrink a lot";
+  EXPECT_TRUE(gunzip(zipped.body) == plain.body) << "gzip form differs from the file";
+  // Each form has its own validator, and revalidates against it.
+  const auto gz_etag = zipped.header("etag");
+  EXPECT_NE(gz_etag, plain.header("etag"));
+  EXPECT_EQ(client().get(url, {"Accept-Encoding: gzip", "If-None-Match: " + gz_etag}).status, 304);
+  EXPECT_EQ(client().get(url, {"If-None-Match: " + gz_etag}).status, 200);
+
+  // gzip refused (q=0), or an image (already compressed): the plain bytes.
+  for (const auto& [target, accept] : {std::pair<std::string, std::string>{url, "gzip;q=0, identity"},
+                                       {"/docs/assets/favicon-32x32.png", "gzip"}}) {
+    const auto r = client().get(target, {"Accept-Encoding: " + accept});
+    EXPECT_EQ(r.status, 200) << target;
+    EXPECT_TRUE(r.header("content-encoding").empty()) << target << " with " << accept;
+  }
+  EXPECT_TRUE(client().get("/docs/assets/favicon-32x32.png").header("vary").empty());
 }
 
 TEST_F(DocsUiTest, UnknownAssetsAre404WithTheErrorShape) {
