@@ -19,6 +19,7 @@
 #include "catalog/db/product_loader.hpp"
 #include "catalog/log/logging.hpp"
 #include "etl/key_table.hpp"
+#include "etl/spill_buffer.hpp"
 
 namespace catalog::etl {
 namespace {
@@ -186,47 +187,6 @@ class Gunzip {
   bool member_done_ = false;
 };
 
-/// Changed rows in COPY format, kept in memory up to a limit, then spilled to
-/// an anonymous temporary file, so memory stays bounded when every row changed.
-class SpillBuffer {
- public:
-  ~SpillBuffer() {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-  std::string& buffer() { return mem_; }
-  void maybe_spill() {
-    if (mem_.size() < kMemLimit) return;
-    if (file_ == nullptr) {
-      file_ = std::tmpfile();
-      if (file_ == nullptr) throw catalog::Error("cannot create a temporary file for changed rows");
-    }
-    if (std::fwrite(mem_.data(), 1, mem_.size(), file_) != mem_.size()) {
-      throw catalog::Error("cannot write changed rows to a temporary file");
-    }
-    mem_.clear();
-  }
-  bool empty() const { return rows_ == 0; }
-  void count_row() { ++rows_; }
-  void replay(db::CopyIn& copy) {
-    if (file_ != nullptr) {
-      std::rewind(file_);
-      std::vector<char> chunk(1 << 20);
-      std::size_t n;
-      while ((n = std::fread(chunk.data(), 1, chunk.size(), file_)) > 0) {
-        copy.write_raw(std::string_view(chunk.data(), n));
-      }
-      if (std::ferror(file_)) throw catalog::Error("cannot read changed rows back from a temporary file");
-    }
-    copy.write_raw(mem_);
-  }
-
- private:
-  static constexpr std::size_t kMemLimit = 8 * 1024 * 1024;
-  std::string mem_;
-  std::FILE* file_ = nullptr;
-  std::uint64_t rows_ = 0;
-};
-
 using Clock = std::chrono::steady_clock;
 
 bool cancelled(const RunRequest& req) { return req.is_cancelled && req.is_cancelled(); }
@@ -242,7 +202,10 @@ class Pipeline {
  public:
   /// `bulk_table` names the fresh table of a first load, or is empty.
   Pipeline(pqxx::work& tx, const RunRequest& req, std::string bulk_table)
-      : tx_(tx), req_(req), bulk_table_(std::move(bulk_table)) {
+      : tx_(tx),
+        req_(req),
+        bulk_table_(std::move(bulk_table)),
+        changed_(temp_directory(req.temp_dir), req.spill_after_bytes) {
     source_escaped_.clear();
     db::append_copy_text(source_escaped_, req.source_name);
     if (req.run_id.empty()) {
@@ -278,6 +241,7 @@ class Pipeline {
     result_.timings.soft_delete = lap(t);
     check_cancel();
     result_.unchanged = result_.read - result_.rejected - result_.inserted - result_.updated;
+    result_.spilled_bytes = changed_.spilled_bytes();
     return result_;
   }
 

@@ -2,6 +2,8 @@
 // soft delete, malformed rows, encodings, all-or-nothing.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -9,6 +11,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include <pqxx/pqxx>
 #include <zlib.h>
@@ -121,6 +125,37 @@ void expect_counts(const RunResult& r, std::uint64_t read, std::uint64_t inserte
   EXPECT_EQ(r.unchanged, unchanged);
   EXPECT_EQ(r.rejected, rejected);
   EXPECT_EQ(r.deleted, deleted);
+}
+
+/// Sets TMPDIR for the test's lifetime (each test runs in its own process, and
+/// no other thread reads the environment meanwhile).
+class ScopedTmpdir {
+ public:
+  explicit ScopedTmpdir(const std::string& dir) {
+    const char* old = std::getenv("TMPDIR");
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    ::setenv("TMPDIR", dir.c_str(), 1);
+  }
+  ~ScopedTmpdir() {
+    if (had_) {
+      ::setenv("TMPDIR", old_.c_str(), 1);
+    } else {
+      ::unsetenv("TMPDIR");
+    }
+  }
+  ScopedTmpdir(const ScopedTmpdir&) = delete;
+  ScopedTmpdir& operator=(const ScopedTmpdir&) = delete;
+
+ private:
+  bool had_ = false;
+  std::string old_;
+};
+
+std::string make_temp_dir() {
+  std::string path = (std::filesystem::temp_directory_path() / "catalog-spill-XXXXXX").string();
+  if (::mkdtemp(path.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return path;
 }
 
 }  // namespace
@@ -637,8 +672,10 @@ TEST_F(EtlEngine, ProgressIsReported) {
   EXPECT_GT(seen[0].bytes, 0u);
 }
 
-TEST_F(EtlEngine, ManyChangedRowsSpillToDiskAndAllApply) {
-  // ~130k changed rows are well over the 8 MiB in-memory buffer of changed rows.
+TEST_F(EtlEngine, ManyChangedRowsSpillToDiskInTmpdirAndAllApply) {
+  // ~130k changed rows are well over the default 8 MiB in-memory buffer of
+  // changed rows; the temporary file goes to $TMPDIR (std::tmpfile() used to
+  // ignore it, and failed where /tmp is not writable, as on Fargate).
   constexpr int kRows = 130000;
   expect_counts(run(generated_feed(kRows)), kRows, kRows, 0, 0, 0, 0);
   std::string feed = kHeader;
@@ -647,9 +684,70 @@ TEST_F(EtlEngine, ManyChangedRowsSpillToDiskAndAllApply) {
             std::to_string(i) + ",Brand " + std::to_string(i % 7) + ",Cat " + std::to_string(i % 5) + "," +
             std::to_string(i) + ".50,USD,In Stock\n";
   }
+  const std::string renamed = "SELECT count(*) FROM products WHERE name LIKE 'Renamed product %'";
+  const std::string dir = make_temp_dir();
+  const std::string missing = "/nonexistent-catalog-tmp-" + std::to_string(::getpid());
+  {
+    ScopedTmpdir bad(missing);
+    try {
+      run(feed, "{}", kRun2);
+      ADD_FAILURE() << "a spill into a missing TMPDIR must fail";
+    } catch (const catalog::Error& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "cannot create a temporary file in TMPDIR=" + missing + ": No such file or directory");
+    }
+  }
+  EXPECT_EQ(scalar(renamed), "0") << "nothing was written";
+
+  ScopedTmpdir good(dir);
   const auto r = run(feed, "{}", kRun2);
   expect_counts(r, kRows, 0, kRows, 0, 0, 0);
-  EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE name LIKE 'Renamed product %' AND last_run_id = '" +
-                   std::string(kRun2) + "'"),
-            std::to_string(kRows));
+  EXPECT_GT(r.spilled_bytes, 0u);
+  EXPECT_EQ(scalar(renamed + " AND last_run_id = '" + std::string(kRun2) + "'"), std::to_string(kRows));
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "the spill file has no name and is gone after the run";
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(EtlEngine, SpillGoesToTheConfiguredDirectoryAndFailsNamingIt) {
+  expect_counts(run(generated_feed(300)), 300, 300, 0, 0, 0, 0);
+  const auto before = snapshot();
+  std::vector<int> all(300);
+  for (int i = 0; i < 300; ++i) all[i] = i;
+  const std::string changed = generated_feed(300, all);
+  auto request = [&](const std::string& dir) {
+    RunRequest req;
+    req.source = string_source(changed);
+    req.object_name = "feed.csv";
+    req.source_name = "acme";
+    req.run_id = kRun2;
+    req.spill_after_bytes = 1024;
+    req.temp_dir = dir;
+    return req;
+  };
+  // A file where a directory is expected (root may write anywhere, so
+  // permissions cannot make the directory unusable in this test).
+  const std::string dir = make_temp_dir();
+  const std::string not_a_dir = dir + "/plain-file";
+  std::ofstream(not_a_dir) << "x";
+  try {
+    run_feed(*conn_, request(not_a_dir));
+    FAIL() << "expected a failure";
+  } catch (const catalog::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot create a temporary file in TMPDIR=" + not_a_dir + ": Not a directory");
+  }
+  EXPECT_EQ(snapshot(), before) << "products unchanged";
+
+  const auto r = run_feed(*conn_, request(dir));
+  expect_counts(r, 300, 0, 300, 0, 0, 0);
+  EXPECT_GT(r.spilled_bytes, 20u * 1024) << "most rows went through the file";
+  for (const auto& [sku, price] : column("price")) EXPECT_EQ(price, "99.99") << sku;
+
+  // A run under the limit creates no file, so an unusable directory does not matter.
+  auto small = request(not_a_dir);
+  small.spill_after_bytes = kDefaultSpillAfterBytes;
+  small.source = string_source(generated_feed(300));
+  const auto r2 = run_feed(*conn_, small);
+  expect_counts(r2, 300, 0, 300, 0, 0, 0);
+  EXPECT_EQ(r2.spilled_bytes, 0u);
+  std::filesystem::remove_all(dir);
 }

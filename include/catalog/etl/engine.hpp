@@ -51,6 +51,8 @@ struct RunResult {
   std::uint64_t rejected = 0;
   std::uint64_t deleted = 0;  ///< soft-deleted by missing_rows=soft_delete
   std::vector<Reject> first_rejects;  ///< the first kMaxStoredRejects rejects, in line order
+  /// Bytes of changed rows written to a temporary file in TMPDIR (0 = all fitted in memory).
+  std::uint64_t spilled_bytes = 0;
   /// Wall-clock seconds per phase (for logs and tuning).
   struct Timings {
     double load_keys = 0;      ///< reading this source's (sku, content_hash) from products
@@ -63,6 +65,7 @@ struct RunResult {
 };
 
 inline constexpr std::size_t kMaxStoredRejects = 100;
+inline constexpr std::size_t kDefaultSpillAfterBytes = 8 * 1024 * 1024;
 
 /// The run was cancelled (cancel check returned true); nothing was written.
 class RunCancelled : public catalog::Error {
@@ -100,6 +103,13 @@ struct RunRequest {
   /// returning true aborts the run with RunCancelled. While a first load
   /// builds its indexes it is polled from two threads at once.
   std::function<bool()> is_cancelled;
+  /// Changed rows beyond this many bytes (COPY text) go to an unnamed
+  /// temporary file instead of memory.
+  std::size_t spill_after_bytes = kDefaultSpillAfterBytes;
+  /// Directory of that file; empty = $TMPDIR, or /tmp when TMPDIR is unset
+  /// or empty. A run that must spill and cannot create or write the file
+  /// fails with a message naming the directory; nothing is written.
+  std::string temp_dir;
 };
 
 /// Runs one feed into `products` in ONE transaction on `conn` (which must be
