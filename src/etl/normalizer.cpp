@@ -40,6 +40,15 @@ void assign_trimmed(std::string& dst, std::string_view src) {
   dst.assign(t.data(), t.size());
 }
 
+/// False (and the reason) when `value` is longer than `limit` bytes.
+bool within_limit(const std::string& value, std::size_t limit, const char* field, const std::string& column,
+                  std::string& reason) {
+  if (value.size() <= limit) return true;
+  reason = std::string(field) + " longer than " + std::to_string(limit) + " bytes (" + std::to_string(value.size()) +
+           " bytes, column '" + column + "')";
+  return false;
+}
+
 std::string quoted_for_reason(std::string_view s) {
   constexpr std::size_t kMax = 40;
   if (s.size() <= kMax) return "'" + std::string(s) + "'";
@@ -202,7 +211,12 @@ RowNormalizer::RowNormalizer(const std::vector<std::string_view>& header, const 
     throw FeedError("feed header has no 'product_name' column");
   }
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    if (columns_[i].target == Target::attribute) attribute_order_.push_back(i);
+    if (columns_[i].target != Target::attribute) continue;
+    if (columns_[i].name.size() > kMaxAttributeKeyBytes) {
+      throw FeedError("header column '" + columns_[i].name.substr(0, 40) + "...' is longer than " +
+                      std::to_string(kMaxAttributeKeyBytes) + " bytes (its values would be attributes under that name)");
+    }
+    attribute_order_.push_back(i);
   }
   std::sort(attribute_order_.begin(), attribute_order_.end(),
             [&](std::size_t a, std::size_t b) { return columns_[a].name < columns_[b].name; });
@@ -245,6 +259,7 @@ bool RowNormalizer::normalize(const std::vector<std::string_view>& fields, Produ
           reason = "empty key (column '" + col.name + "')";
           return false;
         }
+        if (!within_limit(out.sku, kMaxSkuBytes, "sku", col.name, reason)) return false;
         break;
       case Target::name:
         assign_trimmed(out.name, value);
@@ -252,15 +267,19 @@ bool RowNormalizer::normalize(const std::vector<std::string_view>& fields, Produ
           reason = "empty product_name (column '" + col.name + "')";
           return false;
         }
+        if (!within_limit(out.name, kMaxNameBytes, "product_name", col.name, reason)) return false;
         break;
       case Target::description:
         assign_trimmed(out.description, value);
+        if (!within_limit(out.description, kMaxDescriptionBytes, "description", col.name, reason)) return false;
         break;
       case Target::brand:
         assign_trimmed(out.brand, value);
+        if (!within_limit(out.brand, kMaxBrandBytes, "brand", col.name, reason)) return false;
         break;
       case Target::category:
         assign_trimmed(out.category, value);
+        if (!within_limit(out.category, kMaxCategoryBytes, "category", col.name, reason)) return false;
         break;
       case Target::price: {
         const std::string_view t = text::trim(value);
@@ -287,10 +306,16 @@ bool RowNormalizer::normalize(const std::vector<std::string_view>& fields, Produ
       }
       case Target::availability:
         out.availability = normalize_availability(value);
+        if (!within_limit(out.availability, kMaxAvailabilityBytes, "availability", col.name, reason)) return false;
         break;
     }
   }
   for (std::size_t i : attribute_order_) {
+    if (fields[i].size() > kMaxAttributeValueBytes) {
+      reason = "attribute '" + columns_[i].name + "' longer than " + std::to_string(kMaxAttributeValueBytes) +
+               " bytes (" + std::to_string(fields[i].size()) + " bytes)";
+      return false;
+    }
     if (!fields[i].empty()) out.attributes.emplace_back(columns_[i].name, std::string(fields[i]));
   }
   return true;

@@ -179,3 +179,49 @@ TEST(EtlNormalizer, ContentHashStableAndSensitive) {
   EXPECT_NE(key_hash("a"), key_hash("b"));
   EXPECT_NE(key_check("a"), key_check("b"));
 }
+
+TEST(EtlNormalizer, FieldsOverTheirByteLimitRejectTheRow) {
+  const std::vector<std::string> header = {"sku", "product_name", "description", "brand", "category",
+                                           "price", "currency", "availability", "color"};
+  const RowNormalizer n(sv(header), JobOptions{});
+  const std::vector<std::string> good = {"A-1", "Lamp", "Desc", "Acme", "Home", "1.00", "USD", "in_stock", "red"};
+  ASSERT_TRUE(run(n, good).ok);
+  struct Case {
+    std::size_t column;
+    std::size_t limit;
+    std::string reason_start;
+  };
+  const std::vector<Case> cases = {
+      {0, kMaxSkuBytes, "sku longer than 255 bytes"},
+      {1, kMaxNameBytes, "product_name longer than 1000 bytes"},
+      {2, kMaxDescriptionBytes, "description longer than 10000 bytes"},
+      {3, kMaxBrandBytes, "brand longer than 255 bytes"},
+      {4, kMaxCategoryBytes, "category longer than 500 bytes"},
+      {7, kMaxAvailabilityBytes, "availability longer than 64 bytes"},
+      {8, kMaxAttributeValueBytes, "attribute 'color' longer than 2000 bytes"},
+  };
+  for (const auto& c : cases) {
+    auto fields = good;
+    // Multi-byte characters: the limit counts bytes, not characters.
+    fields[c.column] = std::string(c.limit - 1, 'x') + "é";
+    EXPECT_FALSE(run(n, fields).ok) << c.reason_start;
+    EXPECT_EQ(run(n, fields).reason.rfind(c.reason_start, 0), 0u) << run(n, fields).reason;
+    fields[c.column] = std::string(c.limit, 'x');
+    EXPECT_TRUE(run(n, fields).ok) << c.reason_start << ": exactly the limit is accepted";
+    // Surrounding spaces are trimmed before the check (attributes are kept verbatim).
+    if (c.column != 8) {
+      fields[c.column] = "  " + std::string(c.limit, 'x') + "  ";
+      EXPECT_TRUE(run(n, fields).ok) << c.reason_start;
+    }
+  }
+  EXPECT_EQ(run(n, {std::string(300, 's'), "Lamp", "", "", "", "", "", "", ""}).reason,
+            "sku longer than 255 bytes (300 bytes, column 'sku')");
+}
+
+TEST(EtlNormalizer, OverlongAttributeColumnNameFailsAtTheHeader) {
+  auto header = kHeader;
+  header.push_back(std::string(256, 'c'));
+  EXPECT_NE(feed_error(header).find("is longer than 255 bytes"), std::string::npos) << feed_error(header);
+  header.back() = std::string(255, 'c');
+  EXPECT_EQ(feed_error(header), "(no error)");
+}

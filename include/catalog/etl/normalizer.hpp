@@ -17,6 +17,23 @@ class FeedError : public catalog::Error {
   using Error::Error;
 };
 
+/// Byte limits of product fields (after trimming; availability after
+/// normalisation). A longer value rejects the row ("product_name longer than
+/// 1000 bytes"). Indexed fields stay well below PostgreSQL's B-tree entry limit
+/// (~2700 bytes, which also holds the index's other columns: products_name_idx
+/// is (name, source, sku), so 1000 + 255 + 255); without them one over-long value
+/// failed the whole run with "index row size ... exceeds btree maximum".
+/// docs/etl.md "Field limits".
+inline constexpr std::size_t kMaxSkuBytes = 255;
+inline constexpr std::size_t kMaxNameBytes = 1000;
+inline constexpr std::size_t kMaxDescriptionBytes = 10000;  ///< not indexed
+inline constexpr std::size_t kMaxBrandBytes = 255;
+inline constexpr std::size_t kMaxCategoryBytes = 500;
+inline constexpr std::size_t kMaxAvailabilityBytes = 64;
+/// Attribute keys are header column names: a longer one fails the run at the header.
+inline constexpr std::size_t kMaxAttributeKeyBytes = 255;
+inline constexpr std::size_t kMaxAttributeValueBytes = 2000;
+
 /// One validated, normalised feed row, ready for `products`. Optional text
 /// fields use the empty string for NULL (an empty feed value means NULL).
 struct ProductRow {
@@ -42,13 +59,14 @@ struct ProductRow {
 /// `key` column are applied; every other column goes to `attributes`.
 class RowNormalizer {
  public:
-  /// Throws FeedError for a duplicated header (naming it) or a header
-  /// without the key or the product_name column.
+  /// Throws FeedError for a duplicated header (naming it), a header without
+  /// the key or the product_name column, or an attribute column whose name is
+  /// longer than kMaxAttributeKeyBytes.
   RowNormalizer(const std::vector<std::string_view>& header, const JobOptions& options);
 
   /// Normalises one data record. Returns false and sets `reason` when the row
   /// must be rejected (wrong field count, empty key, bad price or currency,
-  /// NUL byte, ...). `out` is reused between calls to avoid allocations.
+  /// NUL byte, a value over its byte limit, ...). `out` is reused between calls to avoid allocations.
   bool normalize(const std::vector<std::string_view>& fields, ProductRow& out, std::string& reason) const;
 
   std::size_t column_count() const noexcept { return columns_.size(); }
