@@ -42,6 +42,17 @@ std::string MaxRejects::describe() const {
   return j.dump() + "%";
 }
 
+std::uint64_t MaxDeletes::allowed(std::uint64_t live) const noexcept {
+  if (!is_ratio) return count;
+  // floor(ratio × live); the product is exact enough below 2^53 rows.
+  return static_cast<std::uint64_t>(std::floor(ratio * static_cast<double>(live)));
+}
+
+std::string MaxDeletes::describe() const {
+  if (!is_ratio) return std::to_string(count);
+  return nlohmann::json(ratio).dump();
+}
+
 JobOptions JobOptions::from_json(const nlohmann::json& options) {
   JobOptions out;
   if (options.is_null()) return out;
@@ -102,6 +113,38 @@ JobOptions JobOptions::from_json(const nlohmann::json& options) {
       } else {
         invalid(name, "options.max_rejects must be a non-negative count or a ratio between 0 and 1");
       }
+    } else if (name == "max_deletes") {
+      const char* kMessage =
+          "options.max_deletes must be a non-negative integer count, or a ratio between 0.0 and 1.0 of the "
+          "source's live rows (1.0 or \"100%\" allows deleting all of them)";
+      if (value.is_number_unsigned() || value.is_number_integer()) {
+        if (!value.is_number_unsigned() && value.get<std::int64_t>() < 0) invalid(name, kMessage);
+        out.max_deletes.is_ratio = false;
+        out.max_deletes.count = value.get<std::uint64_t>();
+      } else if (value.is_number_float()) {
+        // A decimal point means a ratio, so 1.0 is "all", while 1 is one row.
+        const double r = value.get<double>();
+        if (!(r >= 0.0 && r <= 1.0)) invalid(name, kMessage);
+        out.max_deletes.is_ratio = true;
+        out.max_deletes.ratio = r;
+      } else if (value.is_string()) {
+        // "100%": unambiguous where a client's JSON writer turns 1.0 into 1 (JavaScript does).
+        const std::string text = value.get<std::string>();
+        double percent = -1;
+        std::size_t used = 0;
+        if (text.size() >= 2 && text.back() == '%' && text.find_first_not_of("0123456789.") == text.size() - 1) {
+          try {
+            percent = std::stod(text.substr(0, text.size() - 1), &used);
+          } catch (const std::exception&) {
+            percent = -1;
+          }
+        }
+        if (used != text.size() - 1 || !(percent >= 0.0 && percent <= 100.0)) invalid(name, kMessage);
+        out.max_deletes.is_ratio = true;
+        out.max_deletes.ratio = percent / 100.0;
+      } else {
+        invalid(name, kMessage);
+      }
     } else if (name == "missing_rows") {
       const std::string mode = require_string(value, name);
       if (mode == "keep") {
@@ -113,7 +156,7 @@ JobOptions JobOptions::from_json(const nlohmann::json& options) {
       }
     } else {
       invalid(name, "unknown option '" + name +
-                        "' (expected delimiter, header, key, max_rejects, missing_rows)");
+                        "' (expected delimiter, header, key, max_deletes, max_rejects, missing_rows)");
     }
   }
 
@@ -145,6 +188,11 @@ nlohmann::json JobOptions::to_json() const {
     j["max_rejects"] = max_rejects.ratio;
   } else {
     j["max_rejects"] = max_rejects.count;
+  }
+  if (max_deletes.is_ratio) {
+    j["max_deletes"] = max_deletes.ratio;  // a float, also 1.0 and 0.0: read back as a ratio
+  } else {
+    j["max_deletes"] = max_deletes.count;
   }
   j["missing_rows"] = missing_rows == MissingRows::keep ? "keep" : "soft_delete";
   return j;

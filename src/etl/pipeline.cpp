@@ -122,6 +122,8 @@ class Pipeline {
     check_cancel();
     if (!have_header_) throw FeedError("feed is empty: no header row");
     if (req_.options.max_rejects.exceeded(result_.rejected, result_.read)) throw too_many_rejects();
+    // Before anything is applied: a truncated snapshot must not empty the catalogue.
+    if (req_.options.missing_rows == MissingRows::soft_delete) check_deletes();
 
     result_.inserted = insert_copy_->finish();
     insert_copy_.reset();
@@ -311,14 +313,26 @@ class Pipeline {
     result_.updated = tx_.exec_params(kApplyUpdates, req_.source_name).affected_rows();
   }
 
-  void soft_delete() {
-    std::uint64_t candidates = 0;
+  /// Counts the live rows the feed did not name and fails the run if
+  /// max_deletes does not allow soft-deleting that many.
+  void check_deletes() {
+    std::uint64_t live = 0;
     keys_.for_each([&](const KeyTable::Slot& s) {
-      if ((s.meta & KeyTable::kInDb) != 0 && (s.meta & KeyTable::kDeleted) == 0 && KeyTable::line_of(s) == 0) {
-        ++candidates;
-      }
+      if ((s.meta & KeyTable::kInDb) == 0 || (s.meta & KeyTable::kDeleted) != 0) return;
+      ++live;
+      if (KeyTable::line_of(s) == 0) ++delete_candidates_;
     });
-    if (candidates == 0) return;
+    const MaxDeletes& limit = req_.options.max_deletes;
+    if (!limit.exceeded(delete_candidates_, live)) return;
+    throw TooManyDeletes("would soft-delete " + std::to_string(delete_candidates_) + " of " + std::to_string(live) +
+                         " live rows, more than max_deletes=" + limit.describe() +
+                         (limit.is_ratio ? " (" + std::to_string(limit.allowed(live)) + ")" : std::string()) +
+                         "; nothing was written. If the feed is right, set the job's max_deletes to 1.0 "
+                         "(or \"100%\") for one run");
+  }
+
+  void soft_delete() {
+    if (delete_candidates_ == 0) return;
     // The sku strings are not in memory: read this source's live keys again
     // and keep the ones the feed did not name (their COPY text is reused as is).
     std::string gone;
@@ -359,6 +373,7 @@ class Pipeline {
   std::unique_ptr<db::CopyIn> insert_copy_;
   SpillBuffer changed_;
   bool have_header_ = false;
+  std::uint64_t delete_candidates_ = 0;  ///< live rows the feed did not name (check_deletes)
   ProductRow row_;
   std::string reason_;
   std::string scratch_;

@@ -263,5 +263,41 @@ TEST_F(EtlApiTest, RunJobCommandRunsInTheForeground) {
   EXPECT_NE(out.find("job 'no-such-job' does not exist"), std::string::npos) << out;
 }
 
+TEST_F(EtlApiTest, TruncatedSnapshotFailsTheRunUntilTheOperatorAcceptsTheDelete) {
+  start();
+  const std::string uri = "s3://" + bucket_ + "/" + prefix_ + "snapshot.csv";
+  const nlohmann::json soft = {{"missing_rows", "soft_delete"}};
+  put_object("snapshot.csv", feed(200));
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", soft}}).status, 201);
+  EXPECT_EQ(run("snap")["status"], "succeeded");
+
+  // The partner's export was cut short: header and two rows.
+  put_object("snapshot.csv", feed(2));
+  auto failed = run("snap");
+  EXPECT_EQ(failed["status"], "failed") << failed.dump();
+  EXPECT_NE(failed["error"].get<std::string>().find(
+                "would soft-delete 198 of 200 live rows, more than max_deletes=0.5 (100)"),
+            std::string::npos)
+      << failed.dump();
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'snap' AND deleted_at IS NULL"), 200);
+  EXPECT_EQ(run("snap")["status"], "failed") << "the same file fails again; it is never skipped";
+
+  // The operator confirms the feed is right and lets this run delete everything missing.
+  nlohmann::json accept = soft;
+  accept["max_deletes"] = "100%";
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", accept}}).status, 200);
+  auto accepted = run("snap");
+  EXPECT_EQ(accepted["status"], "succeeded") << accepted.dump();
+  EXPECT_EQ(accepted["counts"]["deleted"], 198);
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'snap' AND deleted_at IS NULL"), 2);
+  EXPECT_EQ(run("snap")["status"], "skipped") << "same object, same options";
+  // Back to the default: the options differ from the last success's, so the file is read again.
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", soft}}).status, 200);
+  auto again = run("snap");
+  EXPECT_EQ(again["status"], "succeeded") << again.dump();
+  EXPECT_EQ(again["counts"]["unchanged"], 2);
+  EXPECT_EQ(again["counts"]["deleted"], 0);
+}
+
 }  // namespace
 }  // namespace catalog::testing

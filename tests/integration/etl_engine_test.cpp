@@ -464,8 +464,10 @@ TEST_F(EtlEngine, KeepModeNeverDeletesAndSourcesAreIndependent) {
   expect_counts(run(generated_feed(3), R"({"missing_rows":"soft_delete"})", kRun1, "other"), 3, 3, 0, 0, 0, 0);
   expect_counts(run(generated_feed(5, {}, 2)), 2, 0, 0, 2, 0, 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE deleted_at IS NOT NULL"), "0");
-  // A soft-delete run of "other" never touches "acme".
-  expect_counts(run(generated_feed(1), R"({"missing_rows":"soft_delete"})", kRun1, "other"), 1, 0, 0, 1, 0, 2);
+  // A soft-delete run of "other" never touches "acme" (2 of 3 is more than
+  // the default max_deletes, hence 1.0).
+  expect_counts(run(generated_feed(1), R"({"missing_rows":"soft_delete","max_deletes":1.0})", kRun1, "other"), 1, 0, 0,
+                1, 0, 2);
   EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE source = 'acme' AND deleted_at IS NULL"), "5");
 }
 
@@ -798,4 +800,52 @@ TEST_F(EtlEngine, OverlongFieldsRejectOnlyTheirRow) {
   EXPECT_EQ(column("name"), (std::map<std::string, std::string>{{"OK-1", "Fine"}, {"OK-2", "Also fine"}}));
   // Without enough max_rejects the run fails as usual, naming the count.
   EXPECT_THROW(run(feed, "{}", kRun2), TooManyRejects);
+}
+
+TEST_F(EtlEngine, TruncatedSnapshotCannotSoftDeleteTheCatalogue) {
+  const std::string soft = R"({"missing_rows":"soft_delete"})";
+  expect_counts(run(generated_feed(1000), soft), 1000, 1000, 0, 0, 0, 0);
+  const auto before = snapshot();
+  // A truncated but well-formed file: the header and two rows.
+  const std::string truncated = generated_feed(2);
+  try {
+    run(truncated, soft, kRun2);
+    FAIL() << "expected TooManyDeletes";
+  } catch (const TooManyDeletes& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("would soft-delete 998 of 1000 live rows, more than max_deletes=0.5 (500)", 0),
+              0u)
+        << e.what();
+  }
+  EXPECT_EQ(snapshot(), before) << "nothing changed";
+  // A count limit names itself; the check counts live rows only.
+  try {
+    run(truncated, R"({"missing_rows":"soft_delete","max_deletes":997})", kRun2);
+    FAIL() << "expected TooManyDeletes";
+  } catch (const TooManyDeletes& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("would soft-delete 998 of 1000 live rows, more than max_deletes=997;", 0),
+              0u)
+        << e.what();
+  }
+  EXPECT_EQ(snapshot(), before);
+  // keep mode never deletes, so the guard does not apply.
+  expect_counts(run(truncated, "{}", kRun2), 2, 0, 0, 2, 0, 0);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(EtlEngine, OperatorCanAcceptALargeSoftDelete) {
+  const std::string soft = R"({"missing_rows":"soft_delete"})";
+  expect_counts(run(generated_feed(1000), soft), 1000, 1000, 0, 0, 0, 0);
+  // Exactly half is allowed by the default.
+  expect_counts(run(generated_feed(500), soft, kRun2), 500, 0, 0, 500, 0, 500);
+  // Of the 500 still live, deleting 498 needs the operator's consent.
+  EXPECT_THROW(run(generated_feed(2), soft, kRun2), TooManyDeletes);
+  expect_counts(run(generated_feed(2), R"({"missing_rows":"soft_delete","max_deletes":1.0})", kRun2), 2, 0, 0, 2, 0,
+                498);
+  EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE source = 'acme' AND deleted_at IS NULL"), "2");
+  // "100%" and a count that covers it work too; revived rows are not deletes.
+  expect_counts(run(generated_feed(1000), soft), 1000, 0, 998, 2, 0, 0);
+  expect_counts(run(generated_feed(0), R"({"missing_rows":"soft_delete","max_deletes":"100%"})"), 0, 0, 0, 0, 0,
+                1000);
+  expect_counts(run(generated_feed(1000), soft), 1000, 0, 1000, 0, 0, 0);
+  expect_counts(run(generated_feed(10), R"({"missing_rows":"soft_delete","max_deletes":990})"), 10, 0, 0, 10, 0, 990);
 }

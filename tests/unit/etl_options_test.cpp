@@ -92,11 +92,58 @@ TEST(EtlOptions, CanonicalFormIsStableAndComplete) {
   const JobOptions b = JobOptions::from_json(json::parse(R"({"header":{" title":"PRODUCT_NAME"}})"));
   EXPECT_EQ(a.canonical(), b.canonical());
   EXPECT_EQ(a.canonical(),
-            R"({"delimiter":",","header":{"title":"product_name"},"key":"sku","max_rejects":0,"missing_rows":"keep"})");
+            R"({"delimiter":",","header":{"title":"product_name"},"key":"sku","max_deletes":0.5,"max_rejects":0,"missing_rows":"keep"})");
   const JobOptions c = JobOptions::from_json(json::parse(R"({"max_rejects":3})"));
   EXPECT_NE(a.canonical(), c.canonical());
   // Round trip.
   EXPECT_EQ(JobOptions::from_json(c.to_json()).canonical(), c.canonical());
   const JobOptions r = JobOptions::from_json(json::parse(R"({"max_rejects":0.25})"));
   EXPECT_EQ(JobOptions::from_json(r.to_json()).canonical(), r.canonical());
+}
+
+TEST(EtlOptions, MaxDeletesIsACountOrARatioOfLiveRows) {
+  const JobOptions d;  // default: half of the live rows
+  EXPECT_TRUE(d.max_deletes.is_ratio);
+  EXPECT_EQ(d.max_deletes.allowed(1000), 500u);
+  EXPECT_FALSE(d.max_deletes.exceeded(500, 1000));
+  EXPECT_TRUE(d.max_deletes.exceeded(501, 1000));
+  EXPECT_TRUE(d.max_deletes.exceeded(1, 1)) << "deleting a source's only product is more than half";
+  EXPECT_EQ(d.max_deletes.describe(), "0.5");
+
+  auto parse = [](const char* text) { return JobOptions::from_json(json::parse(text)).max_deletes; };
+  EXPECT_FALSE(parse(R"({"max_deletes": 10})").is_ratio);
+  EXPECT_EQ(parse(R"({"max_deletes": 10})").allowed(1000000), 10u);
+  EXPECT_EQ(parse(R"({"max_deletes": 10})").describe(), "10");
+  EXPECT_EQ(parse(R"({"max_deletes": 0})").allowed(1000), 0u);
+  // A decimal point means a ratio: 1.0 is every live row, 1 is one row.
+  EXPECT_EQ(parse(R"({"max_deletes": 1.0})").allowed(1000), 1000u);
+  EXPECT_EQ(parse(R"({"max_deletes": 1})").allowed(1000), 1u);
+  EXPECT_EQ(parse(R"({"max_deletes": 0.0})").allowed(1000), 0u);
+  EXPECT_EQ(parse(R"({"max_deletes": 0.1})").allowed(999), 99u);
+  // Percent strings, for clients whose JSON writer prints 1.0 as 1.
+  EXPECT_EQ(parse(R"({"max_deletes": "100%"})").allowed(1000), 1000u);
+  EXPECT_EQ(parse(R"({"max_deletes": "12.5%"})").allowed(1000), 125u);
+
+  for (const char* bad : {R"({"max_deletes": -1})", R"({"max_deletes": 1.5})", R"({"max_deletes": -0.5})",
+                          R"({"max_deletes": "all"})", R"({"max_deletes": "101%"})", R"({"max_deletes": "%"})",
+                          R"({"max_deletes": "1.2.3%"})", R"({"max_deletes": "50"})", R"({"max_deletes": true})",
+                          R"({"max_deletes": null})"}) {
+    EXPECT_EQ(field_of(json::parse(bad)), "options.max_deletes") << bad;
+  }
+}
+
+TEST(EtlOptions, MaxDeletesIsPartOfTheCanonicalForm) {
+  const auto canonical = [](const char* text) { return JobOptions::from_json(json::parse(text)).canonical(); };
+  EXPECT_EQ(canonical("{}"), canonical(R"({"max_deletes": 0.5})"));
+  EXPECT_EQ(canonical(R"({"max_deletes": "50%"})"), canonical(R"({"max_deletes": 0.5})"));
+  EXPECT_NE(canonical("{}"), canonical(R"({"max_deletes": 1.0})"));
+  EXPECT_NE(canonical(R"({"max_deletes": 1})"), canonical(R"({"max_deletes": 1.0})"));
+  // The canonical form reads back as the same options (it is what the runner stores and compares).
+  for (const char* text : {R"({"max_deletes": 1.0})", R"({"max_deletes": 0.0})", R"({"max_deletes": 7})",
+                           R"({"max_deletes": "100%"})", "{}"}) {
+    const auto once = JobOptions::from_json(json::parse(text));
+    const auto again = JobOptions::from_json(json::parse(once.canonical()));
+    EXPECT_EQ(again.canonical(), once.canonical()) << text;
+    EXPECT_EQ(again.max_deletes.allowed(1000), once.max_deletes.allowed(1000)) << text;
+  }
 }

@@ -84,6 +84,13 @@ class TooManyRejects : public catalog::Error {
   RunResult result_;
 };
 
+/// A missing_rows=soft_delete run would soft-delete more of the source's live
+/// rows than max_deletes allows: the run fails and nothing is written.
+class TooManyDeletes : public catalog::Error {
+ public:
+  using Error::Error;
+};
+
 struct RunRequest {
   ByteSource source;
   /// Object name or key; only used to detect `.gz`.
@@ -121,7 +128,7 @@ struct RunRequest {
 /// connection (opened with `conn`'s connection string), then attaches it in
 /// a second transaction; if anything fails before the attach commits, the
 /// table is dropped (or, if the process died, by the source's next run).
-/// Throws FeedError (unusable feed: header, gzip), TooManyRejects,
+/// Throws FeedError (unusable feed: header, gzip), TooManyRejects, TooManyDeletes,
 /// RunCancelled, catalog::db::CopyError / pqxx errors (database).
 RunResult run_feed(pqxx::connection& conn, const RunRequest& request);
 

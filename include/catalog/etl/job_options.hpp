@@ -27,6 +27,24 @@ struct MaxRejects {
   std::string describe() const;
 };
 
+/// `max_deletes`: how many of the source's live products one
+/// missing_rows=soft_delete run may soft-delete. A JSON integer is a count
+/// (0 = none); a fraction 0 <= r <= 1 written with a decimal point is a
+/// ratio of the live rows before the run (1.0 = all of them); a string
+/// "N%" (0..100) is the same ratio. Guards a full
+/// catalogue against a truncated but well-formed snapshot.
+struct MaxDeletes {
+  bool is_ratio = true;
+  std::uint64_t count = 0;
+  double ratio = 0.5;
+
+  /// The most rows a run may soft-delete when the source has `live` live rows.
+  std::uint64_t allowed(std::uint64_t live) const noexcept;
+  bool exceeded(std::uint64_t deletes, std::uint64_t live) const noexcept { return deletes > allowed(live); }
+  /// "0.5" or "10": as written in the options, for error messages.
+  std::string describe() const;
+};
+
 /// Validated job options (DESIGN.md "Data model" → jobs.options).
 struct JobOptions {
   char delimiter = ',';
@@ -38,6 +56,7 @@ struct JobOptions {
   std::string key = "sku";
   MaxRejects max_rejects;
   MissingRows missing_rows = MissingRows::keep;
+  MaxDeletes max_deletes;
 
   /// Parses and validates `options` (an object, or null for all defaults).
   /// Throws catalog::ValidationError("options.<name>", message) naming the
