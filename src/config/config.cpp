@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/s3/bucket_name.hpp"
 
 namespace catalog::config {
 namespace {
@@ -128,6 +129,9 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.job_workers = static_cast<int>(integer_or(env, "JOB_WORKERS", 2, 0, 64));
   c.run_stale_after = std::chrono::seconds(integer_or(env, "RUN_STALE_AFTER", 30, 5, 3600));
   c.s3_raw_bucket = non_empty(env, "S3_RAW_BUCKET").value_or("");
+  if (const auto problem = s3::bucket_name_problem(c.s3_raw_bucket); !c.s3_raw_bucket.empty() && !problem.empty()) {
+    throw ConfigError("S3_RAW_BUCKET: '" + c.s3_raw_bucket + "' is not a valid S3 bucket name: " + problem);
+  }
   c.s3 = s3::s3_config_from_env(env);
   if (purpose == Purpose::database_only) return c;
 

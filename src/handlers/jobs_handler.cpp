@@ -8,6 +8,7 @@
 #include "catalog/handlers/routes.hpp"
 #include "catalog/handlers/run_json.hpp"
 #include "catalog/http/request_helpers.hpp"
+#include "catalog/s3/bucket_name.hpp"
 
 namespace catalog::handlers {
 namespace {
@@ -37,22 +38,34 @@ nlohmann::json to_json(const db::Job& job) {
           {"options", job.options}, {"created_at", job.created_at}, {"updated_at", job.updated_at}};
 }
 
-// s3://bucket/key, s3://bucket/prefix/ or a bare key in S3_RAW_BUCKET.
+// s3://bucket/key, s3://bucket/prefix/ or a bare key in S3_RAW_BUCKET. The
+// bucket must follow S3's naming rules: on AWS it becomes part of the
+// request's host, so a port, userinfo or IP literal there would point the
+// service at another host (s3://localhost:9444#/k.csv).
 void validate_uri(const std::string& uri, const std::string& raw_bucket) {
   if (uri.empty()) throw ValidationError("uri", "uri must not be empty");
+  const std::string shown = uri.substr(0, 200);
+  if (uri.find_first_of("?#") != std::string::npos) {
+    throw ValidationError("uri", "uri '" + shown + "' must not contain '?' or '#' (it is s3://bucket/key, not a URL)");
+  }
   if (uri.rfind("s3://", 0) == 0) {
     const auto rest = uri.substr(5);
     const auto slash = rest.find('/');
-    if (slash == 0 || rest.empty()) throw ValidationError("uri", "uri '" + uri + "' has no bucket");
+    if (slash == 0 || rest.empty()) throw ValidationError("uri", "uri '" + shown + "' has no bucket");
+    const std::string bucket = rest.substr(0, slash);
+    if (const auto problem = s3::bucket_name_problem(bucket); !problem.empty()) {
+      throw ValidationError("uri", "uri '" + shown + "': bucket '" + bucket.substr(0, 80) +
+                                       "' is not a valid S3 bucket name (" + problem + ")");
+    }
     if (slash == std::string::npos || slash + 1 == rest.size()) {
-      throw ValidationError("uri", "uri '" + uri + "' needs a key or a prefix ending in '/' after the bucket");
+      throw ValidationError("uri", "uri '" + shown + "' needs a key or a prefix ending in '/' after the bucket");
     }
     return;
   }
   if (uri.find("://") != std::string::npos) throw ValidationError("uri", "uri must be s3://bucket/key or a bare key");
   if (uri.front() == '/') throw ValidationError("uri", "a bare key must not start with '/'");
   if (raw_bucket.empty()) {
-    throw ValidationError("uri", "uri '" + uri + "' is a bare key but S3_RAW_BUCKET is not configured");
+    throw ValidationError("uri", "uri '" + shown + "' is a bare key but S3_RAW_BUCKET is not configured");
   }
 }
 

@@ -13,6 +13,7 @@
 #include <tinyxml2.h>
 
 #include "catalog/log/logging.hpp"
+#include "catalog/s3/bucket_name.hpp"
 #include "catalog/s3/sigv4.hpp"
 #include "s3/crypto.hpp"
 #include "s3/curl_util.hpp"
@@ -339,6 +340,11 @@ struct CurlS3Client::Impl {
       std::string path = endpoint.base_path + "/" + uri_encode(bucket, false);
       if (object_level) path += "/" + encoded_key;
       return {host, path};
+    }
+    // The bucket becomes part of the host: never let it name another one
+    // (job uris are checked on PUT /jobs too; this is the last line).
+    if (const auto problem = bucket_name_problem(bucket); !problem.empty()) {
+      throw BadRequest("invalid S3 bucket name '" + bucket.substr(0, 80) + "': " + problem);
     }
     const std::string host = custom_endpoint ? bucket + "." + endpoint.host
                                              : bucket + ".s3." + config.region + ".amazonaws.com";

@@ -166,7 +166,7 @@ TEST_F(EtlApiTest, PrefixUriTakesTheNewestObjectAndBareKeysUseTheRawBucket) {
 
 TEST_F(EtlApiTest, JobDefinitionsAreValidated) {
   start();
-  auto r = put_job("Bad_Slug", {{"source", "a"}, {"uri", "s3://b/k.csv"}});
+  auto r = put_job("Bad_Slug", {{"source", "a"}, {"uri", "s3://bucket-b/k.csv"}});
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.json()["error"]["field"], "id");
   r = put_job("ok", {{"source", "a"}, {"uri", "s3://bucket-only"}});
@@ -174,16 +174,41 @@ TEST_F(EtlApiTest, JobDefinitionsAreValidated) {
   EXPECT_EQ(r.json()["error"]["field"], "uri");
   r = put_job("ok", {{"source", "a"}, {"uri", "https://example.com/x.csv"}});
   EXPECT_EQ(r.json()["error"]["field"], "uri");
-  r = put_job("ok", {{"uri", "s3://b/k.csv"}});
+  r = put_job("ok", {{"uri", "s3://bucket-b/k.csv"}});
   EXPECT_EQ(r.json()["error"]["field"], "source");
-  r = put_job("ok", {{"source", "a"}, {"uri", "s3://b/k.csv"}, {"options", {{"colour", "red"}}}});
+  r = put_job("ok", {{"source", "a"}, {"uri", "s3://bucket-b/k.csv"}, {"options", {{"colour", "red"}}}});
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.json()["error"]["field"], "options.colour");
-  r = put_job("ok", {{"source", "a"}, {"uri", "s3://b/k.csv"}, {"options", {{"missing_rows", "explode"}}}});
+  r = put_job("ok", {{"source", "a"}, {"uri", "s3://bucket-b/k.csv"}, {"options", {{"missing_rows", "explode"}}}});
   EXPECT_EQ(r.json()["error"]["field"], "options.missing_rows");
   EXPECT_EQ(client().get("/jobs").json().size(), 0u) << "nothing was stored";
   EXPECT_EQ(client().get("/jobs/ok").status, 404);
   EXPECT_EQ(client().request("POST", "/jobs/ok/run").status, 404);
+}
+
+TEST_F(EtlApiTest, JobUriMustNameAValidS3Bucket) {
+  start();
+  // On AWS the bucket becomes the request's host: these pointed the service
+  // at arbitrary hosts and ports inside the VPC.
+  for (const std::string uri :
+       {"s3://localhost:9444#/k.csv", "s3://2130706433:9444#/k.csv", "s3://2130706433/k.csv", "s3://0x7f000001/k.csv",
+        "s3://127.0.0.1/k.csv", "s3://192.168.5.4/k.csv", "s3://user:pw@bucket/k.csv", "s3://bucket:443/k.csv",
+        "s3://[::1]/k.csv", "s3://Bucket/k.csv", "s3://ab/k.csv", "s3://two..dots/k.csv", "s3://-bucket/k.csv",
+        "s3://xn--bucket/k.csv", "s3://bucket-s3alias/k.csv", "s3://" + std::string(64, 'a') + "/k.csv",
+        "s3://raw-feeds/k.csv?versionId=1", "s3://raw-feeds/k.csv#frag", "partners/k.csv#x"}) {
+    const auto r = put_job("hosty", {{"source", "a"}, {"uri", uri}});
+    EXPECT_EQ(r.status, 422) << uri << ": " << r.body;
+    EXPECT_EQ(r.json()["error"]["field"], "uri") << uri;
+  }
+  const auto r = put_job("hosty", {{"source", "a"}, {"uri", "s3://localhost:9444#/k.csv"}});
+  EXPECT_NE(r.json()["error"]["message"].get<std::string>().find("'?' or '#'"), std::string::npos) << r.body;
+  const auto ip = put_job("hosty", {{"source", "a"}, {"uri", "s3://2130706433/k.csv"}});
+  EXPECT_NE(ip.json()["error"]["message"].get<std::string>().find("must not be an IP address"), std::string::npos)
+      << ip.body;
+  EXPECT_EQ(client().get("/jobs").json().size(), 0u) << "nothing was stored";
+  // Valid names still work, dotted ones included.
+  EXPECT_EQ(put_job("hosty", {{"source", "a"}, {"uri", "s3://my.raw-feeds.2026/partners/k.csv"}}).status, 201);
+  EXPECT_EQ(put_job("hosty", {{"source", "a"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "k.csv"}}).status, 200);
 }
 
 TEST_F(EtlApiTest, SecondTriggerConflictsAndQueuedRunsCanBeCancelled) {

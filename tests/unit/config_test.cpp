@@ -77,6 +77,12 @@ TEST(ConfigTest, EveryBadValueNamesItsVariable) {
   EXPECT_EQ(error_of(with("SHUTDOWN_TIMEOUT", "1h")).rfind("SHUTDOWN_TIMEOUT:", 0), 0u);
   EXPECT_EQ(error_of(with("S3_ENDPOINT", "localhost:9000")).rfind("S3_ENDPOINT:", 0), 0u);
   EXPECT_EQ(error_of(with("DATABASE_URL", "nonsense")).rfind("DATABASE_URL:", 0), 0u);
+  EXPECT_EQ(error_of(with("S3_RAW_BUCKET", "Raw_Feeds")).rfind("S3_RAW_BUCKET:", 0), 0u);
+  EXPECT_EQ(error_of(with("S3_RAW_BUCKET", "localhost:9444#")),
+            "S3_RAW_BUCKET: 'localhost:9444#' is not a valid S3 bucket name: may contain only lower-case letters, "
+            "digits, dots and hyphens");
+  EXPECT_EQ(error_of(with("S3_RAW_BUCKET", "10.0.0.1")).rfind("S3_RAW_BUCKET:", 0), 0u);
+  EXPECT_EQ(error_of(with("S3_RAW_BUCKET", "raw-feeds")), "");
   EXPECT_EQ(error_of({{"AUTH_DISABLED", "1"}}).rfind("DATABASE_URL:", 0), 0u);
   EXPECT_EQ(error_of({{"DB_HOST", "h"}, {"DB_USER", "u"}, {"AUTH_DISABLED", "1"}}).rfind("DB_NAME:", 0), 0u);
 }
