@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -190,12 +191,13 @@ TEST_F(EtlApiTest, JobUriMustNameAValidS3Bucket) {
   start();
   // On AWS the bucket becomes the request's host: these pointed the service
   // at arbitrary hosts and ports inside the VPC.
-  for (const std::string uri :
-       {"s3://localhost:9444#/k.csv", "s3://2130706433:9444#/k.csv", "s3://2130706433/k.csv", "s3://0x7f000001/k.csv",
+  const std::vector<std::string> uris = {
+      "s3://localhost:9444#/k.csv", "s3://2130706433:9444#/k.csv", "s3://2130706433/k.csv", "s3://0x7f000001/k.csv",
         "s3://127.0.0.1/k.csv", "s3://192.168.5.4/k.csv", "s3://user:pw@bucket/k.csv", "s3://bucket:443/k.csv",
         "s3://[::1]/k.csv", "s3://Bucket/k.csv", "s3://ab/k.csv", "s3://two..dots/k.csv", "s3://-bucket/k.csv",
         "s3://xn--bucket/k.csv", "s3://bucket-s3alias/k.csv", "s3://" + std::string(64, 'a') + "/k.csv",
-        "s3://raw-feeds/k.csv?versionId=1", "s3://raw-feeds/k.csv#frag", "partners/k.csv#x"}) {
+        "s3://raw-feeds/k.csv?versionId=1", "s3://raw-feeds/k.csv#frag", "partners/k.csv#x"};
+  for (const auto& uri : uris) {
     const auto r = put_job("hosty", {{"source", "a"}, {"uri", uri}});
     EXPECT_EQ(r.status, 422) << uri << ": " << r.body;
     EXPECT_EQ(r.json()["error"]["field"], "uri") << uri;
@@ -209,6 +211,80 @@ TEST_F(EtlApiTest, JobUriMustNameAValidS3Bucket) {
   // Valid names still work, dotted ones included.
   EXPECT_EQ(put_job("hosty", {{"source", "a"}, {"uri", "s3://my.raw-feeds.2026/partners/k.csv"}}).status, 201);
   EXPECT_EQ(put_job("hosty", {{"source", "a"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "k.csv"}}).status, 200);
+}
+
+/// RFC 3986 percent-encoding of one path segment (every byte but unreserved ones).
+std::string encode_segment(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+TEST_F(EtlApiTest, SqlLikeAndPathCharactersInCsvValuesRoundTripVerbatim) {
+  start();
+  // source, sku, name and an attribute carrying SQL quoting, COPY escapes and
+  // its NULL marker, LIKE wildcards, and path traversal, all through S3 ->
+  // CSV -> COPY -> PostgreSQL -> JSON.
+  const std::string source = "o'reilly%_\\ ../src";
+  const std::vector<std::string> nasty = {
+      "'; DROP TABLE products; --",
+      "100%_off\\",
+      "../../etc/passwd",
+      "..%2F..%2Fetc%2Fshadow",
+      "\\N",
+      "a\tb\\tc \"quoted\" $1 $$x$$ E'\\x00' %s {}",
+      "/leading/slash/",
+      "x' OR '1'='1",
+      "_%\\_%",
+      "..\\..\\windows\\win.ini",
+      "zürich 東京 \xF0\x9F\x98\x80",
+  };
+  std::string csv = "sku,product_name,brand,notes\n";
+  for (std::size_t i = 0; i < nasty.size(); ++i) {
+    csv += csv_field(nasty[i]) + "," + csv_field("name " + nasty[i]) + "," + csv_field(nasty[(i + 1) % nasty.size()]) +
+           "," + csv_field("note " + nasty[i]) + "\n";
+  }
+  put_object("nasty.csv", csv);
+  ASSERT_EQ(put_job("nasty", {{"source", source}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "nasty.csv"}}).status, 201);
+  const auto result = run("nasty");
+  ASSERT_EQ(result["status"], "succeeded") << result.dump();
+  EXPECT_EQ(result["counts"]["inserted"], nasty.size());
+
+  for (std::size_t i = 0; i < nasty.size(); ++i) {
+    const auto r = client().get("/products/" + encode_segment(source) + "/" + encode_segment(nasty[i]));
+    ASSERT_EQ(r.status, 200) << nasty[i] << ": " << r.body;
+    const auto p = r.json();
+    EXPECT_EQ(p["source"], source);
+    EXPECT_EQ(p["sku"], nasty[i]);
+    EXPECT_EQ(p["name"], "name " + nasty[i]);
+    EXPECT_EQ(p["brand"], nasty[(i + 1) % nasty.size()]);
+    EXPECT_EQ(p["attributes"], (nlohmann::json{{"notes", "note " + nasty[i]}}));
+  }
+  // Nothing else was touched, and the wildcards are literal in a search.
+  EXPECT_EQ(count("SELECT count(*) FROM products"), static_cast<long>(nasty.size()));
+  EXPECT_EQ(count("SELECT count(*) FROM jobs"), 1);
+  const auto found = client().get("/products?q=" + encode_segment("_%\\_%")).json();
+  ASSERT_TRUE(found.contains("items")) << found.dump();
+  ASSERT_EQ(found["items"].size(), 1u) << found.dump();
+  EXPECT_EQ(found["items"][0]["sku"], "_%\\_%");
 }
 
 TEST_F(EtlApiTest, SecondTriggerConflictsAndQueuedRunsCanBeCancelled) {
