@@ -1,5 +1,11 @@
 # Application Load Balancer in the public subnets -> target group of the
-# Fargate tasks' IPs on port 8000, health-checked on GET /health.
+# Fargate tasks' IPs on port 8000, health-checked on GET /health/live.
+#
+# The target group checks the SHALLOW endpoint (200 while the process serves
+# HTTP, no database): with the deep /health, an RDS failover or maintenance
+# window would turn every target unhealthy at once, ECS would replace every
+# task (cancelling running ETL) and the circuit breaker could roll back a good
+# release. Database trouble is watched by alarms instead (monitoring.tf).
 
 resource "aws_lb" "main" {
   name               = substr(local.name, 0, 32)
@@ -29,7 +35,7 @@ resource "aws_lb_target_group" "api" {
 
   health_check {
     enabled             = true
-    path                = "/health"
+    path                = "/health/live"
     port                = "traffic-port"
     protocol            = "HTTP"
     matcher             = "200"
@@ -42,18 +48,20 @@ resource "aws_lb_target_group" "api" {
   tags = { Name = "${local.name}-api" }
 }
 
-# Port 80: forward when there is no certificate, otherwise redirect to HTTPS.
+# Port 80: redirect to HTTPS when there is a certificate (the default way to
+# run this), otherwise forward in clear text (see plain_http_allowed_cidrs and
+# the `warning` output).
 resource "aws_lb_listener" "http" {
   load_balancer_arn = aws_lb.main.arn
   port              = 80
   protocol          = "HTTP"
 
   default_action {
-    type             = var.certificate_arn == "" ? "forward" : "redirect"
-    target_group_arn = var.certificate_arn == "" ? aws_lb_target_group.api.arn : null
+    type             = local.https_enabled ? "redirect" : "forward"
+    target_group_arn = local.https_enabled ? null : aws_lb_target_group.api.arn
 
     dynamic "redirect" {
-      for_each = var.certificate_arn == "" ? [] : [1]
+      for_each = local.https_enabled ? [1] : []
       content {
         port        = "443"
         protocol    = "HTTPS"
@@ -64,7 +72,7 @@ resource "aws_lb_listener" "http" {
 }
 
 resource "aws_lb_listener" "https" {
-  count = var.certificate_arn == "" ? 0 : 1
+  count = local.https_enabled ? 1 : 0
 
   load_balancer_arn = aws_lb.main.arn
   port              = 443

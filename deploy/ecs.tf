@@ -1,6 +1,6 @@
-# ECR repository, CloudWatch log group, ECS cluster, the task definition shared
-# by the API service and the scheduled run-job tasks, the Fargate service and
-# its autoscaling.
+# ECR repository, CloudWatch log group, ECS cluster, the two task definition
+# families (API service; one-off jobs: run-job and migrate), the Fargate service
+# and its autoscaling, the API token parameter.
 
 # --- ECR -----------------------------------------------------------------------
 resource "aws_ecr_repository" "api" {
@@ -72,10 +72,167 @@ resource "aws_ecs_cluster_capacity_providers" "main" {
   }
 }
 
-# --- task definition -------------------------------------------------------------
-# One family for `serve` (the service) and `run-job <id>` / `migrate`
-# (RunTask with a command override), so both always run the same image and
-# configuration. deploy/task-definition.json is this rendered as plain JSON.
+# --- task definitions ------------------------------------------------------------
+# Two families from one image and one configuration:
+#   <name>      the API service: `serve`, port 8000, container health check on
+#               the shallow /health/live (like the ALB's).
+#   <name>-job  one-off tasks: `run-job <id>` (EventBridge Scheduler) and
+#               `migrate` (the deploy workflow): no port, no HTTP health check
+#               (nothing listens, so one would only ever say UNHEALTHY), their
+#               own CPU/memory.
+# deploy/task-definition.json is the service family rendered as plain JSON;
+# tests/deploy/check_deploy.py keeps the two in agreement.
+#
+# CI (.github/workflows/deploy.yml, scripts/ecs-deploy.sh) registers new
+# revisions of both families with a new image and moves the service; the
+# service therefore ignores task_definition changes (a later `terraform apply`
+# must not roll the image back to whatever image_tag it was given), and the
+# schedules name the job family without a revision (latest ACTIVE revision).
+
+locals {
+  # Secrets only through `secrets`/`valueFrom`, never `environment`.
+  base_secrets = [
+    {
+      name      = "DB_PASSWORD"
+      valueFrom = "${aws_secretsmanager_secret.db.arn}:password::"
+    },
+    {
+      name      = "API_TOKEN"
+      valueFrom = aws_ssm_parameter.api_token.arn
+    },
+  ]
+
+  # The replica URL carries the password, so it is a secret too.
+  read_replica_secrets = var.db_read_replica ? [{ name = "DATABASE_READ_URL", valueFrom = "${aws_secretsmanager_secret.db_read[0].arn}:url::" }] : []
+
+  container_environment_list = [
+    for k in sort(keys(local.container_environment)) : {
+      name  = k
+      value = local.container_environment[k]
+    }
+  ]
+
+  api_container = {
+    name        = local.container_name
+    image       = local.image
+    essential   = true
+    command     = ["serve"]
+    user        = "10001:10001"
+    stopTimeout = 30 # SIGKILL 30 s after SIGTERM; SHUTDOWN_TIMEOUT (25 s) stays below it
+
+    readonlyRootFilesystem = true
+
+    portMappings = [
+      {
+        name          = "http"
+        containerPort = local.container_port
+        hostPort      = local.container_port
+        protocol      = "tcp"
+        appProtocol   = "http"
+      },
+    ]
+
+    environment = local.container_environment_list
+
+    # Resolved by the ECS agent with the execution role at task start; a
+    # rotated value reaches running tasks only after a new deployment.
+    secrets = concat(local.base_secrets, local.read_replica_secrets)
+
+    # Writable scratch space: the root filesystem is read-only.
+    mountPoints = [
+      {
+        sourceVolume  = "tmp"
+        containerPath = "/tmp"
+        readOnly      = false
+      },
+    ]
+
+    # Same probe as the image's HEALTHCHECK: `catalog-api healthcheck` GETs
+    # /health/live (shallow). An unhealthy essential container makes ECS
+    # replace the task, so it must not depend on the database.
+    healthCheck = {
+      command     = ["CMD", "/usr/local/bin/catalog-api", "healthcheck"]
+      interval    = 15
+      timeout     = 5
+      retries     = 3
+      startPeriod = 60
+    }
+
+    linuxParameters = {
+      initProcessEnabled = true # tini as PID 1: forwards SIGTERM, reaps zombies
+    }
+
+    ulimits = [
+      {
+        name      = "nofile"
+        softLimit = 65536
+        hardLimit = 65536
+      },
+    ]
+
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.api.name
+        awslogs-region        = var.aws_region
+        awslogs-stream-prefix = "ecs"
+        # Never block the process on CloudWatch; drop instead if the buffer fills.
+        mode            = "non-blocking"
+        max-buffer-size = "25m"
+      }
+    }
+  }
+
+  # The job container: same image, user, environment, secrets, scratch space
+  # and log group (so the log metric filters see scheduled runs too); no port
+  # and no health check. Its command is always overridden (run-job <id>,
+  # migrate); the default is the harmless, idempotent `migrate`, never `serve`.
+  job_container = {
+    name        = local.job_container_name
+    image       = local.image
+    essential   = true
+    command     = ["migrate"]
+    user        = "10001:10001"
+    stopTimeout = 30
+
+    readonlyRootFilesystem = true
+
+    environment = local.container_environment_list
+    secrets     = concat(local.base_secrets, local.read_replica_secrets)
+
+    mountPoints = [
+      {
+        sourceVolume  = "tmp"
+        containerPath = "/tmp"
+        readOnly      = false
+      },
+    ]
+
+    linuxParameters = {
+      initProcessEnabled = true
+    }
+
+    ulimits = [
+      {
+        name      = "nofile"
+        softLimit = 65536
+        hardLimit = 65536
+      },
+    ]
+
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.api.name
+        awslogs-region        = var.aws_region
+        awslogs-stream-prefix = "job"
+        mode                  = "non-blocking"
+        max-buffer-size       = "25m"
+      }
+    }
+  }
+}
+
 resource "aws_ecs_task_definition" "api" {
   family                   = local.name
   requires_compatibilities = ["FARGATE"]
@@ -90,95 +247,32 @@ resource "aws_ecs_task_definition" "api" {
     cpu_architecture        = var.cpu_architecture
   }
 
-  # Writable scratch space: the root filesystem is read-only.
   volume {
     name = "tmp"
   }
 
-  container_definitions = jsonencode([
-    {
-      name        = local.container_name
-      image       = local.image
-      essential   = true
-      command     = ["serve"]
-      user        = "10001:10001"
-      stopTimeout = 30 # SIGKILL 30 s after SIGTERM; SHUTDOWN_TIMEOUT (25 s) stays below it
+  container_definitions = jsonencode([local.api_container])
+}
 
-      readonlyRootFilesystem = true
+resource "aws_ecs_task_definition" "job" {
+  family                   = "${local.name}-job"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(var.job_task_cpu)
+  memory                   = tostring(var.job_task_memory)
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
 
-      portMappings = [
-        {
-          name          = "http"
-          containerPort = local.container_port
-          hostPort      = local.container_port
-          protocol      = "tcp"
-          appProtocol   = "http"
-        },
-      ]
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
 
-      environment = [
-        for k in sort(keys(local.container_environment)) : {
-          name  = k
-          value = local.container_environment[k]
-        }
-      ]
+  volume {
+    name = "tmp"
+  }
 
-      # Resolved by the ECS agent with the execution role at task start; a
-      # rotated value reaches running tasks only after a new deployment.
-      secrets = [
-        {
-          name      = "DB_PASSWORD"
-          valueFrom = "${aws_secretsmanager_secret.db.arn}:password::"
-        },
-        {
-          name      = "API_TOKEN"
-          valueFrom = aws_ssm_parameter.api_token.arn
-        },
-      ]
-
-      mountPoints = [
-        {
-          sourceVolume  = "tmp"
-          containerPath = "/tmp"
-          readOnly      = false
-        },
-      ]
-
-      # Same probe as the image's HEALTHCHECK. An unhealthy essential
-      # container makes ECS replace the task.
-      healthCheck = {
-        command     = ["CMD", "/usr/local/bin/catalog-api", "healthcheck"]
-        interval    = 15
-        timeout     = 5
-        retries     = 3
-        startPeriod = 60
-      }
-
-      linuxParameters = {
-        initProcessEnabled = true # tini as PID 1: forwards SIGTERM, reaps zombies
-      }
-
-      ulimits = [
-        {
-          name      = "nofile"
-          softLimit = 65536
-          hardLimit = 65536
-        },
-      ]
-
-      logConfiguration = {
-        logDriver = "awslogs"
-        options = {
-          awslogs-group         = aws_cloudwatch_log_group.api.name
-          awslogs-region        = var.aws_region
-          awslogs-stream-prefix = "ecs"
-          # Never block the process on CloudWatch; drop instead if the buffer fills.
-          mode            = "non-blocking"
-          max-buffer-size = "25m"
-        }
-      }
-    },
-  ])
+  container_definitions = jsonencode([local.job_container])
 }
 
 # --- service ---------------------------------------------------------------------
@@ -217,13 +311,20 @@ resource "aws_ecs_service" "api" {
     container_port   = local.container_port
   }
 
-  # Autoscaling owns desired_count after creation.
   lifecycle {
-    ignore_changes = [desired_count]
+    # desired_count: autoscaling owns it after creation.
+    # task_definition: CI deploys new revisions (scripts/ecs-deploy.sh); an
+    # apply must not move the service back to its own revision.
+    ignore_changes = [desired_count, task_definition]
   }
 
+  # The target group must be attached to a listener before the service
+  # registers targets. With a certificate the HTTP listener only redirects, so
+  # the HTTPS one is the listener that forwards: depend on both, or the first
+  # apply can race it ("target group does not have an associated load balancer").
   depends_on = [
     aws_lb_listener.http,
+    aws_lb_listener.https,
     aws_iam_role_policy.execution,
   ]
 }

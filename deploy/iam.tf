@@ -4,8 +4,9 @@
 #   task       - the application's AWS identity (credentials from the ECS
 #                endpoint, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI): the raw
 #                bucket only.
-#   scheduler  - EventBridge Scheduler: start run-job tasks of this task
+#   scheduler  - EventBridge Scheduler: start run-job tasks of the job task
 #                definition family on this cluster, pass the two roles above.
+#   github deploy role: see github.tf.
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
@@ -49,7 +50,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "DbSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.db.arn]
+    resources = concat([aws_secretsmanager_secret.db.arn], aws_secretsmanager_secret.db_read[*].arn)
   }
 
   statement {
@@ -154,7 +155,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "RunJobTasks"
     actions   = ["ecs:RunTask"]
-    resources = ["arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:task-definition/${aws_ecs_task_definition.api.family}:*"]
+    resources = ["arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:task-definition/${aws_ecs_task_definition.job.family}:*"]
     condition {
       test     = "ArnEquals"
       variable = "ecs:cluster"

@@ -1,5 +1,7 @@
 # catalog-api on AWS: VPC, ALB, ECS Fargate service + scheduled run-job tasks,
-# RDS PostgreSQL 15, the raw-feed S3 bucket, ECR, IAM, CloudWatch Logs.
+# RDS PostgreSQL 15 (+ optional read replica), the raw-feed S3 bucket, ECR,
+# IAM (incl. the GitHub Actions deploy role), CloudWatch Logs, alarms and a
+# dashboard.
 # See README.md in this directory for how to apply it.
 
 terraform {
@@ -58,8 +60,13 @@ locals {
     var.extra_tags,
   )
 
-  container_name = "api"
-  container_port = 8000
+  container_name     = "api"
+  job_container_name = "job"
+  container_port     = 8000
+
+  # HTTPS is the normal way to run this stack; without a certificate port 80
+  # serves in clear text to plain_http_allowed_cidrs only.
+  https_enabled = var.certificate_arn != ""
 
   raw_bucket_name = var.raw_bucket_name != "" ? var.raw_bucket_name : "${local.name}-raw-${local.account_id}"
 
@@ -67,26 +74,34 @@ locals {
   # otherwise <this stack's ECR repository>:<image_tag>.
   image = var.image != "" ? var.image : "${aws_ecr_repository.api.repository_url}:${var.image_tag}"
 
-  # Plain (non-secret) environment of the container, DESIGN.md "Configuration".
-  # DB_PASSWORD and API_TOKEN are injected from Secrets Manager / SSM (ecs.tf).
-  container_environment = {
-    PORT                = tostring(local.container_port)
-    DB_HOST             = aws_db_instance.main.address
-    DB_PORT             = tostring(aws_db_instance.main.port)
-    DB_NAME             = var.db_name
-    DB_USER             = var.db_username
-    DB_POOL_SIZE        = tostring(var.db_pool_size)
-    PGSSLMODE           = "require" # libpq: never talk to RDS in clear text
-    S3_RAW_BUCKET       = aws_s3_bucket.raw.bucket
-    AWS_REGION          = var.aws_region
-    AWS_DEFAULT_REGION  = var.aws_region
-    LOG_LEVEL           = var.log_level
-    LOG_FORMAT          = "json"
-    JOB_WORKERS         = tostring(var.job_workers)
-    HTTP_THREADS        = tostring(var.http_threads)
-    MAX_BODY_BYTES      = tostring(var.max_body_bytes)
-    MAX_FEED_BYTES      = tostring(var.max_feed_bytes)
-    SHUTDOWN_TIMEOUT    = tostring(var.shutdown_timeout_seconds)
+  # Plain (non-secret) environment of the containers, DESIGN.md "Configuration".
+  # Secrets never go here: DB_PASSWORD, API_TOKEN (and DATABASE_READ_URL with
+  # a replica) are injected through `secrets`/`valueFrom` (ecs.tf), resolved by
+  # the ECS agent with the execution role. deploy/task-definition.json lists
+  # exactly these names (tests/deploy/check_deploy.py compares them).
+  container_environment = merge(local.base_environment, local.read_replica_environment)
+
+  # Only with var.db_read_replica (the server side of it lands with issue 13).
+  read_replica_environment = var.db_read_replica ? { READ_MAX_LAG = tostring(var.read_max_lag_seconds) } : {}
+
+  base_environment = {
+    PORT               = tostring(local.container_port)
+    DB_HOST            = aws_db_instance.main.address
+    DB_PORT            = tostring(aws_db_instance.main.port)
+    DB_NAME            = var.db_name
+    DB_USER            = var.db_username
+    DB_POOL_SIZE       = tostring(var.db_pool_size)
+    PGSSLMODE          = "require" # libpq: never talk to RDS in clear text
+    S3_RAW_BUCKET      = aws_s3_bucket.raw.bucket
+    AWS_REGION         = var.aws_region
+    AWS_DEFAULT_REGION = var.aws_region
+    LOG_LEVEL          = var.log_level
+    LOG_FORMAT         = "json"
+    JOB_WORKERS        = tostring(var.job_workers)
+    HTTP_THREADS       = tostring(var.http_threads)
+    MAX_BODY_BYTES     = tostring(var.max_body_bytes)
+    MAX_FEED_BYTES     = tostring(var.max_feed_bytes)
+    SHUTDOWN_TIMEOUT   = tostring(var.shutdown_timeout_seconds)
     # Keep-alive idle timeout must outlast the ALB's, or the ALB can reuse a
     # connection the server is closing and answer 502.
     IDLE_TIMEOUT = tostring(var.alb_idle_timeout + 5)

@@ -119,11 +119,14 @@ resource "aws_security_group" "alb" {
   tags = { Name = "${local.name}-alb" }
 }
 
+# Port 80: with a certificate it only redirects to 443, so it is open to the
+# same CIDRs as HTTPS. Without one it serves the API in clear text (tokens
+# included), so it is open only to plain_http_allowed_cidrs (default: nobody).
 resource "aws_vpc_security_group_ingress_rule" "alb_http" {
-  for_each = toset(var.alb_ingress_cidrs)
+  for_each = toset(local.https_enabled ? var.allowed_cidrs : var.plain_http_allowed_cidrs)
 
   security_group_id = aws_security_group.alb.id
-  description       = "HTTP"
+  description       = local.https_enabled ? "HTTP (redirects to HTTPS)" : "Plain HTTP (no certificate)"
   ip_protocol       = "tcp"
   from_port         = 80
   to_port           = 80
@@ -131,7 +134,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_http" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_https" {
-  for_each = var.certificate_arn != "" ? toset(var.alb_ingress_cidrs) : toset([])
+  for_each = toset(local.https_enabled ? var.allowed_cidrs : [])
 
   security_group_id = aws_security_group.alb.id
   description       = "HTTPS"

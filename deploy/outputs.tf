@@ -5,7 +5,12 @@ output "alb_dns_name" {
 
 output "base_url" {
   description = "Base URL of the API through the load balancer."
-  value       = "${var.certificate_arn == "" ? "http" : "https"}://${aws_lb.main.dns_name}"
+  value       = "${local.https_enabled ? "https" : "http"}://${aws_lb.main.dns_name}"
+}
+
+output "warning" {
+  description = "Loud notice when the stack serves the API without TLS."
+  value       = local.https_enabled ? "" : "WARNING: certificate_arn is empty: the API is served over PLAIN HTTP and API tokens cross the network in clear text. Port 80 is open only to plain_http_allowed_cidrs (${length(var.plain_http_allowed_cidrs) == 0 ? "none: nobody can reach the API" : join(", ", var.plain_http_allowed_cidrs)}). Set certificate_arn to serve HTTPS."
 }
 
 output "ecr_repository_url" {
@@ -27,16 +32,62 @@ output "service_name" {
 }
 
 output "task_definition_arn" {
-  description = "Current task definition revision (service, scheduled jobs, one-off migrate)."
+  description = "The service family's revision Terraform registered. CI registers newer ones: the family name always means the latest."
   value       = aws_ecs_task_definition.api.arn
 }
 
 output "task_definition_family" {
-  value = aws_ecs_task_definition.api.family
+  description = "The API service's task definition family."
+  value       = aws_ecs_task_definition.api.family
+}
+
+output "job_task_definition_family" {
+  description = "Task definition family of one-off tasks (run-job, migrate): no port, no HTTP health check. Pass it to `aws ecs run-task --task-definition` (latest revision)."
+  value       = aws_ecs_task_definition.job.family
 }
 
 output "container_name" {
   value = local.container_name
+}
+
+output "job_container_name" {
+  description = "Container name in the job family (for --overrides)."
+  value       = local.job_container_name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies; subscribe pagers/chat here."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "dashboard_url" {
+  description = "The CloudWatch dashboard to open first."
+  value       = "https://${var.aws_region}.console.aws.amazon.com/cloudwatch/home?region=${var.aws_region}#dashboards:name=${aws_cloudwatch_dashboard.main.dashboard_name}"
+}
+
+output "db_read_endpoint" {
+  description = "Read replica endpoint (empty without db_read_replica)."
+  value       = one(aws_db_instance.read[*].endpoint)
+}
+
+output "github_deploy_role_arn" {
+  description = "Role the deploy workflow assumes (AWS_DEPLOY_ROLE_ARN). Null without github_repository."
+  value       = one(aws_iam_role.github_deploy[*].arn)
+}
+
+output "github_actions_variables" {
+  description = "Repository variables (Settings > Secrets and variables > Actions > Variables) .github/workflows/deploy.yml reads. None of them is a secret."
+  value = {
+    AWS_REGION                     = var.aws_region
+    AWS_DEPLOY_ROLE_ARN            = one(aws_iam_role.github_deploy[*].arn)
+    ECR_REPOSITORY_URL             = aws_ecr_repository.api.repository_url
+    ECS_CLUSTER                    = aws_ecs_cluster.main.name
+    ECS_SERVICE                    = aws_ecs_service.api.name
+    ECS_SERVICE_FAMILY             = aws_ecs_task_definition.api.family
+    ECS_JOB_FAMILY                 = aws_ecs_task_definition.job.family
+    ECS_JOB_CONTAINER              = local.job_container_name
+    RUN_TASK_NETWORK_CONFIGURATION = local.run_task_network_configuration
+  }
 }
 
 output "private_subnet_ids" {
@@ -87,7 +138,11 @@ output "schedule_group" {
 
 output "run_task_network_configuration" {
   description = "Ready-made --network-configuration for `aws ecs run-task` (migrate, manual run-job)."
-  value = jsonencode({
+  value       = local.run_task_network_configuration
+}
+
+locals {
+  run_task_network_configuration = jsonencode({
     awsvpcConfiguration = {
       subnets        = aws_subnet.private[*].id
       securityGroups = [aws_security_group.service.id]

@@ -1,5 +1,6 @@
 # RDS PostgreSQL 15 in the private subnets, reachable only from the service
-# security group, encrypted, with its password in Secrets Manager.
+# security group, encrypted, with its password in Secrets Manager; optionally a
+# read replica (var.db_read_replica).
 
 # The password is generated here and stored in Secrets Manager, which ECS
 # injects as DB_PASSWORD. It is deliberately NOT the RDS-managed master secret
@@ -29,6 +30,12 @@ resource "aws_secretsmanager_secret_version" "db" {
     port     = aws_db_instance.main.port
     dbname   = var.db_name
   })
+
+  # The runbook rotates the password outside Terraform (RDS + this secret's
+  # `password` key): an apply must not put the old generated one back.
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }
 
 resource "aws_db_subnet_group" "main" {
@@ -96,4 +103,64 @@ resource "aws_db_instance" "main" {
   enabled_cloudwatch_logs_exports = ["postgresql"]
 
   tags = { Name = local.name }
+
+  # Rotated outside Terraform (docs/runbook.md, "Rotating secrets").
+  lifecycle {
+    ignore_changes = [password]
+  }
+}
+
+# --- optional read replica (issue 13) ---------------------------------------------
+# Same subnets, security group, parameter group (TLS forced) and encryption as
+# the primary; not public. The service gets DATABASE_READ_URL (a secret: it
+# carries the password) and READ_MAX_LAG; list routes run there and fall back
+# to the primary when the replica is down or lags more than READ_MAX_LAG. The
+# server side of this lands with issue 13; until then the service ignores both.
+resource "aws_db_instance" "read" {
+  count = var.db_read_replica ? 1 : 0
+
+  identifier          = "${local.name}-read"
+  replicate_source_db = aws_db_instance.main.identifier
+  instance_class      = var.db_read_replica_instance_class != "" ? var.db_read_replica_instance_class : var.db_instance_class
+
+  storage_type      = "gp3"
+  storage_encrypted = true # inherited from the primary; stated so the checker sees it
+
+  vpc_security_group_ids = [aws_security_group.db.id]
+  publicly_accessible    = false
+  parameter_group_name   = aws_db_parameter_group.main.name
+  ca_cert_identifier     = "rds-ca-rsa2048-g1"
+
+  multi_az                   = false # a failed replica only sends reads back to the primary
+  backup_retention_period    = 0
+  auto_minor_version_upgrade = true
+  apply_immediately          = false
+  skip_final_snapshot        = true # a replica has nothing of its own to keep
+  deletion_protection        = false
+
+  performance_insights_enabled = true
+
+  tags = { Name = "${local.name}-read" }
+}
+
+resource "aws_secretsmanager_secret" "db_read" {
+  count = var.db_read_replica ? 1 : 0
+
+  name                    = "${var.project}/${var.environment}/db-read"
+  description             = "catalog-api DATABASE_READ_URL (JSON key url): libpq URL of the read replica"
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "db_read" {
+  count = var.db_read_replica ? 1 : 0
+
+  secret_id = aws_secretsmanager_secret.db_read[0].id
+  secret_string = jsonencode({
+    url = "postgresql://${var.db_username}:${random_password.db.result}@${aws_db_instance.read[0].address}:${aws_db_instance.read[0].port}/${var.db_name}?sslmode=require"
+  })
+
+  # Rotated together with the primary's password (same master user).
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }

@@ -1,6 +1,9 @@
 # EventBridge Scheduler: one schedule per entry of var.scheduled_jobs, each
-# starting a one-off Fargate task `catalog-api run-job <job id>` from the same
-# task definition as the service (same image, env, secrets, task role, logs).
+# starting a one-off Fargate task `catalog-api run-job <job id>` from the job
+# task definition family (same image, env, secrets, task role and log group as
+# the service; no port, no HTTP health check, its own CPU/memory). The family
+# is named without a revision, so every run uses the latest ACTIVE revision:
+# the one CI registered with the image the service runs.
 #
 # The universal target (aws-sdk:ecs:runTask) is used rather than the templated
 # ECS target because it carries the RunTask request verbatim, including the
@@ -32,7 +35,7 @@ resource "aws_scheduler_schedule" "run_job" {
 
     input = jsonencode({
       Cluster         = aws_ecs_cluster.main.arn
-      TaskDefinition  = aws_ecs_task_definition.api.arn
+      TaskDefinition  = aws_ecs_task_definition.job.family
       LaunchType      = "FARGATE"
       PlatformVersion = "LATEST"
       Count           = 1
@@ -46,11 +49,9 @@ resource "aws_scheduler_schedule" "run_job" {
         }
       }
       Overrides = {
-        Cpu    = tostring(var.job_task_cpu)
-        Memory = tostring(var.job_task_memory)
         ContainerOverrides = [
           {
-            Name    = local.container_name
+            Name    = local.job_container_name
             Command = ["run-job", each.key]
           },
         ]

@@ -45,17 +45,23 @@ variable "single_nat_gateway" {
   default     = false
 }
 
-variable "alb_ingress_cidrs" {
-  description = "CIDRs allowed to reach the load balancer on 80/443."
+variable "allowed_cidrs" {
+  description = "CIDRs allowed to reach the load balancer over HTTPS (443, and port 80 which then only redirects). Used only when certificate_arn is set."
   type        = list(string)
   default     = ["0.0.0.0/0"]
+}
+
+variable "plain_http_allowed_cidrs" {
+  description = "CIDRs allowed to reach the API over plain HTTP (port 80 forwarding to the service) when certificate_arn is empty. Default: nobody. API tokens travel in clear text over plain HTTP: list only networks you trust (a VPN, an office), never 0.0.0.0/0 for a real deployment."
+  type        = list(string)
+  default     = []
 }
 
 # ---------------------------------------------------------------------------
 # Load balancer
 # ---------------------------------------------------------------------------
 variable "certificate_arn" {
-  description = "ACM certificate ARN for the HTTPS listener. Empty = HTTP only (port 80 forwards to the service). Set = port 80 redirects to 443."
+  description = "ACM certificate ARN for the HTTPS listener (the normal case: 443 serves the API, 80 redirects to it). Empty = plain HTTP on port 80, reachable only from plain_http_allowed_cidrs, and the `warning` output says so."
   type        = string
   default     = ""
 }
@@ -76,9 +82,13 @@ variable "alb_deletion_protection" {
 # Image and task size
 # ---------------------------------------------------------------------------
 variable "image_tag" {
-  description = "Tag of the image in this stack's ECR repository (e.g. the git SHA). The repository has immutable tags."
+  description = "Tag of the image in this stack's ECR repository: the git SHA CI pushed (the repository has immutable tags and only SHA tags are pushed). Required: there is no `latest`."
   type        = string
-  default     = "latest"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be an image tag CI pushed (the commit SHA), not empty and not \"latest\"."
+  }
 }
 
 variable "image" {
@@ -111,13 +121,13 @@ variable "task_memory" {
 }
 
 variable "job_task_cpu" {
-  description = "CPU units for scheduled run-job tasks (same task definition family; override at RunTask)."
+  description = "CPU units of the job task definition family (scheduled run-job tasks and the one-off migrate task)."
   type        = number
   default     = 1024
 }
 
 variable "job_task_memory" {
-  description = "Memory in MiB for scheduled run-job tasks."
+  description = "Memory in MiB of the job task definition family (must be valid for job_task_cpu)."
   type        = number
   default     = 2048
 }
@@ -268,6 +278,24 @@ variable "db_skip_final_snapshot" {
   default     = false
 }
 
+variable "db_read_replica" {
+  description = "Create an RDS read replica and give the service DATABASE_READ_URL (a secret) and READ_MAX_LAG. The server side (list routes on the replica, fallback to the primary) lands with issue 13; until then the service ignores both."
+  type        = bool
+  default     = false
+}
+
+variable "db_read_replica_instance_class" {
+  description = "Instance class of the read replica. Empty = same as db_instance_class."
+  type        = string
+  default     = ""
+}
+
+variable "read_max_lag_seconds" {
+  description = "READ_MAX_LAG: a replica lagging more than this many seconds is skipped (reads go to the primary). Also the replica-lag alarm threshold."
+  type        = number
+  default     = 5
+}
+
 variable "db_deletion_protection" {
   description = "Protect the database from deletion."
   type        = bool
@@ -323,4 +351,69 @@ variable "schedules_enabled" {
   description = "Set false to pause every scheduled run-job without deleting the schedules."
   type        = bool
   default     = true
+}
+
+# ---------------------------------------------------------------------------
+# Monitoring (monitoring.tf)
+# ---------------------------------------------------------------------------
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm SNS topic (the address must confirm the subscription). Empty = no subscription; subscribe a pager/chat endpoint to the `alarm_topic_arn` output instead."
+  type        = string
+  default     = ""
+}
+
+variable "alarm_5xx_per_minute" {
+  description = "Alarm when the ALB or the targets answer more than this many 5xx per minute, 3 minutes in a row."
+  type        = number
+  default     = 5
+}
+
+variable "alarm_latency_p99_seconds" {
+  description = "Alarm when the targets' p99 response time exceeds this many seconds, 3 of 5 minutes."
+  type        = number
+  default     = 1
+}
+
+variable "alarm_db_cpu_percent" {
+  description = "Alarm when RDS CPU stays above this percentage for 15 minutes."
+  type        = number
+  default     = 80
+}
+
+variable "alarm_db_free_storage_gib" {
+  description = "Alarm when RDS free storage falls below this many GiB (storage autoscaling should have grown it first)."
+  type        = number
+  default     = 5
+}
+
+variable "alarm_db_connections" {
+  description = "Alarm when RDS connections exceed this count (tasks x DB_POOL_SIZE + running jobs x 3 must stay below max_connections; db.t4g.medium allows about 400)."
+  type        = number
+  default     = 300
+}
+
+# ---------------------------------------------------------------------------
+# CI/CD (github.tf)
+# ---------------------------------------------------------------------------
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose workflow deploys this stack. Empty = no deploy role."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name."
+  }
+}
+
+variable "github_branch" {
+  description = "The only branch whose workflow runs may assume the deploy role."
+  type        = string
+  default     = "main"
+}
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of an existing IAM OIDC provider for token.actions.githubusercontent.com (one per account). Empty = this stack creates it."
+  type        = string
+  default     = ""
 }
