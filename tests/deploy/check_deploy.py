@@ -1,0 +1,695 @@
+#!/usr/bin/env python3
+"""Asserts the properties of deploy/ and .github/workflows/ that matter in
+production, on the parse that tests/deploy/parse.cjs produced (HashiCorp's HCL
+parser; YAML), plus botocore's ECS service model for deploy/task-definition.json.
+
+usage: check_deploy.py PARSED.json REPO_ROOT
+
+Every assertion prints `ok   <name>` or `FAIL <name>: <what is wrong>`; the
+last line is `deploy checks: N passed, M failed`; exit status 1 if any failed.
+Terraform is not run (no providers can be downloaded here): these are static
+checks of the configuration, not a plan.
+"""
+import json
+import os
+import re
+import sys
+import traceback
+
+# ----------------------------------------------------------------------------- setup
+if len(sys.argv) != 3:
+    sys.exit("usage: check_deploy.py PARSED.json REPO_ROOT")
+PARSED = json.load(open(sys.argv[1]))
+ROOT = sys.argv[2]
+TF = PARSED["tf"]
+WORKFLOWS = PARSED["workflows"]
+
+SERVER_PORT = 8000
+LIVENESS_PATH = "/health/live"
+HEALTHCHECK_COMMAND = ["CMD", "/usr/local/bin/catalog-api", "healthcheck"]
+# An environment variable whose name looks like this must come from `secrets`.
+SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|PRIVATE|CREDENTIAL|ACCESS_KEY|API_KEY|DATABASE(_READ)?_URL", re.I)
+
+passed = 0
+failed = []
+
+
+def check(name):
+    """Decorator: run the function now; an AssertionError/KeyError is a failure."""
+    def run(fn):
+        global passed
+        try:
+            fn()
+        except AssertionError as e:
+            failed.append(name)
+            print(f"FAIL {name}: {e}")
+        except (KeyError, IndexError, TypeError) as e:
+            failed.append(name)
+            print(f"FAIL {name}: missing or malformed: {e!r}")
+            traceback.print_exc(limit=2, file=sys.stdout)
+        else:
+            passed += 1
+            print(f"ok   {name}")
+        return fn
+    return run
+
+
+# ------------------------------------------------------------------- the parsed tree
+def merged(kind):
+    """kind = resource/data: {type: {name: body}}; variable/output/module: {name: body}."""
+    out = {}
+    for f, doc in TF.items():
+        for key, val in doc.get(kind, {}).items():
+            if kind in ("resource", "data"):
+                for name, bodies in val.items():
+                    assert name not in out.get(key, {}), f"{kind} {key}.{name} defined twice"
+                    out.setdefault(key, {})[name] = dict(bodies[0], __file__=f)
+            else:
+                assert key not in out, f"{kind} {key} defined twice"
+                out[key] = dict(val[0], __file__=f)
+    return out
+
+
+RES = merged("resource")
+DATA = merged("data")
+VARS = merged("variable")
+OUTPUTS = merged("output")
+MODULES = merged("module")
+LOCALS = {}
+for _f, _doc in TF.items():
+    for block in _doc.get("locals", []):
+        for k, v in block.items():
+            LOCALS[k] = v
+
+
+def res(type_, name):
+    assert type_ in RES and name in RES[type_], f"resource {type_}.{name} is not defined"
+    return RES[type_][name]
+
+
+def one(block_list):
+    assert isinstance(block_list, list) and len(block_list) == 1, f"expected one block, got {block_list!r}"
+    return block_list[0]
+
+
+def squash(s):
+    """Expression text with runs of whitespace collapsed, for substring checks."""
+    return " ".join(str(s).split())
+
+
+def ref(s):
+    """'${local.x}' -> 'local.x' for a bare reference."""
+    m = re.fullmatch(r"\$\{([^{}]+)\}", s) if isinstance(s, str) else None
+    return m.group(1) if m else None
+
+
+def policy_statements(data_name):
+    doc = DATA["aws_iam_policy_document"][data_name]
+    return doc["statement"]
+
+
+def actions_by_sid(data_name):
+    out = {}
+    for st in policy_statements(data_name):
+        assert st.get("effect", "Allow") == "Allow", f"{data_name}: unexpected effect in {st}"
+        sid = st.get("sid")
+        assert sid, f"{data_name}: statement without sid: {st}"
+        out[sid] = sorted(st["actions"])
+    return out
+
+
+# ============================================================== 1. references resolve
+SKIP_ROOTS = {"each", "count", "self", "path", "terraform"}
+
+
+def dynamic_iterators():
+    names = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "dynamic" and isinstance(v, dict):
+                    names.update(v.keys())
+                    for blocks in v.values():
+                        for b in blocks:
+                            if "iterator" in b:
+                                names.add(b["iterator"])
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(TF)
+    return names
+
+
+@check("every var./local./data./module./resource reference resolves to a definition")
+def _():
+    iterators = dynamic_iterators()
+    bad = []
+    for r in PARSED["refs"]:
+        p, value = r["path"], r["ref"]
+        # type constraints (string, number, ...) and ignore_changes attribute names are not references
+        if p[0] == "variable" and len(p) >= 4 and p[3] in ("type",):
+            continue
+        if "ignore_changes" in p:
+            continue
+        parts = value.split(".")
+        root = parts[0]
+        if root in SKIP_ROOTS or root in iterators:
+            continue
+        if root == "var":
+            ok = parts[1] in VARS
+        elif root == "local":
+            ok = parts[1] in LOCALS
+        elif root == "data":
+            ok = len(parts) >= 3 and parts[2] in DATA.get(parts[1], {})
+        elif root == "module":
+            ok = parts[1] in MODULES
+        elif re.fullmatch(r"(aws|random)_[a-z0-9_]+", root):
+            ok = len(parts) >= 2 and parts[1] in RES.get(root, {})
+        else:
+            ok = False
+        if not ok:
+            bad.append(f"{r['file']}: {'.'.join(p)}: {value}")
+    assert not bad, "unresolved references:\n    " + "\n    ".join(bad)
+
+
+@check("every declared variable is used")
+def _():
+    used = {r["ref"].split(".")[1] for r in PARSED["refs"] if r["ref"].startswith("var.")}
+    unused = sorted(set(VARS) - used)
+    assert not unused, f"variables never referenced: {unused}"
+
+
+# ============================================================ 2. health checks, ports
+@check("container port is 8000 everywhere (local, target group, port mapping, PORT env)")
+def _():
+    assert LOCALS["container_port"] == SERVER_PORT, f"local.container_port = {LOCALS['container_port']}"
+    tg = res("aws_lb_target_group", "api")
+    assert ref(tg["port"]) == "local.container_port", f"target group port = {tg['port']}"
+    pm = one(LOCALS["api_container"]["portMappings"])
+    assert ref(pm["containerPort"]) == "local.container_port" and ref(pm["hostPort"]) == "local.container_port", pm
+    assert LOCALS["base_environment"]["PORT"] == "${tostring(local.container_port)}", LOCALS["base_environment"]["PORT"]
+    for rule in ("alb_to_service", "service_from_alb"):
+        kind = "aws_vpc_security_group_egress_rule" if rule == "alb_to_service" else "aws_vpc_security_group_ingress_rule"
+        r = res(kind, rule)
+        assert ref(r["from_port"]) == ref(r["to_port"]) == "local.container_port", f"{rule}: {r['from_port']}-{r['to_port']}"
+
+
+@check("ALB target group health check: GET /health/live on the traffic port, 200")
+def _():
+    hc = one(res("aws_lb_target_group", "api")["health_check"])
+    assert hc["path"] == LIVENESS_PATH, f"path is {hc['path']!r}, want {LIVENESS_PATH!r} (the deep /health fails every target during a DB failover)"
+    assert hc["port"] == "traffic-port", f"port is {hc['port']!r}"
+    assert hc["protocol"] == "HTTP" and hc["matcher"] == "200", hc
+
+
+@check("service container health check is `catalog-api healthcheck` (shallow, no --deep)")
+def _():
+    hc = LOCALS["api_container"]["healthCheck"]
+    assert hc["command"] == HEALTHCHECK_COMMAND, f"command is {hc['command']}, want {HEALTHCHECK_COMMAND}"
+
+
+@check("the image's HEALTHCHECK and EXPOSE agree (shallow healthcheck, port 8000)")
+def _():
+    text = open(os.path.join(ROOT, "docker", "Dockerfile")).read()
+    m = re.search(r"^HEALTHCHECK\b.*?CMD\s+(\[.*?\])", text, re.M | re.S)
+    assert m, "no HEALTHCHECK ... CMD [...] in docker/Dockerfile"
+    assert json.loads(m.group(1)) == HEALTHCHECK_COMMAND[1:], f"Dockerfile HEALTHCHECK CMD {m.group(1)}"
+    assert re.search(rf"^EXPOSE\s+{SERVER_PORT}\b", text, re.M), "Dockerfile does not EXPOSE 8000"
+
+
+# ======================================================================= 3. database
+@check("no RDS instance is publicly accessible; all are encrypted")
+def _():
+    dbs = RES.get("aws_db_instance", {})
+    assert dbs, "no aws_db_instance"
+    for name, db in dbs.items():
+        assert db.get("publicly_accessible") is False, f"aws_db_instance.{name}: publicly_accessible = {db.get('publicly_accessible')!r}"
+        assert db.get("storage_encrypted") is True, f"aws_db_instance.{name}: storage_encrypted = {db.get('storage_encrypted')!r}"
+        assert db.get("vpc_security_group_ids") == ["${aws_security_group.db.id}"], f"aws_db_instance.{name}: security groups {db.get('vpc_security_group_ids')}"
+
+
+@check("database security group admits only the service's security group")
+def _():
+    rules = [r for r in RES["aws_vpc_security_group_ingress_rule"].values() if r["security_group_id"] == "${aws_security_group.db.id}"]
+    assert len(rules) == 1, f"{len(rules)} ingress rules on the DB security group"
+    assert rules[0].get("referenced_security_group_id") == "${aws_security_group.service.id}" and "cidr_ipv4" not in rules[0], rules[0]
+
+
+@check("TLS forced on the database (rds.force_ssl=1, PGSSLMODE=require)")
+def _():
+    params = {p["name"]: p["value"] for p in res("aws_db_parameter_group", "main")["parameter"]}
+    assert params.get("rds.force_ssl") == "1", params
+    assert LOCALS["base_environment"]["PGSSLMODE"] == "require"
+
+
+# ========================================================================== 4. bucket
+@check("raw bucket: encrypted, public access blocked, ACLs disabled")
+def _():
+    enc = res("aws_s3_bucket_server_side_encryption_configuration", "raw")
+    algo = one(one(enc["rule"])["apply_server_side_encryption_by_default"])["sse_algorithm"]
+    assert algo in ("AES256", "aws:kms"), f"sse_algorithm {algo}"
+    pab = res("aws_s3_bucket_public_access_block", "raw")
+    for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+        assert pab.get(k) is True, f"{k} = {pab.get(k)!r}"
+    own = one(res("aws_s3_bucket_ownership_controls", "raw")["rule"])
+    assert own["object_ownership"] == "BucketOwnerEnforced", own
+
+
+@check("raw bucket policy grants nothing; its one statement denies non-TLS access")
+def _():
+    pol = res("aws_s3_bucket_policy", "raw")
+    assert pol["policy"] == "${data.aws_iam_policy_document.raw_bucket.json}", pol["policy"]
+    sts = policy_statements("raw_bucket")
+    assert len(sts) == 1, f"{len(sts)} statements"
+    st = sts[0]
+    assert st["effect"] == "Deny" and st["actions"] == ["s3:*"], st
+    cond = one(st["condition"])
+    assert (cond["test"], cond["variable"], cond["values"]) == ("Bool", "aws:SecureTransport", ["false"]), cond
+
+
+# ============================================================= 5. IAM least privilege
+TASK_ROLE = {
+    "ListRawBucket": (["s3:ListBucket"], ["${aws_s3_bucket.raw.arn}"]),
+    "ReadRawFeeds": (["s3:GetObject"], ["${aws_s3_bucket.raw.arn}/*"]),
+    "UploadFeeds": (["s3:AbortMultipartUpload", "s3:PutObject"], ["${aws_s3_bucket.raw.arn}/raw/partners/*"]),
+}
+EXECUTION_ROLE = {
+    "EcrAuth": ["ecr:GetAuthorizationToken"],
+    "EcrPull": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+    "Logs": ["logs:CreateLogStream", "logs:PutLogEvents"],
+    "DbSecret": ["secretsmanager:GetSecretValue"],
+    "ApiToken": ["ssm:GetParameters"],
+}
+SCHEDULER_ROLE = {
+    "RunJobTasks": ["ecs:RunTask"],
+    "TagRunJobTasks": ["ecs:TagResource"],
+    "PassTaskRoles": ["iam:PassRole"],
+}
+GITHUB_ROLE = {
+    "EcrAuth": ["ecr:GetAuthorizationToken"],
+    "EcrPush": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
+                "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
+    "TaskDefinitions": ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+    "TagOnRegisterAndRun": ["ecs:TagResource"],
+    "RunMigrateTask": ["ecs:RunTask"],
+    "WatchTasks": ["ecs:DescribeTasks"],
+    "DeployService": ["ecs:DescribeServices", "ecs:UpdateService"],
+    "ReadMigrateLog": ["logs:GetLogEvents"],
+    "PassTaskRoles": ["iam:PassRole"],
+}
+# The only actions allowed on Resource "*" (they have no resource-level permissions).
+STAR_OK = {"ecr:GetAuthorizationToken", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"}
+
+
+@check("task role: exactly s3:ListBucket (bucket), s3:GetObject (bucket/*), s3:PutObject + s3:AbortMultipartUpload (raw/partners/*)")
+def _():
+    assert res("aws_iam_role_policy", "task")["policy"] == "${data.aws_iam_policy_document.task.json}"
+    got = {st["sid"]: (sorted(st["actions"]), st["resources"]) for st in policy_statements("task")}
+    assert got == TASK_ROLE, f"task role statements are {got}, want {TASK_ROLE}"
+    assert not RES.get("aws_iam_role_policy_attachment"), "managed policies attached to a role"
+
+
+@check("execution role: exactly ECR pull, this log group, the DB secret and the API token parameter")
+def _():
+    got = actions_by_sid("execution")
+    assert got == EXECUTION_ROLE, f"execution role actions are {got}, want {EXECUTION_ROLE}"
+
+
+@check("scheduler role: exactly ecs:RunTask (job family, this cluster), ecs:TagResource, iam:PassRole")
+def _():
+    got = actions_by_sid("scheduler")
+    assert got == SCHEDULER_ROLE, f"scheduler role actions are {got}"
+    run = [s for s in policy_statements("scheduler") if s["sid"] == "RunJobTasks"][0]
+    assert "aws_ecs_task_definition.job.family" in run["resources"][0], run["resources"]
+
+
+@check("GitHub deploy role: exact action list")
+def _():
+    got = actions_by_sid("github_deploy")
+    assert got == GITHUB_ROLE, f"deploy role actions are {got}, want {GITHUB_ROLE}"
+
+
+@check("GitHub deploy role trust: OIDC web identity, aud=sts.amazonaws.com, sub = this repository's branch only")
+def _():
+    st = one(DATA["aws_iam_policy_document"]["github_assume"]["statement"])
+    assert st["actions"] == ["sts:AssumeRoleWithWebIdentity"], st["actions"]
+    assert one(st["principals"])["type"] == "Federated", st["principals"]
+    conds = {c["variable"]: (c["test"], c["values"]) for c in st["condition"]}
+    assert conds.get("token.actions.githubusercontent.com:aud") == ("StringEquals", ["sts.amazonaws.com"]), conds
+    assert conds.get("token.actions.githubusercontent.com:sub") == (
+        "StringEquals", ["repo:${var.github_repository}:ref:refs/heads/${var.github_branch}"]), conds
+    assert "*" not in json.dumps(conds), f"wildcard in the trust conditions: {conds}"
+
+
+@check("no IAM statement allows `*` actions; Resource `*` only for actions without resource-level permissions")
+def _():
+    for name, doc in DATA["aws_iam_policy_document"].items():
+        for st in doc["statement"]:
+            if st.get("effect", "Allow") != "Allow":
+                continue
+            for a in st["actions"]:
+                assert "*" not in a, f"{name}: wildcard action {a}"
+            resources = st.get("resources", [])
+            if isinstance(resources, list) and "*" in resources:
+                extra = set(st["actions"]) - STAR_OK
+                assert not extra, f"{name}/{st.get('sid')}: {sorted(extra)} on Resource *"
+
+
+# =========================================================================== 6. secrets
+def env_names_in(expr):
+    return re.findall(r"\b([A-Z][A-Z0-9_]{2,})\s*=", expr)
+
+
+@check("secrets only through secrets/valueFrom: no secret-looking name in any container environment")
+def _():
+    for c in ("api_container", "job_container"):
+        cont = LOCALS[c]
+        assert cont["environment"] == "${local.container_environment_list}", f"{c}.environment = {cont['environment']}"
+        assert cont["secrets"] == "${concat(local.base_secrets, local.read_replica_secrets)}", f"{c}.secrets = {cont['secrets']}"
+    assert LOCALS["container_environment"] == "${merge(local.base_environment, local.read_replica_environment)}", LOCALS["container_environment"]
+    names = list(LOCALS["base_environment"]) + env_names_in(LOCALS["read_replica_environment"])
+    bad = [n for n in names if SECRET_NAME.search(n)]
+    assert not bad, f"secret-looking names in the environment: {bad} (inject them through `secrets`/valueFrom)"
+    td = json.load(open(os.path.join(ROOT, "deploy", "task-definition.json")))
+    for cont in td["containerDefinitions"]:
+        bad = [e["name"] for e in cont.get("environment", []) if SECRET_NAME.search(e["name"])]
+        assert not bad, f"task-definition.json environment has {bad}"
+
+
+@check("secrets come from Secrets Manager / SSM by ARN: DB_PASSWORD, API_TOKEN (+ DATABASE_READ_URL with a replica)")
+def _():
+    got = {s["name"]: s["valueFrom"] for s in LOCALS["base_secrets"]}
+    assert got == {"DB_PASSWORD": "${aws_secretsmanager_secret.db.arn}:password::",
+                   "API_TOKEN": "${aws_ssm_parameter.api_token.arn}"}, got
+    rr = LOCALS["read_replica_secrets"]
+    assert rr.startswith("${var.db_read_replica ?") and 'name = "DATABASE_READ_URL"' in rr and \
+        "aws_secretsmanager_secret.db_read[0].arn" in rr, f"read_replica_secrets = {rr}"
+    assert env_names_in(LOCALS["read_replica_environment"]) == ["READ_MAX_LAG"], LOCALS["read_replica_environment"]
+    assert LOCALS["read_replica_environment"].startswith("${var.db_read_replica ?"), "READ_MAX_LAG must only be set with the replica"
+
+
+@check("Terraform ignores values the runbook rotates outside it (API token, DB password, DB secrets)")
+def _():
+    def ignored(t, n):
+        return one(res(t, n)["lifecycle"])["ignore_changes"]
+    assert "${value}" in ignored("aws_ssm_parameter", "api_token")
+    assert "${password}" in ignored("aws_db_instance", "main")
+    assert "${secret_string}" in ignored("aws_secretsmanager_secret_version", "db")
+    assert "${secret_string}" in ignored("aws_secretsmanager_secret_version", "db_read")
+
+
+# ===================================================================== 7. job family
+@check("job task definition: own family and CPU/memory, no port mappings, no health check, never `serve`")
+def _():
+    job = res("aws_ecs_task_definition", "job")
+    api = res("aws_ecs_task_definition", "api")
+    assert job["family"] != api["family"], "job and service share a family"
+    assert job["cpu"] == "${tostring(var.job_task_cpu)}" and job["memory"] == "${tostring(var.job_task_memory)}", (job["cpu"], job["memory"])
+    assert job["container_definitions"] == "${jsonencode([local.job_container])}", job["container_definitions"]
+    jc = LOCALS["job_container"]
+    assert "portMappings" not in jc, "job container has portMappings"
+    assert "healthCheck" not in jc, "job container has a healthCheck (nothing listens: every task would be UNHEALTHY)"
+    assert "serve" not in jc["command"], f"job container command {jc['command']}"
+    assert api["container_definitions"] == "${jsonencode([local.api_container])}", api["container_definitions"]
+
+
+@check("scheduled run-job tasks use the job family (latest revision) and its container")
+def _():
+    sched = res("aws_scheduler_schedule", "run_job")
+    inp = squash(one(sched["target"])["input"])
+    assert "TaskDefinition = aws_ecs_task_definition.job.family" in inp, "schedules do not start the job family"
+    assert "aws_ecs_task_definition.api" not in inp, "schedules reference the service family"
+    assert "Name = local.job_container_name" in inp and '"run-job"' in inp, "container override is not run-job on the job container"
+
+
+# ============================================================ 8. listeners, image_tag
+@check("ECS service depends on the HTTP and the HTTPS listener; ignores task_definition (CI deploys)")
+def _():
+    svc = res("aws_ecs_service", "api")
+    deps = svc["depends_on"]
+    for want in ("${aws_lb_listener.http}", "${aws_lb_listener.https}"):
+        assert want in deps, f"depends_on {deps} lacks {want}"
+    ign = one(svc["lifecycle"])["ignore_changes"]
+    assert "${task_definition}" in ign and "${desired_count}" in ign, ign
+
+
+@check("HTTPS by default with a certificate: HTTP redirects; TLS 1.2+ policy")
+def _():
+    assert LOCALS["https_enabled"] == '${var.certificate_arn != ""}', LOCALS["https_enabled"]
+    http = res("aws_lb_listener", "http")
+    act = one(http["default_action"])
+    assert act["type"] == '${local.https_enabled ? "redirect" : "forward"}', act["type"]
+    https = res("aws_lb_listener", "https")
+    assert https["count"] == "${local.https_enabled ? 1 : 0}", https["count"]
+    assert https["protocol"] == "HTTPS" and https["ssl_policy"].startswith("ELBSecurityPolicy-TLS13"), https["ssl_policy"]
+    assert "PLAIN HTTP" in OUTPUTS["warning"]["value"], "no loud `warning` output for plain HTTP"
+
+
+@check("plain HTTP is not open to 0.0.0.0/0 by default")
+def _():
+    rule = res("aws_vpc_security_group_ingress_rule", "alb_http")
+    assert rule["for_each"] == "${toset(local.https_enabled ? var.allowed_cidrs : var.plain_http_allowed_cidrs)}", rule["for_each"]
+    assert VARS["plain_http_allowed_cidrs"]["default"] == [], VARS["plain_http_allowed_cidrs"].get("default")
+    for name, r in RES["aws_vpc_security_group_ingress_rule"].items():
+        assert r.get("cidr_ipv4") != "0.0.0.0/0", f"{name} is open to 0.0.0.0/0 unconditionally"
+
+
+@check("image_tag is required (no default) and rejects `latest`")
+def _():
+    v = VARS["image_tag"]
+    assert "default" not in v, f"image_tag has a default: {v['default']!r}"
+    assert "latest" in one(v["validation"])["condition"], "no validation against latest"
+
+
+# ==================================================================== 9. monitoring
+ALARM_METRICS = {
+    ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"), ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+    ("AWS/ApplicationELB", "UnHealthyHostCount"), ("AWS/ApplicationELB", "TargetResponseTime"),
+    ("AWS/RDS", "CPUUtilization"), ("AWS/RDS", "FreeStorageSpace"), ("AWS/RDS", "DatabaseConnections"),
+    ("${local.metrics_namespace}", "RunsFinished"),
+}
+
+
+@check("alarms: ALB 5xx, unhealthy hosts, p99 latency, RDS CPU/storage/connections, failed ETL runs; all to the SNS topic")
+def _():
+    alarms = RES["aws_cloudwatch_metric_alarm"]
+    got = {(a["namespace"], a["metric_name"]) for a in alarms.values()}
+    missing = ALARM_METRICS - got
+    assert not missing, f"no alarm on {sorted(missing)}"
+    assert LOCALS["alarm_actions"] == ["${aws_sns_topic.alarms.arn}"], LOCALS["alarm_actions"]
+    for n, a in alarms.items():
+        assert a.get("alarm_actions") == "${local.alarm_actions}", f"{n} does not notify the topic"
+    p99 = [a for a in alarms.values() if a["metric_name"] == "TargetResponseTime"][0]
+    assert p99.get("extended_statistic") == "p99", p99
+    failed_runs = [a for a in alarms.values() if a["metric_name"] == "RunsFinished"][0]
+    assert failed_runs["dimensions"] == {"status": "failed"}, failed_runs["dimensions"]
+    sub = res("aws_sns_topic_subscription", "alarm_email")
+    assert sub["endpoint"] == "${var.alarm_email}" and sub["protocol"] == "email", sub
+
+
+@check("log metric filters use the field names the server really logs")
+def _():
+    log_cpp = open(os.path.join(ROOT, "src", "log", "log.cpp")).read() if os.path.exists(os.path.join(ROOT, "src", "log", "log.cpp")) else \
+        "".join(open(os.path.join(ROOT, "src", "log", f)).read() for f in os.listdir(os.path.join(ROOT, "src", "log")))
+    assert 'j["msg"] = message' in log_cpp, "the JSON log no longer puts the message in `msg`"
+    runner = open(os.path.join(ROOT, "src", "etl", "job_runner.cpp")).read()
+    m = re.search(r'"run finished",(.*?)\);', runner, re.S)
+    assert m, 'src/etl/job_runner.cpp no longer logs "run finished"'
+    fields = set(re.findall(r'\{"([a-z_]+)",', m.group(1)))
+    router = open(os.path.join(ROOT, "src", "http", "router.cpp")).read()
+    assert re.search(r'"http", "request", fields', router), 'src/http/router.cpp no longer logs "request" lines'
+    req_fields = set(re.findall(r'\{"([a-z_]+)",', router))
+    filters = RES["aws_cloudwatch_log_metric_filter"]
+    rf = filters["runs_finished"]
+    assert rf["pattern"] == '{ $.msg = "run finished" }', rf["pattern"]
+    assert one(rf["metric_transformation"])["dimensions"] == {"status": "$.status"}
+    assert "status" in fields, f"run finished fields {sorted(fields)} lack status"
+    rows = filters["rows_written"]["for_each"]
+    assert isinstance(rows, dict) and rows, rows
+    for f in re.findall(r"\$\.([a-z_]+)", json.dumps(rows)):
+        assert f in fields, f"metric filter reads $.{f}, the run finished line has {sorted(fields)}"
+    h = filters["http_503"]
+    assert h["pattern"] == '{ $.msg = "request" && $.status = 503 }' and "status" in req_fields, (h["pattern"], req_fields)
+
+
+@check("dashboard: request rate, p50/p99 latency, 5xx, healthy hosts, runs by status, rows per run, DB connections and CPU")
+def _():
+    body = res("aws_cloudwatch_dashboard", "main")["dashboard_body"]
+    for want in ('"RequestCount"', 'stat = "p50"', 'stat = "p99"', '"HTTPCode_Target_5XX_Count"', '"HealthyHostCount"',
+                 '"RunsFinished", "status"', '"RowsInserted"', '"DatabaseConnections"', '"CPUUtilization"'):
+        assert want in body, f"dashboard lacks {want}"
+
+
+# ============================================= 10. task-definition.json agrees with ecs.tf
+TD_PATH = os.path.join(ROOT, "deploy", "task-definition.json")
+TD = json.load(open(TD_PATH))
+
+
+def default(var):
+    return VARS[var]["default"]
+
+
+@check("task-definition.json agrees with ecs.tf (family, size, image placeholder, env names, health check, ports, user)")
+def _():
+    name = f"{default('project')}-{default('environment')}"
+    assert TD["family"] == name, f"family {TD['family']} != {name}"
+    assert TD["cpu"] == str(default("task_cpu")) and TD["memory"] == str(default("task_memory")), (TD["cpu"], TD["memory"])
+    assert TD["networkMode"] == "awsvpc" and TD["requiresCompatibilities"] == ["FARGATE"]
+    assert [v["name"] for v in TD["volumes"]] == ["tmp"]
+    (c,) = TD["containerDefinitions"]
+    api = LOCALS["api_container"]
+    assert c["name"] == LOCALS["container_name"], c["name"]
+    assert re.fullmatch(rf"<ACCOUNT_ID>\.dkr\.ecr\.<REGION>\.amazonaws\.com/{name}:<GIT_SHA>", c["image"]), f"image placeholder {c['image']}"
+    for k in ("command", "user", "stopTimeout", "readonlyRootFilesystem", "essential", "healthCheck", "mountPoints",
+              "linuxParameters", "ulimits"):
+        assert c.get(k) == api[k], f"{k}: task-definition.json {c.get(k)!r} != ecs.tf {api[k]!r}"
+    assert c["healthCheck"]["command"] == HEALTHCHECK_COMMAND
+    (pm,) = c["portMappings"]
+    assert pm["containerPort"] == pm["hostPort"] == SERVER_PORT, pm
+    tf_pm = one(api["portMappings"])
+    assert {k: v for k, v in pm.items() if "Port" not in k} == {k: v for k, v in tf_pm.items() if "Port" not in k}, (pm, tf_pm)
+    env = {e["name"]: e["value"] for e in c["environment"]}
+    assert sorted(env) == sorted(LOCALS["base_environment"]), \
+        f"env names differ: only in json {sorted(set(env) - set(LOCALS['base_environment']))}, only in tf {sorted(set(LOCALS['base_environment']) - set(env))}"
+    assert [e["name"] for e in c["environment"]] == sorted(env), "environment not sorted like the for-expression renders it"
+    for k, v in LOCALS["base_environment"].items():
+        if "${" not in str(v):
+            assert env[k] == str(v), f"{k}: {env[k]!r} != {v!r}"
+    assert [s["name"] for s in c["secrets"]] == [s["name"] for s in LOCALS["base_secrets"]], c["secrets"]
+    assert c["secrets"][0]["valueFrom"].startswith("arn:aws:secretsmanager:") and c["secrets"][0]["valueFrom"].endswith(":password::")
+    assert c["secrets"][1]["valueFrom"].startswith("arn:aws:ssm:")
+    opts = c["logConfiguration"]["options"]
+    assert opts["awslogs-group"] == f"/ecs/{name}" and opts["awslogs-stream-prefix"] == api["logConfiguration"]["options"]["awslogs-stream-prefix"], opts
+
+
+@check("task-definition.json is a valid RegisterTaskDefinition input (botocore ECS model)")
+def _():
+    import botocore.session
+    from botocore.validate import ParamValidator
+    model = botocore.session.get_session().get_service_model("ecs")
+    shape = model.operation_model("RegisterTaskDefinition").input_shape
+    report = ParamValidator().validate(TD, shape)
+    assert not report.has_errors(), "\n" + report.generate_report()
+    # Every container member is a known member (the validator checks this too; say which).
+    cshape = shape.members["containerDefinitions"].member
+    for c in TD["containerDefinitions"]:
+        unknown = set(c) - set(cshape.members)
+        assert not unknown, f"unknown container members {unknown}"
+
+
+# ====================================================================== 11. workflows
+def steps_of(wf):
+    for job_name, job in wf["jobs"].items():
+        for i, st in enumerate(job.get("steps", [])):
+            yield job_name, i, st
+
+
+@check("workflows: ci.yml and deploy.yml exist; every job has runs-on, a timeout and steps")
+def _():
+    assert {"ci.yml", "deploy.yml"} <= set(WORKFLOWS), f"workflows: {sorted(WORKFLOWS)}"
+    for f, wf in WORKFLOWS.items():
+        assert "permissions" in wf, f"{f}: no top-level permissions (the default token is read-write)"
+        for jn, job in wf["jobs"].items():
+            assert job.get("runs-on"), f"{f}: job {jn} has no runs-on"
+            assert isinstance(job.get("timeout-minutes"), int), f"{f}: job {jn} has no timeout-minutes"
+            assert job.get("steps"), f"{f}: job {jn} has no steps"
+
+
+@check("workflows: every `uses` is pinned to a full commit SHA")
+def _():
+    for f, wf in WORKFLOWS.items():
+        for jn, i, st in steps_of(wf):
+            u = st.get("uses")
+            if u and not u.startswith("./"):
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", u), f"{f}: {jn} step {i}: `uses: {u}` is not pinned to a commit SHA"
+
+
+@check("workflows: no long-lived AWS keys anywhere")
+def _():
+    for f in WORKFLOWS:
+        text = open(os.path.join(ROOT, ".github", "workflows", f)).read()
+        for bad in ("aws-access-key-id", "aws-secret-access-key", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            assert bad not in text, f"{f} mentions {bad}"
+
+
+@check("ci.yml: on pull_request and push, runs scripts/test.sh then scripts/image-smoke.sh")
+def _():
+    wf = WORKFLOWS["ci.yml"]
+    on = wf.get("on", wf.get(True))  # YAML 1.1 parsers read `on` as true
+    assert "pull_request" in on and "push" in on, f"on: {on}"
+    runs = [st.get("run", "") for _, _, st in steps_of(wf)]
+    t = [i for i, r in enumerate(runs) if "bash scripts/test.sh" in r]
+    s = [i for i, r in enumerate(runs) if "bash scripts/image-smoke.sh" in r]
+    assert t and s and t[0] < s[0], f"steps: {runs}"
+    assert wf["permissions"] == {"contents": "read"}, wf["permissions"]
+
+
+@check("deploy.yml: main only, OIDC (id-token: write, role-to-assume), build from the repo root, SHA tag, ecs-deploy.sh")
+def _():
+    wf = WORKFLOWS["deploy.yml"]
+    on = wf.get("on", wf.get(True))
+    assert list(on) == ["push"] and on["push"]["branches"] == ["main"], f"on: {on}"
+    assert wf["permissions"].get("id-token") == "write", wf["permissions"]
+    steps = [st for _, _, st in steps_of(wf)]
+    creds = [st for st in steps if st.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+    assert len(creds) == 1 and creds[0]["with"].get("role-to-assume"), "no configure-aws-credentials with role-to-assume"
+    build = [st["run"] for st in steps if "docker buildx build" in st.get("run", "")]
+    assert build, "no docker buildx build step"
+    cmd = " ".join(build[0].replace("\\\n", " ").split())
+    assert "-f docker/Dockerfile" in cmd and cmd.rstrip().endswith(" ."), f"build must use -f docker/Dockerfile with the repo root as context: {cmd}"
+    assert "--push" in cmd, cmd
+    assert "${{ github.sha }}" in wf["jobs"]["deploy"]["env"]["IMAGE"], "image not tagged with the commit SHA"
+    dep = [st for st in steps if "bash scripts/ecs-deploy.sh" in st.get("run", "")]
+    assert dep, "no scripts/ecs-deploy.sh step"
+    idx = steps.index
+    assert idx(creds[0]) < idx([st for st in steps if "docker buildx build" in st.get("run", "")][0]) < idx(dep[0]), "step order"
+    for v in ("ECS_CLUSTER", "ECS_SERVICE", "ECS_SERVICE_FAMILY", "ECS_JOB_FAMILY", "ECS_JOB_CONTAINER", "RUN_TASK_NETWORK_CONFIGURATION"):
+        assert v in dep[0].get("env", {}), f"ecs-deploy.sh step lacks {v}"
+        assert v in OUTPUTS["github_actions_variables"]["value"], f"output github_actions_variables lacks {v}"
+
+
+@check("scripts/ecs-deploy.sh: migrate on the job family, exit code checked, services-stable, rollback")
+def _():
+    text = open(os.path.join(ROOT, "scripts", "ecs-deploy.sh")).read()
+    for want in ('register "$ECS_JOB_FAMILY"', '"command":["migrate"]', "wait tasks-stopped", 'exit_code" != 0',
+                 'register "$ECS_SERVICE_FAMILY"', "update-service", "wait services-stable", '--task-definition "$previous"',
+                 "deregister-task-definition"):
+        assert want in text, f"scripts/ecs-deploy.sh lacks {want}"
+
+
+# ========================================================================== 12. docs
+@check("docs: docker build runs from the repo root; every terraform apply/plan passes the tfvars file")
+def _():
+    for doc in ("deploy/README.md", "docs/runbook.md"):
+        text = open(os.path.join(ROOT, doc)).read()
+        # Commands: lines of fenced code blocks and `inline code` spans elsewhere.
+        commands, fenced = [], False
+        for line in text.splitlines():
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            if fenced:
+                commands.append(line)
+            else:
+                commands.extend(re.findall(r"`([^`]+)`", line))
+        joined = "\n".join(commands).replace("\\\n", " ")
+        in_deploy = False  # a `cd deploy` earlier in the document, not undone by `cd ..`
+        for line in joined.splitlines():
+            s = line.strip()
+            if re.match(r"cd deploy\b", s):
+                in_deploy = True
+            elif re.match(r"cd (\.\.|\"?\$\(git rev-parse --show-toplevel\)\"?)\s*$", s):
+                in_deploy = False
+            if re.search(r"docker (buildx )?build\b.*-f docker/Dockerfile", s):
+                assert re.search(r"\s\.(\s|$)", s) and " .." not in s, f"{doc}: `{s}` must build with the repository root as context"
+                assert not in_deploy or re.search(r"cd (\.\.|\"?\$\(git rev-parse --show-toplevel\)\"?) &&.*docker", s), f"{doc}: `{s}` runs after `cd deploy`: -f docker/Dockerfile resolves against the current directory"
+            if re.search(r"\bterraform (apply|plan)\b", s):
+                assert "-var-file=" in s, f"{doc}: `{s}` lacks -var-file= (an apply without it drops HTTPS, schedules, ...)"
+
+
+print(f"deploy checks: {passed} passed, {len(failed)} failed")
+if failed:
+    print("failed: " + "; ".join(failed))
+    sys.exit(1)
