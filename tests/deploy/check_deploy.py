@@ -664,29 +664,36 @@ def _():
 def _():
     for doc in ("deploy/README.md", "docs/runbook.md"):
         text = open(os.path.join(ROOT, doc)).read()
-        # Commands: lines of fenced code blocks and `inline code` spans elsewhere.
-        commands, fenced = [], False
+        # Commands: each fenced code block, and each `inline code` span. A block
+        # starts in deploy/ when the document says its commands assume that.
+        starts_in_deploy = "Commands assume `cd deploy`" in text
+        snippets, block, fenced = [], [], False
         for line in text.splitlines():
             if line.lstrip().startswith("```"):
+                if fenced:
+                    snippets.append("\n".join(block).replace("\\\n", " "))
+                    block = []
                 fenced = not fenced
                 continue
             if fenced:
-                commands.append(line)
+                block.append(line)
             else:
-                commands.extend(re.findall(r"`([^`]+)`", line))
-        joined = "\n".join(commands).replace("\\\n", " ")
-        in_deploy = False  # a `cd deploy` earlier in the document, not undone by `cd ..`
-        for line in joined.splitlines():
-            s = line.strip()
-            if re.match(r"cd deploy\b", s):
-                in_deploy = True
-            elif re.match(r"cd (\.\.|\"?\$\(git rev-parse --show-toplevel\)\"?)\s*$", s):
-                in_deploy = False
-            if re.search(r"docker (buildx )?build\b.*-f docker/Dockerfile", s):
-                assert re.search(r"\s\.(\s|$)", s) and " .." not in s, f"{doc}: `{s}` must build with the repository root as context"
-                assert not in_deploy or re.search(r"cd (\.\.|\"?\$\(git rev-parse --show-toplevel\)\"?) &&.*docker", s), f"{doc}: `{s}` runs after `cd deploy`: -f docker/Dockerfile resolves against the current directory"
-            if re.search(r"\bterraform (apply|plan)\b", s):
-                assert "-var-file=" in s, f"{doc}: `{s}` lacks -var-file= (an apply without it drops HTTPS, schedules, ...)"
+                # a bare `terraform apply` in prose names the command, it is not one
+                snippets.extend(c for c in re.findall(r"`([^`]+)`", line) if not re.fullmatch(r"terraform \w+", c))
+        for snippet in snippets:
+            in_deploy = starts_in_deploy
+            for line in snippet.splitlines():
+                s = line.strip()
+                if re.match(r"cd deploy\b", s):
+                    in_deploy = True
+                elif re.match(r"cd (\.\.|\"?\$\(git rev-parse --show-toplevel\)\"?)\s*$", s):
+                    in_deploy = False
+                if re.search(r"docker (buildx )?build\b.*-f docker/Dockerfile", s):
+                    assert re.search(r"\s\.(\s|$)", s) and " .." not in s, f"{doc}: `{s}` must build with the repository root as context"
+                    assert not in_deploy or re.search(r"cd (\.\.|\"?\$\(git rev-parse --show-toplevel\)\"?) &&.*docker", s), \
+                        f"{doc}: `{s}` runs in deploy/: -f docker/Dockerfile resolves against the current directory"
+                if re.search(r"\bterraform (apply|plan)\b", s):
+                    assert "-var-file=" in s, f"{doc}: `{s}` lacks -var-file= (an apply without it drops HTTPS, schedules, ...)"
 
 
 print(f"deploy checks: {passed} passed, {len(failed)} failed")
