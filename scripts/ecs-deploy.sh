@@ -25,7 +25,7 @@
 # Needs the AWS CLI v2 and python3. MIGRATE_TIMEOUT (seconds, default 1800)
 # bounds the migration; STABLE_TIMEOUT (default 900) the rollout.
 # Exit status: 0 deployed; 1 failed (and rolled back where it had started);
-# 2 usage. Tested against a fake `aws` by tests/deploy/ecs_deploy_test.sh.
+# 2 usage. Tested against a fake `aws` by tests/deploy/ecs_deploy_test.py.
 set -euo pipefail
 
 die() { echo "ecs-deploy: ERROR: $*" >&2; exit 1; }
