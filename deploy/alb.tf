@@ -85,3 +85,12 @@ resource "aws_lb_listener" "https" {
     target_group_arn = aws_lb_target_group.api.arn
   }
 }
+
+# Plan and apply print this as a warning (a failed `check` never blocks) when
+# there is no certificate; the `warning` output repeats it.
+check "https" {
+  assert {
+    condition     = local.https_enabled
+    error_message = "certificate_arn is empty: the API is served over PLAIN HTTP and API tokens cross the network in clear text. Port 80 is open only to plain_http_allowed_cidrs. Set certificate_arn to serve HTTPS."
+  }
+}

@@ -394,10 +394,10 @@ def _():
 def _():
     def ignored(t, n):
         return one(res(t, n)["lifecycle"])["ignore_changes"]
-    assert "${value}" in ignored("aws_ssm_parameter", "api_token")
-    assert "${password}" in ignored("aws_db_instance", "main")
-    assert "${secret_string}" in ignored("aws_secretsmanager_secret_version", "db")
-    assert "${secret_string}" in ignored("aws_secretsmanager_secret_version", "db_read")
+    for t, n, attr in (("aws_ssm_parameter", "api_token", "value"), ("aws_db_instance", "main", "password"),
+                       ("aws_secretsmanager_secret_version", "db", "secret_string"),
+                       ("aws_secretsmanager_secret_version", "db_read", "secret_string")):
+        assert "${%s}" % attr in ignored(t, n), f"{t}.{n} does not ignore_changes [{attr}]: an apply would undo a rotation"
 
 
 # ===================================================================== 7. job family
@@ -445,6 +445,8 @@ def _():
     assert https["count"] == "${local.https_enabled ? 1 : 0}", https["count"]
     assert https["protocol"] == "HTTPS" and https["ssl_policy"].startswith("ELBSecurityPolicy-TLS13"), https["ssl_policy"]
     assert "PLAIN HTTP" in OUTPUTS["warning"]["value"], "no loud `warning` output for plain HTTP"
+    chk = one(TF["alb.tf"]["check"]["https"][0]["assert"])
+    assert chk["condition"] == "${local.https_enabled}" and "PLAIN HTTP" in chk["error_message"], chk
 
 
 @check("plain HTTP is not open to 0.0.0.0/0 by default")
@@ -582,6 +584,8 @@ def _():
 # ====================================================================== 11. workflows
 def steps_of(wf):
     for job_name, job in wf["jobs"].items():
+        if "uses" in job:
+            continue
         for i, st in enumerate(job.get("steps", [])):
             yield job_name, i, st
 
@@ -592,6 +596,9 @@ def _():
     for f, wf in WORKFLOWS.items():
         assert "permissions" in wf, f"{f}: no top-level permissions (the default token is read-write)"
         for jn, job in wf["jobs"].items():
+            if "uses" in job:  # a call of a reusable workflow: it must be one of ours
+                assert job["uses"].startswith("./.github/workflows/"), f"{f}: job {jn} calls {job['uses']}"
+                continue
             assert job.get("runs-on"), f"{f}: job {jn} has no runs-on"
             assert isinstance(job.get("timeout-minutes"), int), f"{f}: job {jn} has no timeout-minutes"
             assert job.get("steps"), f"{f}: job {jn} has no steps"
@@ -631,6 +638,10 @@ def _():
     wf = WORKFLOWS["deploy.yml"]
     on = wf.get("on", wf.get(True))
     assert list(on) == ["push"] and on["push"]["branches"] == ["main"], f"on: {on}"
+    ci = wf["jobs"].get("ci", {})
+    assert ci.get("uses") == "./.github/workflows/ci.yml" and wf["jobs"]["deploy"].get("needs") in ("ci", ["ci"]), \
+        "deploy must need the ci job that calls ci.yml (no deploy of an untested commit)"
+    assert "workflow_call" in WORKFLOWS["ci.yml"].get("on", WORKFLOWS["ci.yml"].get(True)), "ci.yml is not callable (workflow_call)"
     assert wf["permissions"].get("id-token") == "write", wf["permissions"]
     steps = [st for _, _, st in steps_of(wf)]
     creds = [st for st in steps if st.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
