@@ -105,6 +105,24 @@ locals {
   # The replica URL carries the password, so it is a secret too.
   read_replica_secrets = var.db_read_replica ? [{ name = "DATABASE_READ_URL", valueFrom = "${aws_secretsmanager_secret.db_read[0].arn}:url::" }] : []
 
+  # Scratch space (the root filesystem is read-only). TMPDIR, where an update
+  # run spills its changed rows, is the image's /var/tmp/catalog: owned by the
+  # service user in the image and declared a VOLUME there, so mounting a task
+  # volume at that same path gets its owner and mode (a bare Fargate volume
+  # is root-owned 0755). /tmp too, for anything that ignores TMPDIR.
+  scratch_mount_points = [
+    {
+      sourceVolume  = "scratch"
+      containerPath = local.tmpdir
+      readOnly      = false
+    },
+    {
+      sourceVolume  = "tmp"
+      containerPath = "/tmp"
+      readOnly      = false
+    },
+  ]
+
   container_environment_list = [
     for k in sort(keys(local.container_environment)) : {
       name  = k
@@ -139,13 +157,7 @@ locals {
     secrets = concat(local.base_secrets, local.read_replica_secrets)
 
     # Writable scratch space: the root filesystem is read-only.
-    mountPoints = [
-      {
-        sourceVolume  = "tmp"
-        containerPath = "/tmp"
-        readOnly      = false
-      },
-    ]
+    mountPoints = local.scratch_mount_points
 
     # Same probe as the image's HEALTHCHECK: `catalog-api healthcheck` GETs
     # /health/live (shallow). An unhealthy essential container makes ECS
@@ -200,13 +212,7 @@ locals {
     environment = local.container_environment_list
     secrets     = concat(local.base_secrets, local.read_replica_secrets)
 
-    mountPoints = [
-      {
-        sourceVolume  = "tmp"
-        containerPath = "/tmp"
-        readOnly      = false
-      },
-    ]
+    mountPoints = local.scratch_mount_points
 
     linuxParameters = {
       initProcessEnabled = true
@@ -248,6 +254,10 @@ resource "aws_ecs_task_definition" "api" {
   }
 
   volume {
+    name = "scratch"
+  }
+
+  volume {
     name = "tmp"
   }
 
@@ -266,6 +276,10 @@ resource "aws_ecs_task_definition" "job" {
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = var.cpu_architecture
+  }
+
+  volume {
+    name = "scratch"
   }
 
   volume {

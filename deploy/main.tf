@@ -60,6 +60,7 @@ locals {
     var.extra_tags,
   )
 
+  tmpdir             = "/var/tmp/catalog" # the image's TMPDIR (docker/Dockerfile)
   container_name     = "api"
   job_container_name = "job"
   container_port     = 8000
@@ -102,6 +103,7 @@ locals {
     MAX_BODY_BYTES     = tostring(var.max_body_bytes)
     MAX_FEED_BYTES     = tostring(var.max_feed_bytes)
     SHUTDOWN_TIMEOUT   = tostring(var.shutdown_timeout_seconds)
+    TMPDIR             = local.tmpdir # spill files; a mounted volume, see ecs.tf
     # Keep-alive idle timeout must outlast the ALB's, or the ALB can reuse a
     # connection the server is closing and answer 502.
     IDLE_TIMEOUT = tostring(var.alb_idle_timeout + 5)

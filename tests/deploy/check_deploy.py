@@ -400,6 +400,33 @@ def _():
         assert "${%s}" % attr in ignored(t, n), f"{t}.{n} does not ignore_changes [{attr}]: an apply would undo a rotation"
 
 
+# ==================================================================== 6b. scratch
+def scratch_mounts():
+    """local.scratch_mount_points with local.tmpdir substituted."""
+    return [dict(m, containerPath=LOCALS["tmpdir"] if m["containerPath"] == "${local.tmpdir}" else m["containerPath"])
+            for m in LOCALS["scratch_mount_points"]]
+
+
+@check("scratch space: TMPDIR is a mounted task volume (read-only root), same in both families and the image")
+def _():
+    tmpdir = LOCALS["tmpdir"]
+    assert LOCALS["base_environment"].get("TMPDIR") == "${local.tmpdir}", f"TMPDIR env = {LOCALS['base_environment'].get('TMPDIR')}"
+    mounts = {m["containerPath"]: m for m in scratch_mounts()}
+    assert tmpdir in mounts and mounts[tmpdir]["readOnly"] is False, f"no writable volume mounted at TMPDIR {tmpdir}: {mounts}"
+    for fam in ("api", "job"):
+        td = res("aws_ecs_task_definition", fam)
+        vols = {v["name"] for v in td["volume"]}
+        assert {m["sourceVolume"] for m in scratch_mounts()} <= vols, f"{fam}: volumes {vols}"
+    for c in ("api_container", "job_container"):
+        assert LOCALS[c]["mountPoints"] == "${local.scratch_mount_points}", f"{c}.mountPoints = {LOCALS[c]['mountPoints']}"
+        assert LOCALS[c]["readonlyRootFilesystem"] is True, f"{c}: root filesystem not read-only"
+    docker = open(os.path.join(ROOT, "docker", "Dockerfile")).read()
+    m = re.search(r"^ENV\s+TMPDIR=(\S+)", docker, re.M)
+    if m:  # the image says where it wants its scratch space: the same place, declared a VOLUME
+        assert m.group(1) == tmpdir, f"Dockerfile TMPDIR={m.group(1)}, task definitions mount {tmpdir}"
+        assert re.search(r'^VOLUME\s.*"%s"' % re.escape(tmpdir), docker, re.M), f"Dockerfile does not declare VOLUME {tmpdir}"
+
+
 # ===================================================================== 7. job family
 @check("job task definition: own family and CPU/memory, no port mappings, no health check, never `serve`")
 def _():
@@ -539,15 +566,16 @@ def _():
     assert TD["family"] == name, f"family {TD['family']} != {name}"
     assert TD["cpu"] == str(default("task_cpu")) and TD["memory"] == str(default("task_memory")), (TD["cpu"], TD["memory"])
     assert TD["networkMode"] == "awsvpc" and TD["requiresCompatibilities"] == ["FARGATE"]
-    assert [v["name"] for v in TD["volumes"]] == ["tmp"]
+    assert [v["name"] for v in TD["volumes"]] == [v["name"] for v in res("aws_ecs_task_definition", "api")["volume"]], TD["volumes"]
     (c,) = TD["containerDefinitions"]
     api = LOCALS["api_container"]
     assert c["name"] == LOCALS["container_name"], c["name"]
     assert re.fullmatch(rf"<ACCOUNT_ID>\.dkr\.ecr\.<REGION>\.amazonaws\.com/{name}:<GIT_SHA>", c["image"]), f"image placeholder {c['image']}"
-    for k in ("command", "user", "stopTimeout", "readonlyRootFilesystem", "essential", "healthCheck", "mountPoints",
+    for k in ("command", "user", "stopTimeout", "readonlyRootFilesystem", "essential", "healthCheck",
               "linuxParameters", "ulimits"):
         assert c.get(k) == api[k], f"{k}: task-definition.json {c.get(k)!r} != ecs.tf {api[k]!r}"
     assert c["healthCheck"]["command"] == HEALTHCHECK_COMMAND
+    assert c["mountPoints"] == scratch_mounts(), f"mountPoints {c['mountPoints']} != ecs.tf {scratch_mounts()}"
     (pm,) = c["portMappings"]
     assert pm["containerPort"] == pm["hostPort"] == SERVER_PORT, pm
     tf_pm = one(api["portMappings"])
