@@ -75,7 +75,7 @@ locals {
   # otherwise <this stack's ECR repository>:<image_tag>.
   image = var.image != "" ? var.image : "${aws_ecr_repository.api.repository_url}:${var.image_tag}"
 
-  # Plain (non-secret) environment of the containers, docs/runbook.md "Configuration".
+  # Plain (non-secret) environment of the container, docs/runbook.md "Configuration".
   # Secrets never go here: DB_PASSWORD, API_TOKEN (and DATABASE_READ_URL with
   # a replica) are injected through `secrets`/`valueFrom` (ecs.tf), resolved by
   # the ECS agent with the execution role. deploy/task-definition.json lists
