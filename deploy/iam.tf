@@ -110,7 +110,7 @@ data "aws_iam_policy_document" "task" {
   }
 
   # The one write: POST /feeds streams an uploaded CSV to
-  # s3://<bucket>/raw/partners/<source>/feeds/<feed_id>/<file name> (DESIGN.md).
+  # s3://<bucket>/raw/partners/<source>/feeds/<feed_id>/<file name> (docs/feeds.md).
   # Scoped to that prefix so the API can never overwrite or delete anything
   # else. PutObject also authorises the multipart calls (Create/UploadPart/
   # Complete); AbortMultipartUpload lets a failed or cancelled upload clean up.

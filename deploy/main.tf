@@ -67,7 +67,7 @@ locals {
   # otherwise <this stack's ECR repository>:<image_tag>.
   image = var.image != "" ? var.image : "${aws_ecr_repository.api.repository_url}:${var.image_tag}"
 
-  # Plain (non-secret) environment of the container, DESIGN.md "Configuration".
+  # Plain (non-secret) environment of the container, docs/runbook.md "Configuration".
   # DB_PASSWORD and API_TOKEN are injected from Secrets Manager / SSM (ecs.tf).
   container_environment = {
     PORT                = tostring(local.container_port)

@@ -162,7 +162,7 @@ variable "health_check_grace_period" {
 }
 
 # ---------------------------------------------------------------------------
-# Application settings (container environment, DESIGN.md "Configuration")
+# Application settings (container environment, docs/runbook.md "Configuration")
 # ---------------------------------------------------------------------------
 variable "log_level" {
   description = "LOG_LEVEL: trace, debug, info, warn, error."

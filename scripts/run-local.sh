@@ -103,7 +103,7 @@ else
   log "configuring $build_dir"
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$state/cmake.log" 2>&1 ||
     { cat "$state/cmake.log" >&2; die "cmake could not configure $build_dir (log above)"; }
-  log "building catalog-api (a first build compiles about 60 files: several minutes; later starts take seconds)"
+  log "building catalog-api (a first build compiles about 45 files, a few minutes on 2 cores; later starts take seconds)"
   cmake --build "$build_dir" --target catalog-api || die "the build failed (compiler output above)"
   binary=$build_dir/catalog-api
 fi
