@@ -22,7 +22,7 @@
 
 namespace {
 
-/// A deterministic ~50 MB feed in the partner format (DESIGN.md "Data model"):
+/// A deterministic ~50 MB feed in the partner format (docs/etl.md "Row rules"):
 /// quoted names with commas, doubled quotes, non-ASCII text, prices with "$"
 /// and thousands separators, a few descriptions with embedded line breaks,
 /// CRLF line ends as most partner exports use.

@@ -9,6 +9,7 @@ packages=(
   libspdlog-dev libfmt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libtinyxml2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcsv-dev
   postgresql postgresql-client python3 python3-botocore curl procps
+  iproute2  # ss: scripts/run-local.sh and its test see who holds a port
   chromium  # headless, for the /docs browser test (tests/docs/docs_ui_browser_test.sh)
 )
 # nodejs/npm: for the S3-compatible test server (s3rver), the Swagger UI files

@@ -2,7 +2,22 @@
 # The quick start: install what is needed, build, start a local PostgreSQL and
 # a local S3-compatible store (s3rver) with a demo feed, and run catalog-api on
 # http://127.0.0.1:8000 with AUTH_DISABLED=1 and a `demo` job. Ctrl-C stops it
-# all. State lives in .local/ (git-ignored); running it again reuses it.
+# all. State lives in .local/ (git-ignored); running it again reuses it, and a
+# `demo` job changed by the user is left as it is.
+#
+# Settings (environment; README "Quick start" lists them):
+#   PORT (8000), LOCAL_PG_PORT (54329), LOCAL_S3_PORT (54330)   loopback ports
+#   BIND_ADDRESS (127.0.0.1)   where catalog-api listens; anything else is reachable
+#                              from other machines, so set API_TOKEN with it
+#   API_TOKEN                  run with this token instead of AUTH_DISABLED=1
+#   LOCAL_STATE_DIR (.local)   PostgreSQL data, S3 data, logs, ccache
+#   BUILD_DIR (build)          CMake build directory
+#   CATALOG_API_BINARY         run this binary instead of building (tests)
+#
+# Exit status: 0 when catalog-api is already running on PORT or from the same
+# state directory (it says so and does nothing); 130 after Ctrl-C (143 after
+# SIGTERM), everything stopped; 1 when something fails or another program
+# holds PORT.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,23 +28,96 @@ source scripts/lib/s3.sh
 port=${PORT:-8000}
 pg_port=${LOCAL_PG_PORT:-54329}
 s3_port=${LOCAL_S3_PORT:-54330}
-state="$root/.local"
+bind=${BIND_ADDRESS:-127.0.0.1}
+state=${LOCAL_STATE_DIR:-$root/.local}
+build_dir=${BUILD_DIR:-build}
+for setting in "PORT=$port" "LOCAL_PG_PORT=$pg_port" "LOCAL_S3_PORT=$s3_port"; do
+  value=${setting#*=}
+  [[ $value =~ ^[0-9]+$ ]] && [ "$value" -ge 1 ] && [ "$value" -le 65535 ] ||
+    die "${setting%%=*} must be a port number (1-65535), got '$value'"
+done
+[ "$port" != "$pg_port" ] && [ "$port" != "$s3_port" ] && [ "$pg_port" != "$s3_port" ] ||
+  die "PORT, LOCAL_PG_PORT and LOCAL_S3_PORT must differ ($port, $pg_port, $s3_port)"
+# Where to reach the server: loopback unless it listens on one address only.
+case $bind in
+  0.0.0.0 | :: | 127.*) host=127.0.0.1 ;;
+  *:*) host="[$bind]" ;;
+  *) host=$bind ;;
+esac
+url="http://$host:$port"
+
+# "PID NAME" of the process listening on TCP port $1, when ss can tell.
+listener() {
+  command -v ss >/dev/null 2>&1 || return 0
+  ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\2 \1/p' | head -n 1
+}
+# "pid 123, catalog-api" for messages.
+holder_of() {
+  local who
+  who=$(listener "$1")
+  if [ -n "$who" ]; then printf 'pid %s, %s' "${who%% *}" "${who#* }"; else printf 'pid unknown'; fi
+}
+port_in_use() {
+  if command -v ss >/dev/null 2>&1; then
+    [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+
+# A second start while the first runs: say so plainly instead of failing to
+# bind (the first instance would even answer the second's health check).
+if port_in_use "$port"; then
+  if curl -s --max-time 3 "$url/health" 2>/dev/null | grep -q '"database":'; then
+    log "catalog-api is already running on $url ($(holder_of "$port")); nothing to do."
+    log "Stop it with Ctrl-C in its terminal, or set PORT to start another one."
+    exit 0
+  fi
+  die "port $port is in use by another program ($(holder_of "$port")); stop it or set PORT to a free port"
+fi
 mkdir -p "$state"
 chmod 755 "$state"
+state=$(cd "$state" && pwd)
+# The same state directory serves one quick start at a time (one PostgreSQL).
+pidfile="$state/run-local.pid"
+if [ -f "$pidfile" ]; then
+  read -r other_pid other_port <"$pidfile" || true
+  if [ -n "${other_pid:-}" ] && [ "$other_pid" != $$ ] && kill -0 "$other_pid" 2>/dev/null &&
+    tr '\0' ' ' <"/proc/$other_pid/cmdline" 2>/dev/null | grep -q run-local.sh; then
+    log "catalog-api is already running from $state on http://127.0.0.1:${other_port:-?} (run-local.sh pid $other_pid); nothing to do."
+    exit 0
+  fi
+fi
+echo "$$ $port" >"$pidfile"
+add_cleanup "rm -f '$pidfile'"
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'run_cleanup' EXIT
 
 bash scripts/install-deps.sh
-export CCACHE_DIR=${CCACHE_DIR:-$state/ccache}
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-log "building catalog-api"
-cmake --build build --target catalog-api >/dev/null
-
-trap 'run_cleanup' EXIT INT TERM
-
-# PostgreSQL: reuse a cluster left running by an earlier start.
-if ! as_postgres "$(pg_bindir)/pg_ctl" -D "$state/pg" status >/dev/null 2>&1; then
-  start_postgres "$state/pg" "$pg_port"
-  add_cleanup "stop_postgres '$state/pg'"
+if [ -n "${CATALOG_API_BINARY:-}" ]; then
+  binary=$CATALOG_API_BINARY
+  [ -x "$binary" ] || die "CATALOG_API_BINARY=$binary is not an executable"
+else
+  export CCACHE_DIR=${CCACHE_DIR:-$state/ccache}
+  log "configuring $build_dir"
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$state/cmake.log" 2>&1 ||
+    { cat "$state/cmake.log" >&2; die "cmake could not configure $build_dir (log above)"; }
+  log "building catalog-api (a first build compiles about 45 files, a few minutes on 2 cores; later starts take seconds)"
+  cmake --build "$build_dir" --target catalog-api || die "the build failed (compiler output above)"
+  binary=$build_dir/catalog-api
 fi
+
+# PostgreSQL in $state/pg. A cluster still running there was left by a start
+# that was killed (only one start uses the directory): restart it on pg_port.
+if as_postgres "$(pg_bindir)/pg_ctl" -D "$state/pg" status >/dev/null 2>&1; then
+  log "stopping the PostgreSQL a killed earlier start left running"
+  stop_postgres "$state/pg"
+fi
+log "starting PostgreSQL on 127.0.0.1:$pg_port"
+port_in_use "$pg_port" && die "LOCAL_PG_PORT $pg_port is in use ($(holder_of "$pg_port")); set LOCAL_PG_PORT to a free port"
+add_cleanup "stop_postgres '$state/pg'"
+start_postgres "$state/pg" "$pg_port"
 as_postgres "$(pg_bindir)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc \
   "SELECT 1 FROM pg_database WHERE datname = 'catalog'" | grep -q 1 ||
   as_postgres "$(pg_bindir)/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres catalog
@@ -37,15 +125,18 @@ as_postgres "$(pg_bindir)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc \
 # S3-compatible store with the demo bucket and feed.
 install_s3rver
 mkdir -p "$state/s3"
-if ! (exec 3<>"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null; then
+if port_in_use "$s3_port"; then
+  log "using the S3 store already listening on 127.0.0.1:$s3_port ($(holder_of "$s3_port"))"
+else
+  log "starting s3rver on 127.0.0.1:$s3_port"
   node --openssl-legacy-provider "$root/tests/s3/node_modules/s3rver/bin/s3rver.js" -d "$state/s3" \
     -a 127.0.0.1 -p "$s3_port" --silent --no-vhost-buckets --configure-bucket catalog-raw >"$state/s3rver.log" 2>&1 &
   s3_pid=$!
-  add_cleanup "kill $s3_pid 2>/dev/null || true"
+  add_cleanup "kill $s3_pid 2>/dev/null; wait $s3_pid 2>/dev/null || true"
   wait_for_port "$s3_port" 30 || die "s3rver did not start (see $state/s3rver.log)"
 fi
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-"$(s3_python)" - "$s3_port" "$root/tests/data/demo/acme-feed.csv" <<'PY'
+"$(s3_python)" - "$s3_port" "$root/tests/data/demo/acme-feed.csv" <<'PY' ||
 import sys, botocore.session
 port, path = sys.argv[1], sys.argv[2]
 s3 = botocore.session.get_session().create_client(
@@ -54,22 +145,57 @@ s3 = botocore.session.get_session().create_client(
 with open(path, "rb") as f:
     s3.put_object(Bucket="catalog-raw", Key="raw/partners/acme/acme-feed.csv", Body=f.read())
 PY
+  die "uploading the demo feed to 127.0.0.1:$s3_port failed: is LOCAL_S3_PORT held by something other than s3rver?"
 
 export DATABASE_URL="host=127.0.0.1 port=$pg_port user=postgres dbname=catalog"
 export S3_ENDPOINT="http://127.0.0.1:$s3_port" S3_FORCE_PATH_STYLE=true S3_RAW_BUCKET=catalog-raw
-export AUTH_DISABLED=1 PORT=$port LOG_FORMAT=${LOG_FORMAT:-text}
-build/catalog-api serve &
+export PORT=$port BIND_ADDRESS=$bind LOG_FORMAT=${LOG_FORMAT:-text}
+auth=()
+if [ -n "${API_TOKEN:-}" ]; then
+  unset AUTH_DISABLED
+  auth=(-H "Authorization: Bearer $API_TOKEN")
+else
+  export AUTH_DISABLED=1
+fi
+"$binary" serve &
 api_pid=$!
 add_cleanup "kill -TERM $api_pid 2>/dev/null; wait $api_pid 2>/dev/null || true"
+healthy=0
 for _ in $(seq 1 300); do
-  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  kill -0 "$api_pid" 2>/dev/null || die "catalog-api exited during start-up"
+  kill -0 "$api_pid" 2>/dev/null || die "catalog-api exited during start-up (its log is above)"
+  if curl -fsS --max-time 2 "$url/health" >/dev/null 2>&1; then
+    healthy=1
+    break
+  fi
   sleep 0.1
 done
-if curl -fsS -o /dev/null "http://127.0.0.1:$port/jobs" 2>/dev/null; then
-  curl -fsS -X PUT "http://127.0.0.1:$port/jobs/demo" -H 'Content-Type: application/json' \
-    -d '{"source":"acme","uri":"s3://catalog-raw/raw/partners/acme/acme-feed.csv"}' >/dev/null
-fi
-log "catalog-api is up on http://127.0.0.1:$port (Ctrl-C to stop). Try:"
-log "  curl http://127.0.0.1:$port/health"
+[ "$healthy" = 1 ] || die "catalog-api did not answer $url/health within 30 s"
+# The answer must have come from this server, not from another on the port.
+holder=$(listener "$port")
+kill -0 "$api_pid" 2>/dev/null && { [ -z "$holder" ] || [ "${holder%% *}" = "$api_pid" ]; } ||
+  die "another program answers on port $port ($(holder_of "$port")); set PORT to a free port"
+
+# The demo job is created once; a user's later changes to it are kept.
+demo=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$url/jobs/demo" || true)
+case $demo in
+  200) log "demo job exists (kept as it is)" ;;
+  404)
+    curl -fsS -o /dev/null -X PUT "${auth[@]}" "$url/jobs/demo" -H 'Content-Type: application/json' \
+      -d '{"source":"acme","uri":"s3://catalog-raw/raw/partners/acme/acme-feed.csv"}' ||
+      die "could not create the demo job"
+    log "created the demo job"
+    ;;
+  *) log "warning: GET /jobs/demo answered $demo; the demo job was not checked" ;;
+esac
+
+case $bind in
+  127.* | ::1 | localhost) ;;
+  *)
+    log "warning: listening on $bind:$port, reachable from other machines"
+    [ -n "${API_TOKEN:-}" ] || log "warning: and without authentication (AUTH_DISABLED=1): set API_TOKEN"
+    ;;
+esac
+log "catalog-api is up on $url (Ctrl-C to stop). Try:"
+log "  curl -i $url/health"
+log "  $url/docs in a browser (the API reference)"
 wait "$api_pid"

@@ -4,7 +4,7 @@
     gen_feed.py --rows N [--version V --every K] OUT.csv
     gen_feed.py --rows N --naive-sql SOURCE OUT.sql
 
-The feed has the partner header (DESIGN.md) plus an extra `color` column
+The feed has the partner header (docs/etl.md) plus an extra `color` column
 (stored in `attributes`), quoted fields with commas and doubled quotes,
 prices like "$1,234.50", unicode names and an embedded newline in every
 7th description; about 90 bytes a row. The same --rows always gives the same

@@ -53,4 +53,22 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+void append_compact_json(std::string& out, std::string_view json) {
+  bool in_string = false;
+  std::size_t run = 0;  // start of the bytes not yet copied
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped byte cannot end the string
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      out.append(json.data() + run, i - run);
+      run = i + 1;
+    }
+  }
+  out.append(json.data() + run, json.size() - run);
+}
+
 }  // namespace catalog

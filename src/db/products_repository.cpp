@@ -26,6 +26,7 @@ constexpr const char* kSkuIs = " AND p.sku = ";
 constexpr const char* kBrandIs = " AND p.brand = ";
 constexpr const char* kCategoryIs = " AND p.category = ";
 constexpr const char* kAvailabilityIs = " AND p.availability = ";
+constexpr const char* kCurrencyIs = " AND p.currency = ";
 constexpr const char* kNameLike = " AND p.name ILIKE ";  // backslash is LIKE's default escape
 constexpr const char* kUpdatedSince = " AND p.updated_at >= ";
 
@@ -81,6 +82,7 @@ std::string where_clause(const ProductFilter& f, Params& params) {
   if (f.brand) sql += kBrandIs + params.add(*f.brand);
   if (f.category) sql += kCategoryIs + params.add(*f.category);
   if (f.availability) sql += kAvailabilityIs + params.add(*f.availability);
+  if (f.currency) sql += kCurrencyIs + params.add(*f.currency);
   if (f.name_contains) sql += kNameLike + params.add(contains_pattern(*f.name_contains));
   if (f.updated_since) sql += kUpdatedSince + params.add(*f.updated_since) + "::timestamptz";
   return sql;
@@ -151,11 +153,11 @@ std::string page_sql(const ProductQuery& q, Params& params) {
 /// products is partitioned by source, and planning a query across every
 /// partition's nine indexes costs more than running a page (0.2 of 0.5 ms for
 /// the default page, docs/performance.md), so such statements are prepared
-/// and planned once per connection. A brand, category, availability, `q` or
-/// `updated_since` value can match a handful of rows or most of the catalog:
-/// those queries keep a plan made for their values.
+/// and planned once per connection. A brand, category, availability,
+/// currency, `q` or `updated_since` value can match a handful of rows or most
+/// of the catalog: those queries keep a plan made for their values.
 bool plan_is_value_independent(const ProductFilter& f) {
-  return !f.brand && !f.category && !f.availability && !f.name_contains && !f.updated_since;
+  return !f.brand && !f.category && !f.availability && !f.currency && !f.name_contains && !f.updated_since;
 }
 
 /// Runs `sql` as a statement prepared on this connection (prepared on first

@@ -217,4 +217,39 @@ std::optional<RunsRepository::LastSuccess> RunsRepository::last_success(const st
   });
 }
 
+namespace {
+
+// GET /runs. Indexes (migration 5): (queued_at DESC, id DESC) for the plain
+// list, (status, queued_at DESC, id DESC) for a status; a job uses
+// job_runs_job_queued_idx. The keyset is one row comparison.
+constexpr const char* kListStatusIs = " AND status = ";
+constexpr const char* kListJobIs = " AND job_id = ";
+constexpr const char* kListSince = " AND queued_at >= ";
+constexpr const char* kListOrder = " ORDER BY queued_at DESC, id DESC LIMIT ";
+
+}  // namespace
+
+std::vector<Run> RunsRepository::list(const RunListQuery& query) {
+  std::vector<std::string> params;
+  const auto param = [&params](std::string value) {
+    params.push_back(std::move(value));
+    return "$" + std::to_string(params.size());
+  };
+  std::string sql = kSelect + " WHERE TRUE";
+  if (query.status) sql += kListStatusIs + param(*query.status);
+  if (query.job_id) sql += kListJobIs + param(*query.job_id);
+  if (query.since) sql += kListSince + param(*query.since) + "::timestamptz";
+  if (query.after) {
+    sql += " AND (queued_at, id) < (" + param(query.after->queued_at) + "::timestamptz, ";
+    sql += param(query.after->id) + "::uuid)";
+  }
+  sql += kListOrder + param(std::to_string(query.limit)) + "::bigint";
+  return pool_.with_connection([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    std::vector<Run> runs;
+    for (const auto& row : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params))) runs.push_back(to_run(row));
+    return runs;
+  });
+}
+
 }  // namespace catalog::db

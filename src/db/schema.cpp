@@ -305,6 +305,12 @@ BEGIN
   END LOOP;
 END $$;
 )sql"},
+      {5, "runs_newest_first", R"sql(
+-- GET /runs: every job's runs newest first, keyset (queued_at, id), alone or
+-- with a status filter (a job filter uses job_runs_job_queued_idx).
+CREATE INDEX job_runs_queued_at_id_idx ON job_runs (queued_at DESC, id DESC);
+CREATE INDEX job_runs_status_queued_at_id_idx ON job_runs (status, queued_at DESC, id DESC);
+)sql"},
   };
   return migrations;
 }

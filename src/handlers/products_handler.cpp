@@ -1,7 +1,5 @@
 // GET /products (filters, sort, opaque keyset cursor) and
 // GET /products/{source}/{sku}: parse → repository → serialize.
-#include <algorithm>
-#include <charconv>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -10,8 +8,10 @@
 #include "catalog/core/json_string.hpp"
 #include "catalog/core/utf8.hpp"
 #include "catalog/db/products_repository.hpp"
+#include "catalog/etl/normalizer.hpp"
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/request_helpers.hpp"
+#include "handlers/query_params.hpp"
 
 namespace catalog::handlers {
 namespace {
@@ -20,81 +20,10 @@ constexpr std::size_t kDefaultLimit = 100;
 constexpr std::size_t kMaxLimit = 1000;
 constexpr int kCursorVersion = 1;
 
-const std::set<std::string> kListParams = {"source", "sku",     "brand",  "category", "availability",
+const std::set<std::string> kListParams = {"source", "sku",     "brand",  "category", "availability", "currency",
                                            "q",      "updated_since", "sort_by", "order", "limit",
                                            "cursor", "include_deleted", "with_count"};
 const std::set<std::string> kGetParams = {};
-
-/// Clients with a typo in a parameter name would otherwise get an unfiltered
-/// list and never know: name every unknown parameter.
-void reject_unknown_params(const http::Request& request, const std::set<std::string>& allowed) {
-  std::set<std::string> unknown;
-  for (const auto& [name, value] : request.query) {
-    if (allowed.count(name) == 0) unknown.insert(name);
-  }
-  if (unknown.empty()) return;
-  std::string names;
-  for (const auto& name : unknown) names += (names.empty() ? "'" : ", '") + name.substr(0, 64) + "'";
-  std::string expected;
-  for (const auto& name : allowed) expected += (expected.empty() ? "" : ", ") + name;
-  throw BadRequest((unknown.size() == 1 ? "unknown query parameter " : "unknown query parameters ") + names +
-                   (allowed.empty() ? "; this route takes none" : "; expected " + expected));
-}
-
-/// A text value PostgreSQL can take as a parameter: valid UTF-8, no NUL.
-void require_text(const std::string& value, const std::string& what) {
-  if (value.find('\0') != std::string::npos || !valid_utf8(value)) {
-    throw BadRequest(what + " must be valid UTF-8 text without NUL characters");
-  }
-}
-
-std::optional<std::string> text_param(const http::Request& request, const std::string& name) {
-  auto value = request.query_param(name);
-  if (!value) return std::nullopt;
-  if (value->empty()) throw BadRequest("query parameter '" + name + "' must not be empty");
-  require_text(*value, "query parameter '" + name + "'");
-  return value;
-}
-
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  const auto [end, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
-  return ec == std::errc() && end == s.data() + pos + n && s[pos] != '-' && s[pos] != '+';
-}
-
-/// RFC 3339 date-time (https://www.rfc-editor.org/rfc/rfc3339#section-5.6):
-/// YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM). Returns it with `T`/`Z` upper-cased
-/// for PostgreSQL, or nullopt when malformed or out of range.
-std::optional<std::string> rfc3339(std::string text) {
-  int year, month, day, hour, minute, second;
-  if (text.size() < 20 || !digits(text, 0, 4, year) || text[4] != '-' || !digits(text, 5, 2, month) ||
-      text[7] != '-' || !digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != 't') ||
-      !digits(text, 11, 2, hour) || text[13] != ':' || !digits(text, 14, 2, minute) || text[16] != ':' ||
-      !digits(text, 17, 2, second)) {
-    return std::nullopt;
-  }
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return std::nullopt;
-  std::size_t pos = 19;
-  if (text[pos] == '.') {
-    const auto start = ++pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
-    if (pos == start || pos - start > 9) return std::nullopt;
-  }
-  if (pos == text.size() - 1 && (text[pos] == 'Z' || text[pos] == 'z')) {
-    text[pos] = 'Z';
-  } else {
-    int off_hour, off_minute;
-    if (pos + 6 != text.size() || (text[pos] != '+' && text[pos] != '-') || !digits(text, pos + 1, 2, off_hour) ||
-        text[pos + 3] != ':' || !digits(text, pos + 4, 2, off_minute) || off_hour > 23 || off_minute > 59) {
-      return std::nullopt;
-    }
-  }
-  text[10] = 'T';
-  return text;
-}
 
 /// numeric(12,2) as PostgreSQL prints it: optional '-', 1..10 digits, '.', 2 digits.
 bool is_price_text(const std::string& s) {
@@ -181,24 +110,25 @@ db::ProductCursor decode_cursor(const std::string& text, db::ProductSort sort, d
   return cursor;
 }
 
-/// numeric(12,2) text → JSON number. At most 12 significant digits, so the
-/// nearest double prints back (shortest round trip) as the same decimal:
-/// "12.50" → 12.5, "0.10" → 0.1, never 12.499999999.
+/// Money is an exact decimal string with two decimals ("1299.00", "-0.50"),
+/// as payment and commerce APIs write it: no client parses it through a
+/// binary double. PostgreSQL prints numeric(12,2) in exactly that form.
 void append_price(std::string& out, const std::optional<std::string>& price) {
   if (!price) {
     out += "null";
     return;
   }
-  double value = 0;
-  const auto [end, ec] = std::from_chars(price->data(), price->data() + price->size(), value);
-  if (ec != std::errc() || end != price->data() + price->size()) throw Error("internal error", "bad price " + *price);
-  out += nlohmann::json(value).dump();
+  if (!is_price_text(*price)) throw Error("internal error", "bad price " + *price);
+  out += '"';
+  out += *price;
+  out += '"';
 }
 
 /// One product as a JSON object, written straight into `out`: a page of 100
 /// through nlohmann::json trees (and a parse + dump of every `attributes`)
 /// cost more CPU than the query. `attributes` is PostgreSQL's jsonb text,
-/// valid JSON, copied as is.
+/// valid JSON that PostgreSQL prints with a space after `:` and `,`; it is
+/// copied without the whitespace between tokens, like the rest of the body.
 void append_product(std::string& out, const db::Product& p) {
   const std::pair<const char*, const std::string*> text[] = {
       {"source", &p.source}, {"sku", &p.sku}, {"name", &p.name}, {"created_at", &p.created_at},
@@ -225,8 +155,26 @@ void append_product(std::string& out, const db::Product& p) {
   key("price");
   append_price(out, p.price);
   key("attributes");
-  out += p.attributes;
+  append_compact_json(out, p.attributes);
   out += '}';
+}
+
+/// A currency filter as the ETL stores currencies: three ASCII letters,
+/// trimmed and upper-cased (`usd` → `USD`). Anything else can never match.
+std::string currency_code(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t");
+  const auto last = text.find_last_not_of(" \t");
+  std::string code = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+  bool ok = code.size() == 3;
+  for (char& c : code) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (!ok) {
+    throw BadRequest("query parameter 'currency' must be a 3-letter currency code such as USD, got '" +
+                     text.substr(0, 64) + "'");
+  }
+  return code;
 }
 
 db::ProductQuery parse_list_query(const http::Request& request) {
@@ -236,18 +184,18 @@ db::ProductQuery parse_list_query(const http::Request& request) {
   q.filter.sku = text_param(request, "sku");
   q.filter.brand = text_param(request, "brand");
   q.filter.category = text_param(request, "category");
-  q.filter.availability = text_param(request, "availability");
+  // Stored availability and currency are what the ETL normalised them to:
+  // the filters accept what feeds accept and normalise the same way.
+  if (auto text = text_param(request, "availability")) {
+    q.filter.availability = etl::normalize_availability(*text);
+    if (q.filter.availability->empty()) throw BadRequest("query parameter 'availability' must not be blank");
+  }
+  if (auto text = text_param(request, "currency")) q.filter.currency = currency_code(*text);
   if (auto text = request.query_param("q"); text && !text->empty()) {
     require_text(*text, "query parameter 'q'");
     q.filter.name_contains = std::move(text);
   }
-  if (auto text = request.query_param("updated_since")) {
-    q.filter.updated_since = rfc3339(*text);
-    if (!q.filter.updated_since) {
-      throw BadRequest("query parameter 'updated_since' must be an RFC 3339 date-time such as "
-                       "2024-05-01T12:00:00Z, got '" + text->substr(0, 64) + "'");
-    }
-  }
+  q.filter.updated_since = rfc3339_param(request, "updated_since");
   q.filter.include_deleted = http::flag_param(request, "include_deleted");
   q.with_count = http::flag_param(request, "with_count");
   q.sort = sort_param(request);

@@ -1,3 +1,5 @@
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "catalog/core/errors.hpp"
@@ -5,6 +7,7 @@
 #include "catalog/handlers/routes.hpp"
 #include "catalog/handlers/run_json.hpp"
 #include "catalog/http/request_helpers.hpp"
+#include "handlers/query_params.hpp"
 
 namespace catalog::handlers {
 namespace {
@@ -12,6 +15,68 @@ namespace {
 template <typename T>
 nlohmann::json or_null(const std::optional<T>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+constexpr std::size_t kListDefaultLimit = 100;
+constexpr std::size_t kListMaxLimit = 1000;
+constexpr int kListCursorVersion = 1;
+const std::set<std::string> kListParams = {"status", "job", "since", "limit", "cursor"};
+const char* const kStatuses[] = {"queued", "running", "succeeded", "failed", "skipped", "cancelled"};
+
+// Cursor: base64url of the JSON array [version, queued_at, run id] of the
+// last run of the page (queued_at with microseconds, as the run shows it).
+std::string encode_list_cursor(const db::Run& last) {
+  return http::base64url_encode(nlohmann::json::array({kListCursorVersion, last.queued_at, last.id}).dump());
+}
+
+db::RunListQuery::After decode_list_cursor(const std::string& text) {
+  nlohmann::json array;
+  try {
+    array = nlohmann::json::parse(http::base64url_decode(text));
+  } catch (const nlohmann::json::exception&) {
+    throw BadRequest("malformed cursor");
+  }
+  if (!array.is_array() || array.size() != 3 || array[0] != kListCursorVersion || !array[1].is_string() ||
+      !array[2].is_string() || !rfc3339(array[1].get<std::string>()) || !http::is_uuid(array[2].get<std::string>())) {
+    throw BadRequest("malformed cursor");
+  }
+  return {array[1].get<std::string>(), array[2].get<std::string>()};
+}
+
+db::RunListQuery parse_list_query(const http::Request& request) {
+  reject_unknown_params(request, kListParams);
+  db::RunListQuery query;
+  if (auto status = text_param(request, "status")) {
+    std::string known;
+    for (const char* s : kStatuses) {
+      if (*status == s) query.status = status;
+      known += known.empty() ? s : std::string(", ") + s;
+    }
+    if (!query.status) {
+      throw BadRequest("query parameter 'status' must be one of " + known + ", got '" + status->substr(0, 64) + "'");
+    }
+  }
+  query.job_id = text_param(request, "job");
+  query.since = rfc3339_param(request, "since");
+  query.limit = http::limit_param(request, kListDefaultLimit, kListMaxLimit);
+  if (auto cursor = request.query_param("cursor")) query.after = decode_list_cursor(*cursor);
+  return query;
+}
+
+/// GET /runs: every job's runs, newest first, keyset-paged.
+http::Response list(db::RunsRepository& runs, const http::Request& request) {
+  auto query = parse_list_query(request);
+  const auto limit = query.limit;
+  // One extra row tells whether a next page exists without a count query.
+  query.limit = limit + 1;
+  auto page = runs.list(query);
+  const bool more = page.size() > limit;
+  if (more) page.pop_back();
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& run : page) items.push_back(run_to_json(run));
+  return http::json_response(
+      200, {{"items", std::move(items)},
+            {"next_cursor", more ? nlohmann::json(encode_list_cursor(page.back())) : nlohmann::json(nullptr)}});
 }
 
 }  // namespace
@@ -41,6 +106,7 @@ nlohmann::json run_to_json(const db::Run& run) {
 }
 
 void add_run_routes(http::Router& router, db::RunsRepository& runs) {
+  router.add("GET", "/runs", [&runs](const http::Request& r) { return list(runs, r); });
   router.add("GET", "/runs/{run_id}", [&runs](const http::Request& r) {
     const auto& id = r.params.at("run_id");
     http::require_uuid(id, "run");

@@ -24,6 +24,13 @@ void migrate_to(pqxx::connection& conn, int version) {
   tx.commit();
 }
 
+/// How many migrations come after `version` (what migrate() then applies).
+int migrations_after(int version) {
+  int n = 0;
+  for (const auto& m : catalog::db::all_migrations()) n += m.version > version ? 1 : 0;
+  return n;
+}
+
 std::string scalar(pqxx::connection& conn, const std::string& sql) {
   pqxx::work tx(conn);
   const auto r = tx.exec1(sql);
@@ -43,7 +50,7 @@ TEST(Migrations, PartitioningBySourceKeepsEveryProduct) {
   }
   const std::string before = scalar(conn, "SELECT md5(string_agg(p::text, ',' ORDER BY source, sku)) FROM products p");
 
-  EXPECT_EQ(catalog::db::migrate(conn), 2);
+  EXPECT_EQ(catalog::db::migrate(conn), migrations_after(2));
 
   EXPECT_EQ(scalar(conn, "SELECT md5(string_agg(p::text, ',' ORDER BY source, sku)) FROM products p"), before);
   EXPECT_EQ(scalar(conn, "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i "
@@ -75,7 +82,7 @@ TEST(Migrations, PartitionsFirstLoadedUnderVersion3AreNeverTakenForLeftovers) {
     tx.exec("SELECT products_attach_bulk_load('acme')");
     tx.commit();
   }
-  EXPECT_EQ(catalog::db::migrate(conn), 1);
+  EXPECT_EQ(catalog::db::migrate(conn), migrations_after(3));
   EXPECT_EQ(scalar(conn, "SELECT products_partition_state('acme')"), "attached");
   {
     pqxx::work tx(conn);

@@ -188,28 +188,59 @@ TEST_F(ProductsApiTest, GetOneReturnsEveryField) {
   ASSERT_EQ(r1.status, 200) << r1.body;
   EXPECT_EQ(nlohmann::json::parse(r1.body),
             nlohmann::json::parse(R"({"source":"acme","sku":"sku-1","name":"Desk Lamp","description":"brass",
-              "brand":"Lumen","category":"lighting","price":12.5,"currency":"USD","availability":"in_stock",
+              "brand":"Lumen","category":"lighting","price":"12.50","currency":"USD","availability":"in_stock",
               "attributes":{"color":"gold","watts":40},"created_at":"2024-03-01T06:00:00.500000Z",
               "updated_at":"2024-03-02T09:30:00.123456Z","deleted_at":null,
               "last_run_id":"2f1c8a0e-5a0b-4b5e-9c1d-0123456789ab"})"));
-  EXPECT_NE(r1.body.find("\"price\":12.5,"), std::string::npos) << r1.body;
+  EXPECT_NE(r1.body.find("\"price\":\"12.50\","), std::string::npos) << r1.body;
+  // Compact like the rest of the body, though PostgreSQL prints jsonb with spaces.
+  EXPECT_NE(r1.body.find(R"("attributes":{"color":"gold","watts":40})"), std::string::npos) << r1.body;
 }
 
-TEST_F(ProductsApiTest, PricesKeepTheirCents) {
+// Money is an exact decimal string with two decimals everywhere a price is
+// shown, as payment APIs write it; an unpriced product has null.
+TEST_F(ProductsApiTest, PricesAreExactTwoDecimalStrings) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"12.50", "12.5"}, {"0.10", "0.1"},         {"19.99", "19.99"}, {"0.07", "0.07"},
-      {"1234567.89", "1234567.89"}, {"9999999999.99", "9999999999.99"}, {"100.00", "100.0"}, {"-3.30", "-3.3"}};
+      {"12.5", "12.50"},   {"0.10", "0.10"},       {"19.99", "19.99"},           {"0.07", "0.07"},
+      {"1299", "1299.00"}, {"1234567.89", "1234567.89"}, {"9999999999.99", "9999999999.99"}, {"-3.3", "-3.30"},
+      {"0", "0.00"}};
   for (std::size_t i = 0; i < cases.size(); ++i) {
     Row r = row("acme", "p" + std::to_string(i), "n");
     r.price = cases[i].first;
     insert(r);
     const auto response = get("/products/acme/p" + std::to_string(i));
     ASSERT_EQ(response.status, 200) << response.body;
-    EXPECT_NE(response.body.find("\"price\":" + cases[i].second + ","), std::string::npos)
+    EXPECT_NE(response.body.find("\"price\":\"" + cases[i].second + "\","), std::string::npos)
         << cases[i].first << " → " << response.body;
   }
   insert(row("acme", "unpriced", "n"));
   EXPECT_TRUE(get_json("/products/acme/unpriced")["price"].is_null());
+
+  // The list shows the same strings, and sorts by the numeric value, not the text.
+  const auto page = get_json("/products?sort_by=price&order=desc&limit=3");
+  ASSERT_EQ(page["items"].size(), 3u);
+  EXPECT_EQ(page["items"][0]["price"], "9999999999.99");
+  EXPECT_EQ(page["items"][1]["price"], "1234567.89");
+  EXPECT_EQ(page["items"][2]["price"], "1299.00");
+  const auto next = get_json("/products?sort_by=price&order=desc&limit=3&cursor=" +
+                             page["next_cursor"].get<std::string>());
+  EXPECT_EQ(next["items"][0]["price"], "19.99");
+}
+
+TEST_F(ProductsApiTest, AttributesAreCompactJsonWithStringsKeptIntact) {
+  Row r = row("acme", "attrs", "n");
+  r.attributes = R"({"a b": "c, d: e", "q": "say \"hi\", ok\t\\", "n": [1, 2.5, {"x": null, "y": true}], "e": {}})";
+  insert(r);
+  const auto response = get("/products/acme/attrs");
+  ASSERT_EQ(response.status, 200) << response.body;
+  // jsonb orders keys by length, then bytes.
+  EXPECT_NE(response.body.find(R"("attributes":{"e":{},"n":[1,2.5,{"x":null,"y":true}],"q":"say \"hi\", ok\t\\",)"
+                               R"("a b":"c, d: e"})"),
+            std::string::npos)
+      << response.body;
+  EXPECT_EQ(nlohmann::json::parse(response.body)["attributes"], nlohmann::json::parse(r.attributes));
+  const auto list = get("/products?source=acme");
+  EXPECT_NE(list.body.find(R"("attributes":{"e":{},"n":[1,2.5,)"), std::string::npos) << list.body;
 }
 
 TEST_F(ProductsApiTest, GetOneIsNotFoundWhenAbsentAndDecodesThePath) {
@@ -275,6 +306,39 @@ TEST_F(ProductsApiTest, EveryFilter) {
         << query;
   }
   EXPECT_FALSE(expected_keys("deleted_at IS NULL AND name ILIKE '%lamp%'", "sku").empty());
+}
+
+// Stored availability and currency are normalised by the ETL (`In Stock` →
+// in_stock, `usd` → USD): the filters accept what a feed would contain.
+TEST_F(ProductsApiTest, AvailabilityAndCurrencyFiltersAcceptFeedSpellings) {
+  insert_mixed_catalog();
+  const std::vector<std::pair<std::string, std::string>> availability = {
+      {"In%20Stock", "in_stock"},      {"in_stock", "in_stock"},         {"IN-STOCK", "in_stock"},
+      {"%20in%20%20stock%20", "in_stock"}, {"Out%20of%20Stock", "out_of_stock"}, {"out-of_stock", "out_of_stock"}};
+  for (const auto& [value, stored] : availability) {
+    const auto keys = keys_of(get_json("/products?availability=" + value));
+    EXPECT_EQ(keys, expected_keys("deleted_at IS NULL AND availability = '" + stored + "'", "sku, source")) << value;
+    EXPECT_FALSE(keys.empty());
+  }
+
+  for (const auto& [sku, currency] : {std::pair<const char*, const char*>{"c-usd", "USD"}, {"c-eur", "EUR"}}) {
+    Row r = row("acme", sku, "priced");
+    r.price = "1.00";
+    r.currency = currency;
+    insert(r);
+  }
+  for (const auto* value : {"USD", "usd", "Usd", "%20usd%20"}) {
+    EXPECT_EQ(keys_of(get_json(std::string("/products?currency=") + value)), std::vector<std::string>{"acme/c-usd"})
+        << value;
+  }
+  EXPECT_EQ(keys_of(get_json("/products?currency=eur&availability=In%20Stock")), std::vector<std::string>{});
+  EXPECT_EQ(keys_of(get_json("/products?currency=eur")), std::vector<std::string>{"acme/c-eur"});
+  EXPECT_EQ(get_json("/products?currency=USD&with_count=true")["count"], 1);
+
+  expect_bad_request("/products?currency=dollars", "'currency' must be a 3-letter currency code");
+  expect_bad_request("/products?currency=U5D", "'currency'");
+  expect_bad_request("/products?currency=", "'currency'");
+  expect_bad_request("/products?availability=%20-%20", "'availability'");
 }
 
 TEST_F(ProductsApiTest, QueryTextIsTakenLiterally) {

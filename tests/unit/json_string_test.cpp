@@ -41,5 +41,23 @@ TEST(AppendJsonString, InvalidUtf8BecomesReplacementCharactersNotBrokenJson) {
   EXPECT_EQ(nlohmann::json::parse(as_json_string("a\xff" "b")).get<std::string>(), "a\xef\xbf\xbd" "b");
 }
 
+std::string compact(std::string_view json) {
+  std::string out = "prefix:";
+  append_compact_json(out, json);
+  return out.substr(7);
+}
+
+TEST(AppendCompactJson, DropsWhitespaceBetweenTokensOnly) {
+  EXPECT_EQ(compact(R"({"color": "green", "sizes": [1, 2, 3]})"), R"({"color":"green","sizes":[1,2,3]})");
+  EXPECT_EQ(compact("{\n\t\"a\" :\r\n {} }"), R"({"a":{}})");
+  // Spaces, escaped quotes and backslashes inside strings stay as they are.
+  EXPECT_EQ(compact(R"({"a b": "c, d: e", "q": "say \"x\", y\\", "z": "\\"})"),
+            R"({"a b":"c, d: e","q":"say \"x\", y\\","z":"\\"})");
+  EXPECT_EQ(compact("{}"), "{}");
+  EXPECT_EQ(compact(""), "");
+  const std::string jsonb = R"({"n": [1, 2.5, {"x": null}], "é €": "tab\t and  two spaces"})";
+  EXPECT_EQ(compact(jsonb), nlohmann::json::parse(jsonb).dump());
+}
+
 }  // namespace
 }  // namespace catalog

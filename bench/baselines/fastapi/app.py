@@ -7,7 +7,6 @@ SQLAlchemy URL such as postgresql+psycopg2://postgres@127.0.0.1:5432/bench.
 The schema is the one catalog-api migrates; this app never creates tables.
 """
 import datetime
-import decimal
 import os
 import uuid
 from typing import List, Optional
@@ -74,7 +73,10 @@ class ProductOut(BaseModel):
     description: Optional[str]
     brand: Optional[str]
     category: Optional[str]
-    price: Optional[decimal.Decimal]
+    # Money as catalog-api writes it: the numeric(12,2) as an exact decimal
+    # string ("1299.00"), so both servers send the same bytes (pydantic 1, as
+    # Debian ships it, turns the Decimal psycopg2 returns into str(v)).
+    price: Optional[str]
     currency: Optional[str]
     availability: Optional[str]
     attributes: dict

@@ -15,7 +15,7 @@ namespace catalog::config {
 enum class LogFormat { json, text };
 
 /// Everything the process reads from its environment, validated once at
-/// start-up (DESIGN.md "Configuration"). Immutable after load().
+/// start-up (docs/runbook.md "Configuration"). Immutable after load().
 struct Config {
   // PostgreSQL: a libpq connection string (URL or key=value); it may hold the
   // password, so it is a Secret.

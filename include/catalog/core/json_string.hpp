@@ -12,4 +12,9 @@ namespace catalog {
 /// error handler does).
 void append_json_string(std::string& out, std::string_view text);
 
+/// Appends the valid JSON text `json` without the whitespace between its
+/// tokens (PostgreSQL prints jsonb as `{"a": 1, "b": [1, 2]}`); whitespace
+/// inside strings is kept. No validation: `json` must already be JSON.
+void append_compact_json(std::string& out, std::string_view json);
+
 }  // namespace catalog

@@ -18,7 +18,7 @@ struct Product {
   std::optional<std::string> description;
   std::optional<std::string> brand;
   std::optional<std::string> category;
-  std::optional<std::string> price;  ///< numeric(12,2) as PostgreSQL prints it ("12.50"): exact
+  std::optional<std::string> price;  ///< numeric(12,2) as PostgreSQL prints it ("12.50"): exact, shown as is
   std::optional<std::string> currency;
   std::optional<std::string> availability;
   std::string attributes;  ///< jsonb as text (an object)
@@ -39,7 +39,8 @@ struct ProductFilter {
   std::optional<std::string> sku;
   std::optional<std::string> brand;
   std::optional<std::string> category;
-  std::optional<std::string> availability;
+  std::optional<std::string> availability;  ///< normalised as the ETL stores it (in_stock)
+  std::optional<std::string> currency;      ///< upper-case ISO code, as the ETL stores it
   std::optional<std::string> name_contains;  ///< case-insensitive substring, taken literally
   std::optional<std::string> updated_since;  ///< RFC 3339 timestamp, already validated
   bool include_deleted = false;

@@ -55,6 +55,20 @@ struct RunOutcome {
   std::vector<RunRejectRow> rejects;
 };
 
+/// GET /runs: runs across jobs, newest first (queued_at DESC, id DESC),
+/// keyset-paged. Every present filter narrows the list.
+struct RunListQuery {
+  std::optional<std::string> status;  ///< one of Run::status's values, already validated
+  std::optional<std::string> job_id;
+  std::optional<std::string> since;  ///< RFC 3339, already validated: queued at or after it
+  struct After {
+    std::string queued_at;  ///< RFC 3339 with microseconds, as Run::queued_at
+    std::string id;
+  };
+  std::optional<After> after;  ///< continue strictly after this run
+  std::size_t limit = 100;
+};
+
 /// The run queue in PostgreSQL. At most one queued-or-running run per job is
 /// enforced by a unique partial index; workers claim with SKIP LOCKED.
 class RunsRepository {
@@ -103,6 +117,9 @@ class RunsRepository {
     std::string source_uri;
   };
   std::optional<LastSuccess> last_success(const std::string& job_id);
+
+  /// At most `query.limit` runs of any job, newest first (rejects not loaded).
+  std::vector<Run> list(const RunListQuery& query);
 
  private:
   Pool& pool_;

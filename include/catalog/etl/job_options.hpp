@@ -45,7 +45,7 @@ struct MaxDeletes {
   std::string describe() const;
 };
 
-/// Validated job options (DESIGN.md "Data model" → jobs.options).
+/// Validated job options (docs/etl.md; stored in jobs.options).
 struct JobOptions {
   char delimiter = ',';
   /// Feed column name (trimmed, lower-cased) → feed field it fills: one of

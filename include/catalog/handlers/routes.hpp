@@ -42,7 +42,7 @@ void add_item_routes(http::Router& router, db::ItemsRepository& items);
 void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepository& runs,
                     etl::JobRunner& runner, const std::string& raw_bucket);
 
-/// GET /runs/{id}, POST /runs/{id}/cancel.
+/// GET /runs (every job, newest first, keyset-paged), GET /runs/{id}, POST /runs/{id}/cancel.
 void add_run_routes(http::Router& router, db::RunsRepository& runs);
 
 /// POST /feeds?job={id} (body streamed to S3 at raw/partners/<source>/feeds/<feed_id>/<file name>,

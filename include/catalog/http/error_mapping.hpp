@@ -7,7 +7,7 @@
 
 namespace catalog::http {
 
-/// The one JSON error body of DESIGN.md:
+/// The one JSON error body (docs/openapi.json, schema Error):
 /// {"error":{"code","message","request_id"[,"field"]}}.
 Response error_response(int status, const std::string& code, const std::string& message,
                         const std::string& request_id, const std::string& field = {});

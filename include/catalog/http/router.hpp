@@ -74,7 +74,7 @@ class Dispatcher {
   /// Never throws: every failure becomes a JSON error response.
   Response handle(Request& request, std::chrono::steady_clock::time_point received_at) const;
 
-  /// Whether this method + path needs a token (DESIGN.md "Auth").
+  /// Whether this method + path needs a token (the auth rule in docs/openapi.json).
   static bool requires_auth(const std::string& method, const std::string& path);
 
   /// Whether the request can be handled on the I/O thread: its route is

@@ -15,7 +15,7 @@ namespace catalog::metrics {
 inline constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                            0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
 
-/// Row counts of one finished ETL run (the six DESIGN.md counts).
+/// Row counts of one finished ETL run (the six counts of docs/runbook.md "Jobs and runs").
 struct EtlRows {
   std::uint64_t read = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, deleted = 0;
 };

@@ -38,7 +38,7 @@ struct S3Config {
   std::string user_agent = "catalog-api";
 };
 
-/// Reads S3Config from the environment names DESIGN.md fixes; throws
+/// Reads S3Config from the environment names docs/runbook.md lists; throws
 /// catalog::ConfigError naming the variable on a malformed value.
 S3Config s3_config_from_env(const EnvLookup& env);
 

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The quick start, as a newcomer runs it: scripts/run-local.sh against a
+# scratch state directory on free loopback ports, with this build's binary
+# (CATALOG_API_BINARY, so no second build). Checks that
+#   - catalog-api listens on 127.0.0.1:PORT only, and the demo job answers;
+#   - a second start while the first runs says "already running", exits 0 and
+#     never claims "is up";
+#   - SIGTERM to its process group (what Ctrl-C does) leaves nothing running;
+#   - a user's change to the demo job (max_rejects) survives a restart.
+# Usage: run_local_test.sh CATALOG_API_BINARY   (registered in tests/CMakeLists.txt)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/scripts/lib/common.sh"
+source "$root/scripts/lib/postgres.sh"
+binary=${1:?usage: run_local_test.sh CATALOG_API_BINARY}
+
+work=$(mktemp -d /tmp/run-local-test.XXXXXX)
+chmod 755 "$work"  # PostgreSQL runs as `postgres` under it
+state=$work/state
+port=$(free_port)
+pg_port=$(free_port)
+s3_port=$(free_port)
+for p in "$port" "$pg_port" "$s3_port"; do [ "$p" != 8000 ] || { echo "free_port gave 8000; retry"; exit 1; }; done
+export PORT=$port LOCAL_PG_PORT=$pg_port LOCAL_S3_PORT=$s3_port LOCAL_STATE_DIR=$state CATALOG_API_BINARY=$binary
+unset BIND_ADDRESS API_TOKEN AUTH_DISABLED
+url=http://127.0.0.1:$port
+
+script_pid=""
+finish() {
+  local rc=$?
+  if [ -n "$script_pid" ] && kill -0 "$script_pid" 2>/dev/null; then
+    kill -TERM -- "-$script_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$script_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$script_pid" 2>/dev/null || true
+  fi
+  stop_postgres "$state/pg"
+  if [ "$rc" != 0 ]; then
+    for f in "$work"/*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }; done
+  fi
+  rm -rf "$work"
+}
+trap finish EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start LOG: run-local.sh in its own process group (as a terminal would);
+# waits until it says "is up" (at most 120 s).
+start() {
+  local log=$1 i
+  setsid bash "$root/scripts/run-local.sh" >"$log" 2>&1 &
+  script_pid=$!
+  for ((i = 0; i < 240; i++)); do
+    grep -q "catalog-api is up on $url" "$log" && break
+    kill -0 "$script_pid" 2>/dev/null || fail "run-local.sh exited before it was up (log: $log)"
+    sleep 0.5
+  done
+  grep -q "catalog-api is up on $url" "$log" || fail "run-local.sh was not up within 120 s"
+  [ "$(ps -o pgid= -p "$script_pid" | tr -d ' ')" = "$script_pid" ] || fail "run-local.sh does not lead its process group"
+}
+
+# stop: SIGTERM to the process group, as Ctrl-C signals the foreground group;
+# then nothing of the quick start may be left.
+stop() {
+  local rc=0 i
+  kill -TERM -- "-$script_pid"
+  for ((i = 0; i < 600; i++)); do kill -0 "$script_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$script_pid" 2>/dev/null && fail "run-local.sh still running 60 s after SIGTERM"
+  wait "$script_pid" || rc=$?
+  script_pid=""
+  [ "$rc" = 143 ] || fail "run-local.sh exited $rc after SIGTERM, expected 143"
+  local left
+  left=$(ps -eo pid=,args= | grep -F "$work" | grep -v grep || true)
+  [ -z "$left" ] || fail "still running after the stop: $left"
+  for p in "$port" "$pg_port" "$s3_port"; do
+    [ -z "$(ss -Hltn "sport = :$p")" ] || fail "port $p still listening after the stop: $(ss -Hltnp "sport = :$p")"
+  done
+  [ ! -e "$state/run-local.pid" ] || fail "run-local.pid left behind"
+}
+
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
+
+# 1. First start: loopback only, demo job created.
+start "$work/first.log"
+listening=$(ss -Hltn "sport = :$port" | awk '{print $4}')
+[ -n "$listening" ] || fail "nothing listens on port $port"
+[ "$listening" = "127.0.0.1:$port" ] || fail "listens on '$listening', expected 127.0.0.1:$port only"
+grep -q "created the demo job" "$work/first.log" || fail "first start did not say it created the demo job"
+[ "$(http_code "$url/jobs/demo")" = 200 ] || fail "GET /jobs/demo is not 200"
+
+# 2. The user changes the demo job.
+[ "$(http_code -X PUT "$url/jobs/demo" -H 'Content-Type: application/json' \
+  -d '{"source":"acme","uri":"s3://catalog-raw/raw/partners/acme/acme-feed.csv","options":{"max_rejects":7}}')" = 200 ] ||
+  fail "PUT /jobs/demo with max_rejects did not answer 200"
+
+# 3. A second start while the first runs.
+rc=0
+timeout 60 bash "$root/scripts/run-local.sh" >"$work/second.log" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "second start exited $rc, expected 0"
+grep -q "catalog-api is already running on $url (pid [0-9]*, catalog-api)" "$work/second.log" ||
+  fail "second start did not say plainly that catalog-api is already running: $(cat "$work/second.log")"
+grep -q "is up" "$work/second.log" && fail "second start claimed 'is up'"
+grep -qi "address already in use" "$work/second.log" && fail "second start tried to bind"
+[ "$(http_code "$url/health")" = 200 ] || fail "the first instance stopped answering after the second start"
+
+# 4. Stop, restart: the change survives and the job is not re-created.
+stop
+start "$work/restart.log"
+grep -q "demo job exists" "$work/restart.log" || fail "restart did not find the existing demo job"
+grep -q "created the demo job" "$work/restart.log" && fail "restart re-created the demo job"
+curl -s --max-time 10 "$url/jobs/demo" | grep -q '"max_rejects":7' ||
+  fail "the user's max_rejects did not survive a restart: $(curl -s "$url/jobs/demo")"
+stop
+echo "run-local.sh: loopback bind, kept demo job, plain second start, clean stop: ok"
