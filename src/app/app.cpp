@@ -26,6 +26,26 @@ namespace catalog::app {
 namespace {
 
 constexpr std::chrono::milliseconds kHealthTimeout{1500};
+// Queue statements (claim, heartbeat, finish) are tiny; one that takes this
+// long is stuck behind a lock and is better retried than waited for.
+constexpr std::chrono::milliseconds kBackgroundStatementTimeout{15000};
+
+// Request traffic: bounded wait for a connection, DB_STATEMENT_TIMEOUT on
+// every statement.
+db::Pool::Options request_pool_options(const config::Config& c) {
+  db::Pool::Options o{c.database_dsn, static_cast<std::size_t>(c.db_pool_size)};
+  o.acquire_timeout = c.db_acquire_timeout;
+  o.statement_timeout = c.db_statement_timeout;
+  return o;
+}
+
+// Heartbeats, the health monitor and the run queue: their own connections,
+// so request traffic that holds every request connection cannot starve them.
+db::Pool::Options background_pool_options(const config::Config& c) {
+  db::Pool::Options o{c.database_dsn, static_cast<std::size_t>(c.db_background_pool_size)};
+  o.statement_timeout = kBackgroundStatementTimeout;
+  return o;
+}
 
 etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& metrics) {
   etl::RunnerOptions o;
@@ -41,15 +61,18 @@ etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& me
 struct App::Impl {
   Impl(config::Config c, const config::EnvLookup& env)
       : config(std::move(c)),
-        pool(db::Pool::Options{config.database_dsn, static_cast<std::size_t>(config.db_pool_size)}),
+        pool(request_pool_options(config)),
+        background_pool(background_pool_options(config)),
         items(pool),
         jobs(pool),
         runs(pool),
         products(pool),
         feeds(pool),
+        queue_jobs(background_pool),
+        queue_runs(background_pool),
         credentials(s3::default_credentials_chain(env, clock)),
         store(config.s3, credentials, clock),
-        runner(pool, jobs, runs, store, runner_options(config, metrics)),
+        runner(background_pool, queue_jobs, queue_runs, store, runner_options(config, metrics)),
         dispatcher(build_router(),
                    http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics}),
         server(http::Server::Options{config.bind_address, config.port, config.http_threads,
@@ -59,10 +82,10 @@ struct App::Impl {
 
   http::Router build_router() {
     http::Router router;
-    handlers::add_health_routes(router, pool, not_serving, kHealthTimeout);
+    handlers::add_health_routes(router, background_pool, not_serving, kHealthTimeout);
     handlers::add_item_routes(router, items);
     handlers::add_product_routes(router, products);
-    handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket);
+    handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket, config.wait_timeout);
     handlers::add_run_routes(router, runs);
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
     handlers::add_openapi_routes(router);
@@ -100,12 +123,15 @@ struct App::Impl {
   std::atomic<bool> not_serving{true};  // true until migrated, and again while draining
   std::atomic<bool> stopping{false};
   metrics::Registry metrics;  // before runner and dispatcher, which record into it
-  db::Pool pool;
+  db::Pool pool;             // request traffic (DB_POOL_SIZE)
+  db::Pool background_pool;  // heartbeats, health monitor, run queue (DB_BACKGROUND_POOL_SIZE)
   db::ItemsRepository items;
   db::JobsRepository jobs;
   db::RunsRepository runs;
   db::ProductsRepository products;
   db::FeedsRepository feeds;
+  db::JobsRepository queue_jobs;  // the runner's, on the background pool
+  db::RunsRepository queue_runs;
   SystemClock clock;
   std::shared_ptr<s3::CredentialsChain> credentials;
   s3::CurlS3Client store;
@@ -142,10 +168,19 @@ std::vector<std::pair<std::string, std::string>> App::routes() const { return im
 void App::shutdown(std::chrono::steady_clock::time_point deadline) {
   if (impl_->shut_down) return;
   impl_->shut_down = true;
+  const auto started = std::chrono::steady_clock::now();
+  // 1. /health → 503, no new connections, idle keep-alive connections closed.
   impl_->not_serving.store(true);
   impl_->stopping.store(true);
   impl_->ready_cv.notify_all();
   impl_->server.begin_drain();
+  // 2. Running ETL is cancelled at once (rolled back) and re-queued for
+  //    another task; then ?wait=true requests are answered with the run's
+  //    state (202). Most of the budget stays for the requests that follow.
+  const auto runs_deadline = started + (std::max(deadline, started) - started) * 3 / 4;
+  impl_->runner.begin_stop(runs_deadline);
+  // 3. Other requests in flight finish (statement_timeout bounds their
+  //    database work) until the deadline.
   const bool drained = impl_->server.wait_drained(deadline);
   if (!drained) {
     log::warn("app", "shutdown deadline reached with connections open",
@@ -153,7 +188,6 @@ void App::shutdown(std::chrono::steady_clock::time_point deadline) {
   }
   impl_->server.stop();
   if (impl_->migrator.joinable()) impl_->migrator.join();
-  // Running ETL is cancelled (rolled back) and re-queued for another task.
   impl_->runner.stop();
 }
 

@@ -2,10 +2,12 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
 #include <unistd.h>
@@ -72,11 +74,26 @@ int serve() {
   app.start();
   int signal = 0;
   sigwait(&signals, &signal);
-  const auto deadline = std::chrono::steady_clock::now() + config.shutdown_timeout;
+  const auto signalled = std::chrono::steady_clock::now();
+  const auto deadline = signalled + config.shutdown_timeout;
   log::info("app", "shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
                                      {"timeout_s", config.shutdown_timeout.count()}});
-  app.shutdown(deadline);
-  log::info("app", "stopped");
+  // Exit 0 within SHUTDOWN_TIMEOUT in every case, even if something will not
+  // stop (a stalled S3 read, a statement that ignores its cancel): ECS would
+  // SIGKILL us shortly after anyway. Whatever was not finished rolls back with
+  // its connection; a run not yet re-queued is re-queued once its heartbeat is stale.
+  std::thread([deadline] {
+    std::this_thread::sleep_until(deadline);
+    log::error("app", "shutdown deadline passed with work still running; exiting now");
+    spdlog::shutdown();
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }).detach();
+  // The app's own steps end a little before the deadline, leaving time to join threads.
+  const auto margin = std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), config.shutdown_timeout / 5);
+  app.shutdown(deadline - margin);
+  log::info("app", "stopped", {{"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::steady_clock::now() - signalled).count()}});
   return 0;
 }
 

@@ -94,6 +94,29 @@ Secret database_dsn(const EnvLookup& env) {
   return Secret(std::move(dsn));
 }
 
+// A duration: a bare integer is seconds (like every other *_TIMEOUT here);
+// `ms` or `s` may follow the number ("500ms", "5s").
+std::chrono::milliseconds duration_or(const EnvLookup& env, const std::string& name, std::chrono::milliseconds fallback,
+                                      std::chrono::milliseconds max) {
+  auto text = non_empty(env, name);
+  if (!text) return fallback;
+  std::string number = *text;
+  long long scale = 1000;
+  if (number.size() > 2 && number.compare(number.size() - 2, 2, "ms") == 0) {
+    number.resize(number.size() - 2);
+    scale = 1;
+  } else if (number.size() > 1 && number.back() == 's') {
+    number.pop_back();
+  }
+  const bool digits = !number.empty() && number.find_first_not_of("0123456789") == std::string::npos;
+  const long long value = digits && number.size() < 12 ? std::stoll(number) * scale : -1;
+  if (value < 0 || value > max.count()) {
+    throw ConfigError(name + ": must be a duration such as 5s or 500ms (a bare number is seconds) up to " +
+                      std::to_string(max.count() / 1000) + "s, got '" + *text + "'");
+  }
+  return std::chrono::milliseconds(value);
+}
+
 }  // namespace
 
 EnvLookup process_env() {
@@ -132,6 +155,12 @@ Config load(const EnvLookup& env, Purpose purpose) {
   if (const auto problem = s3::bucket_name_problem(c.s3_raw_bucket); !c.s3_raw_bucket.empty() && !problem.empty()) {
     throw ConfigError("S3_RAW_BUCKET: '" + c.s3_raw_bucket + "' is not a valid S3 bucket name: " + problem);
   }
+  // Database budget and bounds (h6): see docs/runbook.md "Connection budget".
+  c.db_statement_timeout = duration_or(env, "DB_STATEMENT_TIMEOUT", std::chrono::seconds(5), std::chrono::hours(1));
+  c.db_acquire_timeout = duration_or(env, "DB_ACQUIRE_TIMEOUT", std::chrono::seconds(1), std::chrono::minutes(1));
+  c.db_background_pool_size =
+      static_cast<int>(integer_or(env, "DB_BACKGROUND_POOL_SIZE", 2LL * c.job_workers + 1, 2, 1000));
+  c.wait_timeout = duration_or(env, "WAIT_TIMEOUT", std::chrono::seconds(50), std::chrono::minutes(15));
   c.s3 = s3::s3_config_from_env(env);
   if (purpose == Purpose::database_only) return c;
 

@@ -18,8 +18,12 @@ const std::string kSelectOne = "SELECT " + kColumns + " FROM jobs WHERE id = $1"
 const std::string kSelectAll = "SELECT " + kColumns + " FROM jobs ORDER BY id";
 // Lock the job row so a run cannot be queued between the check and the delete.
 constexpr const char* kLockJob = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE";
-constexpr const char* kActiveRun =
-    "SELECT id::text, status FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running') LIMIT 1";
+constexpr const char* kRunningRun =
+    "SELECT id::text FROM job_runs WHERE job_id = $1 AND status = 'running' LIMIT 1";
+// A queued run of a deleted job would only fail later: it ends now, cancelled.
+constexpr const char* kCancelQueued =
+    "UPDATE job_runs SET status = 'cancelled', finished_at = now(), error = 'cancelled before it started: its job was deleted' "
+    "WHERE job_id = $1 AND status = 'queued'";
 constexpr const char* kDelete = "DELETE FROM jobs WHERE id = $1";
 
 Job to_job(const pqxx::row& r) {
@@ -61,11 +65,12 @@ void JobsRepository::remove(const std::string& id) {
   pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     if (tx.exec_params(kLockJob, id).empty()) throw NotFound("job '" + id + "' does not exist");
-    auto active = tx.exec_params(kActiveRun, id);
-    if (!active.empty()) {
-      throw Conflict("job '" + id + "' has a " + active[0][1].as<std::string>() + " run " +
-                     active[0][0].as<std::string>() + "; cancel it or wait for it to end");
+    auto running = tx.exec_params(kRunningRun, id);
+    if (!running.empty()) {
+      throw Conflict("job '" + id + "' has a running run " + running[0][0].as<std::string>() +
+                     "; cancel it or wait for it to end");
     }
+    tx.exec_params(kCancelQueued, id);
     tx.exec_params(kDelete, id);
     tx.commit();
   });

@@ -34,6 +34,24 @@ bool is_connection_failure(std::exception_ptr error) noexcept {
   }
 }
 
+bool is_statement_timeout(std::exception_ptr error) noexcept {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::sql_error& e) {
+    return e.sqlstate() == "57014";  // query_canceled: only statement_timeout cancels pooled statements
+  } catch (...) {
+    return false;
+  }
+}
+
+void Pool::rethrow_as_timeout(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    throw StatementTimeout("the database took too long to answer; retry shortly", e.what());
+  }
+}
+
 Pool::Pool(Options options)
     : options_(std::move(options)), dsn_(with_connect_timeout(options_.dsn.reveal(), options_.connect_timeout_seconds)) {}
 
@@ -55,7 +73,10 @@ Pool::Lease Pool::acquire(std::chrono::milliseconds timeout) {
   ++waiting_;
   const bool got = available_.wait_for(lock, timeout, [&] { return !idle_.empty() || open_ < options_.size; });
   --waiting_;
-  if (!got) throw DatabaseUnavailable("database busy: no connection free", "pool exhausted");
+  if (!got) {
+    throw Overloaded("database busy: every connection is in use; retry shortly",
+                     "pool exhausted after " + std::to_string(timeout.count()) + " ms");
+  }
   if (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
@@ -65,6 +86,10 @@ Pool::Lease Pool::acquire(std::chrono::milliseconds timeout) {
   lock.unlock();
   try {
     auto conn = std::make_unique<pqxx::connection>(dsn_);
+    if (options_.statement_timeout.count() > 0) {
+      // Remembered by libpqxx and set again if the connection is re-opened.
+      conn->set_variable("statement_timeout", std::to_string(options_.statement_timeout.count()));
+    }
     return Lease(this, std::move(conn));
   } catch (const std::exception& e) {
     release(nullptr, true);

@@ -15,7 +15,9 @@ const std::string kColumns =
 const std::string kSelect = "SELECT " + kColumns + " FROM job_runs";
 
 const std::string kInsert =
-    "WITH job AS (SELECT id, options FROM jobs WHERE id = $1) "
+    // FOR KEY SHARE: a DELETE /jobs/{id} in progress finishes first (and this
+    // finds no job), or waits for this run to be queued (and sees it).
+    "WITH job AS (SELECT id, options FROM jobs WHERE id = $1 FOR KEY SHARE) "
     "INSERT INTO job_runs (id, job_id, status, force, source_uri, options, worker_id, started_at, heartbeat_at) "
     "SELECT gen_random_uuid(), job.id, CASE WHEN $4::text IS NULL THEN 'queued' ELSE 'running' END, $2, $3, "
     "job.options, $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, "
@@ -23,6 +25,8 @@ const std::string kInsert =
 constexpr const char* kActiveRun =
     "SELECT id::text, status FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running') LIMIT 1";
 const std::string kSelectOne = kSelect + " WHERE id = $1";
+// A cancel waits for a claim in progress to commit, then sees `running`.
+const std::string kSelectOneForUpdate = kSelect + " WHERE id = $1 FOR UPDATE";
 const std::string kSelectForJob = kSelect + " WHERE job_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2";
 constexpr const char* kSelectRejects = "SELECT line, reason, coalesce(raw, '') FROM run_rejects WHERE run_id = $1 ORDER BY line";
 constexpr const char* kClaim =
@@ -30,7 +34,7 @@ constexpr const char* kClaim =
     "WHERE id = (SELECT id FROM job_runs WHERE status = 'queued' ORDER BY queued_at FOR UPDATE SKIP LOCKED LIMIT 1) "
     "RETURNING id::text";
 constexpr const char* kSetSource =
-    "UPDATE job_runs SET source_uri = $2, source_etag = $3, source_size = $4 WHERE id = $1";
+    "UPDATE job_runs SET source_uri = $2, source_etag = $3, source_size = $4, products_source = $5 WHERE id = $1";
 constexpr const char* kHeartbeat =
     "UPDATE job_runs SET heartbeat_at = now(), bytes_read = $3, rows_read = $4 "
     "WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING cancel_requested";
@@ -41,19 +45,24 @@ constexpr const char* kFinish =
     "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
 constexpr const char* kInsertReject =
     "INSERT INTO run_rejects (run_id, line, reason, raw) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
-constexpr const char* kRequeue =
-    "UPDATE job_runs SET status = 'queued', worker_id = NULL, started_at = NULL, heartbeat_at = NULL, "
-    "cancel_requested = false WHERE id = $1 AND worker_id = $2 AND status = 'running'";
-constexpr const char* kRequeueStale =
-    "UPDATE job_runs SET status = 'queued', worker_id = NULL, started_at = NULL, heartbeat_at = NULL "
-    "WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)";
+// A run whose cancel was requested is never put back in the queue: it ends
+// cancelled (its transaction rolled back, so products are as before it).
+const std::string kRequeueSet =
+    "SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, "
+    "finished_at = CASE WHEN cancel_requested THEN now() END, "
+    "error = CASE WHEN cancel_requested THEN 'cancelled by request; products are unchanged' END, "
+    "worker_id = CASE WHEN cancel_requested THEN worker_id END, "
+    "started_at = CASE WHEN cancel_requested THEN started_at END, heartbeat_at = NULL ";
+const std::string kRequeue = "UPDATE job_runs " + kRequeueSet + "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+const std::string kRequeueStale = "UPDATE job_runs " + kRequeueSet +
+                                  "WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)";
 constexpr const char* kCancelQueued =
     "UPDATE job_runs SET status = 'cancelled', finished_at = now(), error = 'cancelled before it started' "
     "WHERE id = $1 AND status = 'queued'";
 constexpr const char* kCancelRunning =
     "UPDATE job_runs SET cancel_requested = true WHERE id = $1 AND status = 'running'";
 constexpr const char* kLastSuccess =
-    "SELECT coalesce(source_etag, ''), options::text, coalesce(source_uri, '') FROM job_runs "
+    "SELECT coalesce(source_etag, ''), options::text, coalesce(source_uri, ''), products_source FROM job_runs "
     "WHERE job_id = $1 AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1";
 
 template <typename T>
@@ -146,10 +155,10 @@ std::optional<Run> RunsRepository::claim_next(const std::string& worker_id) {
 }
 
 void RunsRepository::set_source(const std::string& run_id, const std::string& uri, const std::string& etag,
-                                std::int64_t size) {
+                                std::int64_t size, const std::string& products_source) {
   pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    tx.exec_params(kSetSource, run_id, uri, etag, size);
+    tx.exec_params(kSetSource, run_id, uri, etag, size, products_source);
     tx.commit();
   });
 }
@@ -196,7 +205,7 @@ std::size_t RunsRepository::requeue_stale(std::chrono::seconds stale_after) {
 Run RunsRepository::request_cancel(const std::string& run_id) {
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto current = tx.exec_params(kSelectOne, run_id);
+    auto current = tx.exec_params(kSelectOneForUpdate, run_id);
     if (current.empty()) throw NotFound("run '" + run_id + "' does not exist");
     const auto status = current[0][2].as<std::string>();
     if (status == "queued") tx.exec_params(kCancelQueued, run_id);
@@ -213,7 +222,8 @@ std::optional<RunsRepository::LastSuccess> RunsRepository::last_success(const st
     pqxx::read_transaction tx(c);
     auto result = tx.exec_params(kLastSuccess, job_id);
     if (result.empty()) return std::nullopt;
-    return LastSuccess{result[0][0].as<std::string>(), result[0][1].as<std::string>(), result[0][2].as<std::string>()};
+    return LastSuccess{result[0][0].as<std::string>(), result[0][1].as<std::string>(), result[0][2].as<std::string>(),
+                       optional_field<std::string>(result[0][3])};
   });
 }
 

@@ -311,6 +311,13 @@ END $$;
 CREATE INDEX job_runs_queued_at_id_idx ON job_runs (queued_at DESC, id DESC);
 CREATE INDEX job_runs_status_queued_at_id_idx ON job_runs (status, queued_at DESC, id DESC);
 )sql"},
+      {6, "job_runs_products_source", R"sql(
+-- The products source a run loaded into: the unchanged-source shortcut holds
+-- only when the job still loads into that source. Runs before this migration
+-- loaded into their job's current source.
+ALTER TABLE job_runs ADD COLUMN products_source text;
+UPDATE job_runs r SET products_source = j.source FROM jobs j WHERE j.id = r.job_id AND r.status = 'succeeded';
+)sql"},
   };
   return migrations;
 }

@@ -93,11 +93,26 @@ void JobRunner::notify() {
   wake_.notify_one();
 }
 
-void JobRunner::stop() {
+void JobRunner::begin_stop(std::chrono::steady_clock::time_point deadline) {
   {
-    std::lock_guard lock(mutex_);
-    stopping_.store(true);
+    std::unique_lock lock(mutex_);
+    if (!stopping_.exchange(true)) {
+      // Each running run's statement is interrupted now, not at its next
+      // heartbeat: the engine notices stopping_ between rows, a statement only
+      // when it is cancelled. Under mutex_, so no run unregisters meanwhile.
+      for (auto* active : active_) active->interrupt();
+    }
+    wake_.notify_all();
+    // The runs roll back and are re-queued in well under a second; then every
+    // ?wait=true request is answered with the run's state (queued again).
+    idle_.wait_until(lock, deadline, [this] { return active_.empty(); });
+    waiters_released_ = true;
   }
+  finished_.notify_all();
+}
+
+void JobRunner::stop() {
+  begin_stop(std::chrono::steady_clock::now());
   wake_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -159,6 +174,13 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
     }
   };
 
+  Active self{interrupt_statement};
+  {
+    std::lock_guard lock(mutex_);
+    active_.push_back(&self);
+    if (stopping_.load()) self.interrupt();  // begin_stop ran just before we registered
+  }
+
   // Heartbeat on its own connection: the engine's is busy in COPY. It also
   // carries live progress to GET /runs/{id} and brings back cancel requests.
   std::thread heartbeat([&] {
@@ -195,17 +217,34 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       outcome.error = "cancelled by request; products are unchanged";
     }
   };
+  // A cancel that raced the claim (or arrived before the first heartbeat)
+  // must stop the run before it does anything: ask the queue once now.
+  auto check_cancel = [&] {
+    bool cancel_requested = run.cancel_requested;
+    if (!cancel_requested && !runs_.heartbeat(run.id, worker_id, 0, 0, cancel_requested)) cancel_requested = true;
+    if (cancel_requested) {
+      cancel = true;
+      throw RunCancelled();
+    }
+    if (stopping_.load()) throw RunCancelled();
+  };
   try {
+    check_cancel();
     const auto job = jobs_.find(run.job_id);
-    if (!job) throw Error("job '" + run.job_id + "' was deleted");
+    if (!job) throw Error("job '" + run.job_id + "' was deleted after this run was queued; nothing was loaded");
     const auto options = JobOptions::from_json(run.options);
     const auto object = resolve_source(store_, run.source_uri.value_or(job->uri), options_.raw_bucket);
     const auto info = store_.head_object(object.bucket, object.key);
     total = info.size;
-    runs_.set_source(run.id, object.uri(), info.etag, static_cast<std::int64_t>(info.size));
+    runs_.set_source(run.id, object.uri(), info.etag, static_cast<std::int64_t>(info.size), job->source);
+    check_cancel();
 
+    // The shortcut holds only if this very object already loaded into this
+    // job's products source with the same options: a job whose `source`
+    // changed has never loaded the object into the new one.
     const auto last = runs_.last_success(run.job_id);
     if (!run.force && last && last->etag == info.etag && last->source_uri == object.uri() &&
+        last->products_source == job->source &&
         JobOptions::from_json(nlohmann::json::parse(last->options)).canonical() == options.canonical()) {
       outcome.status = "skipped";
     } else {
@@ -301,26 +340,33 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
   {
     std::lock_guard lock(mutex_);
     ++finished_count_;
+    active_.erase(std::find(active_.begin(), active_.end(), &self));
   }
   finished_.notify_all();
+  idle_.notify_all();
   if (requeue) outcome.status = "queued";
   return outcome;
 }
 
-std::optional<db::Run> JobRunner::wait_finished(const std::string& run_id, std::chrono::milliseconds timeout) {
+std::optional<db::Run> JobRunner::wait_finished(db::RunsRepository& reader, const std::string& run_id,
+                                                std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     std::uint64_t seen = 0;
+    bool released = false;
     {
       std::lock_guard lock(mutex_);
       seen = finished_count_;
+      released = waiters_released_;
     }
-    auto run = runs_.find(run_id);
-    if (!run || run->finished() || std::chrono::steady_clock::now() >= deadline) return run;
+    auto run = reader.find(run_id);
+    if (!run || run->finished() || released || std::chrono::steady_clock::now() >= deadline) return run;
     // Woken as soon as a local worker finishes any run (also one that ended
-    // between find() and here); polls for runs finished by other processes.
+    // between find() and here) or shutdown releases waiters; polls for runs
+    // finished by other processes.
     std::unique_lock lock(mutex_);
-    finished_.wait_for(lock, std::chrono::milliseconds(200), [&] { return finished_count_ != seen; });
+    finished_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)),
+                         [&] { return finished_count_ != seen || waiters_released_; });
   }
 }
 

@@ -14,8 +14,6 @@ namespace catalog::handlers {
 namespace {
 
 constexpr std::size_t kRunHistoryLimit = 50;
-// `?wait=true` holds the request at most this long; the run goes on after.
-constexpr std::chrono::minutes kMaxWait{15};
 
 // [a-z0-9][a-z0-9-]{0,62}, as the jobs table's CHECK constraint says.
 bool is_slug(const std::string& id) {
@@ -100,14 +98,18 @@ http::Response put_job(db::JobsRepository& jobs, const std::string& raw_bucket, 
   return response;
 }
 
-http::Response trigger(db::RunsRepository& runs, etl::JobRunner& runner, const http::Request& request) {
+// `?wait=true` holds the request at most `wait_timeout` (WAIT_TIMEOUT, below
+// the ALB's 60 s idle timeout) and less when the task shuts down; then it
+// answers the run's current state with 202 and the run goes on.
+http::Response trigger(db::RunsRepository& runs, etl::JobRunner& runner, std::chrono::milliseconds wait_timeout,
+                       const http::Request& request) {
   const auto& id = request.params.at("id");
   const bool force = http::flag_param(request, "force");
   const bool wait = http::flag_param(request, "wait");
   auto run = runs.enqueue(id, force, std::nullopt);
   runner.notify();
   if (wait) {
-    if (auto finished = runner.wait_finished(run.id, kMaxWait)) run = std::move(*finished);
+    if (auto finished = runner.wait_finished(runs, run.id, wait_timeout)) run = std::move(*finished);
     if (run.finished()) return http::json_response(200, run_to_json(run));
   }
   auto response = http::json_response(202, run_to_json(run));
@@ -118,7 +120,7 @@ http::Response trigger(db::RunsRepository& runs, etl::JobRunner& runner, const h
 }  // namespace
 
 void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepository& runs,
-                    etl::JobRunner& runner, const std::string& raw_bucket) {
+                    etl::JobRunner& runner, const std::string& raw_bucket, std::chrono::milliseconds wait_timeout) {
   router.add("PUT", "/jobs/{id}", [&jobs, raw_bucket](const http::Request& r) { return put_job(jobs, raw_bucket, r); });
   router.add("GET", "/jobs", [&jobs](const http::Request&) {
     auto body = nlohmann::json::array();
@@ -135,7 +137,8 @@ void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepo
     jobs.remove(r.params.at("id"));
     return http::no_content();
   });
-  router.add("POST", "/jobs/{id}/run", [&runs, &runner](const http::Request& r) { return trigger(runs, runner, r); });
+  router.add("POST", "/jobs/{id}/run",
+             [&runs, &runner, wait_timeout](const http::Request& r) { return trigger(runs, runner, wait_timeout, r); });
   router.add("GET", "/jobs/{id}/runs", [&jobs, &runs](const http::Request& r) {
     const auto& id = r.params.at("id");
     if (!jobs.find(id)) throw NotFound("job '" + id + "' does not exist");

@@ -12,7 +12,10 @@ Response error_response(int status, const std::string& code, const std::string& 
                         const std::string& request_id, const std::string& field) {
   nlohmann::json error = {{"code", code}, {"message", message}, {"request_id", request_id}};
   if (!field.empty()) error["field"] = field;
-  return json_response(status, {{"error", error}});
+  auto response = json_response(status, {{"error", error}});
+  // Every 503 (database away, busy, a statement timeout) is worth retrying soon.
+  if (status == 503) response.set_header("Retry-After", "1");
+  return response;
 }
 
 MappedError map_exception(std::exception_ptr error) {
@@ -28,6 +31,10 @@ MappedError map_exception(std::exception_ptr error) {
     return {409, "conflict", e.what(), {}, e.internal()};
   } catch (const DatabaseUnavailable& e) {
     return {503, "database_unavailable", e.what(), {}, e.internal()};
+  } catch (const StatementTimeout& e) {
+    return {503, "timeout", e.what(), {}, e.internal()};
+  } catch (const Overloaded& e) {
+    return {503, "overloaded", e.what(), {}, e.internal()};
   } catch (const UpstreamError& e) {
     return {502, "upstream_error", e.what(), {}, e.internal()};
   } catch (const UnsupportedMediaType& e) {
@@ -42,6 +49,7 @@ MappedError map_exception(std::exception_ptr error) {
     // Class 08 (connection exception) and 57P (operator intervention, e.g. the
     // server shutting down) mean the database is away, not that we are wrong.
     const std::string state = e.sqlstate();
+    if (state == "57014") return {503, "timeout", "the database took too long to answer; retry shortly", {}, e.what()};
     if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
       return {503, "database_unavailable", "database unavailable", {}, e.what()};
     }

@@ -300,7 +300,7 @@ TEST_F(EtlApiTest, SecondTriggerConflictsAndQueuedRunsCanBeCancelled) {
   const auto second = client().request("POST", "/jobs/held/run");
   EXPECT_EQ(second.status, 409);
   EXPECT_NE(second.json()["error"]["message"].get<std::string>().find(run_id), std::string::npos) << second.body;
-  EXPECT_EQ(client().request("DELETE", "/jobs/held").status, 409);
+  // DELETE /jobs/{id} with a queued run: db_limits_test.cpp (it cancels the run).
 
   const auto cancelled = client().request("POST", "/runs/" + run_id + "/cancel");
   EXPECT_EQ(cancelled.status, 200) << cancelled.body;

@@ -44,6 +44,20 @@ struct Config {
   int job_workers = 2;
   std::chrono::seconds run_stale_after{30};  ///< RUN_STALE_AFTER: re-queue a run silent this long
 
+  // Database budget and bounds (docs/runbook.md "Connection budget").
+  /// DB_STATEMENT_TIMEOUT: cap on each statement of a request's database work
+  /// (0 = off). ETL runs and the background pool are not subject to it.
+  std::chrono::milliseconds db_statement_timeout{5000};
+  /// DB_ACQUIRE_TIMEOUT: how long a request waits for a free pool connection
+  /// before it is answered 503 `overloaded`.
+  std::chrono::milliseconds db_acquire_timeout{1000};
+  /// DB_BACKGROUND_POOL_SIZE: connections for heartbeats, the health monitor
+  /// and the run queue, never shared with requests. Default 2 × JOB_WORKERS + 1.
+  int db_background_pool_size = 5;
+  /// WAIT_TIMEOUT: `POST /jobs/{id}/run?wait=true` answers the run's current
+  /// state (202) after this long, below the ALB's 60 s idle timeout.
+  std::chrono::milliseconds wait_timeout{50000};
+
   // S3: region, endpoint and addressing come from the S3 module's own parser
   // (s3::s3_config_from_env) so there is one reading of those variables.
   std::string s3_raw_bucket;

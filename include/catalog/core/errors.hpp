@@ -47,6 +47,17 @@ class DatabaseUnavailable : public Error {
   using Error::Error;
 };
 
+/// A statement ran past DB_STATEMENT_TIMEOUT and was cancelled (503 `timeout`).
+class StatementTimeout : public Error {
+  using Error::Error;
+};
+
+/// No capacity right now, e.g. every pooled connection is busy (503
+/// `overloaded` with Retry-After).
+class Overloaded : public Error {
+  using Error::Error;
+};
+
 /// A dependency (S3, credentials endpoint) failed (502).
 class UpstreamError : public Error {
   using Error::Error;

@@ -28,8 +28,8 @@ class JobsRepository {
   Job upsert(const Job& job, bool& created);
   std::optional<Job> find(const std::string& id);
   std::vector<Job> list();
-  /// Deletes the job; throws Conflict when a run of it is queued or running,
-  /// NotFound when it does not exist.
+  /// Deletes the job and cancels its queued run, if any; throws Conflict when
+  /// a run of it is running, NotFound when it does not exist.
   void remove(const std::string& id);
 
  private:

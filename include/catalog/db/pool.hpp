@@ -25,6 +25,9 @@ class Pool {
     std::size_t size = 10;
     std::chrono::milliseconds acquire_timeout{5000};
     int connect_timeout_seconds = 3;
+    /// statement_timeout of every connection this pool opens (0 = off). A
+    /// statement that runs past it is cancelled and reported as StatementTimeout.
+    std::chrono::milliseconds statement_timeout{0};
   };
   explicit Pool(Options options);
   ~Pool();
@@ -50,13 +53,15 @@ class Pool {
   };
 
   /// A connection, waiting at most `timeout` (default: the pool's) for one to
-  /// free up. Throws catalog::DatabaseUnavailable when none can be had.
+  /// free up. Throws catalog::Overloaded when every connection stays busy,
+  /// catalog::DatabaseUnavailable when the database cannot be reached.
   Lease acquire();
   Lease acquire(std::chrono::milliseconds timeout);
 
   /// Runs fn(pqxx::connection&) on a pooled connection; a broken connection is
   /// discarded (with every idle one: they died together) and reported as
-  /// DatabaseUnavailable.
+  /// DatabaseUnavailable; a statement cut by statement_timeout is reported as
+  /// StatementTimeout.
   template <typename Fn>
   auto with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>()));
 
@@ -75,6 +80,7 @@ class Pool {
   void release(std::unique_ptr<pqxx::connection> conn, bool discard) noexcept;
   void drop_idle() noexcept;
   [[noreturn]] void rethrow_as_unavailable(std::exception_ptr error);
+  [[noreturn]] static void rethrow_as_timeout(std::exception_ptr error);
 
   Options options_;
   std::string dsn_;
@@ -88,6 +94,9 @@ class Pool {
 /// True for exceptions that mean "the database connection is gone".
 bool is_connection_failure(std::exception_ptr error) noexcept;
 
+/// True for a statement cancelled by statement_timeout (SQLSTATE 57014).
+bool is_statement_timeout(std::exception_ptr error) noexcept;
+
 template <typename Fn>
 auto Pool::with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>())) {
   auto lease = acquire();
@@ -95,6 +104,7 @@ auto Pool::with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection
     return fn(*lease);
   } catch (...) {
     auto error = std::current_exception();
+    if (is_statement_timeout(error)) rethrow_as_timeout(error);
     if (!is_connection_failure(error)) throw;
     lease.discard();
     drop_idle();

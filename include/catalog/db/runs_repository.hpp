@@ -88,8 +88,9 @@ class RunsRepository {
   /// Takes the oldest queued run for `worker_id`, if any.
   std::optional<Run> claim_next(const std::string& worker_id);
 
-  /// Records the resolved source object.
-  void set_source(const std::string& run_id, const std::string& uri, const std::string& etag, std::int64_t size);
+  /// Records the resolved source object and the products source it loads into.
+  void set_source(const std::string& run_id, const std::string& uri, const std::string& etag, std::int64_t size,
+                  const std::string& products_source);
 
   /// Heartbeat with live progress; returns whether a cancel was requested.
   /// Returns false and does nothing when the run is no longer ours.
@@ -99,11 +100,13 @@ class RunsRepository {
   /// Final state (only if the run is still running under `worker_id`).
   void finish(const std::string& run_id, const std::string& worker_id, const RunOutcome& outcome);
 
-  /// Puts a running run back in the queue (shutdown of its worker).
+  /// Puts a running run back in the queue (shutdown of its worker); a run
+  /// whose cancel was requested ends cancelled instead.
   void requeue(const std::string& run_id, const std::string& worker_id);
 
   /// Re-queues running runs whose heartbeat is older than `stale_after`
-  /// (their worker died). Returns how many.
+  /// (their worker died), or ends them cancelled when a cancel was requested.
+  /// Returns how many.
   std::size_t requeue_stale(std::chrono::seconds stale_after);
 
   /// Cancels a queued run at once; flags a running one for its worker.
@@ -115,6 +118,7 @@ class RunsRepository {
     std::string etag;
     std::string options;
     std::string source_uri;
+    std::optional<std::string> products_source;  ///< the job's `source` it loaded into
   };
   std::optional<LastSuccess> last_success(const std::string& job_id);
 

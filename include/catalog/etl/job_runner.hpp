@@ -52,22 +52,33 @@ class JobRunner {
   void start();
   /// A run was queued here: wake a worker now instead of at the next poll.
   void notify();
-  /// Cancels running runs and puts them back in the queue (another task will
-  /// finish them), then joins the workers.
+  /// Shutdown, first step: no new claims; running runs are cancelled at once
+  /// (their statements interrupted, rolled back) and put back in the queue for
+  /// another task. Waits until they are re-queued or `deadline` passes, then
+  /// releases every wait_finished() so that it answers with the run's state.
+  void begin_stop(std::chrono::steady_clock::time_point deadline);
+  /// begin_stop (at once, if not done yet), then joins the workers.
   void stop();
 
   /// Runs one claimed run to its end under `worker_id` and records it.
   db::RunOutcome execute(const db::Run& run, const std::string& worker_id,
                          const std::function<void(const LiveProgress&)>& on_progress = {});
 
-  /// Blocks until the run has ended or `timeout` passes; returns it then.
-  std::optional<db::Run> wait_finished(const std::string& run_id, std::chrono::milliseconds timeout);
+  /// Blocks until the run has ended, `timeout` passes or shutdown releases
+  /// waiters (begin_stop); returns the run as `reader` sees it then. `reader`
+  /// is the caller's repository (a request's pool, not the background one).
+  std::optional<db::Run> wait_finished(db::RunsRepository& reader, const std::string& run_id,
+                                       std::chrono::milliseconds timeout);
 
   /// A process-unique worker id: host/pid/n.
   static std::string make_worker_id(int n);
 
  private:
   void worker_loop(int n);
+  /// A run executing here, as begin_stop reaches it: interrupts its statement.
+  struct Active {
+    std::function<void()> interrupt;
+  };
 
   db::Pool& pool_;
   db::JobsRepository& jobs_;
@@ -80,6 +91,9 @@ class JobRunner {
   bool wake_pending_ = false;  ///< guarded by mutex_: a notify() no worker has taken yet
   std::condition_variable finished_;
   std::uint64_t finished_count_ = 0;  ///< guarded by mutex_: runs finished by this process
+  std::vector<Active*> active_;       ///< guarded by mutex_: runs executing in this process
+  std::condition_variable idle_;      ///< signalled when active_ shrinks
+  bool waiters_released_ = false;     ///< guarded by mutex_: shutdown answers every wait now
   std::vector<std::thread> threads_;
 };
 

@@ -38,9 +38,10 @@ void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<b
 /// /items CRUD.
 void add_item_routes(http::Router& router, db::ItemsRepository& items);
 
-/// /jobs definitions, POST /jobs/{id}/run, GET /jobs/{id}/runs.
+/// /jobs definitions, POST /jobs/{id}/run (`?wait=true` waits at most
+/// `wait_timeout`), GET /jobs/{id}/runs.
 void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepository& runs,
-                    etl::JobRunner& runner, const std::string& raw_bucket);
+                    etl::JobRunner& runner, const std::string& raw_bucket, std::chrono::milliseconds wait_timeout);
 
 /// GET /runs (every job, newest first, keyset-paged), GET /runs/{id}, POST /runs/{id}/cancel.
 void add_run_routes(http::Router& router, db::RunsRepository& runs);
