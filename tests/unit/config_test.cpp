@@ -114,3 +114,37 @@ TEST(ConfigTest, RegionFallsBackToAwsDefaultRegion) {
 
 }  // namespace
 }  // namespace catalog::config
+
+namespace catalog::config {
+namespace {
+
+TEST(ConfigTest, DatabaseBoundsAndWaitTimeout) {
+  const std::map<std::string, std::string> base = {{"DATABASE_URL", "postgresql://u:p@db/catalog"}, {"API_TOKEN", "t"}};
+  auto c = load(env(base));
+  EXPECT_EQ(c.db_statement_timeout.count(), 5000);
+  EXPECT_EQ(c.db_acquire_timeout.count(), 1000);
+  EXPECT_EQ(c.db_background_pool_size, 5) << "2 x JOB_WORKERS + 1";
+  EXPECT_EQ(c.wait_timeout.count(), 50000);
+
+  auto with = [&](std::map<std::string, std::string> extra) {
+    for (const auto& kv : base) extra.insert(kv);
+    return extra;
+  };
+  c = load(env(with({{"DB_STATEMENT_TIMEOUT", "250ms"}, {"WAIT_TIMEOUT", "10"}, {"JOB_WORKERS", "4"}})));
+  EXPECT_EQ(c.db_statement_timeout.count(), 250);
+  EXPECT_EQ(c.wait_timeout.count(), 10000) << "a bare number is seconds";
+  EXPECT_EQ(c.db_background_pool_size, 9);
+  c = load(env(with({{"DB_STATEMENT_TIMEOUT", "0"}, {"DB_BACKGROUND_POOL_SIZE", "3"}})));
+  EXPECT_EQ(c.db_statement_timeout.count(), 0) << "0 = off";
+  EXPECT_EQ(c.db_background_pool_size, 3);
+
+  for (const auto& bad : {"5 s", "-1", "1h", "ms", "99999999999999"}) {
+    const auto error = error_of(with({{"DB_STATEMENT_TIMEOUT", bad}}));
+    EXPECT_EQ(error.rfind("DB_STATEMENT_TIMEOUT: ", 0), 0u) << bad << ": " << error;
+  }
+  EXPECT_EQ(error_of(with({{"WAIT_TIMEOUT", "16m"}})).rfind("WAIT_TIMEOUT: ", 0), 0u);
+  EXPECT_EQ(error_of(with({{"DB_BACKGROUND_POOL_SIZE", "1"}})).rfind("DB_BACKGROUND_POOL_SIZE: ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace catalog::config
