@@ -148,5 +148,67 @@ TEST(ShutdownTest, SigtermCancelsALongRunAnswersItsWaiterAndExitsZeroWithinTheTi
   EXPECT_NE(server.output().find("run re-queued by shutdown"), std::string::npos) << server.output();
 }
 
+// "In every case": a request whose statement will not end (DB_STATEMENT_TIMEOUT
+// off, waiting on a row lock the test never releases in time) must not keep
+// the process past SHUTDOWN_TIMEOUT; its transaction rolls back.
+TEST(ShutdownTest, ARequestThatWillNotEndDoesNotKeepTheProcessPastTheTimeout) {
+  constexpr auto kShutdownTimeout = 2s;
+  const auto dsn = create_test_database("shutdown_stuck");
+  const auto port = free_port();
+  ChildProcess server({CATALOG_API_BINARY, "serve"},
+                      {{"DATABASE_URL", dsn}, {"PORT", std::to_string(port)}, {"BIND_ADDRESS", "127.0.0.1"},
+                       {"AUTH_DISABLED", "1"}, {"DB_STATEMENT_TIMEOUT", "0"}, {"LOG_LEVEL", "info"},
+                       {"SHUTDOWN_TIMEOUT", std::to_string(kShutdownTimeout.count())}});
+  HttpClient client(port);
+  const auto ready_by = Clock::now() + 30s;
+  while (Clock::now() < ready_by) {
+    try {
+      if (client.get("/health").status == 200) break;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(client.get("/health").status, 200) << server.output();
+  const auto created = client.post_json("/items", {{"name", "before"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["id"];
+
+  pqxx::connection lock_conn(dsn);
+  auto lock_tx = std::make_unique<pqxx::work>(lock_conn);
+  lock_tx->exec("SELECT 1 FROM items WHERE id = '" + id + "' FOR UPDATE");
+  auto stuck = std::async(std::launch::async, [&] {
+    try {
+      return HttpClient(port).request("PATCH", "/items/" + id, R"({"name":"after"})", {"Content-Type: application/json"}).status;
+    } catch (const std::exception&) {
+      return 0L;  // the connection closed with the process
+    }
+  });
+  pqxx::connection probe(dsn);
+  const auto waiting_by = Clock::now() + 10s;
+  long waiting = 0;
+  while (Clock::now() < waiting_by && waiting == 0) {
+    pqxx::read_transaction tx(probe);
+    waiting = tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'UPDATE items%' AND wait_event_type = 'Lock'")[0]
+                  .as<long>();
+    if (waiting == 0) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(waiting, 1) << "the PATCH waits on the locked row";
+
+  const auto signalled = Clock::now();
+  server.signal(SIGTERM);
+  const int code = server.wait(kShutdownTimeout + 3s);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - signalled);
+  if (code == -1) lock_tx.reset();
+  EXPECT_EQ(code, 0) << "took " << took.count() << " ms\n" << server.output();
+  EXPECT_LE(took, kShutdownTimeout + 500ms);
+  EXPECT_NE(server.output().find("shutdown deadline passed"), std::string::npos) << server.output();
+  EXPECT_NE(stuck.wait_for(5s), std::future_status::timeout);
+  if (lock_tx) lock_tx->commit();
+  std::this_thread::sleep_for(200ms);
+  pqxx::read_transaction tx(probe);
+  EXPECT_EQ(tx.exec1("SELECT name FROM items WHERE id = '" + id + "'")[0].as<std::string>(), "before")
+      << "the abandoned request's transaction rolled back";
+}
+
 }  // namespace
 }  // namespace catalog::testing
