@@ -181,7 +181,7 @@ variable "log_level" {
 }
 
 variable "db_pool_size" {
-  description = "DB_POOL_SIZE per task. Total connections = tasks x pool + scheduled jobs; keep under the RDS max_connections."
+  description = "DB_POOL_SIZE per task (request connections). Per task: pool + background pool (2 x JOB_WORKERS + 1) + 2 x JOB_WORKERS; total = tasks x that + scheduled jobs x 4; keep under the RDS max_connections (runbook, Connection budget)."
   type        = number
   default     = 10
 }
@@ -387,7 +387,7 @@ variable "alarm_db_free_storage_gib" {
 }
 
 variable "alarm_db_connections" {
-  description = "Alarm when RDS connections exceed this count (tasks x DB_POOL_SIZE + running jobs x 3 must stay below max_connections; db.t4g.medium allows about 400)."
+  description = "Alarm when RDS connections exceed this count (tasks x (DB_POOL_SIZE + 4 x JOB_WORKERS + 1) + scheduled jobs x 4 must stay below max_connections; db.t4g.medium allows about 400)."
   type        = number
   default     = 300
 }
