@@ -10,13 +10,13 @@
 #include <thread>
 
 #include <curl/curl.h>
-#include <tinyxml2.h>
 
 #include "catalog/log/logging.hpp"
 #include "catalog/s3/bucket_name.hpp"
 #include "catalog/s3/sigv4.hpp"
 #include "s3/crypto.hpp"
 #include "s3/curl_util.hpp"
+#include "s3/s3_xml.hpp"
 
 // S3 REST API: https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
 // Retry behaviour modelled on the AWS SDKs' "standard" mode:
@@ -86,29 +86,6 @@ struct Response {
     return it == headers.end() ? std::string() : it->second;
   }
 };
-
-struct S3ErrorBody {
-  std::string code;
-  std::string message;
-  std::string request_id;
-};
-
-S3ErrorBody parse_error_body(const std::string& body) {
-  S3ErrorBody out;
-  if (body.empty()) return out;
-  tinyxml2::XMLDocument doc;
-  if (doc.Parse(body.data(), body.size()) != tinyxml2::XML_SUCCESS) return out;
-  const auto* root = doc.FirstChildElement("Error");
-  if (root == nullptr) return out;
-  auto text = [&](const char* name) {
-    const auto* el = root->FirstChildElement(name);
-    return el != nullptr && el->GetText() != nullptr ? std::string(el->GetText()) : std::string();
-  };
-  out.code = text("Code");
-  out.message = text("Message");
-  out.request_id = text("RequestId");
-  return out;
-}
 
 std::string status_code_name(long status) {
   switch (status) {
@@ -220,43 +197,13 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-std::uint64_t parse_u64(const std::string& s) {
-  try {
-    return s.empty() ? 0 : std::stoull(s);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
 // "bytes 100-199/1000" → {100, 1000}
 std::pair<std::uint64_t, std::uint64_t> parse_content_range(const std::string& v) {
   const auto sp = v.find(' ');
   const auto dash = v.find('-');
   const auto slash = v.find('/');
   if (sp == std::string::npos || dash == std::string::npos || slash == std::string::npos) return {0, 0};
-  return {parse_u64(v.substr(sp + 1, dash - sp - 1)), parse_u64(v.substr(slash + 1))};
-}
-
-const tinyxml2::XMLElement* child(const tinyxml2::XMLElement* e, const char* name) {
-  return e == nullptr ? nullptr : e->FirstChildElement(name);
-}
-std::string child_text(const tinyxml2::XMLElement* e, const char* name) {
-  const auto* c = child(e, name);
-  return c != nullptr && c->GetText() != nullptr ? std::string(c->GetText()) : std::string();
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
+  return {xml::parse_u64(v.substr(sp + 1, dash - sp - 1)), xml::parse_u64(v.substr(slash + 1))};
 }
 
 }  // namespace
@@ -463,7 +410,7 @@ struct CurlS3Client::Impl {
   }
 
   [[noreturn]] void throw_status(const Request& r, const Response& resp) {
-    const S3ErrorBody e = parse_error_body(resp.body);
+    const xml::ErrorBody e = xml::parse_error_body(resp.body);
     const std::string code = !e.code.empty() ? e.code : status_code_name(resp.status);
     std::string message = e.message;
     if (message.empty()) {
@@ -477,14 +424,14 @@ struct CurlS3Client::Impl {
 
   bool retryable_status(const Response& resp, std::string* code_out) {
     if (resp.status >= 500 || resp.status == 429) return true;
-    const S3ErrorBody e = parse_error_body(resp.body);
+    const xml::ErrorBody e = xml::parse_error_body(resp.body);
     if (code_out != nullptr) *code_out = e.code;
     return retryable_code(e.code);
   }
 
   bool maybe_refresh_credentials(const Response& resp) {
     if (resp.status != 400 && resp.status != 403) return false;
-    const S3ErrorBody e = parse_error_body(resp.body);
+    const xml::ErrorBody e = xml::parse_error_body(resp.body);
     if (e.code != "ExpiredToken" && e.code != "InvalidToken" && e.code != "TokenRefreshRequired") return false;
     if (auto* chain = dynamic_cast<CredentialsChain*>(credentials.get())) {
       chain->invalidate();
@@ -564,7 +511,7 @@ struct CurlS3Client::Impl {
           }
           result.object.size = total;
         } else {
-          result.object.size = parse_u64(resp.header("content-length"));
+          result.object.size = xml::parse_u64(resp.header("content-length"));
         }
         if (!have_object) {
           etag = served;
@@ -639,7 +586,7 @@ ObjectInfo CurlS3Client::head_object(const std::string& bucket, const std::strin
   const Response resp = impl_->execute(r);
   ObjectInfo info;
   info.key = key;
-  info.size = parse_u64(resp.header("content-length"));
+  info.size = xml::parse_u64(resp.header("content-length"));
   info.etag = resp.header("etag");
   info.last_modified = resp.header("last-modified");
   info.content_type = resp.header("content-type");
@@ -664,33 +611,7 @@ ListPage CurlS3Client::list_objects_page(const std::string& bucket, const ListOp
   if (!options.continuation_token.empty()) r.query.push_back({"continuation-token", options.continuation_token});
   if (options.max_keys > 0) r.query.push_back({"max-keys", std::to_string(options.max_keys)});
   const Response resp = impl_->execute(r);
-
-  tinyxml2::XMLDocument doc;
-  if (doc.Parse(resp.body.data(), resp.body.size()) != tinyxml2::XML_SUCCESS) {
-    throw S3Error("ListObjectsV2 s3://" + bucket + "/" + options.prefix + ": malformed XML in the response", 200,
-                  "MalformedXML");
-  }
-  const auto* root = doc.FirstChildElement("ListBucketResult");
-  if (root == nullptr) {
-    throw S3Error("ListObjectsV2 s3://" + bucket + "/" + options.prefix + ": unexpected XML document", 200,
-                  "MalformedXML");
-  }
-  ListPage page;
-  for (const auto* c = root->FirstChildElement("Contents"); c != nullptr; c = c->NextSiblingElement("Contents")) {
-    ObjectInfo o;
-    o.key = child_text(c, "Key");
-    o.size = parse_u64(child_text(c, "Size"));
-    o.etag = child_text(c, "ETag");
-    o.last_modified = child_text(c, "LastModified");
-    page.objects.push_back(std::move(o));
-  }
-  for (const auto* p = root->FirstChildElement("CommonPrefixes"); p != nullptr;
-       p = p->NextSiblingElement("CommonPrefixes")) {
-    page.common_prefixes.push_back(child_text(p, "Prefix"));
-  }
-  page.truncated = child_text(root, "IsTruncated") == "true";
-  page.next_continuation_token = child_text(root, "NextContinuationToken");
-  return page;
+  return xml::parse_list_objects_v2(resp.body, "ListObjectsV2 s3://" + bucket + "/" + options.prefix);
 }
 
 ObjectInfo CurlS3Client::put_object(const std::string& bucket, const std::string& key, std::string_view body,
@@ -741,11 +662,7 @@ ObjectInfo CurlS3Client::put_object_stream(const std::string& bucket, const std:
   create.query.push_back({"uploads", ""});
   create.headers.emplace_back("Content-Type", options.content_type);
   const Response created = impl_->execute(create);
-  tinyxml2::XMLDocument doc;
-  std::string upload_id;
-  if (doc.Parse(created.body.data(), created.body.size()) == tinyxml2::XML_SUCCESS) {
-    upload_id = child_text(doc.FirstChildElement("InitiateMultipartUploadResult"), "UploadId");
-  }
+  const std::string upload_id = xml::parse_upload_id(created.body);
   if (upload_id.empty()) {
     throw S3Error("CreateMultipartUpload s3://" + bucket + "/" + key + ": no UploadId in the response", 200,
                   "MalformedXML");
@@ -774,12 +691,12 @@ ObjectInfo CurlS3Client::put_object_stream(const std::string& bucket, const std:
       used = fill();
     }
 
-    std::string xml = "<CompleteMultipartUpload>";
+    std::string parts_xml = "<CompleteMultipartUpload>";
     for (std::size_t i = 0; i < etags.size(); ++i) {
-      xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + xml_escape(etags[i]) +
-             "</ETag></Part>";
+      parts_xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + xml::escape(etags[i]) +
+                   "</ETag></Part>";
     }
-    xml += "</CompleteMultipartUpload>";
+    parts_xml += "</CompleteMultipartUpload>";
     Request complete;
     complete.op = "CompleteMultipartUpload";
     complete.method = "POST";
@@ -787,23 +704,20 @@ ObjectInfo CurlS3Client::put_object_stream(const std::string& bucket, const std:
     complete.key = key;
     complete.query.push_back({"uploadId", upload_id});
     complete.headers.emplace_back("Content-Type", "application/xml");
-    complete.body = xml;
+    complete.body = parts_xml;
     complete.send_body = true;
     Response done = impl_->execute(complete);
     // S3 may answer 200 and still report an error in the body.
-    const S3ErrorBody err = parse_error_body(done.body);
+    const xml::ErrorBody err = xml::parse_error_body(done.body);
     if (!err.code.empty()) {
       throw S3Error("CompleteMultipartUpload s3://" + bucket + "/" + key + ": 200 " + err.code + ": " + err.message,
                     200, err.code, err.request_id);
     }
-    tinyxml2::XMLDocument result;
     ObjectInfo info;
     info.key = key;
     info.size = total;
     info.content_type = options.content_type;
-    if (result.Parse(done.body.data(), done.body.size()) == tinyxml2::XML_SUCCESS) {
-      info.etag = child_text(result.FirstChildElement("CompleteMultipartUploadResult"), "ETag");
-    }
+    info.etag = xml::parse_complete_etag(done.body);
     return info;
   } catch (...) {
     // Abort so S3 does not keep (and bill) the parts; the original error wins.

@@ -1,0 +1,25 @@
+#pragma once
+
+// ItemsRepository without a database, for the targets that compile
+// src/handlers/items_handler.cpp (see handler_stubs.hpp).
+
+#include "catalog/db/items_repository.hpp"
+#include "handler_stubs.hpp"
+
+namespace catalog::db {
+Item ItemsRepository::create(const std::string& name, const std::optional<std::string>& description) {
+  catalog::fuzz::require_storable(name);
+  if (description) catalog::fuzz::require_storable(*description);
+  return {"00000000-0000-4000-8000-000000000000", name, description, "2024-01-01T00:00:00.000000Z"};
+}
+std::optional<Item> ItemsRepository::find(const std::string&) { return std::nullopt; }
+std::vector<Item> ItemsRepository::list(std::size_t, const std::optional<ItemCursor>&) { return {}; }
+std::optional<Item> ItemsRepository::update(const std::string& id, const std::optional<std::string>& name,
+                                            const std::optional<std::optional<std::string>>& description) {
+  if (name) catalog::fuzz::require_storable(*name);
+  if (description && *description) catalog::fuzz::require_storable(**description);
+  return Item{id, name.value_or("unchanged"), description.value_or(std::nullopt), "2024-01-01T00:00:00.000000Z"};
+}
+bool ItemsRepository::remove(const std::string&) { return true; }
+
+}  // namespace catalog::db
