@@ -11,6 +11,8 @@ packages=(
   postgresql postgresql-client python3 python3-botocore curl procps
   iproute2  # ss: scripts/run-local.sh and its test see who holds a port
   chromium  # headless, for the /docs browser test (tests/docs/docs_ui_browser_test.sh)
+  # scripts/fuzz.sh: clang and its libFuzzer/sanitizer runtime (Debian 12: clang 14)
+  clang libclang-rt-14-dev
 )
 # nodejs/npm: for the S3-compatible test server (s3rver), the Swagger UI files
 # the build embeds (docs/ui, `npm ci` run by CMake) and the OpenAPI lint
