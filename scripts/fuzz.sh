@@ -62,9 +62,13 @@ for t in "${targets[@]}"; do
   if [ -d "tests/fuzz/corpus/$t" ]; then cp -R "tests/fuzz/corpus/$t/." "$corpus/"; fi
   dirs=("$corpus")
   if [ -d "tests/fuzz/regressions/$t" ]; then dirs+=("tests/fuzz/regressions/$t"); fi
+  dict=()
+  case $t in
+    items_body | job_body | products_cursor) dict=(-dict=tests/fuzz/json.dict) ;;
+  esac
   # New inputs go to the first directory only (the temporary copy).
   set +e
-  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
     -artifact_prefix="$artifacts/" "${dirs[@]}" >"$logfile" 2>&1
   rc=$?
   set -e

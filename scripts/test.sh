@@ -2,8 +2,13 @@
 # The whole test suite, as README and .ci/run run it: install what is needed,
 # build (release and ASan+UBSan), start a throw-away PostgreSQL and S3-compatible
 # server on free loopback ports, run every unit and integration test in both
-# builds. Ends with CTest's summary line; exits non-zero if anything failed.
-# Arguments go to both ctest runs, e.g. `bash scripts/test.sh -R EtlApi`.
+# builds, plus a short fuzz run of every libFuzzer target (scripts/fuzz.sh,
+# 10 s each) and, as the last CTest test, a grep of every log line for the
+# secrets the suite uses (scripts/secrets-grep.sh). Ends with CTest's summary
+# line; exits non-zero if anything failed.
+# Arguments go to both ctest runs, e.g. `bash scripts/test.sh -R EtlApi`;
+# with arguments the fuzz run is skipped unless CATALOG_TEST_FUZZ=1
+# (CATALOG_TEST_FUZZ=0 always skips it; CATALOG_TEST_FUZZ_SECONDS sets its length).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -30,6 +35,13 @@ build build
 asan=${CATALOG_TEST_ASAN:-1}
 [ "$asan" = 0 ] || build build-asan -DCATALOG_SANITIZE=ON -DCATALOG_BUILD_BENCH=OFF
 
+status=0
+fuzz=${CATALOG_TEST_FUZZ:-$([ $# = 0 ] && echo 1 || echo 0)}
+if [ "$fuzz" != 0 ]; then
+  log "fuzz: every target for ${CATALOG_TEST_FUZZ_SECONDS:-10}s"
+  bash scripts/fuzz.sh "${CATALOG_TEST_FUZZ_SECONDS:-10}" || status=1
+fi
+
 work=$(mktemp -d /tmp/catalog-test.XXXXXX)
 chmod 755 "$work"
 trap 'run_cleanup; rm -rf "$work"' EXIT
@@ -53,11 +65,17 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp}
 
-status=0
+# Secrets the suite hands to servers, fresh per run, for SecretsGrep to look
+# for in every log line (the S3 secret key comes from start_s3).
+CATALOG_TEST_API_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+export CATALOG_TEST_API_TOKEN
+export CATALOG_TEST_WORK_DIR=$work
+mkdir -p "$work/logs-release" "$work/logs-asan"
+
 log "tests: release build"
-(cd build && ctest -j "$jobs" --output-on-failure --timeout 300 "$@") || status=1
+(export CATALOG_TEST_LOG_DIR=$work/logs-release; cd build && ctest -j "$jobs" --output-on-failure --timeout 300 "$@") || status=1
 if [ "$asan" != 0 ]; then
   log "tests: ASan+UBSan build"
-  (cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 600 "$@") || status=1
+  (export CATALOG_TEST_LOG_DIR=$work/logs-asan; cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 600 "$@") || status=1
 fi
 exit $status

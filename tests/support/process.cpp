@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -18,7 +19,12 @@ namespace catalog::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
   static std::atomic<int> counter{0};
-  output_path_ = "/tmp/catalog-child-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".log";
+  // scripts/test.sh sets CATALOG_TEST_LOG_DIR: the output is kept there for
+  // the secrets grep that runs after the suite (scripts/secrets-grep.sh).
+  const char* log_dir = std::getenv("CATALOG_TEST_LOG_DIR");
+  keep_output_ = log_dir != nullptr && *log_dir != '\0';
+  output_path_ = (keep_output_ ? std::string(log_dir) : std::string("/tmp")) + "/catalog-child-" +
+                 std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".log";
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> args, envp;
@@ -47,7 +53,7 @@ ChildProcess::~ChildProcess() {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
-  ::unlink(output_path_.c_str());
+  if (!keep_output_) ::unlink(output_path_.c_str());
 }
 
 void ChildProcess::signal(int sig) { ::kill(pid_, sig); }

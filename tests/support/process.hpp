@@ -31,6 +31,7 @@ class ChildProcess {
   pid_t pid_ = -1;
   std::string output_path_;
   bool reaped_ = false;
+  bool keep_output_ = false;  ///< CATALOG_TEST_LOG_DIR set: the output file outlives the test
 };
 
 /// Runs to completion (at most `timeout`); returns {exit code, output}.

@@ -1,0 +1,465 @@
+// Soak: the real catalog-api binary under 256 keep-alive connections of mixed
+// traffic (public reads, item writes, feed uploads, job reads) while an ETL
+// run of a large feed goes on beside it. Every answer must be an expected
+// 2xx (or the documented 409 of a feed upload for a job whose last run is
+// still active), no connection may fail, and the server's RSS after the soak
+// must stay within 10% of its RSS after the warm-up (release builds; ASan's
+// quarantine and shadow memory make RSS meaningless there, so the figure is
+// only printed). 60 s in release, 15 s under ASan; CATALOG_TEST_SOAK_SECONDS
+// overrides. Prints requests, req/s, p99 latency and the RSS figures.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/test_env.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CATALOG_SOAK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CATALOG_SOAK_ASAN 1
+#endif
+#endif
+#ifndef CATALOG_SOAK_ASAN
+#define CATALOG_SOAK_ASAN 0
+#endif
+
+namespace catalog::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kConnections = 256;
+constexpr int kUploadJobs = 8;
+constexpr bool kAsan = CATALOG_SOAK_ASAN != 0;
+constexpr int kDefaultSoakSeconds = kAsan ? 15 : 60;
+constexpr int kWarmupSeconds = kAsan ? 5 : 10;
+constexpr int kFeedRows = kAsan ? 10000 : 100000;
+constexpr double kMaxRssGrowth = 1.10;
+constexpr int kReadTimeoutMs = 30000;
+
+int soak_seconds() {
+  if (const char* v = std::getenv("CATALOG_TEST_SOAK_SECONDS"); v != nullptr && *v != '\0') return std::stoi(v);
+  return kDefaultSoakSeconds;
+}
+
+std::string api_token() {
+  if (const char* v = std::getenv("CATALOG_TEST_API_TOKEN"); v != nullptr && *v != '\0') return v;
+  return "soak-token-" + std::to_string(std::random_device{}());
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+std::string status_of(const nlohmann::json& run) {
+  return run.is_object() && run.contains("status") ? run["status"].get<std::string>() : "?";
+}
+
+std::string feed_csv(const std::string& prefix, int rows) {
+  std::string csv = "sku,product_name,brand,category,price,currency,availability\n";
+  csv.reserve(static_cast<std::size_t>(rows) * 64);
+  for (int i = 0; i < rows; ++i) {
+    csv += prefix + std::to_string(i) + ",Soak product " + std::to_string(i) + ",Brand " + std::to_string(i % 40) +
+           ",Category " + std::to_string(i % 12) + "," + std::to_string(1 + i % 500) + ".99,USD,in_stock\n";
+  }
+  return csv;
+}
+
+/// One persistent HTTP/1.1 connection; a request and its response at a time.
+class KeepAlive {
+ public:
+  explicit KeepAlive(std::uint16_t port) : port_(port) {}
+  ~KeepAlive() { close_fd(); }
+
+  struct Reply {
+    int status = 0;
+    std::string body;
+    std::string error;  ///< non-empty: the exchange failed (connect, reset, timeout, garbage)
+  };
+
+  Reply exchange(const std::string& method, const std::string& target, const std::string& body,
+                 const std::string& extra_headers) {
+    Reply reply;
+    if (fd_ < 0 && !connect_fd(reply.error)) return reply;
+    std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers;
+    if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+      request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    request += "\r\n" + body;
+    if (!send_all(request)) {
+      reply.error = "send failed";
+      close_fd();
+      return reply;
+    }
+    if (!read_response(method, reply)) close_fd();
+    return reply;
+  }
+  int reconnects() const { return connects_ > 0 ? connects_ - 1 : 0; }
+
+ private:
+  bool connect_fd(std::string& error) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port_);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      error = "connect failed: " + std::string(std::strerror(errno));
+      close_fd();
+      return false;
+    }
+    ++connects_;
+    buffer_.clear();
+    return true;
+  }
+  void close_fd() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  bool send_all(const std::string& data) {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+      const auto n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      sent += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  bool fill(const Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+    char chunk[16384];
+    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+  // Returns whether the connection can be reused.
+  bool read_response(const std::string& method, Reply& reply) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(kReadTimeoutMs);
+    std::size_t head_end;
+    while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill(deadline)) {
+        reply.error = buffer_.empty() ? "no response (closed or timed out)" : "incomplete response head";
+        return false;
+      }
+    }
+    const std::string head = buffer_.substr(0, head_end);
+    if (head.rfind("HTTP/1.1 ", 0) != 0 || head.size() < 12) {
+      reply.error = "malformed status line: " + head.substr(0, 40);
+      return false;
+    }
+    reply.status = std::stoi(head.substr(9, 3));
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::size_t length = 0;
+    if (const auto at = lower.find("\r\ncontent-length:"); at != std::string::npos) {
+      length = std::stoul(lower.substr(at + 17));
+    } else if (lower.find("\r\ntransfer-encoding:") != std::string::npos) {
+      reply.error = "chunked response not expected";
+      return false;
+    }
+    if (method == "HEAD") length = 0;
+    while (buffer_.size() < head_end + 4 + length) {
+      if (!fill(deadline)) {
+        reply.error = "truncated body";
+        return false;
+      }
+    }
+    reply.body = buffer_.substr(head_end + 4, length);
+    buffer_.erase(0, head_end + 4 + length);
+    return lower.find("\r\nconnection: close") == std::string::npos;
+  }
+
+  std::uint16_t port_;
+  int fd_ = -1;
+  int connects_ = 0;
+  std::string buffer_;
+};
+
+enum class Phase { warmup, soak, stop };
+
+struct Totals {
+  std::mutex mutex;
+  std::uint64_t requests = 0;       ///< in the soak phase
+  std::uint64_t all_requests = 0;   ///< warm-up included
+  std::uint64_t errors = 0;         ///< any phase
+  std::uint64_t upload_conflicts = 0;
+  std::uint64_t uploads = 0;
+  int reconnects = 0;
+  std::vector<double> latencies_ms;  ///< soak phase
+  std::vector<std::string> samples;  ///< first errors, for the failure message
+};
+
+class SoakTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    token_ = api_token();
+    port_ = free_port();
+    bucket_ = required_env("CATALOG_TEST_S3_BUCKET");
+    std::map<std::string, std::string> env = {{"DATABASE_URL", create_test_database("soak")},
+                                              {"PORT", std::to_string(port_)},
+                                              {"BIND_ADDRESS", "127.0.0.1"},
+                                              {"API_TOKEN", token_},
+                                              {"LOG_LEVEL", "warn"},
+                                              {"JOB_WORKERS", "2"},
+                                              {"SHUTDOWN_TIMEOUT", "20"}};
+    for (const auto& [k, v] : s3_env()) env[k] = v;
+    if (const char* asan = std::getenv("ASAN_OPTIONS")) env["ASAN_OPTIONS"] = asan;
+    if (const char* lsan = std::getenv("LSAN_OPTIONS")) env["LSAN_OPTIONS"] = lsan;
+    if (const char* ubsan = std::getenv("UBSAN_OPTIONS")) env["UBSAN_OPTIONS"] = ubsan;
+    server_ = std::make_unique<ChildProcess>(std::vector<std::string>{CATALOG_API_BINARY, "serve"}, env);
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      try {
+        if (HttpClient(port_).get("/health").status == 200) return;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "server not healthy in 60 s:\n" << server_->output();
+  }
+
+  std::vector<std::string> auth() const { return {"Authorization: Bearer " + token_}; }
+
+  HttpResult call(const std::string& method, const std::string& target, const std::string& body = {},
+                  const std::string& type = "application/json") const {
+    auto headers = auth();
+    if (!body.empty()) headers.push_back("Content-Type: " + type);
+    return HttpClient(port_).request(method, target, body, headers);
+  }
+
+  void put_job(const std::string& id, const std::string& key) {
+    const auto r = call("PUT", "/jobs/" + id,
+                        nlohmann::json{{"source", id}, {"uri", "s3://" + bucket_ + "/" + key}}.dump());
+    ASSERT_TRUE(r.status == 201 || r.status == 200) << r.body;
+  }
+
+  nlohmann::json wait_run(const std::string& run_id, std::chrono::seconds limit) const {
+    const auto deadline = Clock::now() + limit;
+    nlohmann::json run;
+    while (Clock::now() < deadline) {
+      run = call("GET", "/runs/" + run_id).json();
+      if (run["status"] != "queued" && run["status"] != "running") return run;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return run;
+  }
+
+  std::string token_;
+  std::uint16_t port_ = 0;
+  std::string bucket_;
+  std::unique_ptr<ChildProcess> server_;
+};
+
+void client_loop(int index, std::uint16_t port, const std::string& token, const std::atomic<Phase>& phase,
+                 Totals& totals) {
+  KeepAlive conn(port);
+  std::mt19937 random(static_cast<unsigned>(index) * 7919u + 1);
+  const std::string auth = "Authorization: Bearer " + token + "\r\n";
+  const std::string json = "Content-Type: application/json\r\n";
+  std::vector<std::string> own_items;
+  std::vector<double> latencies;
+  std::uint64_t requests = 0, all = 0, errors = 0, conflicts = 0, uploads = 0;
+  std::vector<std::string> samples;
+  auto last_upload = Clock::now();
+  int serial = 0;
+
+  for (Phase p; (p = phase.load()) != Phase::stop;) {
+    const int dice = static_cast<int>(random() % 100);
+    std::string method = "GET", target, body, headers;
+    std::vector<int> ok = {200};
+    bool upload = false;
+    if (index < kUploadJobs && Clock::now() - last_upload > std::chrono::seconds(1)) {
+      upload = true;
+      last_upload = Clock::now();
+      method = "POST";
+      target = "/feeds?job=soak-up-" + std::to_string(index);
+      body = feed_csv("u" + std::to_string(index) + "-", 5);
+      headers = auth + "Content-Type: text/csv\r\n";
+      ok = {201, 409};
+    } else if (dice < 30) {
+      target = "/products?source=soak-etl&limit=20&sort_by=" + std::string(dice % 2 ? "name" : "sku");
+    } else if (dice < 48) {
+      target = "/items?limit=20";
+    } else if (dice < 60 || own_items.empty()) {
+      method = "POST";
+      target = "/items";
+      body = R"({"name":"soak )" + std::to_string(index) + "-" + std::to_string(++serial) + R"(","description":"x"})";
+      headers = auth + json;
+      ok = {201};
+    } else if (dice < 68) {
+      method = "PATCH";
+      target = "/items/" + own_items.back();
+      body = R"({"description":"patched )" + std::to_string(serial) + R"("})";
+      headers = auth + json;
+    } else if (dice < 74) {
+      method = "DELETE";
+      target = "/items/" + own_items.back();
+      headers = auth;
+      ok = {204};
+    } else if (dice < 86) {
+      target = "/health";
+    } else if (dice < 93) {
+      target = "/items/" + own_items.back();
+    } else {
+      target = "/jobs/soak-etl/runs?limit=5";
+      headers = auth;
+    }
+
+    const auto start = Clock::now();
+    const auto reply = conn.exchange(method, target, body, headers);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    ++all;
+    if (p == Phase::soak) {
+      ++requests;
+      latencies.push_back(ms);
+    }
+    const bool expected = reply.error.empty() && std::find(ok.begin(), ok.end(), reply.status) != ok.end();
+    if (!expected) {
+      ++errors;
+      if (samples.size() < 3) {
+        samples.push_back(method + " " + target + ": " +
+                          (reply.error.empty() ? std::to_string(reply.status) + " " + reply.body.substr(0, 200)
+                                               : reply.error));
+      }
+      continue;
+    }
+    if (upload) {
+      ++uploads;
+      if (reply.status == 409) ++conflicts;
+    } else if (method == "POST") {
+      own_items.push_back(nlohmann::json::parse(reply.body)["id"]);
+    } else if (method == "DELETE") {
+      own_items.pop_back();
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(totals.mutex);
+  totals.requests += requests;
+  totals.all_requests += all;
+  totals.errors += errors;
+  totals.upload_conflicts += conflicts;
+  totals.uploads += uploads;
+  totals.reconnects += conn.reconnects();
+  totals.latencies_ms.insert(totals.latencies_ms.end(), latencies.begin(), latencies.end());
+  for (auto& s : samples) {
+    if (totals.samples.size() < 10) totals.samples.push_back(std::move(s));
+  }
+}
+
+TEST_F(SoakTest, MixedTrafficAt256ConnectionsWithAnEtlRunKeepsErrorsAtZeroAndRssFlat) {
+  ASSERT_TRUE(server_) << "no server";
+  const std::string feed_key = "soak/" + std::to_string(::getpid()) + "/big.csv";
+  put_job("soak-etl", feed_key);
+  for (int i = 0; i < kUploadJobs; ++i) put_job("soak-up-" + std::to_string(i), "soak/unused-" + std::to_string(i) + ".csv");
+
+  // The large feed goes in through the API like a partner's: its first load
+  // runs during the warm-up, a forced re-run during the soak.
+  const auto uploaded = call("POST", "/feeds?job=soak-etl&file_name=big.csv", feed_csv("sku-", kFeedRows), "text/csv");
+  ASSERT_EQ(uploaded.status, 201) << uploaded.body;
+  const std::string first_run = uploaded.json()["run_id"];
+
+  std::atomic<Phase> phase{Phase::warmup};
+  Totals totals;
+  std::vector<std::thread> clients;
+  clients.reserve(kConnections);
+  for (int i = 0; i < kConnections; ++i) {
+    clients.emplace_back(client_loop, i, port_, std::cref(token_), std::cref(phase), std::ref(totals));
+  }
+  const auto stop_clients = [&] {
+    phase = Phase::stop;
+    for (auto& t : clients) t.join();
+    clients.clear();
+  };
+
+  std::this_thread::sleep_for(std::chrono::seconds(kWarmupSeconds));
+  const auto first = wait_run(first_run, std::chrono::seconds(180));
+  const long rss_warm = rss_kib(server_->pid());
+
+  const int seconds = soak_seconds();
+  const auto soak_start = Clock::now();
+  phase = Phase::soak;
+  const auto rerun = call("POST", "/jobs/soak-etl/run?force=true");
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  nlohmann::json second;
+  if (rerun.status == 202) second = wait_run(rerun.json()["id"], std::chrono::seconds(180));
+  const double soak_s = std::chrono::duration<double>(Clock::now() - soak_start).count();
+  const long rss_after = rss_kib(server_->pid());
+  stop_clients();
+
+  std::sort(totals.latencies_ms.begin(), totals.latencies_ms.end());
+  const auto quantile = [&](double q) {
+    if (totals.latencies_ms.empty()) return 0.0;
+    return totals.latencies_ms[std::min(totals.latencies_ms.size() - 1,
+                                        static_cast<std::size_t>(q * static_cast<double>(totals.latencies_ms.size())))];
+  };
+  std::printf(
+      "soak%s: %d connections, %.1f s: %llu requests (%.0f req/s), p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
+      "%llu errors; %llu uploads (%llu answered 409: run still active); %d reconnects; ETL runs: warm-up %s, "
+      "soak %s (%s rows); RSS after warm-up %ld KiB, after soak %ld KiB (%+.1f%%)\n",
+      kAsan ? " (ASan)" : "", kConnections, soak_s, static_cast<unsigned long long>(totals.requests),
+      static_cast<double>(totals.requests) / soak_s, quantile(0.5), quantile(0.99), quantile(1.0),
+      static_cast<unsigned long long>(totals.errors), static_cast<unsigned long long>(totals.uploads),
+      static_cast<unsigned long long>(totals.upload_conflicts), totals.reconnects,
+      status_of(first).c_str(), status_of(second).c_str(),
+      second.is_object() && second.contains("counts") ? second["counts"].dump().c_str() : "?", rss_warm, rss_after,
+      rss_warm > 0 ? 100.0 * (static_cast<double>(rss_after) / static_cast<double>(rss_warm) - 1.0) : 0.0);
+
+  std::string samples;
+  for (const auto& s : totals.samples) samples += "\n  " + s;
+  EXPECT_EQ(totals.errors, 0u) << "first errors:" << samples;
+  EXPECT_GT(totals.requests, static_cast<std::uint64_t>(kConnections)) << "the soak must actually load the server";
+  EXPECT_GT(totals.uploads, totals.upload_conflicts) << "some uploads must get through";
+  EXPECT_EQ(totals.reconnects, 0) << "the server closed keep-alive connections";
+  EXPECT_EQ(status_of(first), "succeeded") << first.dump();
+  ASSERT_EQ(rerun.status, 202) << rerun.body;
+  EXPECT_EQ(status_of(second), "succeeded") << second.dump();
+  ASSERT_GT(rss_warm, 0);
+  if (!kAsan) {
+    EXPECT_LE(static_cast<double>(rss_after), kMaxRssGrowth * static_cast<double>(rss_warm))
+        << "RSS grew from " << rss_warm << " KiB after warm-up to " << rss_after << " KiB after the soak";
+  }
+
+  server_->signal(SIGTERM);
+  EXPECT_EQ(server_->wait(std::chrono::seconds(30)), 0) << server_->output().substr(0, 4000);
+  const auto log = server_->output();
+  EXPECT_EQ(log.find(token_), std::string::npos) << "the API token reached the server log";
+  EXPECT_EQ(log.find(required_env("CATALOG_TEST_S3_SECRET_ACCESS_KEY")), std::string::npos)
+      << "the S3 secret key reached the server log";
+}
+
+}  // namespace
+}  // namespace catalog::testing
