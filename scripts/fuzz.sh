@@ -50,10 +50,9 @@ trap 'rm -rf "$work"' EXIT
 export ASAN_OPTIONS=${CATALOG_FUZZ_ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-passed=0
-failed=0
-log "running ${#targets[@]} targets for ${seconds}s each"
-for t in "${targets[@]}"; do
+# One target: its result lines go to $work/result-<t>, failure to $work/failed-<t>.
+run_target() {
+  local t=$1 bin corpus artifacts logfile dirs dict rc runs cov reproducer
   bin="$build/tests/fuzz/${t}_fuzz"
   corpus="$work/corpus/$t"
   artifacts="$build/artifacts/$t"
@@ -67,24 +66,39 @@ for t in "${targets[@]}"; do
     items_body | job_body | products_cursor) dict=(-dict=tests/fuzz/json.dict) ;;
   esac
   # New inputs go to the first directory only (the temporary copy).
-  set +e
+  rc=0
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
-    -artifact_prefix="$artifacts/" "${dirs[@]}" >"$logfile" 2>&1
-  rc=$?
-  set -e
+    -artifact_prefix="$artifacts/" "${dirs[@]}" >"$logfile" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logfile" | tail -1)
   cov=$(grep -oE 'cov: [0-9]+' "$logfile" | tail -1 | cut -d' ' -f2)
   if [ "$rc" = 0 ]; then
-    passed=$((passed + 1))
-    printf 'fuzz %-18s ok      %s runs, %s coverage points, %s seeds\n' "$t" "${runs:-?}" "${cov:-?}" \
-      "$(find "$corpus" -type f | wc -l)"
+    printf 'fuzz %-18s ok      %s runs, %s coverage points, %s inputs in corpus\n' "$t" "${runs:-?}" "${cov:-?}" \
+      "$(find "$corpus" -type f | wc -l)" >"$work/result-$t"
   else
-    failed=$((failed + 1))
-    reproducer=$(grep -oE "(Test unit|artifact_prefix=.*; Test unit) written to [^ ]+" "$logfile" | sed 's/.* written to //' | tail -1)
-    printf 'fuzz %-18s FAILED  exit %s; %s\n' "$t" "$rc" "$(grep -m1 -E 'FINDING:|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$logfile" | cut -c1-200)"
-    printf '     reproducer: %s\n     replay:     %s %s\n     log:        %s\n' "${reproducer:-none written}" \
-      "$bin" "${reproducer:-}" "$logfile"
+    touch "$work/failed-$t"
+    reproducer=$(grep -oE "Test unit written to [^ ]+" "$logfile" | sed 's/.* written to //' | tail -1)
+    {
+      printf 'fuzz %-18s FAILED  exit %s; %s\n' "$t" "$rc" \
+        "$(grep -m1 -E 'FINDING:|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$logfile" | cut -c1-200)"
+      printf '     reproducer: %s\n     replay:     %s %s\n     log:        %s\n' "${reproducer:-none written}" \
+        "$bin" "${reproducer:-}" "$logfile"
+    } >"$work/result-$t"
   fi
+}
+
+# CATALOG_FUZZ_JOBS targets at a time (default: one per core).
+parallel=${CATALOG_FUZZ_JOBS:-$(nproc)}
+log "running ${#targets[@]} targets for ${seconds}s each, $parallel at a time"
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+  run_target "$t" &
+done
+wait
+passed=0
+failed=0
+for t in "${targets[@]}"; do
+  cat "$work/result-$t"
+  if [ -e "$work/failed-$t" ]; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
 done
 printf '%s passed, %s failed\n' "$passed" "$failed"
 [ "$failed" = 0 ]

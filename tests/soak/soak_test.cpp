@@ -267,12 +267,19 @@ class SoakTest : public ::testing::Test {
     ASSERT_TRUE(r.status == 201 || r.status == 200) << r.body;
   }
 
+  /// The run once it has ended, or its last state (or the last failure to
+  /// read it, as {"error": ...}) when `limit` passes first.
   nlohmann::json wait_run(const std::string& run_id, std::chrono::seconds limit) const {
     const auto deadline = Clock::now() + limit;
     nlohmann::json run;
     while (Clock::now() < deadline) {
-      run = call("GET", "/runs/" + run_id).json();
-      if (run["status"] != "queued" && run["status"] != "running") return run;
+      try {
+        const auto r = call("GET", "/runs/" + run_id);
+        run = r.status == 200 ? r.json() : nlohmann::json{{"error", std::to_string(r.status) + " " + r.body}};
+        if (run.contains("status") && run["status"] != "queued" && run["status"] != "running") return run;
+      } catch (const std::exception& e) {
+        run = {{"error", e.what()}};
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     return run;
@@ -361,7 +368,12 @@ void client_loop(int index, std::uint16_t port, const std::string& token, const 
       ++uploads;
       if (reply.status == 409) ++conflicts;
     } else if (method == "POST") {
-      own_items.push_back(nlohmann::json::parse(reply.body)["id"]);
+      const auto created = nlohmann::json::parse(reply.body, nullptr, false);
+      if (!created.is_object() || !created.contains("id") || !created["id"].is_string()) {
+        ++errors;
+        continue;
+      }
+      own_items.push_back(created["id"].get<std::string>());
     } else if (method == "DELETE") {
       own_items.pop_back();
     }
@@ -399,11 +411,17 @@ TEST_F(SoakTest, MixedTrafficAt256ConnectionsWithAnEtlRunKeepsErrorsAtZeroAndRss
   for (int i = 0; i < kConnections; ++i) {
     clients.emplace_back(client_loop, i, port_, std::cref(token_), std::cref(phase), std::ref(totals));
   }
-  const auto stop_clients = [&] {
-    phase = Phase::stop;
-    for (auto& t : clients) t.join();
-    clients.clear();
-  };
+  // Also on the way out of a failed assertion or an exception.
+  struct StopClients {
+    std::atomic<Phase>& phase;
+    std::vector<std::thread>& clients;
+    void operator()() {
+      phase = Phase::stop;
+      for (auto& t : clients) t.join();
+      clients.clear();
+    }
+    ~StopClients() { (*this)(); }
+  } stop_clients{phase, clients};
 
   std::this_thread::sleep_for(std::chrono::seconds(kWarmupSeconds));
   const auto first = wait_run(first_run, std::chrono::seconds(180));
@@ -412,7 +430,12 @@ TEST_F(SoakTest, MixedTrafficAt256ConnectionsWithAnEtlRunKeepsErrorsAtZeroAndRss
   const int seconds = soak_seconds();
   const auto soak_start = Clock::now();
   phase = Phase::soak;
-  const auto rerun = call("POST", "/jobs/soak-etl/run?force=true");
+  HttpResult rerun;
+  try {
+    rerun = call("POST", "/jobs/soak-etl/run?force=true");
+  } catch (const std::exception& e) {
+    rerun.body = e.what();
+  }
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   nlohmann::json second;
   if (rerun.status == 202) second = wait_run(rerun.json()["id"], std::chrono::seconds(180));
