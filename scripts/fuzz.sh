@@ -39,10 +39,12 @@ done
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DCATALOG_FUZZ=ON -DCATALOG_BUILD_TESTS=OFF -DCATALOG_BUILD_BENCH=OFF >/dev/null
 log "building fuzz targets in $build"
+build_start=$(date +%s)
 build_targets=()
 for t in "${targets[@]}"; do build_targets+=("${t}_fuzz"); done
 cmake --build "$build" -j "$(nproc)" --target "${build_targets[@]}" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 [ "${PIPESTATUS[0]}" = 0 ] || die "build of the fuzz targets failed"
+log "built in $(($(date +%s) - build_start)) s"
 
 work=$(mktemp -d /tmp/catalog-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -27,7 +27,7 @@ const char* const kRoutes[][2] = {
     {"GET", "/products"},        {"GET", "/products/{source}/{sku}"},
     {"PUT", "/jobs/{id}"},       {"GET", "/jobs"},             {"GET", "/jobs/{id}"},
     {"DELETE", "/jobs/{id}"},    {"POST", "/jobs/{id}/run"},   {"GET", "/jobs/{id}/runs"},
-    {"GET", "/runs/{id}"},       {"POST", "/runs/{id}/cancel"}, {"POST", "/feeds"},
+    {"GET", "/runs/{run_id}"},   {"POST", "/runs/{run_id}/cancel"}, {"POST", "/feeds"},
     {"GET", "/feeds"},           {"GET", "/feeds/{feed_id}"}};
 
 const char* const kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "get"};
