@@ -22,7 +22,8 @@ namespace {
 // here only echo what routing gave them.
 const char* const kRoutes[][2] = {
     {"GET", "/health"},          {"GET", "/metrics"},          {"GET", "/openapi.json"},
-    {"GET", "/docs"},            {"POST", "/items"},           {"GET", "/items"},
+    {"GET", "/docs"},            {"GET", "/docs/assets/{name}"}, {"GET", "/runs"},
+    {"POST", "/items"},           {"GET", "/items"},
     {"GET", "/items/{id}"},      {"PATCH", "/items/{id}"},     {"DELETE", "/items/{id}"},
     {"GET", "/products"},        {"GET", "/products/{source}/{sku}"},
     {"PUT", "/jobs/{id}"},       {"GET", "/jobs"},             {"GET", "/jobs/{id}"},
