@@ -40,7 +40,9 @@ std::vector<Run> RunsRepository::list_for_job(const std::string&, std::size_t) {
 
 namespace catalog::etl {
 void JobRunner::notify() { std::abort(); }
-std::optional<db::Run> JobRunner::wait_finished(const std::string&, std::chrono::milliseconds) { std::abort(); }
+std::optional<db::Run> JobRunner::wait_finished(db::RunsRepository&, const std::string&, std::chrono::milliseconds) {
+  std::abort();
+}
 }  // namespace catalog::etl
 
 namespace catalog::handlers {
