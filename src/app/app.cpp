@@ -82,7 +82,7 @@ struct App::Impl {
 
   http::Router build_router() {
     http::Router router;
-    handlers::add_health_routes(router, background_pool, not_serving, kHealthTimeout);
+    handlers::add_health_routes(router, background_pool, not_serving, stopping, kHealthTimeout);
     handlers::add_item_routes(router, items);
     handlers::add_product_routes(router, products);
     handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket, config.wait_timeout);
@@ -121,7 +121,7 @@ struct App::Impl {
 
   config::Config config;
   std::atomic<bool> not_serving{true};  // true until migrated, and again while draining
-  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopping{false};     // set when shutdown starts: /health/live answers 503
   metrics::Registry metrics;  // before runner and dispatcher, which record into it
   db::Pool pool;             // request traffic (DB_POOL_SIZE)
   db::Pool background_pool;  // heartbeats, health monitor, run queue (DB_BACKGROUND_POOL_SIZE)

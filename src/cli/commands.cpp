@@ -38,7 +38,9 @@ Usage:
   catalog-api run-job <job-id> [--force]
                                    run one ingest job in the foreground; exit 0 on success
   catalog-api migrate              apply database migrations and exit
-  catalog-api healthcheck          GET http://127.0.0.1:$PORT/health; exit 0 on 200
+  catalog-api healthcheck [--deep] GET http://127.0.0.1:$PORT/health/live (the process
+                                   serves HTTP), or /health with --deep (and the database
+                                   answers); exit 0 on 200
   catalog-api --version | --help
 
 Configuration comes from the environment (DATABASE_URL or DB_HOST/DB_PORT/DB_NAME/
@@ -175,9 +177,18 @@ int run_job(int argc, char** argv) {
   return 1;
 }
 
-int healthcheck() {
+// The container HEALTHCHECK runs the shallow check: a database outage is not
+// fixed by replacing the container (see docs/runbook.md, "Health checks").
+int healthcheck(int argc, char** argv) {
+  bool deep = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--deep") deep = true;
+    else throw ConfigError("healthcheck: unknown argument '" + arg + "' (usage: catalog-api healthcheck [--deep])");
+  }
   const auto config = config::load(config::process_env(), config::Purpose::healthcheck);
-  const std::string url = "http://127.0.0.1:" + std::to_string(config.port) + "/health";
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(config.port) + (deep ? "/health" : "/health/live");
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return 1;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -215,7 +226,7 @@ int run(int argc, char** argv) {
     if (command == "serve") return serve();
     if (command == "migrate") return migrate();
     if (command == "run-job") return run_job(argc, argv);
-    if (command == "healthcheck") return healthcheck();
+    if (command == "healthcheck") return healthcheck(argc, argv);
     std::cerr << "catalog-api: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const ConfigError& e) {

@@ -56,7 +56,7 @@ class DatabaseMonitor {
 }  // namespace
 
 void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<bool>& not_serving,
-                       std::chrono::milliseconds timeout) {
+                       const std::atomic<bool>& draining, std::chrono::milliseconds timeout) {
   auto monitor = std::make_shared<DatabaseMonitor>(pool, timeout);
   // Three possible answers, written out once: the hottest route builds no JSON.
   const auto handler = [monitor, &not_serving](const http::Request&) {
@@ -71,6 +71,22 @@ void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<b
     return response;
   };
   router.add("GET", "/health", handler, http::Router::Blocking::nonblocking);
+
+  // /health/live is what the load balancer and the container health check
+  // ask. It never looks at the database: during an RDS failover or
+  // maintenance every task would fail /health at once, and ECS would replace
+  // them all (cancelling running ETL) for a fault no new task can fix. It only
+  // says "this process serves HTTP", so it fails once draining starts and the
+  // load balancer stops sending new requests here. Not tied to migrations
+  // either: a task that starts while its database is down stays alive.
+  const auto live = [&draining](const http::Request&) {
+    const bool alive = !draining.load();
+    auto response = http::json_text_response(alive ? 200 : 503,
+                                             alive ? R"({"status":"alive"})" : R"({"status":"draining"})");
+    response.set_header("Cache-Control", "no-store");
+    return response;
+  };
+  router.add("GET", "/health/live", live, http::Router::Blocking::nonblocking);
 }
 
 }  // namespace catalog::handlers

@@ -85,9 +85,37 @@ TEST(CliTest, HealthcheckCommandFollowsTheServer) {
                                            {"PORT", std::to_string(port)}, {"BIND_ADDRESS", "127.0.0.1"}});
   ASSERT_TRUE(wait_healthy(port, std::chrono::seconds(30))) << server.output();
   EXPECT_EQ(run_process({kBinary, "healthcheck"}, env).first, 0);
+  EXPECT_EQ(run_process({kBinary, "healthcheck", "--deep"}, env).first, 0);
+  auto [code, out] = run_process({kBinary, "healthcheck", "--shallow"}, env);
+  EXPECT_EQ(code, 2) << "a typo is a configuration error, not a health verdict";
+  EXPECT_NE(out.find("--shallow"), std::string::npos) << out;
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(std::chrono::seconds(30)), 0) << server.output();
   EXPECT_NE(server.output().find("AUTH_DISABLED=1"), std::string::npos) << "the open mode is announced in the log";
+}
+
+// The container health check must not fail because the database does: ECS
+// would replace every task during an RDS failover. --deep still sees it.
+TEST(CliTest, HealthcheckIsShallowByDefaultAndDeepOnRequest) {
+  const auto port = free_port();
+  const auto nothing_listens = free_port();
+  const std::map<std::string, std::string> env = {{"PORT", std::to_string(port)}};
+  ChildProcess server({kBinary, "serve"},
+                      {{"DATABASE_URL", "host=127.0.0.1 port=" + std::to_string(nothing_listens) +
+                                            " user=x dbname=x connect_timeout=1"},
+                       {"AUTH_DISABLED", "1"}, {"PORT", std::to_string(port)}, {"BIND_ADDRESS", "127.0.0.1"},
+                       {"SHUTDOWN_TIMEOUT", "5"}});
+  int code = 1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline && (code = run_process({kBinary, "healthcheck"}, env).first) != 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(code, 0) << "alive without a database\n" << server.output();
+  auto [deep_code, deep_out] = run_process({kBinary, "healthcheck", "--deep"}, env);
+  EXPECT_EQ(deep_code, 1);
+  EXPECT_NE(deep_out.find("/health answered 503"), std::string::npos) << deep_out;
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(std::chrono::seconds(30)), 0) << server.output();
 }
 
 TEST(CliTest, SigtermLetsASlowRequestFinishThenExitsZero) {
@@ -106,6 +134,8 @@ TEST(CliTest, SigtermLetsASlowRequestFinishThenExitsZero) {
   // connection that has started its request shows the draining state.
   RawConnection health(port);
   health.send("GET /health HTTP/1.1\r\nHost: x\r\n");
+  RawConnection live(port);
+  live.send("GET /health/live HTTP/1.1\r\nHost: x\r\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
   server.signal(SIGTERM);
@@ -120,6 +150,12 @@ TEST(CliTest, SigtermLetsASlowRequestFinishThenExitsZero) {
   const auto health_response = health.read_response();
   EXPECT_EQ(status_of(health_response), 503) << health_response;
   EXPECT_NE(health_response.find("\"unhealthy\""), std::string::npos);
+  // The shallow check says the same once draining: the load balancer takes
+  // the task out of rotation while the in-flight request finishes.
+  live.send("\r\n");
+  const auto live_response = live.read_response();
+  EXPECT_EQ(status_of(live_response), 503) << live_response;
+  EXPECT_NE(live_response.find("\"draining\""), std::string::npos) << live_response;
 
   slow.send(body.substr(10));
   const auto response = slow.read_response();

@@ -1,5 +1,6 @@
 // PostgreSQL goes away under a running server and comes back: /health and the
-// API say 503 meanwhile, and the server recovers without a restart.
+// API say 503 meanwhile, /health/live (what the load balancer and the
+// container check ask) stays 200, and the server recovers without a restart.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -21,6 +22,7 @@ TEST(DatabaseOutageTest, HealthFlipsTo503AndBackWithoutRestart) {
   RunningApp app(base_env(dsn));
   const auto& c = app.client();
   ASSERT_EQ(c.get("/health").status, 200);
+  ASSERT_EQ(c.get("/health/live").status, 200);
   ASSERT_EQ(c.post_json("/items", {{"name", "before outage"}}).status, 201);
 
   run_command("CATALOG_TEST_PG_OUTAGE_STOP");
@@ -36,6 +38,12 @@ TEST(DatabaseOutageTest, HealthFlipsTo503AndBackWithoutRestart) {
   }
   EXPECT_EQ(down.status, 503);
   EXPECT_EQ(down.json(), nlohmann::json({{"status", "unhealthy"}, {"database", "unreachable"}}));
+  const auto started = std::chrono::steady_clock::now();
+  const auto live = c.get("/health/live");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1)) << "the shallow check never waits";
+  EXPECT_EQ(live.status, 200) << "the task stays in service while its database is down";
+  EXPECT_EQ(live.json(), nlohmann::json({{"status", "alive"}}));
+  EXPECT_EQ(c.request("HEAD", "/health/live").status, 200);
   const auto items = c.get("/items");
   EXPECT_EQ(items.status, 503);
   EXPECT_EQ(items.json()["error"]["code"], "database_unavailable");

@@ -30,10 +30,12 @@ class Registry;
 
 namespace catalog::handlers {
 
-/// GET/HEAD /health: 200 when PostgreSQL answers within `timeout`, 503 when
-/// it does not, and while `not_serving` is set (before migrations, draining).
+/// GET/HEAD /health (deep): 200 when PostgreSQL answers within `timeout`, 503
+/// when it does not, and while `not_serving` is set (before migrations, draining).
+/// GET/HEAD /health/live (shallow): 200 while the process serves HTTP, 503
+/// once `draining` is set; never touches the database.
 void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<bool>& not_serving,
-                       std::chrono::milliseconds timeout);
+                       const std::atomic<bool>& draining, std::chrono::milliseconds timeout);
 
 /// /items CRUD.
 void add_item_routes(http::Router& router, db::ItemsRepository& items);
