@@ -45,7 +45,7 @@ api_name="catalog-smoke-api-$suffix"
 job_name="catalog-smoke-job-$suffix"
 
 cleanup() {
-  podman rm -f -t 0 "$api_name" "$job_name" >/dev/null 2>&1 || true
+  podman rm -f -v -i -t 0 "$api_name" "$job_name" >/dev/null 2>&1 || true
   run_cleanup
   rm -rf "$work"
 }
@@ -177,7 +177,7 @@ wait_run() {
   return 1
 }
 counts() { python3 -c 'import json,sys; r=json.load(sys.stdin); c=r["counts"]
-print(f"status={r[\"status\"]} read={c[\"read\"]} inserted={c[\"inserted\"]} updated={c[\"updated\"]} error={r.get(\"error\")}")'; }
+print("status=%s read=%s inserted=%s updated=%s error=%s" % (r["status"], c["read"], c["inserted"], c["updated"], r.get("error")))'; }
 
 if wait_status "$base/health/live" 200 60; then pass "GET /health/live is 200"
 else fail "GET /health/live is 200" "got $(status_of "$base/health/live"); log: $(podman logs --tail 5 "$api_name" 2>&1)"; fi
