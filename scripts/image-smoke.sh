@@ -239,6 +239,18 @@ if [ "$hc" = 0 ] && [ "$(podman inspect --format '{{.State.Health.Status}}' "$ap
   pass "podman healthcheck run reports healthy"
 else fail "podman healthcheck run reports healthy" "exit $hc: $health"; fi
 
+# A database outage must not fail the container's health check (ECS would
+# replace every task during an RDS failover); /health still reports it.
+stop_postgres "$work/pg"
+deep=$(wait_status "$base/health" 503 10 && echo 503 || status_of "$base/health")
+live=$(status_of "$base/health/live")
+podman healthcheck run "$api_name" >/dev/null 2>&1 && hc=healthy || hc=unhealthy
+if [ "$deep" = 503 ] && [ "$live" = 200 ] && [ "$hc" = healthy ]; then
+  pass "database down: /health 503, /health/live 200, container still healthy"
+else fail "database down: /health 503, /health/live 200, container still healthy" "/health $deep, /health/live $live, $hc"; fi
+start_postgres "$work/pg" "$pg_port"
+wait_status "$base/health" 200 30 || true
+
 stop_started=$SECONDS
 podman stop -t 30 "$api_name" >/dev/null 2>&1 || true
 took=$((SECONDS - stop_started))
