@@ -84,7 +84,12 @@ image="catalog-api:$sha"
 # keeps HEALTHCHECK (OCI has none); --network host because the build's
 # apt-get needs the mirror and podman's bridge network is not used here;
 # --pull=never because no registry is reachable (debian:12 is local).
-podman build --format docker --network host --pull=never \
+# The host's CA bundle goes in as a build secret: `npm ci` (Swagger UI files)
+# reaches the npm registry through this network's TLS-intercepting proxy,
+# whose CA only the host trusts. It is not stored in the image.
+ca_secret=()
+[ -s /etc/ssl/certs/ca-certificates.crt ] && ca_secret=(--secret id=ca_bundle,src=/etc/ssl/certs/ca-certificates.crt)
+podman build --format docker --network host --pull=never "${ca_secret[@]}" \
   --ignorefile docker/Dockerfile.dockerignore \
   -f docker/Dockerfile -t "$image" . >"$work/build.log" 2>&1 ||
   { tail -n 40 "$work/build.log" >&2; die "podman build failed"; }
