@@ -16,7 +16,10 @@
 #   4. smoke:    the image as Fargate runs it: --read-only (and no tmpfs
 #                podman would otherwise add), --user 10001, a root-owned 0755
 #                directory bind-mounted at /tmp, host networking on a free
-#                loopback port (never 8000), API_TOKEN set. One line per check,
+#                loopback port (never 8000), API_TOKEN set: /health/live,
+#                /health, uid and TMPDIR, /docs, the demo job through the API,
+#                a spilling update, run-job as a one-off container, the
+#                HEALTHCHECK, a database outage, podman stop. One line per check,
 #                then "N passed, M failed"; exits non-zero on any failure.
 #
 # Safe to run twice: installed packages, the base image and podman's layer
@@ -195,6 +198,12 @@ tmpdir=$(podman exec "$api_name" sh -c 'echo "$TMPDIR"; touch "$TMPDIR/probe" &&
 if [ "$uid" = 10001 ] && [ "$tmpdir" = "/var/tmp/catalog writable tmp-readonly " ]; then
   pass "runs as uid 10001; TMPDIR /var/tmp/catalog writable although /tmp is not"
 else fail "runs as uid 10001 with a writable TMPDIR" "uid=$uid; $tmpdir"; fi
+
+# Swagger UI is embedded at build time (the docs-ui stage): the page and its bundle.
+docs=$(status_of "$base/docs")
+bundle=$(status_of "$base/docs/assets/swagger-ui-bundle.js")
+if [ "$docs" = 200 ] && [ "$bundle" = 200 ]; then pass "GET /docs and its Swagger UI bundle are 200 (embedded)"
+else fail "GET /docs and its Swagger UI bundle are 200" "/docs $docs, bundle $bundle"; fi
 
 # The demo job through the API, as run-local.sh defines it.
 demo_uri="s3://$CATALOG_TEST_S3_BUCKET/raw/partners/acme/acme-feed.csv"
