@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/core/utf8.hpp"
 
 namespace catalog::http {
 
@@ -96,6 +97,11 @@ std::string percent_decode(std::string_view in, bool plus_is_space) {
       out += c;
     }
   }
+  // Every decoded path segment and query parameter ends up in PostgreSQL
+  // text, logs and JSON: refuse what none of them can hold here, once, as a
+  // 400 instead of a database error later.
+  if (out.find('\0') != std::string::npos) throw BadRequest("URL contains a NUL character");
+  if (!valid_utf8(out)) throw BadRequest("URL contains invalid UTF-8");
   return out;
 }
 
