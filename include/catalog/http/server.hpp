@@ -11,7 +11,8 @@ namespace catalog::http {
 
 class Dispatcher;
 
-/// The Beast/Asio HTTP/1.1 server. Beast headers stay in server.cpp: the rest
+/// The Beast/Asio HTTP/1.1 server. Beast headers stay in src/http (server,
+/// listener, session and their private headers): the rest
 /// of the code base sees only this class, Request/Response and Dispatcher.
 class Server {
  public:
