@@ -85,4 +85,6 @@ std::size_t Server::open_connections() const {
   return impl_->shared.sessions.size();
 }
 
+std::size_t Server::max_connections() const { return impl_->shared.max_connections; }
+
 }  // namespace catalog::http

@@ -32,6 +32,33 @@ struct Shared {
   std::mutex mutex;
   std::condition_variable drained;
   std::list<std::weak_ptr<Session>> sessions;  ///< guarded by mutex
+  /// Bytes reserved by buffered bodies being read or handled (see
+  /// Options::max_buffered_body_bytes).
+  std::atomic<std::size_t> buffered_body_bytes{0};
+  /// Requests posted to the worker pool that no worker has started yet.
+  std::atomic<std::size_t> queued_requests{0};
+  /// Options::max_connections after clamping to RLIMIT_NOFILE.
+  std::size_t max_connections = 0;
+
+  /// Reserves `bytes` of the buffered-body budget; false (nothing reserved)
+  /// when it would exceed the limit.
+  bool reserve_body(std::size_t bytes) {
+    auto used = buffered_body_bytes.load();
+    do {
+      if (bytes > options.max_buffered_body_bytes || used > options.max_buffered_body_bytes - bytes) return false;
+    } while (!buffered_body_bytes.compare_exchange_weak(used, used + bytes));
+    return true;
+  }
+  void release_body(std::size_t bytes) { buffered_body_bytes.fetch_sub(bytes); }
+
+  /// Takes a worker-queue slot; false when the queue is full.
+  bool enqueue_request() {
+    if (queued_requests.fetch_add(1) >= options.worker_queue_limit) {
+      queued_requests.fetch_sub(1);
+      return false;
+    }
+    return true;
+  }
 };
 
 /// Peers vanishing and timeouts are normal life for a server: debug only.

@@ -43,6 +43,7 @@ void Session::start(std::list<std::weak_ptr<Session>>::iterator self) {
 }
 
 Session::~Session() {
+  release_body_budget();
   std::lock_guard lock(shared_.mutex);
   shared_.sessions.erase(self_);
   shared_.drained.notify_all();
@@ -62,12 +63,20 @@ void Session::abort_stream() {
   if (pipe_) pipe_->fail(std::make_exception_ptr(BadRequest("the server is shutting down")));
 }
 
+void Session::release_body_budget() {
+  if (reserved_body_bytes_ == 0) return;
+  shared_.release_body(reserved_body_bytes_);
+  reserved_body_bytes_ = 0;
+}
+
 void Session::do_read() {
+  release_body_budget();  // the previous request is answered: its body is gone
   feed_parser_.reset();
   pipe_.reset();
   responded_ = false;
   stream_failed_ = false;
   lingering_ = false;
+  linger_after_close_ = false;
   continue_pending_ = false;
   parser_.emplace();
   // Checked against Content-Length when the header completes, before we
@@ -86,16 +95,31 @@ void Session::on_header(beast::error_code ec, std::size_t) {
   if (ec) return on_read_error(ec);
   busy_ = true;
   received_at_ = std::chrono::steady_clock::now();
-  stream_.expires_after(shared_.options.read_timeout);
   const auto& req = parser_->get();
   const bool streamed = is_streamed(req.method(), req.target());
   const std::size_t limit = streamed ? shared_.options.max_feed_bytes : shared_.options.max_body_bytes;
-  if (const auto length = parser_->content_length(); length && *length > limit) {
+  const auto length = parser_->content_length();
+  if (length && *length > limit) {
     return send_error(413, "payload_too_large",
                       "request body exceeds the limit of " + std::to_string(limit) + " bytes");
   }
   parser_->body_limit(limit);  // chunked bodies are counted as they arrive
-  if (streamed) return start_stream();
+  if (streamed) {
+    stream_deadline_ = received_at_ + shared_.options.feed_body_timeout;
+    return start_stream();
+  }
+  // One deadline for the whole body, not per read: a client that trickles
+  // a byte at a time is cut off all the same.
+  stream_.expires_after(shared_.options.body_timeout);
+  // Reserve what the body may hold before reading any of it, so that many
+  // slow or stalled uploads together cannot hold unbounded memory.
+  const std::size_t need = length ? static_cast<std::size_t>(*length) : (parser_->chunked() ? limit : 0);
+  if (need > 0) {
+    if (!shared_.reserve_body(need)) {
+      return send_error(503, "overloaded", "too many request bodies in flight; retry shortly", true);
+    }
+    reserved_body_bytes_ = need;
+  }
   // curl and others wait for "100 Continue" before sending a large body.
   if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
     auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
@@ -115,7 +139,7 @@ void Session::read_body() {
 void Session::on_read_error(beast::error_code ec) {
   if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted) return close();
   if (ec == beast::error::timeout) {
-    if (busy_) log::info("http", "request timed out while reading", {{"timeout_s", shared_.options.read_timeout.count()}});
+    if (busy_) log::info("http", "request body not received in time", {{"timeout_s", shared_.options.body_timeout.count()}});
     return close();
   }
   if (ec == bhttp::error::body_limit) {
@@ -134,11 +158,16 @@ void Session::on_read_error(beast::error_code ec) {
   close();
 }
 
-void Session::send_error(int status, const std::string& code, const std::string& message) {
+void Session::send_error(int status, const std::string& code, const std::string& message, bool retry) {
   busy_ = true;
   const std::string id = choose_request_id(std::nullopt);
   auto res = error_response(status, code, message, id);
   res.set_header("X-Request-Id", id);
+  if (retry) res.set_header("Retry-After", "1");
+  // A body may be on its way that we will not read: drain it briefly after
+  // answering, or closing would reset the connection before the client
+  // has read why.
+  linger_after_close_ = parser_ && parser_->is_header_done() && !parser_->is_done();
   log::info("http", "request rejected", {{"request_id", id}, {"status", status}, {"error", message}});
   write(res, 11, false);
 }
@@ -163,13 +192,28 @@ void Session::on_body(beast::error_code ec, std::size_t) {
     return write(response, version, keep_alive && !shared_.draining.load());
   }
   // Handlers may block on PostgreSQL or S3: run them on the worker pool and
-  // come back to this connection's strand to write.
+  // come back to this connection's strand to write. A full queue is answered
+  // here and now, rather than growing without bound.
+  if (!shared_.enqueue_request()) {
+    return write(overloaded_response(*request), version, keep_alive && !shared_.draining.load());
+  }
   net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version] {
+    self->shared_.queued_requests.fetch_sub(1);
     Response response = self->dispatch(*request);
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->write(response, version, keep_alive && !self->shared_.draining.load());
     });
   });
+}
+
+Response Session::overloaded_response(const Request& request) {
+  const std::string id = choose_request_id(request.header("X-Request-Id"));
+  auto response = error_response(503, "overloaded", "the server is busy; retry shortly", id);
+  response.set_header("X-Request-Id", id);
+  response.set_header("Retry-After", "1");
+  log::warn("http", "request rejected: worker queue full",
+            {{"request_id", id}, {"method", request.method}, {"limit", shared_.options.worker_queue_limit}});
+  return response;
 }
 
 // Runs on a worker thread (on the strand for non-blocking routes).
@@ -194,6 +238,10 @@ Response Session::dispatch(Request& request) {
 // async_read_some into a buffer_body parser.
 
 void Session::start_stream() {
+  if (!shared_.enqueue_request()) {
+    // The body is left unread: answer and close.
+    return send_error(503, "overloaded", "the server is busy; retry shortly", true);
+  }
   continue_pending_ = beast::iequals(parser_->get()[bhttp::field::expect], "100-continue");
   feed_parser_.emplace(std::move(*parser_));
   feed_parser_->body_limit(shared_.options.max_feed_bytes);
@@ -218,6 +266,7 @@ void Session::start_stream() {
   request->body_stream = [pipe = pipe_](char* buffer, std::size_t capacity) { return pipe->read(buffer, capacity); };
 
   net::post(*shared_.workers, [self = shared_from_this(), request, pipe = pipe_, keep_alive, version] {
+    self->shared_.queued_requests.fetch_sub(1);
     Response response = self->dispatch(*request);
     pipe->close_consumer();
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
@@ -255,7 +304,9 @@ void Session::read_chunk() {
   body.data = chunk_.data();
   body.size = chunk_.size();
   body.more = true;
-  stream_.expires_after(shared_.options.read_timeout);
+  // Each read may wait READ_TIMEOUT, but the body as a whole must be in by
+  // its total deadline.
+  stream_.expires_at(std::min(std::chrono::steady_clock::now() + shared_.options.read_timeout, stream_deadline_));
   read_pending_ = true;
   bhttp::async_read_some(stream_, buffer_, *feed_parser_,
                          beast::bind_front_handler(&Session::on_chunk, shared_from_this()));
@@ -291,8 +342,9 @@ std::exception_ptr Session::body_error(beast::error_code ec) const {
         "request body exceeds the limit of " + std::to_string(shared_.options.max_feed_bytes) + " bytes"));
   }
   if (ec == beast::error::timeout) {
-    return std::make_exception_ptr(BadRequest("request body not received within " +
-                                              std::to_string(shared_.options.read_timeout.count()) + " s"));
+    return std::make_exception_ptr(BadRequest(
+        "request body not received in time (" + std::to_string(shared_.options.read_timeout.count()) +
+        " s per read, " + std::to_string(shared_.options.feed_body_timeout.count()) + " s in total)"));
   }
   if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
     return std::make_exception_ptr(BadRequest("malformed request body: " + ec.message()));
@@ -307,7 +359,7 @@ std::exception_ptr Session::body_error(beast::error_code ec) const {
 void Session::linger() {
   if (read_pending_) return;  // on_chunk comes back here
   if (std::chrono::steady_clock::now() >= linger_until_) return;
-  chunk_.resize(kChunkBytes);
+  chunk_.resize(kLingerBytes);  // small: many refused uploads may linger at once
   stream_.expires_at(linger_until_);
   read_pending_ = true;
   stream_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -351,8 +403,8 @@ void Session::on_write(beast::error_code ec, bool close_after) {
   }
   if (close_after) {
     close();
-    // A streamed body the handler did not read to the end: see linger().
-    if (feed_parser_ && (stream_failed_ || !feed_parser_->is_done())) {
+    // A body not read to the end: see linger().
+    if (linger_after_close_ || (feed_parser_ && (stream_failed_ || !feed_parser_->is_done()))) {
       lingering_ = true;
       linger_until_ = std::chrono::steady_clock::now() + kLinger;
       linger();

@@ -46,7 +46,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec, std::size_t);
   void read_body();
   void on_read_error(beast::error_code ec);
-  void send_error(int status, const std::string& code, const std::string& message);
+  /// An error answered without a handler; closes the connection after it.
+  /// `retry`: adds `Retry-After: 1` (503 overloaded).
+  void send_error(int status, const std::string& code, const std::string& message, bool retry = false);
+  Response overloaded_response(const Request& request);
+  void release_body_budget();
   void on_body(beast::error_code ec, std::size_t);
   Response dispatch(Request& request);
 
@@ -64,6 +68,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   static constexpr std::size_t kChunkBytes = 64 * 1024;
   static constexpr std::chrono::seconds kLinger{3};
+  static constexpr std::size_t kLingerBytes = 4 * 1024;
 
   struct Deferred {
     Response response;
@@ -87,8 +92,11 @@ class Session : public std::enable_shared_from_this<Session> {
   bool stream_failed_ = false;
   bool responded_ = false;
   bool lingering_ = false;
+  bool linger_after_close_ = false;
   std::chrono::steady_clock::time_point received_at_;
   bool busy_ = false;
+  std::size_t reserved_body_bytes_ = 0;  // of Shared::buffered_body_bytes, held until the next request
+  std::chrono::steady_clock::time_point stream_deadline_;  // total deadline of a streamed body
   std::list<std::weak_ptr<Session>>::iterator self_;
 };
 
