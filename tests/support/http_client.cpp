@@ -44,6 +44,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
   const std::string url = "http://" + host_ + ":" + std::to_string(port_) + target;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // send ../ and %2F exactly as written
   if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
