@@ -3,12 +3,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <string_view>
+#include <string>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/http/router.hpp"
 #include "catalog/log/logging.hpp"
 #include "http/session.hpp"
 
@@ -23,14 +24,17 @@ constexpr std::chrono::milliseconds kMaxBackoff{1000};
 constexpr std::chrono::seconds kRefusalLogInterval{10};
 
 // Written straight to a connection beyond the cap, without a session.
-constexpr std::string_view kRefusal =
-    "HTTP/1.1 503 Service Unavailable\r\n"
-    "Content-Type: application/json; charset=utf-8\r\n"
-    "Retry-After: 1\r\n"
-    "Connection: close\r\n"
-    "Content-Length: 96\r\n"
-    "\r\n"
-    R"({"error":{"code":"overloaded","message":"too many open connections; retry","request_id":"none"}})";
+std::string refusal() {
+  const std::string id = choose_request_id(std::nullopt);
+  const std::string body = R"({"error":{"code":"overloaded","message":"too many open connections; retry","request_id":")" +
+                           id + "\"}}";
+  return "HTTP/1.1 503 Service Unavailable\r\n"
+         "Content-Type: application/json; charset=utf-8\r\n"
+         "Retry-After: 1\r\n"
+         "Connection: close\r\n"
+         "X-Request-Id: " + id + "\r\n"
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 // The cap that the descriptor limit allows: Options::max_connections, or
 // less (logged) when RLIMIT_NOFILE is lower.
@@ -117,7 +121,8 @@ void Listener::refuse(tcp::socket& socket) {
   // hundred bytes completes at once or not at all, and either way we go on.
   beast::error_code ec;
   socket.non_blocking(true, ec);
-  if (!ec) socket.write_some(net::buffer(kRefusal.data(), kRefusal.size()), ec);
+  const std::string response = refusal();
+  if (!ec) socket.write_some(net::buffer(response), ec);
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
   ++refused_;

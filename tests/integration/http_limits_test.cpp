@@ -234,7 +234,12 @@ TEST(HttpLimitsTest, ConnectionsBeyondTheCapAreClosedPromptlyWithoutSpinning) {
     std::string got;
     if (c->wait_closed(10, &got)) {
       ++closed;
-      if (got.rfind("HTTP/1.1 503", 0) == 0) ++with_503;
+      if (got.rfind("HTTP/1.1 503", 0) == 0 && ++with_503 == 1) {
+        EXPECT_NE(got.find("Retry-After: 1\r\n"), std::string::npos) << got;
+        const auto body = nlohmann::json::parse(body_of(got));
+        EXPECT_EQ(body["error"]["code"], "overloaded");
+        EXPECT_NE(got.find("X-Request-Id: " + body["error"]["request_id"].get<std::string>()), std::string::npos);
+      }
     } else {
       kept.push_back(std::move(c));
     }
