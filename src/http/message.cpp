@@ -131,7 +131,13 @@ std::multimap<std::string, std::string> parse_query(std::string_view query) {
       if (eq == std::string_view::npos) {
         out.emplace(percent_decode(pair, true), "");
       } else {
-        out.emplace(percent_decode(pair.substr(0, eq), true), percent_decode(pair.substr(eq + 1), true));
+        auto key = percent_decode(pair.substr(0, eq), true);
+        try {
+          auto value = percent_decode(pair.substr(eq + 1), true);
+          out.emplace(std::move(key), std::move(value));
+        } catch (const BadRequest& e) {
+          throw BadRequest("query parameter '" + key.substr(0, 64) + "': " + e.what());
+        }
       }
     }
     if (amp == std::string_view::npos) break;
