@@ -4,6 +4,7 @@
 // connection shares with the server that owns it.
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <list>
 #include <memory>
@@ -50,6 +51,13 @@ struct Shared {
     return true;
   }
   void release_body(std::size_t bytes) { buffered_body_bytes.fetch_sub(bytes); }
+
+  /// Counts a request refused as overloaded and logs a warning with the
+  /// count at most every 10 s (under overload, one line per refusal would
+  /// add to the load).
+  void note_overload(const char* reason);
+  std::atomic<std::uint64_t> overload_refusals{0};
+  std::atomic<std::int64_t> overload_logged_at_ms{-10000};
 
   /// Takes a worker-queue slot; false when the queue is full.
   bool enqueue_request() {

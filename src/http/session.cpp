@@ -31,6 +31,18 @@ bool is_streamed(bhttp::verb method, beast::string_view target) {
 
 }  // namespace
 
+void Shared::note_overload(const char* reason) {
+  overload_refusals.fetch_add(1);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  auto last = overload_logged_at_ms.load();
+  if (now_ms - last < 10000 || !overload_logged_at_ms.compare_exchange_strong(last, now_ms)) return;
+  log::warn("http", "requests refused: overloaded",
+            {{"reason", reason}, {"refused", overload_refusals.exchange(0)},
+             {"worker_queue_limit", options.worker_queue_limit},
+             {"max_buffered_body_bytes", options.max_buffered_body_bytes}});
+}
+
 void log_io_failure(beast::error_code ec, const char* what) {
   log::debug("http", "connection closed", {{"op", what}, {"error", ec.message()}});
 }
@@ -116,6 +128,7 @@ void Session::on_header(beast::error_code ec, std::size_t) {
   const std::size_t need = length ? static_cast<std::size_t>(*length) : (parser_->chunked() ? limit : 0);
   if (need > 0) {
     if (!shared_.reserve_body(need)) {
+      shared_.note_overload("buffered body budget exhausted");
       return send_error(503, "overloaded", "too many request bodies in flight; retry shortly", true);
     }
     reserved_body_bytes_ = need;
@@ -168,7 +181,7 @@ void Session::send_error(int status, const std::string& code, const std::string&
   // answering, or closing would reset the connection before the client
   // has read why.
   linger_after_close_ = parser_ && parser_->is_header_done() && !parser_->is_done();
-  log::info("http", "request rejected", {{"request_id", id}, {"status", status}, {"error", message}});
+  if (status != 503) log::info("http", "request rejected", {{"request_id", id}, {"status", status}, {"error", message}});
   write(res, 11, false);
 }
 
@@ -211,8 +224,7 @@ Response Session::overloaded_response(const Request& request) {
   auto response = error_response(503, "overloaded", "the server is busy; retry shortly", id);
   response.set_header("X-Request-Id", id);
   response.set_header("Retry-After", "1");
-  log::warn("http", "request rejected: worker queue full",
-            {{"request_id", id}, {"method", request.method}, {"limit", shared_.options.worker_queue_limit}});
+  shared_.note_overload("worker queue full");
   return response;
 }
 
@@ -239,6 +251,7 @@ Response Session::dispatch(Request& request) {
 
 void Session::start_stream() {
   if (!shared_.enqueue_request()) {
+    shared_.note_overload("worker queue full");
     // The body is left unread: answer and close.
     return send_error(503, "overloaded", "the server is busy; retry shortly", true);
   }
