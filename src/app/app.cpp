@@ -56,6 +56,17 @@ etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& me
   return o;
 }
 
+http::Server::Options server_options(const config::Config& c) {
+  http::Server::Options o{c.bind_address, c.port, c.http_threads, std::max(4, c.db_pool_size), c.max_body_bytes,
+                          16 * 1024, c.read_timeout, c.idle_timeout, c.max_feed_bytes};
+  o.body_timeout = c.body_timeout;
+  o.feed_body_timeout = c.feed_body_timeout;
+  o.max_connections = c.max_connections;
+  o.max_buffered_body_bytes = c.max_buffered_body_bytes;
+  o.worker_queue_limit = c.worker_queue_limit;
+  return o;
+}
+
 }  // namespace
 
 struct App::Impl {
@@ -75,10 +86,7 @@ struct App::Impl {
         runner(background_pool, queue_jobs, queue_runs, store, runner_options(config, metrics)),
         dispatcher(build_router(),
                    http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics}),
-        server(http::Server::Options{config.bind_address, config.port, config.http_threads,
-                                     std::max(4, config.db_pool_size), config.max_body_bytes, 16 * 1024,
-                                     config.read_timeout, config.idle_timeout, config.max_feed_bytes},
-               dispatcher) {}
+        server(server_options(config), dispatcher) {}
 
   http::Router build_router() {
     http::Router router;

@@ -171,6 +171,12 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.read_timeout = std::chrono::seconds(integer_or(env, "READ_TIMEOUT", 30, 1, 3600));
   c.idle_timeout = std::chrono::seconds(integer_or(env, "IDLE_TIMEOUT", 65, 1, 3600));
   c.shutdown_timeout = std::chrono::seconds(integer_or(env, "SHUTDOWN_TIMEOUT", 25, 0, 3600));
+  c.max_connections = static_cast<std::size_t>(integer_or(env, "MAX_CONNECTIONS", 10000, 1, 1000000));
+  c.max_buffered_body_bytes =
+      static_cast<std::size_t>(integer_or(env, "MAX_BUFFERED_BODY_BYTES", 64LL << 20, 1, 1LL << 40));
+  c.body_timeout = std::chrono::seconds(integer_or(env, "BODY_TIMEOUT", 30, 1, 3600));
+  c.feed_body_timeout = std::chrono::seconds(integer_or(env, "FEED_BODY_TIMEOUT", 3600, 1, 86400));
+  c.worker_queue_limit = static_cast<std::size_t>(integer_or(env, "WORKER_QUEUE_LIMIT", 1024, 1, 1000000));
   c.auth_disabled = boolean_or(env, "AUTH_DISABLED", false);
   c.api_token = secret_from(env, "API_TOKEN");
   if (!c.api_token && !c.auth_disabled) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/core/utf8.hpp"
 
 namespace catalog::http {
 
@@ -96,6 +97,11 @@ std::string percent_decode(std::string_view in, bool plus_is_space) {
       out += c;
     }
   }
+  // Every decoded path segment and query parameter ends up in PostgreSQL
+  // text, logs and JSON: refuse what none of them can hold here, once, as a
+  // 400 instead of a database error later.
+  if (out.find('\0') != std::string::npos) throw BadRequest("URL contains a NUL character");
+  if (!valid_utf8(out)) throw BadRequest("URL contains invalid UTF-8");
   return out;
 }
 
@@ -125,7 +131,13 @@ std::multimap<std::string, std::string> parse_query(std::string_view query) {
       if (eq == std::string_view::npos) {
         out.emplace(percent_decode(pair, true), "");
       } else {
-        out.emplace(percent_decode(pair.substr(0, eq), true), percent_decode(pair.substr(eq + 1), true));
+        auto key = percent_decode(pair.substr(0, eq), true);
+        try {
+          auto value = percent_decode(pair.substr(eq + 1), true);
+          out.emplace(std::move(key), std::move(value));
+        } catch (const BadRequest& e) {
+          throw BadRequest("query parameter '" + key.substr(0, 64) + "': " + e.what());
+        }
       }
     }
     if (amp == std::string_view::npos) break;

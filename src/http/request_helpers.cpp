@@ -13,12 +13,7 @@ nlohmann::json json_object_body(const Request& request) {
   if (!iequals(media, "application/json")) {
     throw UnsupportedMediaType("Content-Type must be application/json");
   }
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(request.body);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw BadRequest("malformed JSON body at byte " + std::to_string(e.byte));
-  }
+  auto body = parse_client_json(request.body);
   if (!body.is_object()) throw BadRequest("JSON body must be an object");
   return body;
 }

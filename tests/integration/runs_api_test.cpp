@@ -13,6 +13,7 @@
 #include "catalog/db/pool.hpp"
 #include "catalog/db/runs_repository.hpp"
 #include "catalog/handlers/routes.hpp"
+#include "catalog/http/error_mapping.hpp"
 #include "catalog/http/message.hpp"
 #include "catalog/http/request_helpers.hpp"
 #include "catalog/http/router.hpp"
@@ -68,8 +69,12 @@ class RunsApiTest : public ::testing::Test {
     request.method = "GET";
     request.target = target;
     const auto q = target.find('?');
-    request.path = http::percent_decode(std::string_view(target).substr(0, q), false);
-    if (q != std::string::npos) request.query = http::parse_query(std::string_view(target).substr(q + 1));
+    try {
+      request.path = http::percent_decode(std::string_view(target).substr(0, q), false);
+      if (q != std::string::npos) request.query = http::parse_query(std::string_view(target).substr(q + 1));
+    } catch (...) {  // the session answers these (invalid UTF-8, NUL, bad escapes) itself
+      return http::exception_response(std::current_exception(), "test");
+    }
     if (with_token) request.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
     return dispatcher_->handle(request, std::chrono::steady_clock::now());
   }

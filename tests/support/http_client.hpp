@@ -57,6 +57,11 @@ class RawConnection {
   /// Reads one HTTP response (headers + Content-Length body).
   std::string read_response(int timeout_ms = 5000);
   bool connected() const { return fd_ >= 0; }
+  /// Sends what the peer takes within `timeout_ms` (never throws); bytes sent.
+  std::size_t try_send(const std::string& bytes, int timeout_ms = 2000);
+  /// Reads (keeping what arrives in `*received` when given) until the peer
+  /// closes or resets the connection: true, or false when `timeout_ms` passes first.
+  bool wait_closed(int timeout_ms, std::string* received = nullptr);
 
  private:
   int fd_ = -1;

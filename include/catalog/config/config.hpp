@@ -31,6 +31,12 @@ struct Config {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{65};  // above the ALB default idle timeout (60 s)
   std::chrono::seconds shutdown_timeout{25};
+  // Overload and hostile-client limits (docs/runbook.md "Limits").
+  std::size_t max_connections = 10000;
+  std::size_t max_buffered_body_bytes = std::size_t{64} << 20;
+  std::chrono::seconds body_timeout{30};        ///< total, buffered body
+  std::chrono::seconds feed_body_timeout{3600};  ///< total, streamed upload
+  std::size_t worker_queue_limit = 1024;
 
   // Auth
   std::optional<Secret> api_token;

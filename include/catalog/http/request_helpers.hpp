@@ -11,9 +11,22 @@
 
 namespace catalog::http {
 
+/// Deepest nesting of arrays/objects a client's JSON may have. Deeper
+/// documents are refused while parsing, before the deeper levels exist, so no
+/// recursive code (copy, dump, comparison) ever sees them.
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+/// Parses JSON from a client, the one place every request body goes through:
+/// - nesting deeper than kMaxJsonDepth → BadRequest (400);
+/// - malformed JSON or invalid UTF-8 → BadRequest with the byte position;
+/// - a number outside the range of a double (1e400), a string or key holding
+///   a NUL character, or a key repeated in one object → ValidationError
+///   (422) naming the field as a path ("options.header.sku", "tags[2]").
+nlohmann::json parse_client_json(std::string_view text);
+
 /// The body as a JSON object. Throws UnsupportedMediaType (415) unless the
-/// Content-Type is application/json, BadRequest for malformed JSON (with the
-/// byte position) and for anything but an object.
+/// Content-Type is application/json, then parses it with parse_client_json
+/// and throws BadRequest for anything but an object.
 nlohmann::json json_object_body(const Request& request);
 
 /// `?limit=`: default when absent, BadRequest unless an integer in 1..max.

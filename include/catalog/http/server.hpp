@@ -11,7 +11,8 @@ namespace catalog::http {
 
 class Dispatcher;
 
-/// The Beast/Asio HTTP/1.1 server. Beast headers stay in server.cpp: the rest
+/// The Beast/Asio HTTP/1.1 server. Beast headers stay in src/http (server,
+/// listener, session and their private headers): the rest
 /// of the code base sees only this class, Request/Response and Dispatcher.
 class Server {
  public:
@@ -22,11 +23,25 @@ class Server {
     int worker_threads = 8;  ///< handlers run here, never on I/O threads
     std::size_t max_body_bytes = 1 << 20;
     std::size_t max_header_bytes = 16 * 1024;
-    std::chrono::seconds read_timeout{30};  ///< to receive a request body once its headers arrived
-    std::chrono::seconds idle_timeout{65};  ///< keep-alive idle and header time; above the ALB's 60 s
+    /// Longest wait for one read of a streamed body, and for writing a response.
+    std::chrono::seconds read_timeout{30};
+    std::chrono::seconds idle_timeout{65};  ///< keep-alive idle and header time (total); above the ALB's 60 s
     /// Limit of a streamed body (POST /feeds), which handlers read through
     /// Request::body_stream instead of Request::body.
     std::size_t max_feed_bytes = std::size_t{1} << 30;
+    /// Total time to receive a buffered body, from the end of its headers,
+    /// however the bytes trickle in (no slowloris).
+    std::chrono::seconds body_timeout{30};
+    /// Total time to receive a streamed body (POST /feeds) from the end of its headers.
+    std::chrono::seconds feed_body_timeout{3600};
+    /// Open connections; a connection beyond it gets a canned 503 and is closed.
+    std::size_t max_connections = 10000;
+    /// Bytes all buffered request bodies together may hold (reserved from
+    /// Content-Length, or max_body_bytes for a chunked body, when its headers
+    /// arrive); a body that does not fit is answered 503 `overloaded`.
+    std::size_t max_buffered_body_bytes = std::size_t{64} << 20;
+    /// Requests waiting for a worker; beyond it: 503 `overloaded` from the I/O thread.
+    std::size_t worker_queue_limit = 1024;
   };
 
   Server(Options options, const Dispatcher& dispatcher);
@@ -49,6 +64,10 @@ class Server {
   void stop();
 
   std::size_t open_connections() const;
+
+  /// The connection cap in force: Options::max_connections, lowered at
+  /// start() when RLIMIT_NOFILE would not allow that many sockets.
+  std::size_t max_connections() const;
 
  private:
   struct Impl;

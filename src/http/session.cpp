@@ -1,0 +1,435 @@
+#include "http/session.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "catalog/core/errors.hpp"
+#include "catalog/http/error_mapping.hpp"
+#include "catalog/http/http_errors.hpp"
+#include "catalog/http/router.hpp"
+#include "catalog/log/logging.hpp"
+
+namespace catalog::http {
+namespace {
+
+using BeastResponse = bhttp::response<bhttp::string_body>;
+
+// Requests whose body is streamed to the handler (Request::body_stream)
+// instead of being read whole: feed uploads, which may be up to
+// max_feed_bytes. Everything else keeps the buffered path.
+bool is_streamed(bhttp::verb method, beast::string_view target) {
+  const auto q = target.find('?');
+  return method == bhttp::verb::post && target.substr(0, q) == "/feeds";
+}
+
+}  // namespace
+
+void Shared::note_overload(const char* reason) {
+  overload_refusals.fetch_add(1);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  auto last = overload_logged_at_ms.load();
+  if (now_ms - last < 10000 || !overload_logged_at_ms.compare_exchange_strong(last, now_ms)) return;
+  log::warn("http", "requests refused: overloaded",
+            {{"reason", reason}, {"refused", overload_refusals.exchange(0)},
+             {"worker_queue_limit", options.worker_queue_limit},
+             {"max_buffered_body_bytes", options.max_buffered_body_bytes}});
+}
+
+void log_io_failure(beast::error_code ec, const char* what) {
+  log::debug("http", "connection closed", {{"op", what}, {"error", ec.message()}});
+}
+
+Session::Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+
+void Session::start(std::list<std::weak_ptr<Session>>::iterator self) {
+  self_ = self;
+  net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
+}
+
+Session::~Session() {
+  release_body_budget();
+  std::lock_guard lock(shared_.mutex);
+  shared_.sessions.erase(self_);
+  shared_.drained.notify_all();
+}
+
+void Session::on_drain() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->busy_ && (!self->parser_ || !self->parser_->got_some())) {
+      beast::error_code ec;
+      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.cancel();
+    }
+  });
+}
+
+void Session::abort_stream() {
+  if (pipe_) pipe_->fail(std::make_exception_ptr(BadRequest("the server is shutting down")));
+}
+
+void Session::release_body_budget() {
+  if (reserved_body_bytes_ == 0) return;
+  shared_.release_body(reserved_body_bytes_);
+  reserved_body_bytes_ = 0;
+}
+
+void Session::do_read() {
+  release_body_budget();  // the previous request is answered: its body is gone
+  feed_parser_.reset();
+  pipe_.reset();
+  responded_ = false;
+  stream_failed_ = false;
+  lingering_ = false;
+  linger_after_close_ = false;
+  continue_pending_ = false;
+  parser_.emplace();
+  // Checked against Content-Length when the header completes, before we
+  // know the route: the larger of the two limits; on_header applies the
+  // route's own.
+  parser_->body_limit(std::max(shared_.options.max_body_bytes, shared_.options.max_feed_bytes));
+  parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
+  busy_ = false;
+  if (shared_.draining.load()) return close();
+  stream_.expires_after(shared_.options.idle_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&Session::on_header, shared_from_this()));
+}
+
+void Session::on_header(beast::error_code ec, std::size_t) {
+  if (ec) return on_read_error(ec);
+  busy_ = true;
+  received_at_ = std::chrono::steady_clock::now();
+  const auto& req = parser_->get();
+  const bool streamed = is_streamed(req.method(), req.target());
+  const std::size_t limit = streamed ? shared_.options.max_feed_bytes : shared_.options.max_body_bytes;
+  const auto length = parser_->content_length();
+  if (length && *length > limit) {
+    return send_error(413, "payload_too_large",
+                      "request body exceeds the limit of " + std::to_string(limit) + " bytes");
+  }
+  parser_->body_limit(limit);  // chunked bodies are counted as they arrive
+  if (streamed) {
+    stream_deadline_ = received_at_ + shared_.options.feed_body_timeout;
+    return start_stream();
+  }
+  // One deadline for the whole body, not per read: a client that trickles
+  // a byte at a time is cut off all the same.
+  stream_.expires_after(shared_.options.body_timeout);
+  // Reserve what the body may hold before reading any of it, so that many
+  // slow or stalled uploads together cannot hold unbounded memory.
+  const std::size_t need = length ? static_cast<std::size_t>(*length) : (parser_->chunked() ? limit : 0);
+  if (need > 0) {
+    if (!shared_.reserve_body(need)) {
+      shared_.note_overload("buffered body budget exhausted");
+      return send_error(503, "overloaded", "too many request bodies in flight; retry shortly", true);
+    }
+    reserved_body_bytes_ = need;
+  }
+  // curl and others wait for "100 Continue" before sending a large body.
+  if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+      if (wec) return log_io_failure(wec, "write 100-continue");
+      self->read_body();
+    });
+    return;
+  }
+  read_body();
+}
+
+void Session::read_body() {
+  bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
+}
+
+void Session::on_read_error(beast::error_code ec) {
+  if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted) return close();
+  if (ec == beast::error::timeout) {
+    if (busy_) log::info("http", "request body not received in time", {{"timeout_s", shared_.options.body_timeout.count()}});
+    return close();
+  }
+  if (ec == bhttp::error::body_limit) {
+    // Only the buffered path gets here (chunked bodies over the limit).
+    return send_error(413, "payload_too_large",
+                      "request body exceeds the limit of " + std::to_string(shared_.options.max_body_bytes) + " bytes");
+  }
+  if (ec == bhttp::error::header_limit) {
+    return send_error(431, "headers_too_large", "request headers exceed " +
+                                                    std::to_string(shared_.options.max_header_bytes) + " bytes");
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return send_error(400, "bad_request", "malformed HTTP request: " + ec.message());
+  }
+  log_io_failure(ec, "read");
+  close();
+}
+
+void Session::send_error(int status, const std::string& code, const std::string& message, bool retry) {
+  busy_ = true;
+  const std::string id = choose_request_id(std::nullopt);
+  auto res = error_response(status, code, message, id);
+  res.set_header("X-Request-Id", id);
+  if (retry) res.set_header("Retry-After", "1");
+  // A body may be on its way that we will not read: drain it briefly after
+  // answering, or closing would reset the connection before the client
+  // has read why.
+  linger_after_close_ = parser_ && parser_->is_header_done() && !parser_->is_done();
+  if (status != 503) log::info("http", "request rejected", {{"request_id", id}, {"status", status}, {"error", message}});
+  write(res, 11, false);
+}
+
+void Session::on_body(beast::error_code ec, std::size_t) {
+  if (ec) return on_read_error(ec);
+  auto beast_req = parser_->release();
+  const bool keep_alive = beast_req.keep_alive();
+  const unsigned version = beast_req.version();
+
+  auto request = std::make_shared<Request>();
+  request->method = std::string(beast_req.method_string());
+  request->target = std::string(beast_req.target());
+  for (const auto& field : beast_req) {
+    request->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request->body = std::move(beast_req.body());
+
+  // Non-blocking routes (/health) answer right here on the strand.
+  if (shared_.dispatcher->runs_inline(request->method, request->target)) {
+    Response response = dispatch(*request);
+    return write(response, version, keep_alive && !shared_.draining.load());
+  }
+  // Handlers may block on PostgreSQL or S3: run them on the worker pool and
+  // come back to this connection's strand to write. A full queue is answered
+  // here and now, rather than growing without bound.
+  if (!shared_.enqueue_request()) {
+    return write(overloaded_response(*request), version, keep_alive && !shared_.draining.load());
+  }
+  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version] {
+    self->shared_.queued_requests.fetch_sub(1);
+    Response response = self->dispatch(*request);
+    net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
+      self->write(response, version, keep_alive && !self->shared_.draining.load());
+    });
+  });
+}
+
+Response Session::overloaded_response(const Request& request) {
+  const std::string id = choose_request_id(request.header("X-Request-Id"));
+  auto response = error_response(503, "overloaded", "the server is busy; retry shortly", id);
+  response.set_header("X-Request-Id", id);
+  response.set_header("Retry-After", "1");
+  shared_.note_overload("worker queue full");
+  return response;
+}
+
+// Runs on a worker thread (on the strand for non-blocking routes).
+Response Session::dispatch(Request& request) {
+  Response response;
+  try {
+    const auto q = request.target.find('?');
+    request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
+    if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
+    response = shared_.dispatcher->handle(request, received_at_);
+  } catch (...) {
+    const std::string id = choose_request_id(request.header("X-Request-Id"));
+    response = exception_response(std::current_exception(), id);
+    response.set_header("X-Request-Id", id);
+  }
+  return response;
+}
+
+// ---- Streamed bodies (POST /feeds) ----------------------------------------
+// The handler runs on a worker as soon as the header is in, reading the
+// body through a BodyPipe that this strand fills chunk by chunk with
+// async_read_some into a buffer_body parser.
+
+void Session::start_stream() {
+  if (!shared_.enqueue_request()) {
+    shared_.note_overload("worker queue full");
+    // The body is left unread: answer and close.
+    return send_error(503, "overloaded", "the server is busy; retry shortly", true);
+  }
+  continue_pending_ = beast::iequals(parser_->get()[bhttp::field::expect], "100-continue");
+  feed_parser_.emplace(std::move(*parser_));
+  feed_parser_->body_limit(shared_.options.max_feed_bytes);
+  const auto& req = feed_parser_->get();
+  const bool keep_alive = req.keep_alive();
+  const unsigned version = req.version();
+
+  auto request = std::make_shared<Request>();
+  request->method = std::string(req.method_string());
+  request->target = std::string(req.target());
+  for (const auto& field : req) {
+    request->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  // The pipe must not keep the session alive (the session owns the pipe).
+  std::weak_ptr<Session> weak = weak_from_this();
+  auto executor = stream_.get_executor();
+  pipe_ = std::make_shared<BodyPipe>(
+      [weak, executor] {
+        if (auto self = weak.lock()) net::post(executor, [self] { self->read_chunk(); });
+      },
+      shared_.options.read_timeout + std::chrono::seconds(10));
+  request->body_stream = [pipe = pipe_](char* buffer, std::size_t capacity) { return pipe->read(buffer, capacity); };
+
+  net::post(*shared_.workers, [self = shared_from_this(), request, pipe = pipe_, keep_alive, version] {
+    self->shared_.queued_requests.fetch_sub(1);
+    Response response = self->dispatch(*request);
+    pipe->close_consumer();
+    net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
+      self->finish_stream(std::move(response), version, keep_alive);
+    });
+  });
+}
+
+void Session::read_chunk() {
+  // Once the handler has answered, the rest of the body is only drained (linger).
+  if (!feed_parser_ || read_pending_ || stream_failed_ || responded_ || feed_parser_->is_done()) return;
+  if (continue_pending_) {
+    continue_pending_ = false;
+    writing_continue_ = true;
+    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+      self->writing_continue_ = false;
+      if (ec) {
+        log_io_failure(ec, "write 100-continue");
+        self->stream_failed_ = true;
+        self->pipe_->fail(std::make_exception_ptr(BadRequest("connection lost before the body was sent")));
+      } else {
+        self->read_chunk();
+      }
+      if (self->deferred_) {
+        auto d = std::move(*self->deferred_);
+        self->deferred_.reset();
+        self->finish_stream(std::move(d.response), d.version, d.keep_alive);
+      }
+    });
+    return;
+  }
+  chunk_.resize(kChunkBytes);
+  auto& body = feed_parser_->get().body();
+  body.data = chunk_.data();
+  body.size = chunk_.size();
+  body.more = true;
+  // Each read may wait READ_TIMEOUT, but the body as a whole must be in by
+  // its total deadline.
+  stream_.expires_at(std::min(std::chrono::steady_clock::now() + shared_.options.read_timeout, stream_deadline_));
+  read_pending_ = true;
+  bhttp::async_read_some(stream_, buffer_, *feed_parser_,
+                         beast::bind_front_handler(&Session::on_chunk, shared_from_this()));
+}
+
+void Session::on_chunk(beast::error_code ec, std::size_t) {
+  read_pending_ = false;
+  if (ec == bhttp::error::need_buffer) ec = {};  // the chunk buffer is full: normal
+  const std::size_t got = chunk_.size() - feed_parser_->get().body().size;
+  if (ec) {
+    stream_failed_ = true;
+    if (responded_) return;
+    pipe_->fail(body_error(ec));
+    return log_io_failure(ec, "read body");
+  }
+  if (responded_) {  // the handler has answered without the rest of the body
+    if (lingering_) linger();
+    return;
+  }
+  bool more = true;
+  if (got > 0) {
+    chunk_.resize(got);
+    more = pipe_->push(std::move(chunk_));
+    chunk_ = std::string();
+  }
+  if (feed_parser_->is_done()) return pipe_->finish();
+  if (more) read_chunk();
+}
+
+std::exception_ptr Session::body_error(beast::error_code ec) const {
+  if (ec == bhttp::error::body_limit) {
+    return std::make_exception_ptr(PayloadTooLarge(
+        "request body exceeds the limit of " + std::to_string(shared_.options.max_feed_bytes) + " bytes"));
+  }
+  if (ec == beast::error::timeout) {
+    return std::make_exception_ptr(BadRequest(
+        "request body not received in time (" + std::to_string(shared_.options.read_timeout.count()) +
+        " s per read, " + std::to_string(shared_.options.feed_body_timeout.count()) + " s in total)"));
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return std::make_exception_ptr(BadRequest("malformed request body: " + ec.message()));
+  }
+  return std::make_exception_ptr(BadRequest("the client broke off the upload: " + ec.message()));
+}
+
+// After answering with `Connection: close` while body bytes may still be on
+// the way: read and discard them for a short while (or until the client
+// closes), so closing the socket with unread data does not reset the
+// connection before the client has read the response.
+void Session::linger() {
+  if (read_pending_) return;  // on_chunk comes back here
+  if (std::chrono::steady_clock::now() >= linger_until_) return;
+  chunk_.resize(kLingerBytes);  // small: many refused uploads may linger at once
+  stream_.expires_at(linger_until_);
+  read_pending_ = true;
+  stream_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->read_pending_ = false;
+    if (!ec) self->linger();
+  });
+}
+
+void Session::finish_stream(Response response, unsigned version, bool keep_alive) {
+  if (writing_continue_) {
+    deferred_ = Deferred{std::move(response), version, keep_alive};
+    return;
+  }
+  responded_ = true;
+  // Keep the connection only when the whole body was read; otherwise the
+  // rest of it is still on the wire.
+  const bool complete = !stream_failed_ && feed_parser_->is_done();
+  write(response, version, keep_alive && complete && !shared_.draining.load());
+}
+
+void Session::write(const Response& response, unsigned version, bool keep_alive) {
+  auto res = std::make_shared<BeastResponse>(static_cast<bhttp::status>(response.status), version);
+  for (const auto& [name, value] : response.headers) res->set(name, value);
+  res->keep_alive(keep_alive);
+  if (response.head_only) {
+    res->content_length(response.body.size());
+  } else {
+    res->body() = response.body;
+    res->prepare_payload();
+  }
+  stream_.expires_after(shared_.options.read_timeout);
+  bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+    self->on_write(ec, res->need_eof());
+  });
+}
+
+void Session::on_write(beast::error_code ec, bool close_after) {
+  if (ec) {
+    log_io_failure(ec, "write");
+    return close();
+  }
+  if (close_after) {
+    close();
+    // A body not read to the end: see linger().
+    if (linger_after_close_ || (feed_parser_ && (stream_failed_ || !feed_parser_->is_done()))) {
+      lingering_ = true;
+      linger_until_ = std::chrono::steady_clock::now() + kLinger;
+      linger();
+    }
+    return;
+  }
+  do_read();
+}
+
+void Session::close() {
+  beast::error_code ec;
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace catalog::http
