@@ -1,15 +1,20 @@
 #include "catalog/db/items_repository.hpp"
 
+#include <string_view>
+
 #include <pqxx/pqxx>
 
-#include "db/sql_format.hpp"
+#include "catalog/db/catalog_versions.hpp"
+#include "db/timestamp_text.hpp"
 
 namespace catalog::db {
 namespace {
 
-const std::string kColumns = "id::text, name, description, " + rfc3339("created_at");
+// Plain columns: created_at is converted to RFC 3339 in C++ (see
+// products_repository.cpp), the uuid's text output is the API's.
+constexpr const char* kColumns = "id, name, description, created_at";
 
-const std::string kInsert = "INSERT INTO items (id, name, description) VALUES (gen_random_uuid(), $1, $2) RETURNING " + kColumns;
+const std::string kInsert = std::string("INSERT INTO items (id, name, description) VALUES (gen_random_uuid(), $1, $2) RETURNING ") + kColumns;
 const std::string kSelectOne = std::string("SELECT ") + kColumns + " FROM items WHERE id = $1";
 const std::string kSelectFirstPage =
     std::string("SELECT ") + kColumns + " FROM items ORDER BY created_at DESC, id DESC LIMIT $1";
@@ -27,7 +32,7 @@ Item to_item(const pqxx::row& r) {
   item.id = r[0].as<std::string>();
   item.name = r[1].as<std::string>();
   if (!r[2].is_null()) item.description = r[2].as<std::string>();
-  item.created_at = r[3].as<std::string>();
+  item.created_at = rfc3339_utc(std::string_view(r[3].c_str(), r[3].size()));
   return item;
 }
 
@@ -37,23 +42,35 @@ Item ItemsRepository::create(const std::string& name, const std::optional<std::s
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto row = tx.exec_params1(kInsert, name, description);
+    bump_items_version(tx);
     tx.commit();
     return to_item(row);
   });
 }
 
-std::optional<Item> ItemsRepository::find(const std::string& id) {
-  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Item> {
+std::int64_t ItemsRepository::version() {
+  return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
+    return read_version(tx, kItemsScope);
+  });
+}
+
+std::optional<Item> ItemsRepository::find(const std::string& id, std::int64_t* version) {
+  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Item> {
+    // Version first: the row read after it is at least as new as the version.
+    pqxx::read_transaction tx(c);
+    if (version) *version = read_version(tx, kItemsScope);
     auto result = tx.exec_params(kSelectOne, id);
     if (result.empty()) return std::nullopt;
     return to_item(result[0]);
   });
 }
 
-std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<ItemCursor>& after) {
+std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<ItemCursor>& after,
+                                        std::int64_t* version) {
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
+    if (version) *version = read_version(tx, kItemsScope);
     const auto result = after ? tx.exec_params(kSelectNextPage, after->created_at, after->id, limit)
                               : tx.exec_params(kSelectFirstPage, limit);
     std::vector<Item> items;
@@ -69,8 +86,9 @@ std::optional<Item> ItemsRepository::update(const std::string& id, const std::op
     pqxx::work tx(c);
     const std::optional<std::string> new_description = description ? *description : std::nullopt;
     auto result = tx.exec_params(kUpdate, id, name, description.has_value(), new_description);
-    tx.commit();
     if (result.empty()) return std::nullopt;
+    bump_items_version(tx);
+    tx.commit();
     return to_item(result[0]);
   });
 }
@@ -79,8 +97,10 @@ bool ItemsRepository::remove(const std::string& id) {
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto result = tx.exec_params(kDelete, id);
+    if (result.affected_rows() == 0) return false;
+    bump_items_version(tx);
     tx.commit();
-    return result.affected_rows() > 0;
+    return true;
   });
 }
 

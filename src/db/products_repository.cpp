@@ -4,18 +4,19 @@
 
 #include <pqxx/pqxx>
 
+#include "catalog/db/catalog_versions.hpp"
+#include "db/timestamp_text.hpp"
+
 namespace catalog::db {
 namespace {
 
-// Output columns. Callers ORDER BY qualified input columns (p.price), never by
-// these names: `price::text` is also called "price" and would sort as text.
+// Output columns, plain: PostgreSQL's own text output of each type is what
+// the API shows (timestamps are converted to RFC 3339 UTC in C++), so the
+// database does no formatting work (to_char and casts tripled its cost per
+// row, docs/performance.md). Callers ORDER BY qualified input columns.
 constexpr const char* kColumns =
-    "p.source, p.sku, p.name, p.description, p.brand, p.category, p.price::text, p.currency, p.availability, "
-    "p.attributes::text, "
-    "to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "to_char(p.deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "p.last_run_id::text";
+    "p.source, p.sku, p.name, p.description, p.brand, p.category, p.price, p.currency, p.availability, "
+    "p.attributes, p.created_at, p.updated_at, p.deleted_at, p.last_run_id";
 
 const std::string kSelectOne = std::string("SELECT ") + kColumns + " FROM products p WHERE p.source = $1 AND p.sku = $2";
 
@@ -186,18 +187,28 @@ Product to_product(const pqxx::row& r) {
   p.currency = optional_text(r[7]);
   p.availability = optional_text(r[8]);
   p.attributes = r[9].as<std::string>();
-  p.created_at = r[10].as<std::string>();
-  p.updated_at = r[11].as<std::string>();
-  p.deleted_at = optional_text(r[12]);
+  p.created_at = rfc3339_utc(std::string_view(r[10].c_str(), r[10].size()));
+  p.updated_at = rfc3339_utc(std::string_view(r[11].c_str(), r[11].size()));
+  if (!r[12].is_null()) p.deleted_at = rfc3339_utc(std::string_view(r[12].c_str(), r[12].size()));
   p.last_run_id = optional_text(r[13]);
   return p;
 }
 
 }  // namespace
 
-std::optional<Product> ProductsRepository::find(const std::string& source, const std::string& sku) {
-  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Product> {
+std::int64_t ProductsRepository::version(const std::optional<std::string>& source) {
+  return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
+    return read_version(tx, products_scope(source));
+  });
+}
+
+std::optional<Product> ProductsRepository::find(const std::string& source, const std::string& sku,
+                                                std::int64_t* version) {
+  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Product> {
+    // Version first: the row read after it is at least as new as the version.
+    pqxx::read_transaction tx(c);
+    if (version) *version = read_version(tx, products_scope(source));
     const auto result = exec_prepared_sql(c, tx, kSelectOne, {source, sku});
     if (result.empty()) return std::nullopt;
     return to_product(result[0]);
@@ -210,9 +221,10 @@ ProductPage ProductsRepository::list(const ProductQuery& query) {
   Params count_params;
   const auto count_sql = "SELECT count(*) FROM products p" + where_clause(query.filter, count_params);
   return pool_.with_connection([&](pqxx::connection& c) {
-    // One snapshot for the page and its count, so that they agree.
+    // One snapshot for the version, the page and its count, so that they agree.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     ProductPage page;
+    page.version = read_version(tx, products_scope(query.filter.source));
     const auto result = plan_is_value_independent(query.filter)
                             ? exec_prepared_sql(c, tx, sql, page_params.values())
                             : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(page_params.values()));

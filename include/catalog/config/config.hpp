@@ -31,6 +31,9 @@ struct Config {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{65};  // above the ALB default idle timeout (60 s)
   std::chrono::seconds shutdown_timeout{25};
+  /// CACHE_CONTROL: Cache-Control of GET /items* and GET /products* answers
+  /// (they carry ETags); no-cache makes clients and proxies revalidate.
+  std::string cache_control = "no-cache";
 
   // Auth
   std::optional<Secret> api_token;
