@@ -15,12 +15,17 @@ namespace {
 constexpr const char* kColumns = "id, name, description, created_at";
 
 const std::string kInsert = std::string("INSERT INTO items (id, name, description) VALUES (gen_random_uuid(), $1, $2) RETURNING ") + kColumns;
-const std::string kSelectOne = std::string("SELECT ") + kColumns + " FROM items WHERE id = $1";
-const std::string kSelectFirstPage =
-    std::string("SELECT ") + kColumns + " FROM items ORDER BY created_at DESC, id DESC LIMIT $1";
-const std::string kSelectNextPage = std::string("SELECT ") + kColumns +
+// Reads carry the items' catalog version as a last column (an InitPlan, run
+// once): rows and version in one statement, one snapshot, one round trip.
+constexpr const char* kVersionColumn = ", (SELECT cv.version FROM catalog_versions cv WHERE cv.scope = 'items')";
+const std::string kSelectOne = std::string("SELECT ") + kColumns + kVersionColumn + " FROM items WHERE id = $1";
+const std::string kSelectFirstPage = std::string("SELECT ") + kColumns + kVersionColumn +
+                                     " FROM items ORDER BY created_at DESC, id DESC LIMIT $1";
+const std::string kSelectNextPage = std::string("SELECT ") + kColumns + kVersionColumn +
                                     " FROM items WHERE (created_at, id) < ($1::timestamptz, $2::uuid)"
                                     " ORDER BY created_at DESC, id DESC LIMIT $3";
+
+std::int64_t version_of(const pqxx::field& f) { return f.is_null() ? 0 : f.as<std::int64_t>(); }
 const std::string kUpdate = std::string(
                                 "UPDATE items SET name = coalesce($2, name), "
                                 "description = CASE WHEN $3 THEN $4 ELSE description END "
@@ -50,18 +55,18 @@ Item ItemsRepository::create(const std::string& name, const std::optional<std::s
 
 std::int64_t ItemsRepository::version() {
   return pool_.with_connection([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
+    // One statement: no BEGIN/COMMIT round trips on the revalidation path.
+    pqxx::nontransaction tx(c);
     return read_version(tx, kItemsScope);
   });
 }
 
 std::optional<Item> ItemsRepository::find(const std::string& id, std::int64_t* version) {
   return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Item> {
-    // Version first: the row read after it is at least as new as the version.
-    pqxx::read_transaction tx(c);
-    if (version) *version = read_version(tx, kItemsScope);
+    pqxx::nontransaction tx(c);
     auto result = tx.exec_params(kSelectOne, id);
     if (result.empty()) return std::nullopt;
+    if (version) *version = version_of(result[0][4]);
     return to_item(result[0]);
   });
 }
@@ -69,10 +74,24 @@ std::optional<Item> ItemsRepository::find(const std::string& id, std::int64_t* v
 std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<ItemCursor>& after,
                                         std::int64_t* version) {
   return pool_.with_connection([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    if (version) *version = read_version(tx, kItemsScope);
-    const auto result = after ? tx.exec_params(kSelectNextPage, after->created_at, after->id, limit)
-                              : tx.exec_params(kSelectFirstPage, limit);
+    const auto page = [&](pqxx::transaction_base& tx) {
+      return after ? tx.exec_params(kSelectNextPage, after->created_at, after->id, limit)
+                   : tx.exec_params(kSelectFirstPage, limit);
+    };
+    pqxx::result result;
+    {
+      pqxx::nontransaction tx(c);
+      result = page(tx);
+    }
+    if (!result.empty()) {
+      if (version) *version = version_of(result[0][4]);
+    } else if (version) {
+      // No row carries the version: read it first, then the page, in one
+      // snapshot (never a version newer than the rows).
+      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+      *version = read_version(tx, kItemsScope);
+      result = page(tx);
+    }
     std::vector<Item> items;
     items.reserve(result.size());
     for (const auto& row : result) items.push_back(to_item(row));
