@@ -227,6 +227,14 @@ run_wrk() {
     "$(awk "BEGIN{print ($s1-$s0)/$HZ}")" "$(awk "BEGIN{print ($d1-$d0)/$HZ}")" >>"$base.meta"
 }
 
+# CPU ticks of PostgreSQL including backends that have exited since (the
+# postmaster's cutime + cstime): pgbench's connections come and go within
+# one measurement, unlike the servers' pooled ones.
+pg_all_ticks() {
+  local f
+  f=$(cut -d' ' -f16,17 "/proc/$PGPID/stat" 2>/dev/null) || f="0 0"
+  echo $(($(cpu_ticks $(pg_pids)) + ${f% *} + ${f#* }))
+}
 # The reference of a list route: its rows selected as plain columns by
 # pgbench (LIMIT 101: the server asks for one row more than the page), 8
 # connections like DB_POOL_SIZE, prepared, PostgreSQL pinned as for the
@@ -241,9 +249,10 @@ run_pgbench() {
   local pgb=("$(pg_bindir)/pgbench" -n -M prepared -c 8 -j 1 -h 127.0.0.1 -p "$PGPORT" -U postgres -f "$base.sql" bench)
   log "pgbench reference of $route: warm-up ${WARMUP}s, measure ${DURATION}s"
   "${PIN_CLIENT[@]}" "${pgb[@]}" -T "$WARMUP" >"$base.warmup.txt" 2>&1 || true
-  d0=$(cpu_ticks $(pg_pids))
+  d0=$(pg_all_ticks)
   "${PIN_CLIENT[@]}" "${pgb[@]}" -T "$DURATION" >"$base.txt" 2>&1 || true
-  d1=$(cpu_ticks $(pg_pids))
+  sleep 0.5  # pgbench's backends exit and are reaped: their time moves into the postmaster's cutime
+  d1=$(pg_all_ticks)
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$base.txt" | tail -n 1)
   if [ -z "$tps" ]; then
     printf ',"available":true}\n' >>"$base.meta"
