@@ -190,9 +190,9 @@ wait_health() {  # wait_health PORT SECONDS
   return 1
 }
 
-# One wrk measurement: run_wrk ROUTE TARGET PORT METHOD PATH [BODY] [PRODUCT_KEYS] [SERVER_PGID]
+# One wrk measurement: run_wrk ROUTE TARGET PORT METHOD PATH [BODY] [PRODUCT_KEYS] [SERVER_PGID] [IF_NONE_MATCH]
 run_wrk() {
-  local route=$1 target=$2 port=$3 method=$4 path=$5 body=${6:-} keys=${7:-} pgid=${8:-}
+  local route=$1 target=$2 port=$3 method=$4 path=$5 body=${6:-} keys=${7:-} pgid=${8:-} inm=${9:-}
   local base="$WORK/http/$route.$target" url="http://127.0.0.1:$port$path" code check_path=$path
   [ -n "$keys" ] && check_path=/products/acme/SKU-00000004
   # Precheck: the route answers 2xx (wrk itself only counts >= 400 as errors).
@@ -212,6 +212,7 @@ run_wrk() {
   local envs=(WRK_METHOD="$method")
   [ -n "$body" ] && envs+=(WRK_BODY="$body")
   [ -n "$keys" ] && envs+=(WRK_PRODUCT_KEYS="$keys")
+  [ -n "$inm" ] && envs+=(WRK_IF_NONE_MATCH="$inm")
   local wrk=(wrk -t"$THREADS" -c"$CONNECTIONS" --timeout 10s --latency -s bench/wrk/bench.lua)
   log "$method $path on $target: warm-up ${WARMUP}s, measure ${DURATION}s"
   env "${envs[@]}" "${PIN_CLIENT[@]}" "${wrk[@]}" -d"${WARMUP}s" "$url" >"$base.warmup.txt" 2>&1 || true
@@ -225,6 +226,44 @@ run_wrk() {
   printf ',"available":true,"server_cpu_s":%s,"db_cpu_s":%s}\n' \
     "$(awk "BEGIN{print ($s1-$s0)/$HZ}")" "$(awk "BEGIN{print ($d1-$d0)/$HZ}")" >>"$base.meta"
 }
+
+# CPU ticks of PostgreSQL including backends that have exited since (the
+# postmaster's cutime + cstime): pgbench's connections come and go within
+# one measurement, unlike the servers' pooled ones.
+pg_all_ticks() {
+  local f
+  f=$(cut -d' ' -f16,17 "/proc/$PGPID/stat" 2>/dev/null) || f="0 0"
+  echo $(($(cpu_ticks $(pg_pids)) + ${f% *} + ${f#* }))
+}
+# The reference of a list route: its rows selected as plain columns by
+# pgbench (LIMIT 101: the server asks for one row more than the page), 8
+# connections like DB_POOL_SIZE, prepared, PostgreSQL pinned as for the
+# servers and pgbench on the load generator's CPU. Written in the shape of
+# run_wrk's outputs (target "pgbench"; no latency percentiles).
+# run_pgbench ROUTE SQL
+run_pgbench() {
+  local route=$1 sql=$2 base="$WORK/http/$1.pgbench" d0 d1 tps
+  printf '%s\n' "$sql" >"$base.sql"
+  printf '{"route":"%s","target":"pgbench","method":"SQL","path":"plain columns","precheck_status":"200"' \
+    "$route" >"$base.meta"
+  local pgb=("$(pg_bindir)/pgbench" -n -M prepared -c 8 -j 1 -h 127.0.0.1 -p "$PGPORT" -U postgres -f "$base.sql" bench)
+  log "pgbench reference of $route: warm-up ${WARMUP}s, measure ${DURATION}s"
+  "${PIN_CLIENT[@]}" "${pgb[@]}" -T "$WARMUP" >"$base.warmup.txt" 2>&1 || true
+  d0=$(pg_all_ticks)
+  "${PIN_CLIENT[@]}" "${pgb[@]}" -T "$DURATION" >"$base.txt" 2>&1 || true
+  sleep 0.5  # pgbench's backends exit and are reaped: their time moves into the postmaster's cutime
+  d1=$(pg_all_ticks)
+  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$base.txt" | tail -n 1)
+  if [ -z "$tps" ]; then
+    printf ',"available":true}\n' >>"$base.meta"
+    log "pgbench reference of $route failed: $(tail -n 3 "$base.txt" | tr '\n' ' ')"
+    return 0
+  fi
+  printf ',"available":true,"db_cpu_s":%s}\n' "$(awk "BEGIN{print ($d1-$d0)/$HZ}")" >>"$base.meta"
+  printf '{"requests":%d,"duration_us":%d,"bytes":0,"errors":{"connect":0,"read":0,"write":0,"status":0,"timeout":0},"latency_us":{"p50":null,"p90":null,"p99":null,"max":null,"mean":null}}\n' \
+    "$(awk "BEGIN{printf \"%d\", $tps * $DURATION}")" "$((DURATION * 1000000))" >"$base.wrk.json"
+}
+PLAIN_PRODUCT="p.source, p.sku, p.name, p.description, p.brand, p.category, p.price, p.currency, p.availability, p.attributes, p.created_at, p.updated_at, p.deleted_at, p.last_run_id"
 
 if want http; then
   CATALOG_PORT=$(free_port)
@@ -292,8 +331,31 @@ SQL
   run_wrk items_list fastapi "$FASTAPI_PORT" GET '/items?limit=100' "" "" "$FASTAPI_PID"
   run_wrk products_list catalog-api "$CATALOG_PORT" GET '/products?limit=100' "" "" "$CATALOG_PID"
   run_wrk products_list fastapi "$FASTAPI_PORT" GET '/products?limit=100' "" "" "$FASTAPI_PID"
+  for sorted in "products_filter&brand=Brand%207" "products_sort_name&sort_by=name" \
+                "products_sort_price&sort_by=price&order=desc" "products_sort_updated&sort_by=updated_at&order=desc"; do
+    run_wrk "${sorted%%&*}" catalog-api "$CATALOG_PORT" GET "/products?limit=100&${sorted#*&}" "" "" "$CATALOG_PID"
+  done
+  # A client revalidating an unchanged page: If-None-Match with the page's ETag.
+  PAGE_ETAG=$(curl -s -D - -o /dev/null "http://127.0.0.1:$CATALOG_PORT/products?limit=100" |
+    sed -n 's/^[Ee][Tt][Aa][Gg]: *\([^[:space:]]*\).*/\1/p')
+  if [ -n "$PAGE_ETAG" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $PAGE_ETAG" \
+       "http://127.0.0.1:$CATALOG_PORT/products?limit=100")" = 304 ]; then
+    run_wrk products_304 catalog-api "$CATALOG_PORT" GET '/products?limit=100' "" "" "$CATALOG_PID" "$PAGE_ETAG"
+  else
+    log "GET /products answered no ETag or no 304 to it: no revalidation figure"
+  fi
   run_wrk product_get catalog-api "$CATALOG_PORT" GET '/products/{source}/{sku}' "" "$ROWS" "$CATALOG_PID"
   run_wrk product_get fastapi "$FASTAPI_PORT" GET '/products/{source}/{sku}' "" "$ROWS" "$FASTAPI_PID"
+  # The plain-column references, run while the servers sit idle (before
+  # POST /items adds rows to the items page).
+  run_pgbench items_list "SELECT id, name, description, created_at FROM items ORDER BY created_at DESC, id DESC LIMIT 101;"
+  run_pgbench products_list "SELECT $PLAIN_PRODUCT FROM products p WHERE p.deleted_at IS NULL ORDER BY p.sku, p.source LIMIT 101;"
+  run_pgbench products_filter "SELECT $PLAIN_PRODUCT FROM products p WHERE p.deleted_at IS NULL AND p.brand = 'Brand 7' ORDER BY p.sku, p.source LIMIT 101;"
+  run_pgbench products_sort_name "SELECT $PLAIN_PRODUCT FROM products p WHERE p.deleted_at IS NULL ORDER BY p.name, p.source, p.sku LIMIT 101;"
+  run_pgbench products_sort_price "SELECT $PLAIN_PRODUCT FROM ((SELECT * FROM products p WHERE p.deleted_at IS NULL AND p.price IS NOT NULL ORDER BY p.price DESC, p.source DESC, p.sku DESC LIMIT 101) UNION ALL (SELECT * FROM products p WHERE p.deleted_at IS NULL AND p.price IS NULL ORDER BY p.source DESC, p.sku DESC LIMIT 101)) p ORDER BY p.price DESC NULLS LAST, p.source DESC, p.sku DESC LIMIT 101;"
+  run_pgbench products_sort_updated "SELECT $PLAIN_PRODUCT FROM products p WHERE p.deleted_at IS NULL ORDER BY p.updated_at DESC, p.source DESC, p.sku DESC LIMIT 101;"
+  run_pgbench product_get "\\set i random(1, $ROWS)
+SELECT $PLAIN_PRODUCT FROM products p WHERE p.source = (ARRAY['acme','globex','initech','umbrella'])[:i::int % 4 + 1] AND p.sku = 'SKU-' || lpad(:i::text, 8, '0');"
   run_wrk items_create catalog-api "$CATALOG_PORT" POST /items "$ITEM_BODY" "" "$CATALOG_PID"
   run_wrk items_create fastapi "$FASTAPI_PORT" POST /items "$ITEM_BODY" "" "$FASTAPI_PID"
 

@@ -2,6 +2,7 @@
 -- and a JSON summary written to $WRK_JSON when the run ends.
 --   WRK_METHOD   GET (default) or POST
 --   WRK_BODY     request body (POST), sent as application/json
+--   WRK_IF_NONE_MATCH  sent as If-None-Match (a revalidation: 304 expected)
 --   WRK_PRODUCT_KEYS  N: GET /products/{source}/{sku} on a random key of the
 --                generated catalog (sku SKU-00000001..N, source by i % 4)
 local method = os.getenv("WRK_METHOD") or "GET"
@@ -10,6 +11,8 @@ local keys = tonumber(os.getenv("WRK_PRODUCT_KEYS") or "")
 local sources = { "acme", "globex", "initech", "umbrella" }
 
 wrk.method = method
+local if_none_match = os.getenv("WRK_IF_NONE_MATCH")
+if if_none_match then wrk.headers["If-None-Match"] = if_none_match end
 if body then
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"

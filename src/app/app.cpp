@@ -91,8 +91,8 @@ struct App::Impl {
   http::Router build_router() {
     http::Router router;
     handlers::add_health_routes(router, background_pool, not_serving, stopping, kHealthTimeout);
-    handlers::add_item_routes(router, items);
-    handlers::add_product_routes(router, products);
+    handlers::add_item_routes(router, items, config.cache_control);
+    handlers::add_product_routes(router, products, config.cache_control);
     handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket, config.wait_timeout);
     handlers::add_run_routes(router, runs);
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);

@@ -165,6 +165,12 @@ Config load(const EnvLookup& env, Purpose purpose) {
   if (purpose == Purpose::database_only) return c;
 
   c.bind_address = non_empty(env, "BIND_ADDRESS").value_or("0.0.0.0");
+  if (auto cache_control = non_empty(env, "CACHE_CONTROL")) {
+    for (char ch : *cache_control) {
+      if (ch < 0x20 || ch > 0x7e) throw ConfigError("CACHE_CONTROL: must be printable ASCII (a Cache-Control header value)");
+    }
+    c.cache_control = *cache_control;
+  }
   c.http_threads = static_cast<int>(integer_or(env, "HTTP_THREADS", 2, 1, 256));
   c.max_body_bytes = static_cast<std::size_t>(integer_or(env, "MAX_BODY_BYTES", 1 << 20, 1, 1LL << 32));
   c.max_feed_bytes = static_cast<std::size_t>(integer_or(env, "MAX_FEED_BYTES", 1LL << 30, 1, 1LL << 40));

@@ -1,21 +1,31 @@
 #include "catalog/db/items_repository.hpp"
 
+#include <string_view>
+
 #include <pqxx/pqxx>
 
-#include "db/sql_format.hpp"
+#include "catalog/db/catalog_versions.hpp"
+#include "db/timestamp_text.hpp"
 
 namespace catalog::db {
 namespace {
 
-const std::string kColumns = "id::text, name, description, " + rfc3339("created_at");
+// Plain columns: created_at is converted to RFC 3339 in C++ (see
+// products_repository.cpp), the uuid's text output is the API's.
+constexpr const char* kColumns = "id, name, description, created_at";
 
-const std::string kInsert = "INSERT INTO items (id, name, description) VALUES (gen_random_uuid(), $1, $2) RETURNING " + kColumns;
-const std::string kSelectOne = std::string("SELECT ") + kColumns + " FROM items WHERE id = $1";
-const std::string kSelectFirstPage =
-    std::string("SELECT ") + kColumns + " FROM items ORDER BY created_at DESC, id DESC LIMIT $1";
-const std::string kSelectNextPage = std::string("SELECT ") + kColumns +
+const std::string kInsert = std::string("INSERT INTO items (id, name, description) VALUES (gen_random_uuid(), $1, $2) RETURNING ") + kColumns;
+// Reads carry the items' catalog version as a last column (an InitPlan, run
+// once): rows and version in one statement, one snapshot, one round trip.
+constexpr const char* kVersionColumn = ", (SELECT cv.version FROM catalog_versions cv WHERE cv.scope = 'items')";
+const std::string kSelectOne = std::string("SELECT ") + kColumns + kVersionColumn + " FROM items WHERE id = $1";
+const std::string kSelectFirstPage = std::string("SELECT ") + kColumns + kVersionColumn +
+                                     " FROM items ORDER BY created_at DESC, id DESC LIMIT $1";
+const std::string kSelectNextPage = std::string("SELECT ") + kColumns + kVersionColumn +
                                     " FROM items WHERE (created_at, id) < ($1::timestamptz, $2::uuid)"
                                     " ORDER BY created_at DESC, id DESC LIMIT $3";
+
+std::int64_t version_of(const pqxx::field& f) { return f.is_null() ? 0 : f.as<std::int64_t>(); }
 const std::string kUpdate = std::string(
                                 "UPDATE items SET name = coalesce($2, name), "
                                 "description = CASE WHEN $3 THEN $4 ELSE description END "
@@ -27,7 +37,7 @@ Item to_item(const pqxx::row& r) {
   item.id = r[0].as<std::string>();
   item.name = r[1].as<std::string>();
   if (!r[2].is_null()) item.description = r[2].as<std::string>();
-  item.created_at = r[3].as<std::string>();
+  item.created_at = rfc3339_utc(std::string_view(r[3].c_str(), r[3].size()));
   return item;
 }
 
@@ -37,25 +47,51 @@ Item ItemsRepository::create(const std::string& name, const std::optional<std::s
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto row = tx.exec_params1(kInsert, name, description);
+    bump_items_version(tx);
     tx.commit();
     return to_item(row);
   });
 }
 
-std::optional<Item> ItemsRepository::find(const std::string& id) {
+std::int64_t ItemsRepository::version() {
+  return pool_.with_connection([&](pqxx::connection& c) {
+    // One statement: no BEGIN/COMMIT round trips on the revalidation path.
+    pqxx::nontransaction tx(c);
+    return read_version(tx, kItemsScope);
+  });
+}
+
+std::optional<Item> ItemsRepository::find(const std::string& id, std::int64_t* version) {
   return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Item> {
-    pqxx::read_transaction tx(c);
+    pqxx::nontransaction tx(c);
     auto result = tx.exec_params(kSelectOne, id);
     if (result.empty()) return std::nullopt;
+    if (version) *version = version_of(result[0][4]);
     return to_item(result[0]);
   });
 }
 
-std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<ItemCursor>& after) {
+std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<ItemCursor>& after,
+                                        std::int64_t* version) {
   return pool_.with_connection([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    const auto result = after ? tx.exec_params(kSelectNextPage, after->created_at, after->id, limit)
-                              : tx.exec_params(kSelectFirstPage, limit);
+    const auto page = [&](pqxx::transaction_base& tx) {
+      return after ? tx.exec_params(kSelectNextPage, after->created_at, after->id, limit)
+                   : tx.exec_params(kSelectFirstPage, limit);
+    };
+    pqxx::result result;
+    {
+      pqxx::nontransaction tx(c);
+      result = page(tx);
+    }
+    if (!result.empty()) {
+      if (version) *version = version_of(result[0][4]);
+    } else if (version) {
+      // No row carries the version: read it first, then the page, in one
+      // snapshot (never a version newer than the rows).
+      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+      *version = read_version(tx, kItemsScope);
+      result = page(tx);
+    }
     std::vector<Item> items;
     items.reserve(result.size());
     for (const auto& row : result) items.push_back(to_item(row));
@@ -69,8 +105,9 @@ std::optional<Item> ItemsRepository::update(const std::string& id, const std::op
     pqxx::work tx(c);
     const std::optional<std::string> new_description = description ? *description : std::nullopt;
     auto result = tx.exec_params(kUpdate, id, name, description.has_value(), new_description);
-    tx.commit();
     if (result.empty()) return std::nullopt;
+    bump_items_version(tx);
+    tx.commit();
     return to_item(result[0]);
   });
 }
@@ -79,8 +116,10 @@ bool ItemsRepository::remove(const std::string& id) {
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto result = tx.exec_params(kDelete, id);
+    if (result.affected_rows() == 0) return false;
+    bump_items_version(tx);
     tx.commit();
-    return result.affected_rows() > 0;
+    return true;
   });
 }
 

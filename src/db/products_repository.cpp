@@ -4,20 +4,23 @@
 
 #include <pqxx/pqxx>
 
+#include "catalog/db/catalog_versions.hpp"
+#include "db/timestamp_text.hpp"
+
 namespace catalog::db {
 namespace {
 
-// Output columns. Callers ORDER BY qualified input columns (p.price), never by
-// these names: `price::text` is also called "price" and would sort as text.
+// Output columns, plain: PostgreSQL's own text output of each type is what
+// the API shows (timestamps are converted to RFC 3339 UTC in C++), so the
+// database does no formatting work (to_char and casts tripled its cost per
+// row, docs/performance.md). Callers ORDER BY qualified input columns.
 constexpr const char* kColumns =
-    "p.source, p.sku, p.name, p.description, p.brand, p.category, p.price::text, p.currency, p.availability, "
-    "p.attributes::text, "
-    "to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "to_char(p.deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "p.last_run_id::text";
+    "p.source, p.sku, p.name, p.description, p.brand, p.category, p.price, p.currency, p.availability, "
+    "p.attributes, p.created_at, p.updated_at, p.deleted_at, p.last_run_id";
 
-const std::string kSelectOne = std::string("SELECT ") + kColumns + " FROM products p WHERE p.source = $1 AND p.sku = $2";
+const std::string kSelectOneVersioned = std::string("SELECT ") + kColumns +
+                                        ", (SELECT cv.version FROM catalog_versions cv WHERE cv.scope = $3) "
+                                        "FROM products p WHERE p.source = $1 AND p.sku = $2";
 
 // Filter fragments; values always travel as parameters.
 constexpr const char* kNotDeleted = " AND p.deleted_at IS NULL";
@@ -118,6 +121,10 @@ std::string order_by(const SortSpec& spec, std::size_t from, SortOrder order) {
   return " ORDER BY " + join_columns(spec.columns, from, order == SortOrder::asc ? " ASC" : " DESC");
 }
 
+std::string version_column(const std::string& scope_param) {
+  return "(SELECT cv.version FROM catalog_versions cv WHERE cv.scope = " + scope_param + ")";
+}
+
 /// The page query. Sorts other than price are one keyset range scan. Price is
 /// nullable and its NULLs come last in both directions, which no single row
 /// comparison expresses, so the page is the priced rows after the cursor
@@ -127,7 +134,9 @@ std::string page_sql(const ProductQuery& q, Params& params) {
   const auto& spec = spec_of(q.sort);
   const std::string where = where_clause(q.filter, params);
   const std::string limit = " LIMIT " + params.add(std::to_string(q.limit)) + "::bigint";
-  const std::string select = std::string("SELECT ") + kColumns + " FROM ";
+  // The scope's catalog version rides along as a last column (an InitPlan,
+  // run once): one statement, one snapshot, one round trip for page + version.
+  const std::string select = std::string("SELECT ") + kColumns + ", " + version_column(params.add(products_scope(q.filter.source))) + " FROM ";
 
   if (q.sort != ProductSort::price) {
     std::string sql = select + "products p" + where;
@@ -174,6 +183,9 @@ std::optional<std::string> optional_text(const pqxx::field& f) {
   return f.as<std::string>();
 }
 
+/// A version column: NULL (0) while nothing was ever written to the scope.
+std::int64_t version_of(const pqxx::field& f) { return f.is_null() ? 0 : f.as<std::int64_t>(); }
+
 Product to_product(const pqxx::row& r) {
   Product p;
   p.source = r[0].as<std::string>();
@@ -186,20 +198,31 @@ Product to_product(const pqxx::row& r) {
   p.currency = optional_text(r[7]);
   p.availability = optional_text(r[8]);
   p.attributes = r[9].as<std::string>();
-  p.created_at = r[10].as<std::string>();
-  p.updated_at = r[11].as<std::string>();
-  p.deleted_at = optional_text(r[12]);
+  p.created_at = rfc3339_utc(std::string_view(r[10].c_str(), r[10].size()));
+  p.updated_at = rfc3339_utc(std::string_view(r[11].c_str(), r[11].size()));
+  if (!r[12].is_null()) p.deleted_at = rfc3339_utc(std::string_view(r[12].c_str(), r[12].size()));
   p.last_run_id = optional_text(r[13]);
   return p;
 }
 
 }  // namespace
 
-std::optional<Product> ProductsRepository::find(const std::string& source, const std::string& sku) {
+std::int64_t ProductsRepository::version(const std::optional<std::string>& source) {
+  return pool_.with_connection([&](pqxx::connection& c) {
+    // One statement: no BEGIN/COMMIT round trips on the revalidation path.
+    pqxx::nontransaction tx(c);
+    return read_version(tx, products_scope(source));
+  });
+}
+
+std::optional<Product> ProductsRepository::find(const std::string& source, const std::string& sku,
+                                                std::int64_t* version) {
   return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Product> {
-    pqxx::read_transaction tx(c);
-    const auto result = exec_prepared_sql(c, tx, kSelectOne, {source, sku});
+    // One statement reads the row and the version in one snapshot.
+    pqxx::nontransaction tx(c);
+    const auto result = exec_prepared_sql(c, tx, kSelectOneVersioned, {source, sku, products_scope(source)});
     if (result.empty()) return std::nullopt;
+    if (version) *version = version_of(result[0][14]);
     return to_product(result[0]);
   });
 }
@@ -209,15 +232,33 @@ ProductPage ProductsRepository::list(const ProductQuery& query) {
   const auto sql = page_sql(query, page_params);
   Params count_params;
   const auto count_sql = "SELECT count(*) FROM products p" + where_clause(query.filter, count_params);
-  return pool_.with_connection([&](pqxx::connection& c) {
-    // One snapshot for the page and its count, so that they agree.
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
-    ProductPage page;
-    const auto result = plan_is_value_independent(query.filter)
-                            ? exec_prepared_sql(c, tx, sql, page_params.values())
-                            : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(page_params.values()));
+  const auto page_rows = [&](pqxx::connection& c, pqxx::transaction_base& tx) {
+    return plan_is_value_independent(query.filter)
+               ? exec_prepared_sql(c, tx, sql, page_params.values())
+               : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(page_params.values()));
+  };
+  const auto fill = [](ProductPage& page, const pqxx::result& result) {
     page.items.reserve(result.size());
     for (const auto& row : result) page.items.push_back(to_product(row));
+  };
+  return pool_.with_connection([&](pqxx::connection& c) {
+    ProductPage page;
+    if (!query.with_count) {
+      // The common case: one statement, no BEGIN/COMMIT round trips. The
+      // version column comes with the rows; an empty page has no row to
+      // carry it and takes the transaction below.
+      pqxx::nontransaction tx(c);
+      const auto result = page_rows(c, tx);
+      if (!result.empty()) {
+        page.version = version_of(result[0][14]);
+        fill(page, result);
+        return page;
+      }
+    }
+    // One snapshot for the version, the page and its count, so that they agree.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    page.version = read_version(tx, products_scope(query.filter.source));
+    fill(page, page_rows(c, tx));
     if (query.with_count) {
       page.count = tx.exec_params1(count_sql, pqxx::prepare::make_dynamic_params(count_params.values()))[0]
                        .as<std::int64_t>();

@@ -318,6 +318,17 @@ CREATE INDEX job_runs_status_queued_at_id_idx ON job_runs (status, queued_at DES
 ALTER TABLE job_runs ADD COLUMN products_source text;
 UPDATE job_runs r SET products_source = j.source FROM jobs j WHERE j.id = r.job_id AND r.status = 'succeeded';
 )sql"},
+      {7, "catalog_versions", R"sql(
+-- ETags of GET /products* and GET /items*: every committed write of a scope's
+-- rows sets its version to a fresh value of one sequence, in the writing
+-- transaction, so a version never repeats. Scopes: 'items', 'products' (any
+-- source) and 'products:<source>'.
+CREATE SEQUENCE catalog_version_seq;
+CREATE TABLE catalog_versions (
+  scope   text PRIMARY KEY,
+  version bigint NOT NULL
+);
+)sql"},
   };
   return migrations;
 }

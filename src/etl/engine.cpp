@@ -6,6 +6,7 @@
 
 #include <pqxx/pqxx>
 
+#include "catalog/db/catalog_versions.hpp"
 #include "catalog/log/logging.hpp"
 #include "etl/first_load.hpp"
 #include "etl/pipeline.hpp"
@@ -90,6 +91,11 @@ RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
     partition_name = partition.name;
     first_load = partition.first_load;
     result = run_pipeline(tx, request, first_load ? partition_name : std::string());
+    // New ETags for the source's pages when rows changed (a first load's rows
+    // become visible, and bump, when the partition is attached).
+    if (!first_load && result.inserted + result.updated + result.deleted > 0) {
+      db::bump_products_version(tx, request.source_name);
+    }
     tx.commit();
   }
   if (first_load) {

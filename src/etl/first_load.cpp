@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/db/catalog_versions.hpp"
 #include "catalog/log/logging.hpp"
 #include "etl/run_control.hpp"
 
@@ -111,6 +112,7 @@ void build_indexes_and_attach(pqxx::connection& conn, const RunRequest& req) {
   build_indexes(conn, req);
   pqxx::work tx(conn, "etl_attach");
   tx.exec_params(kAttachBulkLoad, req.source_name);
+  db::bump_products_version(tx, req.source_name);
   tx.commit();
 }
 

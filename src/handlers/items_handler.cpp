@@ -1,9 +1,11 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/core/json_string.hpp"
 #include "catalog/db/items_repository.hpp"
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/request_helpers.hpp"
+#include "handlers/etag.hpp"
 
 namespace catalog::handlers {
 namespace {
@@ -12,11 +14,26 @@ constexpr std::size_t kDefaultLimit = 100;
 constexpr std::size_t kMaxLimit = 1000;
 constexpr std::size_t kMaxNameLength = 255;
 
-nlohmann::json to_json(const db::Item& item) {
-  return {{"id", item.id},
-          {"name", item.name},
-          {"description", item.description ? nlohmann::json(*item.description) : nlohmann::json(nullptr)},
-          {"created_at", item.created_at}};
+/// One item as a JSON object written straight into `out`, byte for byte what
+/// nlohmann::json dumped before (keys in its sorted order), without a tree.
+void append_item(std::string& out, const db::Item& item) {
+  out += "{\"created_at\":";
+  append_json_string(out, item.created_at);
+  out += ",\"description\":";
+  if (item.description) append_json_string(out, *item.description);
+  else out += "null";
+  out += ",\"id\":";
+  append_json_string(out, item.id);
+  out += ",\"name\":";
+  append_json_string(out, item.name);
+  out += '}';
+}
+
+http::Response item_response(int status, const db::Item& item) {
+  std::string body;
+  body.reserve(128 + item.name.size() + (item.description ? item.description->size() : 0));
+  append_item(body, item);
+  return http::json_text_response(status, std::move(body));
 }
 
 void reject_unknown_fields(const nlohmann::json& body) {
@@ -59,35 +76,65 @@ http::Response create(db::ItemsRepository& items, const http::Request& request) 
   const auto name = validated_name(body["name"]);
   const auto description = body.contains("description") ? validated_description(body["description"]) : std::nullopt;
   const auto item = items.create(name, description);
-  auto response = http::json_response(201, to_json(item));
+  auto response = item_response(201, item);
   response.set_header("Location", "/items/" + item.id);
   return response;
 }
 
-http::Response list(db::ItemsRepository& items, const http::Request& request) {
+http::Response list(db::ItemsRepository& items, const std::string& cache_control, const http::Request& request) {
   const auto limit = http::limit_param(request, kDefaultLimit, kMaxLimit);
   std::optional<db::ItemCursor> after;
-  if (auto cursor = request.query_param("cursor")) after = decode_cursor(*cursor);
+  const auto cursor = request.query_param("cursor");
+  if (cursor) after = decode_cursor(*cursor);
+  std::string canonical = "items?";
+  add_canonical_field(canonical, std::to_string(limit));
+  if (after) {
+    add_canonical_field(canonical, after->created_at);
+    add_canonical_field(canonical, after->id);
+  }
+  if (has_if_none_match(request)) {
+    const auto etag = make_etag('i', items.version(), canonical);
+    if (if_none_match(request, etag, true)) return not_modified(etag, cache_control);
+  }
   // One extra row tells whether a next page exists without a count query.
-  auto page = items.list(limit + 1, after);
+  std::int64_t version = 0;
+  auto page = items.list(limit + 1, after, &version);
   const bool more = page.size() > limit;
   if (more) page.pop_back();
-  auto body = nlohmann::json::array();
-  for (const auto& item : page) body.push_back(to_json(item));
-  auto response = http::json_response(200, body);
+  std::string body = "[";
+  body.reserve(page.size() * 160);
+  for (std::size_t i = 0; i < page.size(); ++i) {
+    if (i > 0) body += ',';
+    append_item(body, page[i]);
+  }
+  body += ']';
+  auto response = http::json_text_response(200, std::move(body));
   if (more) {
     response.set_header("Link", "</items?limit=" + std::to_string(limit) + "&cursor=" + encode_cursor(page.back()) +
                                     ">; rel=\"next\"");
   }
+  set_cache_headers(response, make_etag('i', version, canonical), cache_control);
   return response;
 }
 
-http::Response get_one(db::ItemsRepository& items, const http::Request& request) {
+http::Response get_one(db::ItemsRepository& items, const std::string& cache_control, const http::Request& request) {
   const auto& id = request.params.at("id");
   http::require_uuid(id, "item");
-  auto item = items.find(id);
+  std::string canonical = "item/";
+  add_canonical_field(canonical, id);
+  if (has_if_none_match(request)) {
+    // `*` needs the row to exist: that takes the query, below.
+    const auto etag = make_etag('i', items.version(), canonical);
+    if (if_none_match(request, etag, false)) return not_modified(etag, cache_control);
+  }
+  std::int64_t version = 0;
+  auto item = items.find(id, &version);
   if (!item) throw NotFound("item '" + id + "' does not exist");
-  return http::json_response(200, to_json(*item));
+  const auto etag = make_etag('i', version, canonical);
+  if (if_none_match(request, etag, true)) return not_modified(etag, cache_control);
+  auto response = item_response(200, *item);
+  set_cache_headers(response, etag, cache_control);
+  return response;
 }
 
 http::Response patch(db::ItemsRepository& items, const http::Request& request) {
@@ -101,7 +148,7 @@ http::Response patch(db::ItemsRepository& items, const http::Request& request) {
   if (body.contains("description")) description = validated_description(body["description"]);
   auto item = items.update(id, name, description);
   if (!item) throw NotFound("item '" + id + "' does not exist");
-  return http::json_response(200, to_json(*item));
+  return item_response(200, *item);
 }
 
 http::Response remove(db::ItemsRepository& items, const http::Request& request) {
@@ -113,10 +160,11 @@ http::Response remove(db::ItemsRepository& items, const http::Request& request) 
 
 }  // namespace
 
-void add_item_routes(http::Router& router, db::ItemsRepository& items) {
+void add_item_routes(http::Router& router, db::ItemsRepository& items, const std::string& cache_control) {
   router.add("POST", "/items", [&items](const http::Request& r) { return create(items, r); });
-  router.add("GET", "/items", [&items](const http::Request& r) { return list(items, r); });
-  router.add("GET", "/items/{id}", [&items](const http::Request& r) { return get_one(items, r); });
+  router.add("GET", "/items", [&items, cache_control](const http::Request& r) { return list(items, cache_control, r); });
+  router.add("GET", "/items/{id}",
+             [&items, cache_control](const http::Request& r) { return get_one(items, cache_control, r); });
   router.add("PATCH", "/items/{id}", [&items](const http::Request& r) { return patch(items, r); });
   router.add("DELETE", "/items/{id}", [&items](const http::Request& r) { return remove(items, r); });
 }

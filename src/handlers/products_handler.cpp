@@ -11,6 +11,7 @@
 #include "catalog/etl/normalizer.hpp"
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/request_helpers.hpp"
+#include "handlers/etag.hpp"
 #include "handlers/query_params.hpp"
 
 namespace catalog::handlers {
@@ -205,8 +206,42 @@ db::ProductQuery parse_list_query(const http::Request& request) {
   return q;
 }
 
-http::Response list(db::ProductsRepository& products, const http::Request& request) {
+void add_optional(std::string& canonical, const std::optional<std::string>& value) {
+  if (value) add_canonical_field(canonical, *value);
+  else canonical += '-';
+}
+
+/// Everything of a parsed list query that shapes the page, as one string:
+/// two requests that parse alike share their ETags.
+std::string canonical_query(const db::ProductQuery& q) {
+  std::string canonical = "products?";
+  const auto& f = q.filter;
+  for (const auto* value : {&f.source, &f.sku, &f.brand, &f.category, &f.availability, &f.currency, &f.name_contains,
+                            &f.updated_since}) {
+    add_optional(canonical, *value);
+  }
+  canonical += f.include_deleted ? 'd' : '-';
+  canonical += q.with_count ? 'c' : '-';
+  add_canonical_field(canonical, sort_name(q.sort));
+  add_canonical_field(canonical, order_name(q.order));
+  add_canonical_field(canonical, std::to_string(q.limit));
+  if (q.after) {
+    add_optional(canonical, q.after->value);
+    add_canonical_field(canonical, q.after->source);
+    add_canonical_field(canonical, q.after->sku);
+  }
+  return canonical;
+}
+
+http::Response list(db::ProductsRepository& products, const std::string& cache_control, const http::Request& request) {
   auto query = parse_list_query(request);
+  const auto canonical = canonical_query(query);
+  // A revalidation costs one single-row read: the page query runs only when
+  // the catalog version of the filter's scope moved.
+  if (has_if_none_match(request)) {
+    const auto etag = make_etag('p', products.version(query.filter.source), canonical);
+    if (if_none_match(request, etag, true)) return not_modified(etag, cache_control);
+  }
   const auto limit = query.limit;
   // One extra row tells whether a next page exists without a count query.
   query.limit = limit + 1;
@@ -228,10 +263,13 @@ http::Response list(db::ProductsRepository& products, const http::Request& reque
   }
   if (page.count) body += ",\"count\":" + std::to_string(*page.count);
   body += '}';
-  return http::json_text_response(200, std::move(body));
+  auto response = http::json_text_response(200, std::move(body));
+  set_cache_headers(response, make_etag('p', page.version, canonical), cache_control);
+  return response;
 }
 
-http::Response get_one(db::ProductsRepository& products, const http::Request& request) {
+http::Response get_one(db::ProductsRepository& products, const std::string& cache_control,
+                       const http::Request& request) {
   reject_unknown_params(request, kGetParams);
   const auto& source = request.params.at("source");
   const auto& sku = request.params.at("sku");
@@ -241,18 +279,33 @@ http::Response get_one(db::ProductsRepository& products, const http::Request& re
       !valid_utf8(sku)) {
     throw NotFound("product '" + source.substr(0, 100) + "/" + sku.substr(0, 100) + "' does not exist");
   }
-  auto product = products.find(source, sku);
+  std::string canonical = "product/";
+  add_canonical_field(canonical, source);
+  add_canonical_field(canonical, sku);
+  if (has_if_none_match(request)) {
+    // `*` needs the row to exist: that takes the query, below.
+    const auto etag = make_etag('p', products.version(source), canonical);
+    if (if_none_match(request, etag, false)) return not_modified(etag, cache_control);
+  }
+  std::int64_t version = 0;
+  auto product = products.find(source, sku, &version);
   if (!product) throw NotFound("product '" + source.substr(0, 100) + "/" + sku.substr(0, 100) + "' does not exist");
+  const auto etag = make_etag('p', version, canonical);
+  if (if_none_match(request, etag, true)) return not_modified(etag, cache_control);
   std::string body;
   append_product(body, *product);
-  return http::json_text_response(200, std::move(body));
+  auto response = http::json_text_response(200, std::move(body));
+  set_cache_headers(response, etag, cache_control);
+  return response;
 }
 
 }  // namespace
 
-void add_product_routes(http::Router& router, db::ProductsRepository& products) {
-  router.add("GET", "/products", [&products](const http::Request& r) { return list(products, r); });
-  router.add("GET", "/products/{source}/{sku}", [&products](const http::Request& r) { return get_one(products, r); });
+void add_product_routes(http::Router& router, db::ProductsRepository& products, const std::string& cache_control) {
+  router.add("GET", "/products",
+             [&products, cache_control](const http::Request& r) { return list(products, cache_control, r); });
+  router.add("GET", "/products/{source}/{sku}",
+             [&products, cache_control](const http::Request& r) { return get_one(products, cache_control, r); });
 }
 
 }  // namespace catalog::handlers

@@ -37,6 +37,9 @@ struct Config {
   std::chrono::seconds body_timeout{30};        ///< total, buffered body
   std::chrono::seconds feed_body_timeout{3600};  ///< total, streamed upload
   std::size_t worker_queue_limit = 1024;
+  /// CACHE_CONTROL: Cache-Control of GET /items* and GET /products* answers
+  /// (they carry ETags); no-cache makes clients and proxies revalidate.
+  std::string cache_control = "no-cache";
 
   // Auth
   std::optional<Secret> api_token;

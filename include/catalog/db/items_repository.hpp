@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,9 +28,14 @@ class ItemsRepository {
   explicit ItemsRepository(Pool& pool) : pool_(pool) {}
 
   Item create(const std::string& name, const std::optional<std::string>& description);
-  std::optional<Item> find(const std::string& id);
+  /// Catalog version of the items (catalog_versions.hpp): one indexed
+  /// single-row read, for ETag revalidation.
+  std::int64_t version();
+  /// `version`, when given, receives the items' catalog version read in the
+  /// same transaction just before the row(s).
+  std::optional<Item> find(const std::string& id, std::int64_t* version = nullptr);
   /// Newest first, at most `limit`, strictly after `after` when given.
-  std::vector<Item> list(std::size_t limit, const std::optional<ItemCursor>& after);
+  std::vector<Item> list(std::size_t limit, const std::optional<ItemCursor>& after, std::int64_t* version = nullptr);
   /// Changes the given fields; `description` holding nullopt clears it.
   std::optional<Item> update(const std::string& id, const std::optional<std::string>& name,
                              const std::optional<std::optional<std::string>>& description);

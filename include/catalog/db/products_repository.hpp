@@ -67,6 +67,7 @@ struct ProductQuery {
 struct ProductPage {
   std::vector<Product> items;
   std::optional<std::int64_t> count;  ///< rows matching the filter (cursor ignored), when asked
+  std::int64_t version = 0;  ///< catalog version of the filter's scope, read in the page's snapshot
 };
 
 /// Read side of the catalog. The ETL owns the writes.
@@ -74,8 +75,13 @@ class ProductsRepository {
  public:
   explicit ProductsRepository(Pool& pool) : pool_(pool) {}
 
-  /// The product with this key, soft-deleted or not.
-  std::optional<Product> find(const std::string& source, const std::string& sku);
+  /// Catalog version (catalog_versions.hpp) of one source's products, or of
+  /// all products: one indexed single-row read, for ETag revalidation.
+  std::int64_t version(const std::optional<std::string>& source);
+
+  /// The product with this key, soft-deleted or not; `version`, when given,
+  /// receives the source's catalog version read just before the row.
+  std::optional<Product> find(const std::string& source, const std::string& sku, std::int64_t* version = nullptr);
 
   /// At most `limit` rows strictly after `after`. Prices sort NULLS LAST in
   /// both directions: descending reverses the priced rows, unpriced ones

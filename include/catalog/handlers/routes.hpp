@@ -37,8 +37,9 @@ namespace catalog::handlers {
 void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<bool>& not_serving,
                        const std::atomic<bool>& draining, std::chrono::milliseconds timeout);
 
-/// /items CRUD.
-void add_item_routes(http::Router& router, db::ItemsRepository& items);
+/// /items CRUD. GET answers carry an ETag (304 to a matching If-None-Match)
+/// and `cache_control` (CACHE_CONTROL) when not empty.
+void add_item_routes(http::Router& router, db::ItemsRepository& items, const std::string& cache_control = "no-cache");
 
 /// /jobs definitions, POST /jobs/{id}/run (`?wait=true` waits at most
 /// `wait_timeout`), GET /jobs/{id}/runs.
@@ -54,8 +55,10 @@ void add_feed_routes(http::Router& router, db::FeedsRepository& feeds, db::JobsR
                      db::RunsRepository& runs, etl::JobRunner& runner, s3::ObjectStore& store,
                      const std::string& raw_bucket);
 
-/// GET /products (filters, sort, keyset cursor) and GET /products/{source}/{sku}.
-void add_product_routes(http::Router& router, db::ProductsRepository& products);
+/// GET /products (filters, sort, keyset cursor) and GET /products/{source}/{sku},
+/// with ETags and `cache_control` as for the items.
+void add_product_routes(http::Router& router, db::ProductsRepository& products,
+                        const std::string& cache_control = "no-cache");
 
 /// The OpenAPI document (docs/openapi.json), embedded at build time.
 std::string_view openapi_document() noexcept;

@@ -1,0 +1,42 @@
+#include "catalog/db/catalog_versions.hpp"
+
+#include <pqxx/pqxx>
+
+namespace catalog::db {
+namespace {
+
+constexpr const char* kSelectVersion = "SELECT version FROM catalog_versions WHERE scope = $1";
+
+// nextval, not version + 1: a scope whose row is ever removed and written
+// again still never shows a version it had before.
+constexpr const char* kBumpOne =
+    "INSERT INTO catalog_versions (scope, version) VALUES ($1, nextval('catalog_version_seq')) "
+    "ON CONFLICT (scope) DO UPDATE SET version = EXCLUDED.version";
+constexpr const char* kBumpTwo =
+    "INSERT INTO catalog_versions (scope, version) "
+    "VALUES ($1, nextval('catalog_version_seq')), ($2, nextval('catalog_version_seq')) "
+    "ON CONFLICT (scope) DO UPDATE SET version = EXCLUDED.version";
+
+constexpr const char* kProductsScope = "products";
+
+}  // namespace
+
+std::string products_scope(const std::optional<std::string>& source) {
+  if (!source) return kProductsScope;
+  return std::string(kProductsScope) + ":" + *source;
+}
+
+std::int64_t read_version(pqxx::transaction_base& tx, const std::string& scope) {
+  const auto result = tx.exec_params(kSelectVersion, scope);
+  return result.empty() ? 0 : result[0][0].as<std::int64_t>();
+}
+
+void bump_items_version(pqxx::transaction_base& tx) { tx.exec_params(kBumpOne, std::string(kItemsScope)); }
+
+void bump_products_version(pqxx::transaction_base& tx, const std::string& source) {
+  // Always the global scope first: concurrent runs lock the two rows in the
+  // same order and cannot deadlock on them.
+  tx.exec_params(kBumpTwo, std::string(kProductsScope), products_scope(source));
+}
+
+}  // namespace catalog::db
