@@ -43,7 +43,7 @@ Item ItemsRepository::create(const std::string& name, const std::optional<std::s
 }
 
 std::optional<Item> ItemsRepository::find(const std::string& id) {
-  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Item> {
+  return read([&](pqxx::connection& c) -> std::optional<Item> {
     pqxx::read_transaction tx(c);
     auto result = tx.exec_params(kSelectOne, id);
     if (result.empty()) return std::nullopt;
@@ -52,7 +52,7 @@ std::optional<Item> ItemsRepository::find(const std::string& id) {
 }
 
 std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<ItemCursor>& after) {
-  return pool_.with_connection([&](pqxx::connection& c) {
+  return read([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     const auto result = after ? tx.exec_params(kSelectNextPage, after->created_at, after->id, limit)
                               : tx.exec_params(kSelectFirstPage, limit);

@@ -196,7 +196,7 @@ Product to_product(const pqxx::row& r) {
 }  // namespace
 
 std::optional<Product> ProductsRepository::find(const std::string& source, const std::string& sku) {
-  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Product> {
+  return read([&](pqxx::connection& c) -> std::optional<Product> {
     pqxx::read_transaction tx(c);
     const auto result = exec_prepared_sql(c, tx, kSelectOne, {source, sku});
     if (result.empty()) return std::nullopt;
@@ -209,7 +209,7 @@ ProductPage ProductsRepository::list(const ProductQuery& query) {
   const auto sql = page_sql(query, page_params);
   Params count_params;
   const auto count_sql = "SELECT count(*) FROM products p" + where_clause(query.filter, count_params);
-  return pool_.with_connection([&](pqxx::connection& c) {
+  return read([&](pqxx::connection& c) {
     // One snapshot for the page and its count, so that they agree.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     ProductPage page;

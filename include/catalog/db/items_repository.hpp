@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catalog/db/pool.hpp"
+#include "catalog/db/read_router.hpp"
 
 namespace catalog::db {
 
@@ -25,6 +26,8 @@ struct ItemCursor {
 class ItemsRepository {
  public:
   explicit ItemsRepository(Pool& pool) : pool_(pool) {}
+  /// Reads (find, list) through `reads` (replica or primary); writes on `pool`.
+  ItemsRepository(Pool& pool, ReadRouter& reads) : pool_(pool), reads_(&reads) {}
 
   Item create(const std::string& name, const std::optional<std::string>& description);
   std::optional<Item> find(const std::string& id);
@@ -36,7 +39,13 @@ class ItemsRepository {
   bool remove(const std::string& id);
 
  private:
+  template <typename Fn>
+  auto read(Fn&& fn) {
+    return reads_ != nullptr ? reads_->with_connection(fn) : pool_.with_connection(fn);
+  }
+
   Pool& pool_;
+  ReadRouter* reads_ = nullptr;
 };
 
 }  // namespace catalog::db

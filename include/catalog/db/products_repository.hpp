@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catalog/db/pool.hpp"
+#include "catalog/db/read_router.hpp"
 
 namespace catalog::db {
 
@@ -73,6 +74,8 @@ struct ProductPage {
 class ProductsRepository {
  public:
   explicit ProductsRepository(Pool& pool) : pool_(pool) {}
+  /// Reads (find, list) through `reads` (replica or primary); writes on `pool`.
+  ProductsRepository(Pool& pool, ReadRouter& reads) : pool_(pool), reads_(&reads) {}
 
   /// The product with this key, soft-deleted or not.
   std::optional<Product> find(const std::string& source, const std::string& sku);
@@ -86,7 +89,13 @@ class ProductsRepository {
   static ProductCursor cursor_after(const Product& last, ProductSort sort);
 
  private:
+  template <typename Fn>
+  auto read(Fn&& fn) {
+    return reads_ != nullptr ? reads_->with_connection(fn) : pool_.with_connection(fn);
+  }
+
   Pool& pool_;
+  ReadRouter* reads_ = nullptr;
 };
 
 }  // namespace catalog::db
