@@ -35,9 +35,10 @@ class ReadRouter {
 
   /// Runs fn(pqxx::connection&) (a read-only, idempotent read) on the replica
   /// when it is usable, else on the primary. When the replica fails under it
-  /// (connection gone, pool unavailable, or a recovery conflict cancels the
-  /// query) the read runs again on the primary, and a failed connection marks
-  /// the replica down until the next check.
+  /// (connection gone, every replica connection busy, or a recovery conflict
+  /// cancels the query) the read runs again on the primary, and a failed
+  /// connection marks the replica down until the next check. A statement
+  /// timeout on the replica is the answer (503), not retried.
   template <typename Fn>
   auto with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>()));
 
@@ -85,6 +86,8 @@ auto ReadRouter::with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::conn
       return result;
     } catch (const DatabaseUnavailable&) {
       mark_down("a read failed on the replica");
+    } catch (const Overloaded&) {
+      // Every replica connection busy: the primary may have one free.
     } catch (const pqxx::sql_error& e) {
       if (!is_recovery_conflict(e)) throw;
     }
