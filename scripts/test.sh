@@ -59,6 +59,21 @@ export CATALOG_TEST_PG_OUTAGE_DSN="host=127.0.0.1 port=$outage_port user=postgre
 export CATALOG_TEST_PG_OUTAGE_START="$root/scripts/pg-control.sh $work/pg-outage $outage_port start"
 export CATALOG_TEST_PG_OUTAGE_STOP="$root/scripts/pg-control.sh $work/pg-outage $outage_port stop"
 
+# A primary with a streaming replica of it, for the read-replica tests (their
+# own pair: those tests pause and stop the replica, and the other tests' WAL
+# does not have to stream anywhere). The tests take the lock file in turn.
+replica_primary_port=$(free_port)
+start_postgres "$work/pg-replica-primary" "$replica_primary_port"
+add_cleanup "stop_postgres '$work/pg-replica-primary'"
+replica_port=$(free_port)
+start_replica "$work/pg-replica" "$replica_port" "$replica_primary_port"
+add_cleanup "stop_postgres '$work/pg-replica'"
+export CATALOG_TEST_PG_REPLICA_PRIMARY_DSN="host=127.0.0.1 port=$replica_primary_port user=postgres dbname=postgres"
+export CATALOG_TEST_PG_REPLICA_DSN="host=127.0.0.1 port=$replica_port user=postgres dbname=postgres"
+export CATALOG_TEST_PG_REPLICA_START="$root/scripts/pg-control.sh $work/pg-replica $replica_port start"
+export CATALOG_TEST_PG_REPLICA_STOP="$root/scripts/pg-control.sh $work/pg-replica $replica_port stop"
+export CATALOG_TEST_PG_REPLICA_LOCK="$work/pg-replica.lock"
+
 if declare -F start_s3 >/dev/null; then start_s3 "$work/s3"; fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

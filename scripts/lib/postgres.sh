@@ -29,3 +29,20 @@ stop_postgres() {
   local dir=$1
   as_postgres "$(pg_bindir)/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
 }
+
+# start_replica DIR PORT PRIMARY_PORT: a hot-standby streaming replica of the
+# cluster on PRIMARY_PORT (pg_basebackup -R: standby.signal and
+# primary_conninfo), started like any other cluster. initdb's default
+# pg_hba.conf already trusts replication connections from 127.0.0.1, and the
+# defaults wal_level=replica and max_wal_senders=10 allow streaming. Restart
+# a stopped one with start_postgres DIR PORT: it stays a replica.
+start_replica() {
+  local dir=$1 port=$2 primary_port=$3 bin
+  bin=$(pg_bindir)
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
+  as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir" -R -X stream -c fast \
+    >"$dir.basebackup.log" 2>&1 || { cat "$dir.basebackup.log" >&2; die "pg_basebackup from port $primary_port failed"; }
+  start_postgres "$dir" "$port"
+}

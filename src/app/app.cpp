@@ -16,6 +16,7 @@
 #include "catalog/s3/s3_client.hpp"
 #include "catalog/db/migrations.hpp"
 #include "catalog/db/pool.hpp"
+#include "catalog/db/read_router.hpp"
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/router.hpp"
 #include "catalog/http/server.hpp"
@@ -67,6 +68,15 @@ http::Server::Options server_options(const config::Config& c) {
   return o;
 }
 
+// The replica serves request traffic too: the request pool's size and
+// timeouts, its own connections.
+std::unique_ptr<db::Pool> replica_pool(const config::Config& c) {
+  if (!c.database_read_dsn) return nullptr;
+  auto o = request_pool_options(c);
+  o.dsn = *c.database_read_dsn;
+  return std::make_unique<db::Pool>(std::move(o));
+}
+
 }  // namespace
 
 struct App::Impl {
@@ -74,10 +84,12 @@ struct App::Impl {
       : config(std::move(c)),
         pool(request_pool_options(config)),
         background_pool(background_pool_options(config)),
-        items(pool),
+        read_pool(replica_pool(config)),
+        reads(pool, read_pool.get(), db::ReadRouter::Options{config.read_max_lag}),
+        items(pool, reads),
         jobs(pool),
         runs(pool),
-        products(pool),
+        products(pool, reads),
         feeds(pool),
         queue_jobs(background_pool),
         queue_runs(background_pool),
@@ -97,7 +109,7 @@ struct App::Impl {
     handlers::add_run_routes(router, runs);
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
     handlers::add_openapi_routes(router);
-    handlers::add_metrics_routes(router, metrics, pool);
+    handlers::add_metrics_routes(router, metrics, pool, &reads);
     return router;
   }
 
@@ -133,6 +145,8 @@ struct App::Impl {
   metrics::Registry metrics;  // before runner and dispatcher, which record into it
   db::Pool pool;             // request traffic (DB_POOL_SIZE)
   db::Pool background_pool;  // heartbeats, health monitor, run queue (DB_BACKGROUND_POOL_SIZE)
+  std::unique_ptr<db::Pool> read_pool;  // DATABASE_READ_URL, else null
+  db::ReadRouter reads;                 // GET /products*, /items*: replica or primary
   db::ItemsRepository items;
   db::JobsRepository jobs;
   db::RunsRepository runs;

@@ -72,15 +72,20 @@ std::string quote_conninfo(const std::string& value) {
   return out + "'";
 }
 
-Secret database_dsn(const EnvLookup& env) {
-  if (auto url = non_empty(env, "DATABASE_URL")) {
-    const bool is_url = url->rfind("postgres://", 0) == 0 || url->rfind("postgresql://", 0) == 0;
-    const bool is_keywords = url->find('=') != std::string::npos;
-    if (!is_url && !is_keywords) {
-      throw ConfigError("DATABASE_URL: must be postgresql://user:password@host:port/dbname or key=value pairs");
-    }
-    return Secret(*url);
+// A libpq URL or key=value conninfo in `name`; nullopt when unset.
+std::optional<Secret> connection_string(const EnvLookup& env, const std::string& name) {
+  auto url = non_empty(env, name);
+  if (!url) return std::nullopt;
+  const bool is_url = url->rfind("postgres://", 0) == 0 || url->rfind("postgresql://", 0) == 0;
+  const bool is_keywords = url->find('=') != std::string::npos;
+  if (!is_url && !is_keywords) {
+    throw ConfigError(name + ": must be postgresql://user:password@host:port/dbname or key=value pairs");
   }
+  return Secret(*url);
+}
+
+Secret database_dsn(const EnvLookup& env) {
+  if (auto url = connection_string(env, "DATABASE_URL")) return *url;
   auto host = non_empty(env, "DB_HOST");
   if (!host) throw ConfigError("DATABASE_URL: not set (set DATABASE_URL, or DB_HOST with DB_NAME and DB_USER)");
   auto name = non_empty(env, "DB_NAME");
@@ -183,6 +188,10 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.body_timeout = std::chrono::seconds(integer_or(env, "BODY_TIMEOUT", 30, 1, 3600));
   c.feed_body_timeout = std::chrono::seconds(integer_or(env, "FEED_BODY_TIMEOUT", 3600, 1, 86400));
   c.worker_queue_limit = static_cast<std::size_t>(integer_or(env, "WORKER_QUEUE_LIMIT", 1024, 1, 1000000));
+  // The read replica serves only the API's list/detail reads; run-job and
+  // migrate never use it.
+  c.database_read_dsn = connection_string(env, "DATABASE_READ_URL");
+  c.read_max_lag = std::chrono::seconds(integer_or(env, "READ_MAX_LAG", 5, 1, 3600));
   c.auth_disabled = boolean_or(env, "AUTH_DISABLED", false);
   c.api_token = secret_from(env, "API_TOKEN");
   if (!c.api_token && !c.auth_disabled) {

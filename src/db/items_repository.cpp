@@ -54,7 +54,7 @@ Item ItemsRepository::create(const std::string& name, const std::optional<std::s
 }
 
 std::int64_t ItemsRepository::version() {
-  return pool_.with_connection([&](pqxx::connection& c) {
+  return read([&](pqxx::connection& c) {
     // One statement: no BEGIN/COMMIT round trips on the revalidation path.
     pqxx::nontransaction tx(c);
     return read_version(tx, kItemsScope);
@@ -62,7 +62,7 @@ std::int64_t ItemsRepository::version() {
 }
 
 std::optional<Item> ItemsRepository::find(const std::string& id, std::int64_t* version) {
-  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Item> {
+  return read([&](pqxx::connection& c) -> std::optional<Item> {
     pqxx::nontransaction tx(c);
     auto result = tx.exec_params(kSelectOne, id);
     if (result.empty()) return std::nullopt;
@@ -73,7 +73,7 @@ std::optional<Item> ItemsRepository::find(const std::string& id, std::int64_t* v
 
 std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<ItemCursor>& after,
                                         std::int64_t* version) {
-  return pool_.with_connection([&](pqxx::connection& c) {
+  return read([&](pqxx::connection& c) {
     const auto page = [&](pqxx::transaction_base& tx) {
       return after ? tx.exec_params(kSelectNextPage, after->created_at, after->id, limit)
                    : tx.exec_params(kSelectFirstPage, limit);

@@ -208,7 +208,7 @@ Product to_product(const pqxx::row& r) {
 }  // namespace
 
 std::int64_t ProductsRepository::version(const std::optional<std::string>& source) {
-  return pool_.with_connection([&](pqxx::connection& c) {
+  return read([&](pqxx::connection& c) {
     // One statement: no BEGIN/COMMIT round trips on the revalidation path.
     pqxx::nontransaction tx(c);
     return read_version(tx, products_scope(source));
@@ -217,7 +217,7 @@ std::int64_t ProductsRepository::version(const std::optional<std::string>& sourc
 
 std::optional<Product> ProductsRepository::find(const std::string& source, const std::string& sku,
                                                 std::int64_t* version) {
-  return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Product> {
+  return read([&](pqxx::connection& c) -> std::optional<Product> {
     // One statement reads the row and the version in one snapshot.
     pqxx::nontransaction tx(c);
     const auto result = exec_prepared_sql(c, tx, kSelectOneVersioned, {source, sku, products_scope(source)});
@@ -241,7 +241,7 @@ ProductPage ProductsRepository::list(const ProductQuery& query) {
     page.items.reserve(result.size());
     for (const auto& row : result) page.items.push_back(to_product(row));
   };
-  return pool_.with_connection([&](pqxx::connection& c) {
+  return read([&](pqxx::connection& c) {
     ProductPage page;
     if (!query.with_count) {
       // The common case: one statement, no BEGIN/COMMIT round trips. The

@@ -87,6 +87,26 @@ TEST(ConfigTest, EveryBadValueNamesItsVariable) {
   EXPECT_EQ(error_of({{"DB_HOST", "h"}, {"DB_USER", "u"}, {"AUTH_DISABLED", "1"}}).rfind("DB_NAME:", 0), 0u);
 }
 
+TEST(ConfigTest, ReadReplicaSettings) {
+  const auto none = load(env({{"DATABASE_URL", "host=x"}, {"AUTH_DISABLED", "1"}}));
+  EXPECT_FALSE(none.database_read_dsn);
+  EXPECT_EQ(none.read_max_lag.count(), 5);
+  const auto c = load(env({{"DATABASE_URL", "host=x"}, {"AUTH_DISABLED", "1"},
+                           {"DATABASE_READ_URL", "postgresql://u:p@replica:5432/catalog"}, {"READ_MAX_LAG", "2"}}));
+  ASSERT_TRUE(c.database_read_dsn);
+  EXPECT_EQ(c.database_read_dsn->reveal(), "postgresql://u:p@replica:5432/catalog");
+  EXPECT_EQ(c.read_max_lag.count(), 2);
+  const std::map<std::string, std::string> ok = {{"DATABASE_URL", "host=x"}, {"AUTH_DISABLED", "1"}};
+  auto with = [&](const std::string& k, const std::string& v) {
+    auto m = ok;
+    m[k] = v;
+    return m;
+  };
+  EXPECT_EQ(error_of(with("DATABASE_READ_URL", "replica.internal")).rfind("DATABASE_READ_URL:", 0), 0u);
+  EXPECT_EQ(error_of(with("READ_MAX_LAG", "0")).rfind("READ_MAX_LAG:", 0), 0u);
+  EXPECT_EQ(error_of(with("READ_MAX_LAG", "5s")), "READ_MAX_LAG: must be an integer in 1..3600, got '5s'");
+}
+
 TEST(ConfigTest, NoTokenRefusesToServeUnlessAuthDisabled) {
   EXPECT_EQ(error_of({{"DATABASE_URL", "host=x"}}).rfind("API_TOKEN:", 0), 0u);
   EXPECT_EQ(error_of({{"DATABASE_URL", "host=x"}, {"AUTH_DISABLED", "0"}}).rfind("API_TOKEN:", 0), 0u);

@@ -21,6 +21,11 @@ struct Config {
   // password, so it is a Secret.
   Secret database_dsn;
   int db_pool_size = 10;
+  // DATABASE_READ_URL: a streaming replica for GET /products* and /items*
+  // (a Secret too); unset = every read on the primary. READ_MAX_LAG: a
+  // replica further behind than this serves nothing (reads go to the primary).
+  std::optional<Secret> database_read_dsn;
+  std::chrono::seconds read_max_lag{5};
 
   // HTTP
   std::string bind_address = "0.0.0.0";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catalog/db/pool.hpp"
+#include "catalog/db/read_router.hpp"
 
 namespace catalog::db {
 
@@ -26,6 +27,8 @@ struct ItemCursor {
 class ItemsRepository {
  public:
   explicit ItemsRepository(Pool& pool) : pool_(pool) {}
+  /// Reads (find, list) through `reads` (replica or primary); writes on `pool`.
+  ItemsRepository(Pool& pool, ReadRouter& reads) : pool_(pool), reads_(&reads) {}
 
   Item create(const std::string& name, const std::optional<std::string>& description);
   /// Catalog version of the items (catalog_versions.hpp): one indexed
@@ -42,7 +45,13 @@ class ItemsRepository {
   bool remove(const std::string& id);
 
  private:
+  template <typename Fn>
+  auto read(Fn&& fn) {
+    return reads_ != nullptr ? reads_->with_connection(fn) : pool_.with_connection(fn);
+  }
+
   Pool& pool_;
+  ReadRouter* reads_ = nullptr;
 };
 
 }  // namespace catalog::db

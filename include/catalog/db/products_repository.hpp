@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catalog/db/pool.hpp"
+#include "catalog/db/read_router.hpp"
 
 namespace catalog::db {
 
@@ -74,6 +75,8 @@ struct ProductPage {
 class ProductsRepository {
  public:
   explicit ProductsRepository(Pool& pool) : pool_(pool) {}
+  /// Reads (find, list) through `reads` (replica or primary); writes on `pool`.
+  ProductsRepository(Pool& pool, ReadRouter& reads) : pool_(pool), reads_(&reads) {}
 
   /// Catalog version (catalog_versions.hpp) of one source's products, or of
   /// all products: one indexed single-row read, for ETag revalidation.
@@ -92,7 +95,13 @@ class ProductsRepository {
   static ProductCursor cursor_after(const Product& last, ProductSort sort);
 
  private:
+  template <typename Fn>
+  auto read(Fn&& fn) {
+    return reads_ != nullptr ? reads_->with_connection(fn) : pool_.with_connection(fn);
+  }
+
   Pool& pool_;
+  ReadRouter* reads_ = nullptr;
 };
 
 }  // namespace catalog::db

@@ -14,6 +14,7 @@ class ProductsRepository;
 class JobsRepository;
 class RunsRepository;
 class FeedsRepository;
+class ReadRouter;
 }  // namespace catalog::db
 
 namespace catalog::s3 {
@@ -67,7 +68,9 @@ std::string_view openapi_document() noexcept;
 /// (the Swagger UI files, embedded at build time).
 void add_openapi_routes(http::Router& router);
 
-/// GET /metrics: Prometheus text from `registry`, pool gauges read at scrape time.
-void add_metrics_routes(http::Router& router, const metrics::Registry& registry, db::Pool& pool);
+/// GET /metrics: Prometheus text from `registry`, pool gauges read at scrape time,
+/// and (when `reads` is given) which pool served the reads.
+void add_metrics_routes(http::Router& router, const metrics::Registry& registry, db::Pool& pool,
+                        const db::ReadRouter* reads = nullptr);
 
 }  // namespace catalog::handlers
