@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "catalog/db/migrations.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
@@ -61,7 +62,8 @@ TEST(CliTest, MigrateAppliesSchemaAndIsIdempotent) {
   const auto dsn = create_test_database("cli");
   auto [code, out] = run_process({kBinary, "migrate"}, {{"DATABASE_URL", dsn}});
   EXPECT_EQ(code, 0) << out;
-  EXPECT_NE(out.find("\"applied\":6"), std::string::npos) << out;
+  const auto all = std::to_string(db::all_migrations().size());
+  EXPECT_NE(out.find("\"applied\":" + all), std::string::npos) << out;
   std::tie(code, out) = run_process({kBinary, "migrate"}, {{"DATABASE_URL", dsn}});
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("\"applied\":0"), std::string::npos) << out;
