@@ -16,7 +16,7 @@
 namespace catalog::auth {
 namespace {
 
-TEST(AuthTest, LifetimesParseAndBadOnesNameTheField) {
+TEST(KeyScopesTest, LifetimesParseAndBadOnesNameTheField) {
   EXPECT_EQ(parse_lifetime_seconds("90d", "expires_in"), 90LL * 86400);
   EXPECT_EQ(parse_lifetime_seconds("12h", "expires_in"), 12LL * 3600);
   EXPECT_EQ(parse_lifetime_seconds("30m", "expires_in"), 1800);
@@ -31,7 +31,7 @@ TEST(AuthTest, LifetimesParseAndBadOnesNameTheField) {
   }
 }
 
-TEST(AuthTest, ScopesAndNamesAreValidated) {
+TEST(KeyScopesTest, ScopesAndNamesAreValidated) {
   for (const char* ok : {"admin", "read", "feeds:acme-daily", "feeds:a"}) EXPECT_NO_THROW(validate_scope(ok, "scopes")) << ok;
   for (const char* bad : {"", "write", "Admin", "feeds:", "feeds:Acme", "feeds:-x", "feeds:a/b", "feeds:*"}) {
     EXPECT_THROW(validate_scope(bad, "scopes"), ValidationError) << bad;
@@ -48,7 +48,7 @@ TEST(AuthTest, ScopesAndNamesAreValidated) {
   EXPECT_TRUE(principal_from_scopes("r", {"read"}).can_follow_job("a"));
 }
 
-TEST(AuthTest, SecretsAreRecognisableRandomAndHashed) {
+TEST(KeyScopesTest, SecretsAreRecognisableRandomAndHashed) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
     const auto s = generate_secret();
@@ -103,7 +103,7 @@ int status(const http::Dispatcher& d, const std::string& method, const std::stri
   return d.handle(r, std::chrono::steady_clock::now()).status;
 }
 
-TEST(AuthTest, DispatcherDecidesAccessFromTheRouteTable) {
+TEST(KeyScopesTest, DispatcherDecidesAccessFromTheRouteTable) {
   FakeKeys keys;
   http::Dispatcher d(access_router(), {Secret("boot"), nullptr, &keys});
   struct Case {
