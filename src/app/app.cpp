@@ -5,10 +5,12 @@
 
 #include <pqxx/pqxx>
 
+#include "catalog/auth/key_store.hpp"
 #include "catalog/core/clock.hpp"
 #include "catalog/db/feeds_repository.hpp"
 #include "catalog/db/items_repository.hpp"
 #include "catalog/db/jobs_repository.hpp"
+#include "catalog/db/keys_repository.hpp"
 #include "catalog/db/products_repository.hpp"
 #include "catalog/db/runs_repository.hpp"
 #include "catalog/etl/job_runner.hpp"
@@ -93,11 +95,14 @@ struct App::Impl {
         feeds(pool),
         queue_jobs(background_pool),
         queue_runs(background_pool),
+        keys(pool),
+        key_store(keys, auth::KeyStore::Options{config.api_key_cache_ttl, 10000}),
         credentials(s3::default_credentials_chain(env, clock)),
         store(config.s3, credentials, clock),
         runner(background_pool, queue_jobs, queue_runs, store, runner_options(config, metrics)),
         dispatcher(build_router(),
-                   http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics}),
+                   http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics,
+                                              &key_store}),
         server(server_options(config), dispatcher) {}
 
   http::Router build_router() {
@@ -110,6 +115,7 @@ struct App::Impl {
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
     handlers::add_openapi_routes(router);
     handlers::add_metrics_routes(router, metrics, pool, &reads);
+    handlers::add_key_routes(router, keys, key_store);
     return router;
   }
 
@@ -128,6 +134,7 @@ struct App::Impl {
         not_serving.store(false);
         ready_cv.notify_all();
         runner.start();
+        key_store.start();
         log::info("app", "database schema is up to date");
         return;
       } catch (const std::exception& e) {
@@ -154,6 +161,8 @@ struct App::Impl {
   db::FeedsRepository feeds;
   db::JobsRepository queue_jobs;  // the runner's, on the background pool
   db::RunsRepository queue_runs;
+  db::KeysRepository keys;
+  auth::KeyStore key_store;  // before dispatcher, which authenticates through it
   SystemClock clock;
   std::shared_ptr<s3::CredentialsChain> credentials;
   s3::CurlS3Client store;
@@ -176,7 +185,7 @@ std::uint16_t App::start() {
   const auto port = impl_->server.start();
   impl_->migrator = std::thread([this] { impl_->migrate_until_done(); });
   log::info("app", "listening", {{"address", impl_->config.bind_address}, {"port", port},
-                                 {"auth", impl_->config.auth_disabled ? "disabled" : "token"}});
+                                 {"auth", impl_->config.auth_disabled ? "disabled" : "keys"}});
   return port;
 }
 
@@ -211,6 +220,7 @@ void App::shutdown(std::chrono::steady_clock::time_point deadline) {
   impl_->server.stop();
   if (impl_->migrator.joinable()) impl_->migrator.join();
   impl_->runner.stop();
+  impl_->key_store.stop();
 }
 
 }  // namespace catalog::app

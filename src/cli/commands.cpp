@@ -4,7 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +19,8 @@
 #include <thread>
 
 #include "catalog/app/app.hpp"
+#include "catalog/auth/key_admin.hpp"
+#include "catalog/db/keys_repository.hpp"
 #include "catalog/db/jobs_repository.hpp"
 #include "catalog/db/runs_repository.hpp"
 #include "catalog/etl/job_runner.hpp"
@@ -38,6 +44,10 @@ Usage:
   catalog-api run-job <job-id> [--force]
                                    run one ingest job in the foreground; exit 0 on success
   catalog-api migrate              apply database migrations and exit
+  catalog-api keys create --name <name> --scope <scope> [--scope <scope>...] [--expires-in 90d]
+                                   create an API key; prints its secret once (stdout)
+  catalog-api keys list            every key (never a secret), as JSON
+  catalog-api keys revoke <name>   revoke a key (takes effect within API_KEY_CACHE_TTL)
   catalog-api healthcheck [--deep] GET http://127.0.0.1:$PORT/health/live (the process
                                    serves HTTP), or /health with --deep (and the database
                                    answers); exit 0 on 200
@@ -109,6 +119,74 @@ int migrate() {
   return 0;
 }
 
+// `keys create|list|revoke`: the first key, and break-glass. Uses the
+// database like `migrate` (and migrates first, so it works on a fresh one).
+int keys(int argc, char** argv) {
+  const std::string usage = "keys: usage: catalog-api keys create --name <name> --scope <scope> [--scope ...] "
+                            "[--expires-in 90d] | keys list | keys revoke <name>";
+  if (argc < 3) throw ConfigError(usage);
+  const std::string action = argv[2];
+  std::optional<std::string> name, expires_in;
+  std::vector<std::string> scopes;
+  if (action == "create") {
+    for (int i = 3; i < argc; ++i) {
+      const std::string arg = argv[i];
+      const bool has_value = i + 1 < argc;
+      if (arg == "--name" && has_value) name = argv[++i];
+      else if (arg == "--scope" && has_value) scopes.emplace_back(argv[++i]);
+      else if (arg == "--expires-in" && has_value) expires_in = argv[++i];
+      else throw ConfigError("keys create: unexpected argument '" + arg + "'; " + usage.substr(6));
+    }
+    if (!name) throw ConfigError("keys create: --name is required");
+    if (scopes.empty()) throw ConfigError("keys create: at least one --scope is required (admin, read or feeds:<job-id>)");
+  } else if (action == "revoke") {
+    if (argc != 4) throw ConfigError("keys revoke: exactly one key name expected");
+    name = argv[3];
+  } else if (action != "list" || argc != 3) {
+    throw ConfigError(usage);
+  }
+
+  const auto config = config::load(config::process_env(), config::Purpose::database_only);
+  // Warnings only: stdout carries the secret (create) or the JSON (list).
+  log::init(config.log_format == config::LogFormat::json ? log::Format::json : log::Format::text, spdlog::level::warn);
+  db::Pool pool({config.database_dsn, 1});
+  {
+    pqxx::connection conn(pool.dsn());
+    db::migrate(conn);
+  }
+  db::KeysRepository repo(pool);
+  try {
+    if (action == "create") {
+      const auto created = auth::create_key(repo, *name, scopes, expires_in);
+      // The secret goes to stdout alone (easy to pipe into a secret store);
+      // what it is goes to stderr.
+      std::cerr << "created key '" << created.key.name << "' with scopes";
+      for (const auto& s : created.key.scopes) std::cerr << " " << s;
+      std::cerr << (created.key.expires_at ? ", expires " + *created.key.expires_at : std::string(", no expiry"))
+                << ". The secret below is shown only now:\n";
+      std::cout << created.secret << "\n";
+    } else if (action == "list") {
+      auto out = nlohmann::json::array();
+      for (const auto& key : repo.list()) out.push_back(auth::key_to_json(key));
+      std::cout << out.dump(2) << "\n";
+    } else {
+      if (!repo.revoke(*name)) {
+        std::cerr << "catalog-api: key '" << *name << "' does not exist\n";
+        return 1;
+      }
+      std::cerr << "revoked key '" << *name << "'; running servers stop accepting it within their API_KEY_CACHE_TTL "
+                << "(default 5 s)\n";
+    }
+  } catch (const ValidationError& e) {
+    std::cerr << "catalog-api: keys " << action << ": " << e.field() << ": " << e.what() << "\n";
+    return 2;
+  } catch (const Conflict& e) {
+    std::cerr << "catalog-api: keys " << action << ": " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 // A one-line progress bar on stderr, only when a person is watching.
 void draw_progress(const etl::LiveProgress& p) {
   if (p.total_bytes > 0) {
@@ -154,7 +232,7 @@ int run_job(int argc, char** argv) {
   etl::JobRunner runner(pool, jobs, runs, store, options);
 
   const auto worker_id = etl::JobRunner::make_worker_id(0);
-  const auto run = runs.enqueue(job_id, force, std::nullopt, worker_id);
+  const auto run = runs.enqueue(job_id, force, std::nullopt, worker_id, std::string("cli"));
   std::fprintf(stderr, "run %s of job '%s' started\n", run.id.c_str(), job_id.c_str());
 
   // SIGTERM (ECS stopping the task) cancels the run: rolled back, re-queued.
@@ -225,6 +303,7 @@ int run(int argc, char** argv) {
     }
     if (command == "serve") return serve();
     if (command == "migrate") return migrate();
+    if (command == "keys") return keys(argc, argv);
     if (command == "run-job") return run_job(argc, argv);
     if (command == "healthcheck") return healthcheck(argc, argv);
     std::cerr << "catalog-api: unknown command '" << command << "'\n\n" << kUsage;

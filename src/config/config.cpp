@@ -194,6 +194,7 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.read_max_lag = std::chrono::seconds(integer_or(env, "READ_MAX_LAG", 5, 1, 3600));
   c.auth_disabled = boolean_or(env, "AUTH_DISABLED", false);
   c.api_token = secret_from(env, "API_TOKEN");
+  c.api_key_cache_ttl = std::chrono::seconds(integer_or(env, "API_KEY_CACHE_TTL", 5, 1, 300));
   if (!c.api_token && !c.auth_disabled) {
     throw ConfigError("API_TOKEN: not set; set API_TOKEN (or API_TOKEN_FILE), or AUTH_DISABLED=1 for local use");
   }

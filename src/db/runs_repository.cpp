@@ -11,17 +11,18 @@ namespace {
 const std::string kColumns =
     "id::text, job_id, status, force, source_uri, source_etag, source_size, options::text, bytes_read, rows_read, "
     "inserted, updated, unchanged, rejected, deleted, error, cancel_requested, worker_id, " +
-    rfc3339("queued_at") + ", " + rfc3339("started_at") + ", " + rfc3339("finished_at");
+    rfc3339("queued_at") + ", " + rfc3339("started_at") + ", " + rfc3339("finished_at") + ", triggered_by";
 const std::string kSelect = "SELECT " + kColumns + " FROM job_runs";
 
 const std::string kInsert =
     // FOR KEY SHARE: a DELETE /jobs/{id} in progress finishes first (and this
     // finds no job), or waits for this run to be queued (and sees it).
     "WITH job AS (SELECT id, options FROM jobs WHERE id = $1 FOR KEY SHARE) "
-    "INSERT INTO job_runs (id, job_id, status, force, source_uri, options, worker_id, started_at, heartbeat_at) "
+    "INSERT INTO job_runs (id, job_id, status, force, source_uri, options, worker_id, started_at, heartbeat_at, "
+    "triggered_by) "
     "SELECT gen_random_uuid(), job.id, CASE WHEN $4::text IS NULL THEN 'queued' ELSE 'running' END, $2, $3, "
     "job.options, $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, "
-    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END FROM job RETURNING id::text";
+    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $5 FROM job RETURNING id::text";
 constexpr const char* kActiveRun =
     "SELECT id::text, status FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running') LIMIT 1";
 const std::string kSelectOne = kSelect + " WHERE id = $1";
@@ -91,6 +92,7 @@ Run to_run(const pqxx::row& r) {
   run.queued_at = r[18].as<std::string>();
   run.started_at = optional_field<std::string>(r[19]);
   run.finished_at = optional_field<std::string>(r[20]);
+  run.triggered_by = optional_field<std::string>(r[21]);
   return run;
 }
 
@@ -99,12 +101,13 @@ bool is_unique_violation(const pqxx::sql_error& e) { return e.sqlstate() == "235
 }  // namespace
 
 Run RunsRepository::enqueue(const std::string& job_id, bool force, const std::optional<std::string>& source_uri,
-                            const std::optional<std::string>& claim_as) {
+                            const std::optional<std::string>& claim_as,
+                            const std::optional<std::string>& triggered_by) {
   return pool_.with_connection([&](pqxx::connection& c) {
     std::string id;
     try {
       pqxx::work tx(c);
-      auto result = tx.exec_params(kInsert, job_id, force, source_uri, claim_as);
+      auto result = tx.exec_params(kInsert, job_id, force, source_uri, claim_as, triggered_by);
       if (result.empty()) throw NotFound("job '" + job_id + "' does not exist");
       id = result[0][0].as<std::string>();
       tx.commit();

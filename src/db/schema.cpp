@@ -329,6 +329,22 @@ CREATE TABLE catalog_versions (
   version bigint NOT NULL
 );
 )sql"},
+      {8, "api_keys", R"sql(
+-- Per-partner API keys (DESIGN.md "Auth"). Only the SHA-256 of the secret is
+-- stored; a revoked key keeps its row (and its name) for the audit trail.
+CREATE TABLE api_keys (
+  name          text PRIMARY KEY CHECK (name ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
+  secret_sha256 text NOT NULL UNIQUE CHECK (secret_sha256 ~ '^[0-9a-f]{64}$'),
+  scopes        text[] NOT NULL CHECK (cardinality(scopes) > 0),
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  expires_at    timestamptz,
+  last_used_at  timestamptz,
+  revoked_at    timestamptz
+);
+-- Who queued a run / uploaded a feed: a key name, 'api_token', or 'cli'.
+ALTER TABLE job_runs ADD COLUMN triggered_by text;
+ALTER TABLE feeds ADD COLUMN uploaded_by text;
+)sql"},
   };
   return migrations;
 }

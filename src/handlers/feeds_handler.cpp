@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "catalog/auth/principal.hpp"
 #include "catalog/core/errors.hpp"
 #include "catalog/db/feeds_repository.hpp"
 #include "catalog/db/jobs_repository.hpp"
@@ -129,7 +130,8 @@ nlohmann::json to_json(const db::Feed& feed) {
           {"sha256", feed.sha256},
           {"uploaded_at", feed.uploaded_at},
           {"run_id", feed.run_id ? nlohmann::json(*feed.run_id) : nlohmann::json(nullptr)},
-          {"run_status", feed.run_status ? nlohmann::json(*feed.run_status) : nlohmann::json(nullptr)}};
+          {"run_status", feed.run_status ? nlohmann::json(*feed.run_status) : nlohmann::json(nullptr)},
+          {"uploaded_by", feed.uploaded_by ? nlohmann::json(*feed.uploaded_by) : nlohmann::json(nullptr)}};
 }
 
 struct FeedDeps {
@@ -195,6 +197,7 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
   feed.id = new_uuid();
   feed.job_id = *job_id;
   feed.file_name = file_name;
+  if (request.principal) feed.uploaded_by = request.principal->name;
   const std::string key = "raw/partners/" + job->source + "/feeds/" + feed.id + "/" + file_name;
   feed.uri = "s3://" + d.raw_bucket + "/" + key;
 
@@ -219,7 +222,7 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
   feed = d.feeds.insert(feed);
   db::Run run;
   try {
-    run = d.runs.enqueue(*job_id, false, feed.uri);
+    run = d.runs.enqueue(*job_id, false, feed.uri, std::nullopt, feed.uploaded_by);
   } catch (const Conflict& e) {
     // A run was queued while we uploaded: the feed stays recorded (run_id
     // NULL) so it can be loaded later by pointing a run at its uri.
@@ -240,18 +243,31 @@ void add_feed_routes(http::Router& router, db::FeedsRepository& feeds, db::JobsR
                      db::RunsRepository& runs, etl::JobRunner& runner, s3::ObjectStore& store,
                      const std::string& raw_bucket) {
   auto deps = std::make_shared<FeedDeps>(FeedDeps{feeds, jobs, runs, runner, store, raw_bucket});
-  router.add("POST", "/feeds", [deps](const http::Request& r) { return upload(*deps, r); });
-  router.add("GET", "/feeds", [&feeds](const http::Request& r) {
+  router.add("POST", "/feeds", http::Access::feed_upload, [deps](const http::Request& r) { return upload(*deps, r); });
+  router.add("GET", "/feeds", http::Access::job_lookup, [&feeds](const http::Request& r) {
     const auto limit = http::limit_param(r, kDefaultListLimit, 1000);
+    const auto job = r.query_param("job");
+    const auth::Principal* who = r.principal ? &*r.principal : nullptr;
+    std::vector<db::Feed> found;
+    if (job) {
+      auth::require_follow(who, *job);
+      found = feeds.list(job, limit);
+    } else if (who != nullptr && who->feeds_only()) {
+      // A partner's key sees its own jobs' feeds only.
+      found = feeds.list_for_jobs({who->feed_jobs.begin(), who->feed_jobs.end()}, limit);
+    } else {
+      found = feeds.list(std::nullopt, limit);
+    }
     auto body = nlohmann::json::array();
-    for (const auto& feed : feeds.list(r.query_param("job"), limit)) body.push_back(to_json(feed));
+    for (const auto& feed : found) body.push_back(to_json(feed));
     return http::json_response(200, body);
   });
-  router.add("GET", "/feeds/{feed_id}", [&feeds](const http::Request& r) {
+  router.add("GET", "/feeds/{feed_id}", http::Access::job_lookup, [&feeds](const http::Request& r) {
     const auto& id = r.params.at("feed_id");
     http::require_uuid(id, "feed");
     auto feed = feeds.find(id);
     if (!feed) throw NotFound("feed '" + id + "' does not exist");
+    auth::require_follow(r.principal ? &*r.principal : nullptr, feed->job_id);
     return http::json_response(200, to_json(*feed));
   });
 }

@@ -106,7 +106,8 @@ http::Response trigger(db::RunsRepository& runs, etl::JobRunner& runner, std::ch
   const auto& id = request.params.at("id");
   const bool force = http::flag_param(request, "force");
   const bool wait = http::flag_param(request, "wait");
-  auto run = runs.enqueue(id, force, std::nullopt);
+  const auto who = request.principal ? std::optional<std::string>(request.principal->name) : std::nullopt;
+  auto run = runs.enqueue(id, force, std::nullopt, std::nullopt, who);
   runner.notify();
   if (wait) {
     if (auto finished = runner.wait_finished(runs, run.id, wait_timeout)) run = std::move(*finished);
@@ -139,7 +140,7 @@ void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepo
   });
   router.add("POST", "/jobs/{id}/run",
              [&runs, &runner, wait_timeout](const http::Request& r) { return trigger(runs, runner, wait_timeout, r); });
-  router.add("GET", "/jobs/{id}/runs", [&jobs, &runs](const http::Request& r) {
+  router.add("GET", "/jobs/{id}/runs", http::Access::job_runs, [&jobs, &runs](const http::Request& r) {
     const auto& id = r.params.at("id");
     if (!jobs.find(id)) throw NotFound("job '" + id + "' does not exist");
     const auto limit = http::limit_param(r, kRunHistoryLimit, 1000);

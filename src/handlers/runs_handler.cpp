@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/auth/principal.hpp"
 #include "catalog/core/errors.hpp"
 #include "catalog/db/runs_repository.hpp"
 #include "catalog/handlers/routes.hpp"
@@ -102,16 +103,20 @@ nlohmann::json run_to_json(const db::Run& run) {
             {"deleted", run.counts.deleted}}},
           {"rejects", rejects},
           {"cancel_requested", run.cancel_requested},
+          {"triggered_by", or_null(run.triggered_by)},
           {"error", or_null(run.error)}};
 }
 
 void add_run_routes(http::Router& router, db::RunsRepository& runs) {
+  // The list needs `read` (Access::by_method): a feeds: key follows its runs
+  // through GET /jobs/{id}/runs instead.
   router.add("GET", "/runs", [&runs](const http::Request& r) { return list(runs, r); });
-  router.add("GET", "/runs/{run_id}", [&runs](const http::Request& r) {
+  router.add("GET", "/runs/{run_id}", http::Access::job_lookup, [&runs](const http::Request& r) {
     const auto& id = r.params.at("run_id");
     http::require_uuid(id, "run");
     auto run = runs.find(id);
     if (!run) throw NotFound("run '" + id + "' does not exist");
+    auth::require_follow(r.principal ? &*r.principal : nullptr, run->job_id);
     return http::json_response(200, run_to_json(*run));
   });
   router.add("POST", "/runs/{run_id}/cancel", [&runs](const http::Request& r) {

@@ -27,6 +27,8 @@ MappedError map_exception(std::exception_ptr error) {
     return {400, "bad_request", e.what(), {}, e.internal()};
   } catch (const NotFound& e) {
     return {404, "not_found", e.what(), {}, e.internal()};
+  } catch (const Forbidden& e) {
+    return {403, "forbidden", e.what(), {}, e.internal()};
   } catch (const Conflict& e) {
     return {409, "conflict", e.what(), {}, e.internal()};
   } catch (const DatabaseUnavailable& e) {

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "catalog/auth/key_store.hpp"
 #include "catalog/core/errors.hpp"
 #include "catalog/http/error_mapping.hpp"
 #include "catalog/log/logging.hpp"
@@ -34,14 +35,15 @@ bool is_param(const std::string& segment) {
 
 }  // namespace
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler, Blocking blocking) {
+void Router::add(const std::string& method, const std::string& pattern, Handler handler, Blocking blocking,
+                 Access access) {
   if (blocking == Blocking::nonblocking) {
     if (method != "GET" || pattern.find('{') != std::string::npos) {
       throw std::invalid_argument("only literal GET routes can be nonblocking: " + method + " " + pattern);
     }
     nonblocking_paths_.push_back(pattern);
   }
-  routes_.push_back({method, pattern, split_path(pattern), std::move(handler)});
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), access});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -70,6 +72,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     if (method_ok && result.handler == nullptr) {
       result.handler = &route.handler;
       result.pattern = route.pattern;
+      result.access = route.access;
       result.params = std::move(params);
     }
   }
@@ -116,18 +119,58 @@ bool token_matches(std::string_view presented, const Secret& expected) {
   return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
-bool Dispatcher::authorized(const Request& request) const {
-  if (!options_.api_token) return true;
+std::optional<auth::Principal> Dispatcher::authenticate(const Request& request) const {
+  std::optional<std::string_view> token;
   if (auto auth = request.header("Authorization")) {
     constexpr std::string_view kBearer = "Bearer ";
     if (auth->size() > kBearer.size() && iequals(auth->substr(0, kBearer.size()), kBearer)) {
-      return token_matches(auth->substr(kBearer.size()), *options_.api_token);
+      token = auth->substr(kBearer.size());
     }
-    return false;
+  } else {
+    token = request.header("X-API-Key");
   }
-  if (auto key = request.header("X-API-Key")) return token_matches(*key, *options_.api_token);
-  return false;
+  if (!token) return std::nullopt;
+  if (token_matches(*token, *options_.api_token)) return auth::Principal{"api_token", true, false, {}};
+  if (options_.keys != nullptr) return options_.keys->authenticate(*token);
+  return std::nullopt;
 }
+
+namespace {
+
+std::string clip(std::string_view text) { return std::string(text.substr(0, 80)); }
+
+// Throws Forbidden naming the scope needed unless `who` may use a route of
+// kind `access` (DESIGN.md "Auth": admin, read, feeds:<job-id>).
+void authorize(Access access, const auth::Principal& who, const Request& request) {
+  if (who.admin) return;
+  const bool read_method = request.method == "GET" || request.method == "HEAD";
+  switch (access) {
+    case Access::by_method:
+      if (read_method && who.read) return;
+      throw Forbidden(request.method + " " + clip(request.path) + " needs scope '" +
+                      (read_method ? "read" : "admin") + "'");
+    case Access::admin:
+      throw Forbidden(request.method + " " + clip(request.path) + " needs scope 'admin'");
+    case Access::feed_upload: {
+      const auto job = request.query_param("job");
+      // Without ?job= a feeds: key gets the handler's 422 naming the parameter.
+      if ((!job || job->empty()) && !who.feed_jobs.empty()) return;
+      if (job && who.can_upload_to_job(*job)) return;
+      throw Forbidden("uploading a feed needs scope 'admin' or 'feeds:" + clip(job.value_or("<job-id>")) + "'");
+    }
+    case Access::job_runs: {
+      const auto& job = request.params.at("id");
+      if (who.can_follow_job(job)) return;
+      throw Forbidden("this needs scope 'read' or 'feeds:" + clip(job) + "'");
+    }
+    case Access::job_lookup:
+      if (who.read || !who.feed_jobs.empty()) return;
+      throw Forbidden("this needs scope 'read' or a 'feeds:<job-id>' scope");
+  }
+  throw Forbidden("this needs scope 'admin'");
+}
+
+}  // namespace
 
 std::string choose_request_id(std::optional<std::string_view> client_value) {
   if (client_value && !client_value->empty() && client_value->size() <= 128) {
@@ -163,8 +206,10 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
     // Auth first: an unauthenticated caller learns nothing about which
     // protected routes exist.
     auto match = router_.match(request.method, request.target.substr(0, request.target.find('?')));
-    if (requires_auth(request.method, request.path) && !authorized(request)) {
-      response = error_response(401, "unauthorized", "missing or invalid API token", request.request_id);
+    const bool needs_key = options_.api_token && requires_auth(request.method, request.path);
+    if (needs_key) request.principal = authenticate(request);
+    if (needs_key && !request.principal) {
+      response = error_response(401, "unauthorized", "missing, invalid, revoked or expired API key", request.request_id);
       response.set_header("WWW-Authenticate", "Bearer");
     } else if (match.handler == nullptr && match.allowed.empty()) {
       response = error_response(404, "not_found", "no route for " + request.path, request.request_id);
@@ -178,6 +223,7 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
     } else {
       route = match.pattern;
       request.params = std::move(match.params);
+      if (request.principal) authorize(match.access, *request.principal, request);
       response = (*match.handler)(request);
     }
   } catch (...) {
@@ -196,6 +242,7 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
                            {"status", response.status},
                            {"latency_ms", std::round(latency.count() * 1000) / 1000},
                            {"bytes", response.body.size()}};
+  if (request.principal) fields["key"] = request.principal->name;  // the key's name, never its secret
   if (auto trace = request.header("X-Amzn-Trace-Id")) fields["trace_id"] = *trace;
   if (!internal_error.empty()) fields["error"] = internal_error;
   log::write(response.status >= 500 ? spdlog::level::err : spdlog::level::info, "http", "request", fields);

@@ -49,6 +49,9 @@ struct Config {
   // Auth
   std::optional<Secret> api_token;
   bool auth_disabled = false;
+  /// API_KEY_CACHE_TTL: how long a key look-up is cached, hence the bound on
+  /// how late a revocation made elsewhere takes effect here.
+  std::chrono::seconds api_key_cache_ttl{5};
 
   // Logging
   std::string log_level = "info";

@@ -42,6 +42,12 @@ class Conflict : public Error {
   using Error::Error;
 };
 
+/// Authenticated, but the caller's scopes do not allow this (403); the
+/// message names the scope needed.
+class Forbidden : public Error {
+  using Error::Error;
+};
+
 /// The database cannot be reached or refused service (503).
 class DatabaseUnavailable : public Error {
   using Error::Error;

@@ -21,6 +21,7 @@ struct Feed {
   std::string uploaded_at;                ///< RFC 3339, set by the database
   std::optional<std::string> run_id;      ///< null when no run could be queued (409)
   std::optional<std::string> run_status;  ///< the run's current status, when there is one
+  std::optional<std::string> uploaded_by;  ///< the key that uploaded it; null with auth disabled
 };
 
 class FeedsRepository {
@@ -35,6 +36,8 @@ class FeedsRepository {
   std::optional<Feed> find(const std::string& feed_id);
   /// Newest first; only `job_id`'s feeds when given.
   std::vector<Feed> list(const std::optional<std::string>& job_id, std::size_t limit);
+  /// Newest first, only these jobs' feeds.
+  std::vector<Feed> list_for_jobs(const std::vector<std::string>& job_ids, std::size_t limit);
 
  private:
   Pool& pool_;

@@ -42,6 +42,7 @@ struct Run {
   std::optional<std::string> started_at;
   std::optional<std::string> finished_at;
   std::vector<RunRejectRow> rejects;  ///< filled by find() only
+  std::optional<std::string> triggered_by;  ///< key name, "api_token" or "cli"; null when unknown
 
   bool finished() const { return status != "queued" && status != "running"; }
 };
@@ -78,9 +79,11 @@ class RunsRepository {
   /// Queues a run of `job_id` (snapshotting its options). `source_uri` pins
   /// the exact object (feed uploads). With `claim_as` the run is created
   /// already running for that worker (the foreground `run-job`).
+  /// `triggered_by` names who asked (a key name, "api_token", "cli").
   /// Throws NotFound for an unknown job, Conflict naming the active run.
   Run enqueue(const std::string& job_id, bool force, const std::optional<std::string>& source_uri,
-              const std::optional<std::string>& claim_as = std::nullopt);
+              const std::optional<std::string>& claim_as = std::nullopt,
+              const std::optional<std::string>& triggered_by = std::nullopt);
 
   std::optional<Run> find(const std::string& run_id);
   std::vector<Run> list_for_job(const std::string& job_id, std::size_t limit);

@@ -15,7 +15,12 @@ class JobsRepository;
 class RunsRepository;
 class FeedsRepository;
 class ReadRouter;
+class KeysRepository;
 }  // namespace catalog::db
+
+namespace catalog::auth {
+class KeyStore;
+}
 
 namespace catalog::s3 {
 class ObjectStore;
@@ -55,6 +60,10 @@ void add_run_routes(http::Router& router, db::RunsRepository& runs);
 void add_feed_routes(http::Router& router, db::FeedsRepository& feeds, db::JobsRepository& jobs,
                      db::RunsRepository& runs, etl::JobRunner& runner, s3::ObjectStore& store,
                      const std::string& raw_bucket);
+
+/// POST /keys, GET /keys, DELETE /keys/{name} (admin keys only); a revoke
+/// drops the key from `store`'s cache at once.
+void add_key_routes(http::Router& router, db::KeysRepository& keys, auth::KeyStore& store);
 
 /// GET /products (filters, sort, keyset cursor) and GET /products/{source}/{sku},
 /// with ETags and `cache_control` as for the items.

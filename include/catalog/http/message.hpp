@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "catalog/auth/principal.hpp"
+
 namespace catalog::http {
 
 /// A parsed HTTP request as handlers see it: no Beast types, so handler code
@@ -30,6 +32,9 @@ struct Request {
   std::function<std::size_t(char* buffer, std::size_t capacity)> body_stream;
   std::map<std::string, std::string> params;  ///< path parameters, e.g. {"id": "..."}
   std::string request_id;
+  /// Who sent it (set by the Dispatcher when the route needs a key; empty on
+  /// public routes and with AUTH_DISABLED=1).
+  std::optional<auth::Principal> principal;
 
   /// First header with this name, compared case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const;

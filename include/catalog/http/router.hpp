@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/auth/principal.hpp"
 #include "catalog/core/secret.hpp"
 #include "catalog/http/message.hpp"
 
@@ -15,7 +16,23 @@ namespace catalog::metrics {
 class Registry;
 }
 
+namespace catalog::auth {
+class Authenticator;
+}
+
 namespace catalog::http {
+
+/// What a route needs from the caller's key (DESIGN.md "Auth"). Carried by
+/// the route table and enforced in Dispatcher::handle, the one place where
+/// authorization is decided; only routes whose job is known after a look-up
+/// (`job_lookup`) leave the job check to their handler (auth::require_follow).
+enum class Access {
+  by_method,    ///< public when Dispatcher::requires_auth() is false; else GET: read, others: admin
+  admin,        ///< scope admin only, even for GET (GET /keys)
+  feed_upload,  ///< admin or feeds:<?job=> (POST /feeds)
+  job_runs,     ///< admin, read or feeds:<{id}> (GET /jobs/{id}/runs)
+  job_lookup,   ///< admin, read or any feeds: scope; the handler checks the looked-up job or narrows its list
+};
 
 using Handler = std::function<Response(const Request&)>;
 
@@ -30,11 +47,15 @@ class Router {
   enum class Blocking { may_block, nonblocking };
 
   void add(const std::string& method, const std::string& pattern, Handler handler,
-           Blocking blocking = Blocking::may_block);
+           Blocking blocking = Blocking::may_block, Access access = Access::by_method);
+  void add(const std::string& method, const std::string& pattern, Access access, Handler handler) {
+    add(method, pattern, std::move(handler), Blocking::may_block, access);
+  }
 
   struct Match {
     const Handler* handler = nullptr;  ///< null: no route for this method
     std::string pattern;               ///< the matched route, for logs/metrics
+    Access access = Access::by_method;
     std::map<std::string, std::string> params;
     std::vector<std::string> allowed;  ///< methods the path accepts (for 405)
   };
@@ -56,6 +77,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    Access access;
   };
   std::vector<Route> routes_;
   std::vector<std::string> nonblocking_paths_;  ///< literal GET patterns registered nonblocking
@@ -66,8 +88,9 @@ class Router {
 class Dispatcher {
  public:
   struct Options {
-    std::optional<Secret> api_token;  ///< none = auth disabled
+    std::optional<Secret> api_token;  ///< none = auth disabled; else the bootstrap admin key
     metrics::Registry* metrics = nullptr;  ///< records every request when set
+    auth::Authenticator* keys = nullptr;  ///< the api_keys look-up (null: API_TOKEN only)
   };
   Dispatcher(Router router, Options options);
 
@@ -85,7 +108,8 @@ class Dispatcher {
   std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
 
  private:
-  bool authorized(const Request& request) const;
+  /// The caller named by the request's token, or nullopt (401).
+  std::optional<auth::Principal> authenticate(const Request& request) const;
   Router router_;
   Options options_;
 };

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+
+#include "catalog/auth/principal.hpp"
+
+namespace catalog::db {
+class KeysRepository;
+}
+
+namespace catalog::auth {
+
+/// Turns a presented token into a principal; nullopt when it opens nothing.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual std::optional<Principal> authenticate(std::string_view token) = 0;
+};
+
+/// A fresh key secret: `cat_` + 32 random bytes (OpenSSL RAND_bytes) in
+/// unpadded base64url, 47 characters; the prefix lets secret scanners find leaks.
+std::string generate_secret();
+/// Lower-case hex SHA-256 of a secret: the only form the database holds.
+std::string secret_digest_hex(std::string_view secret);
+/// Whether `token` has the shape of a key secret (cheap, before any look-up).
+bool looks_like_key_secret(std::string_view token);
+
+/// The api_keys look-up behind the Dispatcher, cached in memory so that a
+/// busy server does not ask PostgreSQL on every request:
+///  - digest -> key record (or "no such key") kept for `ttl`; a key revoked
+///    in another process therefore stops working within `ttl` (revocations
+///    through this process's DELETE /keys drop its entries at once);
+///    expiry is checked on every request against the cached expires_at;
+///  - at most `max_entries` entries, so random tokens cannot grow memory;
+///  - last_used_at is written at most once per `ttl` per key, by a
+///    background thread (start()), never on the request path.
+class KeyStore : public Authenticator {
+ public:
+  struct Options {
+    std::chrono::milliseconds ttl{5000};
+    std::size_t max_entries = 10000;
+  };
+  KeyStore(db::KeysRepository& keys, Options options);
+  ~KeyStore() override;
+  KeyStore(const KeyStore&) = delete;
+  KeyStore& operator=(const KeyStore&) = delete;
+
+  std::optional<Principal> authenticate(std::string_view token) override;
+  /// Forgets cached entries of the key `name` (after revoking it here).
+  void invalidate(const std::string& name);
+  /// Starts / stops the last_used_at writer. stop() writes what is pending.
+  void start();
+  void stop();
+  /// Writes pending last_used_at updates now (the writer thread's work).
+  void flush_last_used();
+  std::size_t cached_entries() const;
+
+ private:
+  struct Entry {
+    bool found = false;
+    bool revoked = false;
+    std::string digest;
+    std::optional<double> expires_epoch;
+    Principal principal;
+    std::chrono::steady_clock::time_point fetched_at;
+    std::chrono::steady_clock::time_point touched_at;
+  };
+  void make_room();  // caller holds mutex_
+
+  db::KeysRepository& keys_;
+  Options options_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry> cache_;  ///< by digest
+  std::set<std::string> pending_touch_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace catalog::auth
