@@ -12,8 +12,9 @@ Item ItemsRepository::create(const std::string& name, const std::optional<std::s
   if (description) catalog::fuzz::require_storable(*description);
   return {"00000000-0000-4000-8000-000000000000", name, description, "2024-01-01T00:00:00.000000Z"};
 }
-std::optional<Item> ItemsRepository::find(const std::string&) { return std::nullopt; }
-std::vector<Item> ItemsRepository::list(std::size_t, const std::optional<ItemCursor>&) { return {}; }
+std::int64_t ItemsRepository::version() { return 1; }
+std::optional<Item> ItemsRepository::find(const std::string&, std::int64_t*) { return std::nullopt; }
+std::vector<Item> ItemsRepository::list(std::size_t, const std::optional<ItemCursor>&, std::int64_t*) { return {}; }
 std::optional<Item> ItemsRepository::update(const std::string& id, const std::optional<std::string>& name,
                                             const std::optional<std::optional<std::string>>& description) {
   if (name) catalog::fuzz::require_storable(*name);

@@ -12,7 +12,10 @@
 
 // The file's repository references; never called in a fuzz run.
 namespace catalog::db {
-std::optional<Product> ProductsRepository::find(const std::string&, const std::string&) { std::abort(); }
+std::int64_t ProductsRepository::version(const std::optional<std::string>&) { std::abort(); }
+std::optional<Product> ProductsRepository::find(const std::string&, const std::string&, std::int64_t*) {
+  std::abort();
+}
 ProductPage ProductsRepository::list(const ProductQuery&) { std::abort(); }
 ProductCursor ProductsRepository::cursor_after(const Product&, ProductSort) { std::abort(); }
 }  // namespace catalog::db
