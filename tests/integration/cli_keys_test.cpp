@@ -5,10 +5,10 @@
 
 #include <signal.h>
 
-#include <regex>
 #include <thread>
 
 #include "support/http_client.hpp"
+#include "support/key_secret.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
 
@@ -18,8 +18,7 @@ namespace {
 const std::string kBinary = CATALOG_API_BINARY;
 
 std::string secret_in(const std::string& output) {
-  std::smatch m;
-  return std::regex_search(output, m, std::regex("cat_[A-Za-z0-9_-]{43}")) ? m.str() : std::string();
+  return find_key_secret(output);
 }
 
 TEST(CliKeysTest, CreateListRevokeWithClearErrors) {

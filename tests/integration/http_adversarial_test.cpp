@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
