@@ -283,7 +283,10 @@ TEST(HttpLimitsTest, RunningOutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
   const auto cpu_used = cpu_time() - cpu_before;
 
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &original), 0);
-  EXPECT_GE(clients.size(), 20u);
+  // Client and server share the 30 spare descriptors (two per accepted
+  // connection), so how many clients got a socket before EMFILE depends on
+  // how fast the server accepted: enough to exhaust the limit is what counts.
+  EXPECT_GE(clients.size(), 10u);
   EXPECT_LT(cpu_used, 300ms) << "accept loop spinning on EMFILE";
   clients.clear();
   const auto took = time_to_success(s.client(), "/ping", 5000ms);
