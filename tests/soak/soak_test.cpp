@@ -241,6 +241,9 @@ class SoakTest : public ::testing::Test {
                                               {"JOB_WORKERS", "2"},
                                               {"SHUTDOWN_TIMEOUT", "20"}};
     for (const auto& [k, v] : s3_env()) env[k] = v;
+    // As the image sets it (docker/Dockerfile): glibc's per-thread arenas
+    // otherwise keep growing RSS in steps as new worker threads allocate.
+    env["MALLOC_ARENA_MAX"] = "2";
     if (const char* asan = std::getenv("ASAN_OPTIONS")) env["ASAN_OPTIONS"] = asan;
     if (const char* lsan = std::getenv("LSAN_OPTIONS")) env["LSAN_OPTIONS"] = lsan;
     if (const char* ubsan = std::getenv("UBSAN_OPTIONS")) env["UBSAN_OPTIONS"] = ubsan;

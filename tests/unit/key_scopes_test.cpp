@@ -37,7 +37,7 @@ TEST(KeyScopesTest, ScopesAndNamesAreValidated) {
     EXPECT_THROW(validate_scope(bad, "scopes"), ValidationError) << bad;
   }
   EXPECT_NO_THROW(validate_key_name("acme-feeds-2026", "name"));
-  for (const char* bad : {"", "-x", "Acme", "a b", "a_b", std::string(64, 'a').c_str()}) {
+  for (const auto& bad : std::vector<std::string>{"", "-x", "Acme", "a b", "a_b", std::string(64, 'a')}) {
     EXPECT_THROW(validate_key_name(bad, "name"), ValidationError) << bad;
   }
   const auto p = principal_from_scopes("k", {"feeds:a", "feeds:b", "bogus"});
