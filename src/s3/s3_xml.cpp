@@ -1,5 +1,6 @@
 #include "s3/s3_xml.hpp"
 
+#include <charconv>
 #include <exception>
 
 #include <tinyxml2.h>
@@ -86,11 +87,11 @@ std::string escape(std::string_view text) {
 }
 
 std::uint64_t parse_u64(const std::string& text) {
-  try {
-    return text.empty() ? 0 : std::stoull(text);
-  } catch (const std::exception&) {
-    return 0;
-  }
+  // Digits only: std::stoull would take "-1" as 2^64 - 1 and "12abc" as 12.
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  return ec == std::errc() && ptr == end ? value : 0;
 }
 
 }  // namespace catalog::s3::xml

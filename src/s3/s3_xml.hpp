@@ -35,7 +35,7 @@ std::string parse_complete_etag(std::string_view body);
 /// Escapes & < > " for element text.
 std::string escape(std::string_view text);
 
-/// A decimal size or length; 0 when empty or not a number.
+/// A decimal size or length; 0 when empty, signed, or not only digits.
 std::uint64_t parse_u64(const std::string& text);
 
 }  // namespace catalog::s3::xml
