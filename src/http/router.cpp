@@ -43,7 +43,15 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
     }
     nonblocking_paths_.push_back(pattern);
   }
-  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), access});
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), access, {}});
+}
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler, FastHandler fast,
+                 Access access) {
+  if (method != "GET") throw std::invalid_argument("only GET routes can have a fast handler: " + pattern);
+  add(method, pattern, std::move(handler), Blocking::may_block, access);
+  routes_.back().fast = std::move(fast);
+  has_fast_ = has_fast_ || routes_.back().fast != nullptr;
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -71,6 +79,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     const bool method_ok = route.method == method || (method == "HEAD" && route.method == "GET");
     if (method_ok && result.handler == nullptr) {
       result.handler = &route.handler;
+      result.fast = route.fast ? &route.fast : nullptr;
       result.pattern = route.pattern;
       result.access = route.access;
       result.params = std::move(params);
@@ -87,7 +96,7 @@ std::vector<std::pair<std::string, std::string>> Router::routes() const {
 
 Dispatcher::Dispatcher(Router router, Options options) : router_(std::move(router)), options_(std::move(options)) {}
 
-bool Router::nonblocking(const std::string& method, std::string_view path) const {
+bool Router::nonblocking(std::string_view method, std::string_view path) const {
   if (method != "GET" && method != "HEAD") return false;
   for (const auto& p : nonblocking_paths_) {
     if (p == path) return true;
@@ -95,17 +104,18 @@ bool Router::nonblocking(const std::string& method, std::string_view path) const
   return false;
 }
 
-bool Dispatcher::runs_inline(const std::string& method, std::string_view target) const {
+bool Dispatcher::runs_inline(std::string_view method, std::string_view target) const {
   const std::string_view path = target.substr(0, target.find('?'));
-  return router_.nonblocking(method, path) && !requires_auth(method, std::string(path));
+  return router_.nonblocking(method, path) && !requires_auth(method, path);
 }
 
-bool Dispatcher::requires_auth(const std::string& method, const std::string& path) {
+bool Dispatcher::requires_auth(std::string_view method, std::string_view path) {
   if (method != "GET" && method != "HEAD") return true;
   static const char* kPublic[] = {"/items", "/products", "/health", "/openapi.json", "/docs"};
+  const std::string full(path);
   for (const char* prefix : kPublic) {
     const std::string p(prefix);
-    if (path == p || path.rfind(p + "/", 0) == 0) return false;
+    if (full == p || full.rfind(p + "/", 0) == 0) return false;
   }
   return true;
 }
@@ -119,19 +129,35 @@ bool token_matches(std::string_view presented, const Secret& expected) {
   return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
-std::optional<auth::Principal> Dispatcher::authenticate(const Request& request) const {
-  std::optional<std::string_view> token;
+namespace {
+
+// The token a request presents: `Authorization: Bearer <t>`, else `X-API-Key`.
+std::optional<std::string_view> presented_token(const Request& request) {
   if (auto auth = request.header("Authorization")) {
     constexpr std::string_view kBearer = "Bearer ";
     if (auth->size() > kBearer.size() && iequals(auth->substr(0, kBearer.size()), kBearer)) {
-      token = auth->substr(kBearer.size());
+      return auth->substr(kBearer.size());
     }
-  } else {
-    token = request.header("X-API-Key");
+    return std::nullopt;
   }
+  return request.header("X-API-Key");
+}
+
+}  // namespace
+
+std::optional<auth::Principal> Dispatcher::authenticate(const Request& request) const {
+  const auto token = presented_token(request);
   if (!token) return std::nullopt;
   if (token_matches(*token, *options_.api_token)) return auth::Principal{"api_token", true, false, {}};
   if (options_.keys != nullptr) return options_.keys->authenticate(*token);
+  return std::nullopt;
+}
+
+std::optional<auth::Principal> Dispatcher::authenticate_cached(const Request& request) const {
+  const auto token = presented_token(request);
+  if (!token) return std::nullopt;
+  if (token_matches(*token, *options_.api_token)) return auth::Principal{"api_token", true, false, {}};
+  if (options_.keys != nullptr) return options_.keys->try_cached(*token);
   return std::nullopt;
 }
 
@@ -200,7 +226,7 @@ std::string choose_request_id(std::optional<std::string_view> client_value) {
 Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_point received_at) const {
   request.request_id = choose_request_id(request.header("X-Request-Id"));
   Response response;
-  std::string route = "unmatched";
+  std::string_view route = "unmatched";
   std::string internal_error;
   try {
     // Auth first: an unauthenticated caller learns nothing about which
@@ -231,6 +257,44 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
     internal_error = mapped.internal;
     response = error_response(mapped.status, mapped.code, mapped.message, request.request_id, mapped.field);
   }
+  finish(request, response, route, internal_error, received_at);
+  return response;
+}
+
+std::optional<Response> Dispatcher::try_fast(Request& request,
+                                             std::chrono::steady_clock::time_point received_at) const {
+  if (!router_.has_fast_routes() || (request.method != "GET" && request.method != "HEAD")) return std::nullopt;
+  std::optional<Response> response;
+  Router::Match match;
+  try {
+    match = router_.match(request.method, request.target.substr(0, request.target.find('?')));
+    if (match.fast == nullptr) return std::nullopt;
+    if (options_.api_token && requires_auth(request.method, request.path)) {
+      // Only what is settled without a database round trip: anything else
+      // (no key, unknown or stale key, a scope that does not allow this
+      // route) is handle()'s to answer, with its 401 or 403.
+      request.principal = authenticate_cached(request);
+      if (!request.principal) return std::nullopt;
+      authorize(match.access, *request.principal, request);
+    }
+    request.params = std::move(match.params);
+    response = (*match.fast)(request);
+  } catch (...) {
+    response.reset();
+  }
+  if (!response) {
+    request.principal.reset();
+    request.params.clear();
+    return std::nullopt;
+  }
+  request.request_id = choose_request_id(request.header("X-Request-Id"));
+  finish(request, *response, match.pattern, std::string(), received_at);
+  if (options_.metrics != nullptr) options_.metrics->record_fast_response();
+  return response;
+}
+
+void Dispatcher::finish(const Request& request, Response& response, std::string_view route,
+                        const std::string& internal_error, std::chrono::steady_clock::time_point received_at) const {
   if (request.method == "HEAD") response.head_only = true;
   response.set_header("X-Request-Id", request.request_id);
 
@@ -249,7 +313,6 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
   if (options_.metrics != nullptr) {
     options_.metrics->record_request(route, request.method, response.status, latency.count() / 1000.0);
   }
-  return response;
 }
 
 }  // namespace catalog::http

@@ -201,8 +201,17 @@ void Session::on_body(beast::error_code ec, std::size_t) {
 
   // Non-blocking routes (/health) answer right here on the strand.
   if (shared_.dispatcher->runs_inline(request->method, request->target)) {
-    Response response = dispatch(*request);
+    Response response = dispatch(*request, false);
     return write(response, version, keep_alive && !shared_.draining.load());
+  }
+  // A fast handler may answer without the pool (If-None-Match → 304 from
+  // the in-memory catalog versions); if it declines, the pool gets the
+  // request unchanged.
+  const bool parsed = parse_target(*request);
+  if (parsed) {
+    if (auto response = shared_.dispatcher->try_fast(*request, received_at_)) {
+      return write(*response, version, keep_alive && !shared_.draining.load());
+    }
   }
   // Handlers may block on PostgreSQL or S3: run them on the worker pool and
   // come back to this connection's strand to write. A full queue is answered
@@ -210,13 +219,27 @@ void Session::on_body(beast::error_code ec, std::size_t) {
   if (!shared_.enqueue_request()) {
     return write(overloaded_response(*request), version, keep_alive && !shared_.draining.load());
   }
-  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version] {
+  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version, parsed] {
     self->shared_.queued_requests.fetch_sub(1);
-    Response response = self->dispatch(*request);
+    Response response = self->dispatch(*request, parsed);
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->write(response, version, keep_alive && !self->shared_.draining.load());
     });
   });
+}
+
+bool Session::parse_target(Request& request) noexcept {
+  try {
+    const auto q = request.target.find('?');
+    request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
+    if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
+    return true;
+  } catch (...) {
+    // dispatch() parses again on the pool and answers the error.
+    request.path.clear();
+    request.query.clear();
+    return false;
+  }
 }
 
 Response Session::overloaded_response(const Request& request) {
@@ -229,12 +252,14 @@ Response Session::overloaded_response(const Request& request) {
 }
 
 // Runs on a worker thread (on the strand for non-blocking routes).
-Response Session::dispatch(Request& request) {
+Response Session::dispatch(Request& request, bool parsed) {
   Response response;
   try {
-    const auto q = request.target.find('?');
-    request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
-    if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
+    if (!parsed) {
+      const auto q = request.target.find('?');
+      request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
+      if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
+    }
     response = shared_.dispatcher->handle(request, received_at_);
   } catch (...) {
     const std::string id = choose_request_id(request.header("X-Request-Id"));
@@ -280,7 +305,7 @@ void Session::start_stream() {
 
   net::post(*shared_.workers, [self = shared_from_this(), request, pipe = pipe_, keep_alive, version] {
     self->shared_.queued_requests.fetch_sub(1);
-    Response response = self->dispatch(*request);
+    Response response = self->dispatch(*request, false);
     pipe->close_consumer();
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->finish_stream(std::move(response), version, keep_alive);

@@ -52,7 +52,11 @@ class Session : public std::enable_shared_from_this<Session> {
   Response overloaded_response(const Request& request);
   void release_body_budget();
   void on_body(beast::error_code ec, std::size_t);
-  Response dispatch(Request& request);
+  /// Path and query of the target into `request`; false (and nothing set)
+  /// when they are malformed.
+  static bool parse_target(Request& request) noexcept;
+  /// `parsed`: parse_target already succeeded.
+  Response dispatch(Request& request, bool parsed);
 
   // Streamed bodies (POST /feeds).
   void start_stream();

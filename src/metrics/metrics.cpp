@@ -128,6 +128,11 @@ std::string Registry::render(const std::optional<PoolGauges>& pool) const {
     sample(out, "catalog_http_request_duration_seconds_count", route_label, std::to_string(h.count));
   }
 
+  header(out, "catalog_http_fast_responses_total", "counter",
+         "Requests answered on the I/O thread without the worker pool or the database (304 from the in-memory "
+         "catalog versions).");
+  sample(out, "catalog_http_fast_responses_total", {}, std::to_string(fast_responses_.load(std::memory_order_relaxed)));
+
   if (pool) {
     header(out, "catalog_db_pool_connections", "gauge", "PostgreSQL pool connections by state.");
     sample(out, "catalog_db_pool_connections", label("state", "open"), std::to_string(pool->open));
