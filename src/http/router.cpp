@@ -1,5 +1,7 @@
 #include "catalog/http/router.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -58,32 +60,60 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
   Match result;
   if (path.empty() || path.front() != '/') return result;
   // Split before decoding, so an encoded slash (%2F) stays inside its
-  // segment: /products/acme/A%2FB is sku "A/B".
-  auto segments = split_path(path);
-  for (auto& segment : segments) segment = percent_decode(segment, false);
-  for (const auto& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
-    std::map<std::string, std::string> params;
-    bool ok = true;
-    for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+  // segment: /products/acme/A%2FB is sku "A/B". Segments are views into
+  // `path`; only one that needs it (an escape, a non-ASCII byte or NUL,
+  // which percent_decode checks) is decoded, into `decoded`, so matching a
+  // plain path allocates nothing.
+  constexpr std::size_t kMaxSegments = 16;  // far more than any route has
+  std::array<std::string_view, kMaxSegments> segments;
+  std::array<std::string, kMaxSegments> decoded;
+  std::size_t count = 0;
+  const std::string_view whole(path);
+  for (std::size_t start = 1;;) {
+    auto slash = whole.find('/', start);
+    if (slash == std::string_view::npos) slash = whole.size();
+    if (count == kMaxSegments) return result;  // no route is that deep: 404
+    const auto segment = whole.substr(start, slash - start);
+    const bool plain = std::all_of(segment.begin(), segment.end(), [](char c) {
+      return c != '%' && c != '\0' && static_cast<unsigned char>(c) < 0x80;
+    });
+    if (plain) {
+      segments[count] = segment;
+    } else {
+      decoded[count] = percent_decode(segment, false);
+      segments[count] = decoded[count];
+    }
+    ++count;
+    if (slash == whole.size()) break;
+    start = slash + 1;
+  }
+  const auto matches = [&](const Route& route, std::map<std::string, std::string>* params) {
+    if (route.segments.size() != count) return false;
+    for (std::size_t i = 0; i < count; ++i) {
       if (is_param(route.segments[i])) {
-        if (segments[i].empty()) ok = false;
-        else params[route.segments[i].substr(1, route.segments[i].size() - 2)] = segments[i];
-      } else {
-        ok = route.segments[i] == segments[i];
+        if (segments[i].empty()) return false;
+        if (params) (*params)[route.segments[i].substr(1, route.segments[i].size() - 2)] = std::string(segments[i]);
+      } else if (route.segments[i] != segments[i]) {
+        return false;
       }
     }
-    if (!ok) continue;
+    return true;
+  };
+  for (const auto& route : routes_) {
+    const bool method_ok = route.method == method || (method == "HEAD" && route.method == "GET");
+    if (!method_ok || !matches(route, nullptr)) continue;
+    result.handler = &route.handler;
+    result.fast = route.fast ? &route.fast : nullptr;
+    result.pattern = route.pattern;
+    result.access = route.access;
+    matches(route, &result.params);
+    return result;
+  }
+  // No route for this method: which methods the path has (405 + Allow).
+  for (const auto& route : routes_) {
+    if (!matches(route, nullptr)) continue;
     result.allowed.push_back(route.method);
     if (route.method == "GET") result.allowed.push_back("HEAD");
-    const bool method_ok = route.method == method || (method == "HEAD" && route.method == "GET");
-    if (method_ok && result.handler == nullptr) {
-      result.handler = &route.handler;
-      result.fast = route.fast ? &route.fast : nullptr;
-      result.pattern = route.pattern;
-      result.access = route.access;
-      result.params = std::move(params);
-    }
   }
   return result;
 }
@@ -111,11 +141,10 @@ bool Dispatcher::runs_inline(std::string_view method, std::string_view target) c
 
 bool Dispatcher::requires_auth(std::string_view method, std::string_view path) {
   if (method != "GET" && method != "HEAD") return true;
-  static const char* kPublic[] = {"/items", "/products", "/health", "/openapi.json", "/docs"};
-  const std::string full(path);
-  for (const char* prefix : kPublic) {
-    const std::string p(prefix);
-    if (full == p || full.rfind(p + "/", 0) == 0) return false;
+  // Prefix match per path segment, without allocating (every request asks).
+  static constexpr std::string_view kPublic[] = {"/items", "/products", "/health", "/openapi.json", "/docs"};
+  for (const auto p : kPublic) {
+    if (path.substr(0, p.size()) == p && (path.size() == p.size() || path[p.size()] == '/')) return false;
   }
   return true;
 }
@@ -215,6 +244,7 @@ std::string choose_request_id(std::optional<std::string_view> client_value) {
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
   static const char* kHex = "0123456789abcdef";
   std::string id;
+  id.reserve(36);
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
     id += kHex[bytes[i] >> 4];
@@ -299,6 +329,11 @@ void Dispatcher::finish(const Request& request, Response& response, std::string_
   response.set_header("X-Request-Id", request.request_id);
 
   const auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received_at);
+  if (options_.metrics != nullptr) {
+    options_.metrics->record_request(route, request.method, response.status, latency.count() / 1000.0);
+  }
+  const auto level = response.status >= 500 ? spdlog::level::err : spdlog::level::info;
+  if (!log::enabled(level)) return;  // LOG_LEVEL=warn: no access log, so build none of it
   nlohmann::json fields = {{"request_id", request.request_id},
                            {"method", request.method},
                            {"route", route},
@@ -309,10 +344,7 @@ void Dispatcher::finish(const Request& request, Response& response, std::string_
   if (request.principal) fields["key"] = request.principal->name;  // the key's name, never its secret
   if (auto trace = request.header("X-Amzn-Trace-Id")) fields["trace_id"] = *trace;
   if (!internal_error.empty()) fields["error"] = internal_error;
-  log::write(response.status >= 500 ? spdlog::level::err : spdlog::level::info, "http", "request", fields);
-  if (options_.metrics != nullptr) {
-    options_.metrics->record_request(route, request.method, response.status, latency.count() / 1000.0);
-  }
+  log::write(level, "http", "request", fields);
 }
 
 }  // namespace catalog::http

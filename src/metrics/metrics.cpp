@@ -75,10 +75,12 @@ std::string format_value(double value) {
 }
 
 void Registry::record_request(std::string_view route, std::string_view method, int status, double seconds) {
-  std::string route_key(route);
   std::lock_guard lock(mutex_);
-  ++requests_[{route_key, std::string(known_method(method)), status}];
-  auto& h = latency_[route_key];
+  auto it = routes_.find(route);
+  if (it == routes_.end()) it = routes_.emplace(std::string(route), RouteStats{}).first;
+  auto& stats = it->second;
+  ++stats.requests[{known_method(method), status}];
+  auto& h = stats.latency;
   for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     if (seconds <= kLatencyBuckets[i]) {
       ++h.buckets[i];
@@ -105,16 +107,19 @@ std::string Registry::render(const std::optional<PoolGauges>& pool) const {
   std::lock_guard lock(mutex_);
 
   header(out, "catalog_http_requests_total", "counter", "HTTP requests answered, by route pattern, method and status.");
-  for (const auto& [key, count] : requests_) {
-    const auto& [route, method, status] = key;
-    sample(out, "catalog_http_requests_total",
-           label("route", route) + ',' + label("method", method) + ',' + label("status", std::to_string(status)),
-           std::to_string(count));
+  for (const auto& [route, stats] : routes_) {
+    for (const auto& [key, count] : stats.requests) {
+      const auto& [method, status] = key;
+      sample(out, "catalog_http_requests_total",
+             label("route", route) + ',' + label("method", method) + ',' + label("status", std::to_string(status)),
+             std::to_string(count));
+    }
   }
 
   header(out, "catalog_http_request_duration_seconds", "histogram",
          "Time from request received to response ready, by route pattern.");
-  for (const auto& [route, h] : latency_) {
+  for (const auto& [route, stats] : routes_) {
+    const auto& h = stats.latency;
     const auto route_label = label("route", route);
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {

@@ -202,7 +202,10 @@ class FastRevalidationTest : public ::testing::Test {
   }
 
   std::uint64_t fast_responses() {
-    const auto text = c().get("/metrics").body;
+    // /metrics needs a key when API_TOKEN is set.
+    const auto token = env_.find("API_TOKEN");
+    const auto text = token == env_.end() ? c().get("/metrics").body
+                                          : c().get("/metrics", {"Authorization: Bearer " + token->second}).body;
     const std::string name = "catalog_http_fast_responses_total ";
     const auto at = text.find("\n" + name);
     if (at == std::string::npos) return 0;

@@ -54,12 +54,18 @@ class Registry {
     std::uint64_t count = 0;
     double sum = 0;
   };
+  struct RouteStats {
+    /// (method, status): the method is one of known_method()'s static names.
+    std::map<std::pair<std::string_view, int>, std::uint64_t> requests;
+    Histogram latency;
+  };
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  ///< (route, method, status)
-  std::map<std::string, Histogram> latency_;                                      ///< by route
+  /// By route; looked up by string_view, so recording allocates only for a
+  /// route's first request.
+  std::map<std::string, RouteStats, std::less<>> routes_;
+  std::atomic<std::uint64_t> fast_responses_{0};
   std::map<std::string, std::uint64_t> runs_;                                     ///< by status
   EtlRows rows_;
-  std::atomic<std::uint64_t> fast_responses_{0};
 };
 
 /// Escapes a label value: backslash, double quote and line feed.
