@@ -19,6 +19,7 @@
 #include "catalog/db/migrations.hpp"
 #include "catalog/db/pool.hpp"
 #include "catalog/db/read_router.hpp"
+#include "catalog/db/version_cache.hpp"
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/router.hpp"
 #include "catalog/http/server.hpp"
@@ -50,9 +51,10 @@ db::Pool::Options background_pool_options(const config::Config& c) {
   return o;
 }
 
-etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& metrics) {
+etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& metrics, db::VersionCache& versions) {
   etl::RunnerOptions o;
   o.metrics = &metrics;
+  o.versions = &versions;
   o.workers = c.job_workers;
   o.raw_bucket = c.s3_raw_bucket;
   o.stale_after = c.run_stale_after;
@@ -88,10 +90,11 @@ struct App::Impl {
         background_pool(background_pool_options(config)),
         read_pool(replica_pool(config)),
         reads(pool, read_pool.get(), db::ReadRouter::Options{config.read_max_lag}),
-        items(pool, reads),
+        versions(db::VersionCache::Options{pool.dsn()}),
+        items(pool, reads, &versions),
         jobs(pool),
         runs(pool),
-        products(pool, reads),
+        products(pool, reads, &versions),
         feeds(pool),
         queue_jobs(background_pool),
         queue_runs(background_pool),
@@ -99,7 +102,7 @@ struct App::Impl {
         key_store(keys, auth::KeyStore::Options{config.api_key_cache_ttl, 10000}),
         credentials(s3::default_credentials_chain(env, clock)),
         store(config.s3, credentials, clock),
-        runner(background_pool, queue_jobs, queue_runs, store, runner_options(config, metrics)),
+        runner(background_pool, queue_jobs, queue_runs, store, runner_options(config, metrics, versions)),
         dispatcher(build_router(),
                    http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics,
                                               &key_store}),
@@ -135,6 +138,7 @@ struct App::Impl {
         ready_cv.notify_all();
         runner.start();
         key_store.start();
+        versions.start();  // needs migration 9's trigger
         log::info("app", "database schema is up to date");
         return;
       } catch (const std::exception& e) {
@@ -154,6 +158,7 @@ struct App::Impl {
   db::Pool background_pool;  // heartbeats, health monitor, run queue (DB_BACKGROUND_POOL_SIZE)
   std::unique_ptr<db::Pool> read_pool;  // DATABASE_READ_URL, else null
   db::ReadRouter reads;                 // GET /products*, /items*: replica or primary
+  db::VersionCache versions;            // catalog versions in memory (LISTEN on the primary)
   db::ItemsRepository items;
   db::JobsRepository jobs;
   db::RunsRepository runs;
@@ -221,6 +226,7 @@ void App::shutdown(std::chrono::steady_clock::time_point deadline) {
   if (impl_->migrator.joinable()) impl_->migrator.join();
   impl_->runner.stop();
   impl_->key_store.stop();
+  impl_->versions.stop();
 }
 
 }  // namespace catalog::app

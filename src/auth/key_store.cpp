@@ -103,7 +103,21 @@ std::optional<Principal> KeyStore::authenticate(std::string_view token) {
   std::lock_guard lock(mutex_);
   auto it = cache_.find(digest);
   if (it == cache_.end()) return std::nullopt;  // evicted in between: treat as unknown this once
-  Entry& e = it->second;
+  return admit(it->second, digest, now);
+}
+
+std::optional<Principal> KeyStore::try_cached(std::string_view token) {
+  if (!looks_like_key_secret(token)) return std::nullopt;
+  const std::string digest = secret_digest_hex(token);
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(digest);
+  if (it == cache_.end() || now - it->second.fetched_at >= options_.ttl) return std::nullopt;
+  return admit(it->second, digest, now);
+}
+
+std::optional<Principal> KeyStore::admit(Entry& e, const std::string& digest,
+                                         std::chrono::steady_clock::time_point now) {
   if (!e.found || e.revoked) return std::nullopt;
   // The map found the entry by digest; compare the digests once more in
   // constant time so no early-exit string compare decides access.

@@ -47,8 +47,9 @@ Item ItemsRepository::create(const std::string& name, const std::optional<std::s
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto row = tx.exec_params1(kInsert, name, description);
-    bump_items_version(tx);
+    const auto bumped = bump_items_version(tx);
     tx.commit();
+    if (versions_) versions_->observe(bumped);
     return to_item(row);
   });
 }
@@ -59,6 +60,10 @@ std::int64_t ItemsRepository::version() {
     pqxx::nontransaction tx(c);
     return read_version(tx, kItemsScope);
   });
+}
+
+std::optional<std::int64_t> ItemsRepository::cached_version() const {
+  return versions_ != nullptr ? versions_->version(kItemsScope) : std::nullopt;
 }
 
 std::optional<Item> ItemsRepository::find(const std::string& id, std::int64_t* version) {
@@ -106,8 +111,9 @@ std::optional<Item> ItemsRepository::update(const std::string& id, const std::op
     const std::optional<std::string> new_description = description ? *description : std::nullopt;
     auto result = tx.exec_params(kUpdate, id, name, description.has_value(), new_description);
     if (result.empty()) return std::nullopt;
-    bump_items_version(tx);
+    const auto bumped = bump_items_version(tx);
     tx.commit();
+    if (versions_) versions_->observe(bumped);
     return to_item(result[0]);
   });
 }
@@ -117,8 +123,9 @@ bool ItemsRepository::remove(const std::string& id) {
     pqxx::work tx(c);
     auto result = tx.exec_params(kDelete, id);
     if (result.affected_rows() == 0) return false;
-    bump_items_version(tx);
+    const auto bumped = bump_items_version(tx);
     tx.commit();
+    if (versions_) versions_->observe(bumped);
     return true;
   });
 }

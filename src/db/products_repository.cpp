@@ -215,6 +215,10 @@ std::int64_t ProductsRepository::version(const std::optional<std::string>& sourc
   });
 }
 
+std::optional<std::int64_t> ProductsRepository::cached_version(const std::optional<std::string>& source) const {
+  return versions_ != nullptr ? versions_->version(products_scope(source)) : std::nullopt;
+}
+
 std::optional<Product> ProductsRepository::find(const std::string& source, const std::string& sku,
                                                 std::int64_t* version) {
   return read([&](pqxx::connection& c) -> std::optional<Product> {

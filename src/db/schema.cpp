@@ -345,6 +345,26 @@ CREATE TABLE api_keys (
 ALTER TABLE job_runs ADD COLUMN triggered_by text;
 ALTER TABLE feeds ADD COLUMN uploaded_by text;
 )sql"},
+      {9, "catalog_versions_notify", R"sql(
+-- Every change of a catalog version is announced on channel catalog_versions
+-- (payload "<version> <scope>"), whoever commits it: the API, a `run-job`
+-- task, an operator's SQL. Each serving process keeps the versions in memory
+-- from these (db::VersionCache) and answers If-None-Match without a query.
+-- NOTIFY is sent at commit, so listeners never see an uncommitted version. A
+-- scope too long for a payload (8000 bytes) sends an empty one: "re-read".
+CREATE FUNCTION catalog_versions_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF octet_length(NEW.scope) < 7000 THEN
+    PERFORM pg_notify('catalog_versions', NEW.version::text || ' ' || NEW.scope);
+  ELSE
+    PERFORM pg_notify('catalog_versions', '');
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER catalog_versions_notify AFTER INSERT OR UPDATE ON catalog_versions
+  FOR EACH ROW EXECUTE FUNCTION catalog_versions_notify();
+)sql"},
   };
   return migrations;
 }

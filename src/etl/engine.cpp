@@ -93,10 +93,12 @@ RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
     result = run_pipeline(tx, request, first_load ? partition_name : std::string());
     // New ETags for the source's pages when rows changed (a first load's rows
     // become visible, and bump, when the partition is attached).
+    db::ScopeVersions bumped;
     if (!first_load && result.inserted + result.updated + result.deleted > 0) {
-      db::bump_products_version(tx, request.source_name);
+      bumped = db::bump_products_version(tx, request.source_name);
     }
     tx.commit();
+    if (!bumped.empty() && request.on_versions_committed) request.on_versions_committed(bumped);
   }
   if (first_load) {
     // The rows are committed in a table products does not include yet: the

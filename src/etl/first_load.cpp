@@ -112,8 +112,9 @@ void build_indexes_and_attach(pqxx::connection& conn, const RunRequest& req) {
   build_indexes(conn, req);
   pqxx::work tx(conn, "etl_attach");
   tx.exec_params(kAttachBulkLoad, req.source_name);
-  db::bump_products_version(tx, req.source_name);
+  const auto bumped = db::bump_products_version(tx, req.source_name);
   tx.commit();
+  if (req.on_versions_committed) req.on_versions_committed(bumped);
 }
 
 /// After a first load failed past its first commit: drops the unattached

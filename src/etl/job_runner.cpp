@@ -267,6 +267,9 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       request.on_progress = [&](const Progress& p) { rows = p.rows; };
       request.progress_every_rows = 10'000;
       request.is_cancelled = [&] { return cancel.load() || stopping_.load(); };
+      if (auto* versions = options_.versions) {
+        request.on_versions_committed = [versions](const db::ScopeVersions& v) { versions->observe(v); };
+      }
       pqxx::connection conn(pool_.dsn());
       {
         std::lock_guard lock(conn_mutex);

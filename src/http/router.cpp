@@ -1,5 +1,7 @@
 #include "catalog/http/router.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -43,38 +45,75 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
     }
     nonblocking_paths_.push_back(pattern);
   }
-  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), access});
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), access, {}});
+}
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler, FastHandler fast,
+                 Access access) {
+  if (method != "GET") throw std::invalid_argument("only GET routes can have a fast handler: " + pattern);
+  add(method, pattern, std::move(handler), Blocking::may_block, access);
+  routes_.back().fast = std::move(fast);
+  has_fast_ = has_fast_ || routes_.back().fast != nullptr;
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
   Match result;
   if (path.empty() || path.front() != '/') return result;
   // Split before decoding, so an encoded slash (%2F) stays inside its
-  // segment: /products/acme/A%2FB is sku "A/B".
-  auto segments = split_path(path);
-  for (auto& segment : segments) segment = percent_decode(segment, false);
-  for (const auto& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
-    std::map<std::string, std::string> params;
-    bool ok = true;
-    for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+  // segment: /products/acme/A%2FB is sku "A/B". Segments are views into
+  // `path`; only one that needs it (an escape, a non-ASCII byte or NUL,
+  // which percent_decode checks) is decoded, into `decoded`, so matching a
+  // plain path allocates nothing.
+  constexpr std::size_t kMaxSegments = 16;  // far more than any route has
+  std::array<std::string_view, kMaxSegments> segments;
+  std::array<std::string, kMaxSegments> decoded;
+  std::size_t count = 0;
+  const std::string_view whole(path);
+  for (std::size_t start = 1;;) {
+    auto slash = whole.find('/', start);
+    if (slash == std::string_view::npos) slash = whole.size();
+    if (count == kMaxSegments) return result;  // no route is that deep: 404
+    const auto segment = whole.substr(start, slash - start);
+    const bool plain = std::all_of(segment.begin(), segment.end(), [](char c) {
+      return c != '%' && c != '\0' && static_cast<unsigned char>(c) < 0x80;
+    });
+    if (plain) {
+      segments[count] = segment;
+    } else {
+      decoded[count] = percent_decode(segment, false);
+      segments[count] = decoded[count];
+    }
+    ++count;
+    if (slash == whole.size()) break;
+    start = slash + 1;
+  }
+  const auto matches = [&](const Route& route, std::map<std::string, std::string>* params) {
+    if (route.segments.size() != count) return false;
+    for (std::size_t i = 0; i < count; ++i) {
       if (is_param(route.segments[i])) {
-        if (segments[i].empty()) ok = false;
-        else params[route.segments[i].substr(1, route.segments[i].size() - 2)] = segments[i];
-      } else {
-        ok = route.segments[i] == segments[i];
+        if (segments[i].empty()) return false;
+        if (params) (*params)[route.segments[i].substr(1, route.segments[i].size() - 2)] = std::string(segments[i]);
+      } else if (route.segments[i] != segments[i]) {
+        return false;
       }
     }
-    if (!ok) continue;
+    return true;
+  };
+  for (const auto& route : routes_) {
+    const bool method_ok = route.method == method || (method == "HEAD" && route.method == "GET");
+    if (!method_ok || !matches(route, nullptr)) continue;
+    result.handler = &route.handler;
+    result.fast = route.fast ? &route.fast : nullptr;
+    result.pattern = route.pattern;
+    result.access = route.access;
+    matches(route, &result.params);
+    return result;
+  }
+  // No route for this method: which methods the path has (405 + Allow).
+  for (const auto& route : routes_) {
+    if (!matches(route, nullptr)) continue;
     result.allowed.push_back(route.method);
     if (route.method == "GET") result.allowed.push_back("HEAD");
-    const bool method_ok = route.method == method || (method == "HEAD" && route.method == "GET");
-    if (method_ok && result.handler == nullptr) {
-      result.handler = &route.handler;
-      result.pattern = route.pattern;
-      result.access = route.access;
-      result.params = std::move(params);
-    }
   }
   return result;
 }
@@ -87,7 +126,7 @@ std::vector<std::pair<std::string, std::string>> Router::routes() const {
 
 Dispatcher::Dispatcher(Router router, Options options) : router_(std::move(router)), options_(std::move(options)) {}
 
-bool Router::nonblocking(const std::string& method, std::string_view path) const {
+bool Router::nonblocking(std::string_view method, std::string_view path) const {
   if (method != "GET" && method != "HEAD") return false;
   for (const auto& p : nonblocking_paths_) {
     if (p == path) return true;
@@ -95,17 +134,17 @@ bool Router::nonblocking(const std::string& method, std::string_view path) const
   return false;
 }
 
-bool Dispatcher::runs_inline(const std::string& method, std::string_view target) const {
+bool Dispatcher::runs_inline(std::string_view method, std::string_view target) const {
   const std::string_view path = target.substr(0, target.find('?'));
-  return router_.nonblocking(method, path) && !requires_auth(method, std::string(path));
+  return router_.nonblocking(method, path) && !requires_auth(method, path);
 }
 
-bool Dispatcher::requires_auth(const std::string& method, const std::string& path) {
+bool Dispatcher::requires_auth(std::string_view method, std::string_view path) {
   if (method != "GET" && method != "HEAD") return true;
-  static const char* kPublic[] = {"/items", "/products", "/health", "/openapi.json", "/docs"};
-  for (const char* prefix : kPublic) {
-    const std::string p(prefix);
-    if (path == p || path.rfind(p + "/", 0) == 0) return false;
+  // Prefix match per path segment, without allocating (every request asks).
+  static constexpr std::string_view kPublic[] = {"/items", "/products", "/health", "/openapi.json", "/docs"};
+  for (const auto p : kPublic) {
+    if (path.substr(0, p.size()) == p && (path.size() == p.size() || path[p.size()] == '/')) return false;
   }
   return true;
 }
@@ -119,19 +158,35 @@ bool token_matches(std::string_view presented, const Secret& expected) {
   return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
-std::optional<auth::Principal> Dispatcher::authenticate(const Request& request) const {
-  std::optional<std::string_view> token;
+namespace {
+
+// The token a request presents: `Authorization: Bearer <t>`, else `X-API-Key`.
+std::optional<std::string_view> presented_token(const Request& request) {
   if (auto auth = request.header("Authorization")) {
     constexpr std::string_view kBearer = "Bearer ";
     if (auth->size() > kBearer.size() && iequals(auth->substr(0, kBearer.size()), kBearer)) {
-      token = auth->substr(kBearer.size());
+      return auth->substr(kBearer.size());
     }
-  } else {
-    token = request.header("X-API-Key");
+    return std::nullopt;
   }
+  return request.header("X-API-Key");
+}
+
+}  // namespace
+
+std::optional<auth::Principal> Dispatcher::authenticate(const Request& request) const {
+  const auto token = presented_token(request);
   if (!token) return std::nullopt;
   if (token_matches(*token, *options_.api_token)) return auth::Principal{"api_token", true, false, {}};
   if (options_.keys != nullptr) return options_.keys->authenticate(*token);
+  return std::nullopt;
+}
+
+std::optional<auth::Principal> Dispatcher::authenticate_cached(const Request& request) const {
+  const auto token = presented_token(request);
+  if (!token) return std::nullopt;
+  if (token_matches(*token, *options_.api_token)) return auth::Principal{"api_token", true, false, {}};
+  if (options_.keys != nullptr) return options_.keys->try_cached(*token);
   return std::nullopt;
 }
 
@@ -189,6 +244,7 @@ std::string choose_request_id(std::optional<std::string_view> client_value) {
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
   static const char* kHex = "0123456789abcdef";
   std::string id;
+  id.reserve(36);
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
     id += kHex[bytes[i] >> 4];
@@ -200,7 +256,7 @@ std::string choose_request_id(std::optional<std::string_view> client_value) {
 Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_point received_at) const {
   request.request_id = choose_request_id(request.header("X-Request-Id"));
   Response response;
-  std::string route = "unmatched";
+  std::string_view route = "unmatched";
   std::string internal_error;
   try {
     // Auth first: an unauthenticated caller learns nothing about which
@@ -231,10 +287,53 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
     internal_error = mapped.internal;
     response = error_response(mapped.status, mapped.code, mapped.message, request.request_id, mapped.field);
   }
+  finish(request, response, route, internal_error, received_at);
+  return response;
+}
+
+std::optional<Response> Dispatcher::try_fast(Request& request,
+                                             std::chrono::steady_clock::time_point received_at) const {
+  if (!router_.has_fast_routes() || (request.method != "GET" && request.method != "HEAD")) return std::nullopt;
+  std::optional<Response> response;
+  Router::Match match;
+  try {
+    match = router_.match(request.method, request.target.substr(0, request.target.find('?')));
+    if (match.fast == nullptr) return std::nullopt;
+    if (options_.api_token && requires_auth(request.method, request.path)) {
+      // Only what is settled without a database round trip: anything else
+      // (no key, unknown or stale key, a scope that does not allow this
+      // route) is handle()'s to answer, with its 401 or 403.
+      request.principal = authenticate_cached(request);
+      if (!request.principal) return std::nullopt;
+      authorize(match.access, *request.principal, request);
+    }
+    request.params = std::move(match.params);
+    response = (*match.fast)(request);
+  } catch (...) {
+    response.reset();
+  }
+  if (!response) {
+    request.principal.reset();
+    request.params.clear();
+    return std::nullopt;
+  }
+  request.request_id = choose_request_id(request.header("X-Request-Id"));
+  finish(request, *response, match.pattern, std::string(), received_at);
+  if (options_.metrics != nullptr) options_.metrics->record_fast_response();
+  return response;
+}
+
+void Dispatcher::finish(const Request& request, Response& response, std::string_view route,
+                        const std::string& internal_error, std::chrono::steady_clock::time_point received_at) const {
   if (request.method == "HEAD") response.head_only = true;
   response.set_header("X-Request-Id", request.request_id);
 
   const auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received_at);
+  if (options_.metrics != nullptr) {
+    options_.metrics->record_request(route, request.method, response.status, latency.count() / 1000.0);
+  }
+  const auto level = response.status >= 500 ? spdlog::level::err : spdlog::level::info;
+  if (!log::enabled(level)) return;  // LOG_LEVEL=warn: no access log, so build none of it
   nlohmann::json fields = {{"request_id", request.request_id},
                            {"method", request.method},
                            {"route", route},
@@ -245,11 +344,7 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
   if (request.principal) fields["key"] = request.principal->name;  // the key's name, never its secret
   if (auto trace = request.header("X-Amzn-Trace-Id")) fields["trace_id"] = *trace;
   if (!internal_error.empty()) fields["error"] = internal_error;
-  log::write(response.status >= 500 ? spdlog::level::err : spdlog::level::info, "http", "request", fields);
-  if (options_.metrics != nullptr) {
-    options_.metrics->record_request(route, request.method, response.status, latency.count() / 1000.0);
-  }
-  return response;
+  log::write(level, "http", "request", fields);
 }
 
 }  // namespace catalog::http

@@ -1,9 +1,11 @@
 #include "http/session.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -194,6 +196,7 @@ void Session::on_body(beast::error_code ec, std::size_t) {
   auto request = std::make_shared<Request>();
   request->method = std::string(beast_req.method_string());
   request->target = std::string(beast_req.target());
+  request->headers.reserve(static_cast<std::size_t>(std::distance(beast_req.begin(), beast_req.end())));
   for (const auto& field : beast_req) {
     request->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
@@ -201,8 +204,17 @@ void Session::on_body(beast::error_code ec, std::size_t) {
 
   // Non-blocking routes (/health) answer right here on the strand.
   if (shared_.dispatcher->runs_inline(request->method, request->target)) {
-    Response response = dispatch(*request);
+    Response response = dispatch(*request, false);
     return write(response, version, keep_alive && !shared_.draining.load());
+  }
+  // A fast handler may answer without the pool (If-None-Match → 304 from
+  // the in-memory catalog versions); if it declines, the pool gets the
+  // request unchanged.
+  const bool parsed = parse_target(*request);
+  if (parsed) {
+    if (auto response = shared_.dispatcher->try_fast(*request, received_at_)) {
+      return write(*response, version, keep_alive && !shared_.draining.load());
+    }
   }
   // Handlers may block on PostgreSQL or S3: run them on the worker pool and
   // come back to this connection's strand to write. A full queue is answered
@@ -210,13 +222,27 @@ void Session::on_body(beast::error_code ec, std::size_t) {
   if (!shared_.enqueue_request()) {
     return write(overloaded_response(*request), version, keep_alive && !shared_.draining.load());
   }
-  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version] {
+  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version, parsed] {
     self->shared_.queued_requests.fetch_sub(1);
-    Response response = self->dispatch(*request);
+    Response response = self->dispatch(*request, parsed);
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->write(response, version, keep_alive && !self->shared_.draining.load());
     });
   });
+}
+
+bool Session::parse_target(Request& request) noexcept {
+  try {
+    const auto q = request.target.find('?');
+    request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
+    if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
+    return true;
+  } catch (...) {
+    // dispatch() parses again on the pool and answers the error.
+    request.path.clear();
+    request.query.clear();
+    return false;
+  }
 }
 
 Response Session::overloaded_response(const Request& request) {
@@ -229,12 +255,14 @@ Response Session::overloaded_response(const Request& request) {
 }
 
 // Runs on a worker thread (on the strand for non-blocking routes).
-Response Session::dispatch(Request& request) {
+Response Session::dispatch(Request& request, bool parsed) {
   Response response;
   try {
-    const auto q = request.target.find('?');
-    request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
-    if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
+    if (!parsed) {
+      const auto q = request.target.find('?');
+      request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
+      if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
+    }
     response = shared_.dispatcher->handle(request, received_at_);
   } catch (...) {
     const std::string id = choose_request_id(request.header("X-Request-Id"));
@@ -280,7 +308,7 @@ void Session::start_stream() {
 
   net::post(*shared_.workers, [self = shared_from_this(), request, pipe = pipe_, keep_alive, version] {
     self->shared_.queued_requests.fetch_sub(1);
-    Response response = self->dispatch(*request);
+    Response response = self->dispatch(*request, false);
     pipe->close_consumer();
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->finish_stream(std::move(response), version, keep_alive);
@@ -393,19 +421,44 @@ void Session::finish_stream(Response response, unsigned version, bool keep_alive
   write(response, version, keep_alive && complete && !shared_.draining.load());
 }
 
-void Session::write(const Response& response, unsigned version, bool keep_alive) {
-  auto res = std::make_shared<BeastResponse>(static_cast<bhttp::status>(response.status), version);
-  for (const auto& [name, value] : response.headers) res->set(name, value);
-  res->keep_alive(keep_alive);
-  if (response.head_only) {
-    res->content_length(response.body.size());
-  } else {
-    res->body() = response.body;
-    res->prepare_payload();
+// The response is serialised here instead of through a Beast message: the
+// head goes into a buffer the session reuses, the body is moved, not copied,
+// and both go out in one gather write. Framing follows what Beast's
+// prepare_payload() and keep_alive() produced: Content-Length except on
+// 1xx/204/304, `Connection: close` (HTTP/1.1) or `keep-alive` (HTTP/1.0).
+void Session::write(Response response, unsigned version, bool keep_alive) {
+  out_head_.clear();
+  out_head_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out_head_ += std::to_string(response.status);
+  out_head_ += ' ';
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  out_head_.append(reason.data(), reason.size());
+  out_head_ += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    out_head_ += name;
+    out_head_ += ": ";
+    out_head_ += value;
+    out_head_ += "\r\n";
   }
+  const int status = response.status;
+  const bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304;
+  if (!bodiless) {
+    out_head_ += "Content-Length: ";
+    out_head_ += std::to_string(response.body.size());
+    out_head_ += "\r\n";
+  }
+  if (!keep_alive && version >= 11) out_head_ += "Connection: close\r\n";
+  if (keep_alive && version == 10) out_head_ += "Connection: keep-alive\r\n";
+  out_head_ += "\r\n";
+  out_body_ = response.head_only || bodiless ? std::string() : std::move(response.body);
+  const std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
   stream_.expires_after(shared_.options.read_timeout);
-  bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-    self->on_write(ec, res->need_eof());
+  net::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+    // Large bodies are not kept for the connection's lifetime.
+    if (self->out_body_.capacity() > kKeepBufferBytes) std::string().swap(self->out_body_);
+    else self->out_body_.clear();
+    if (self->out_head_.capacity() > kKeepBufferBytes) std::string().swap(self->out_head_);
+    self->on_write(ec, !keep_alive);
   });
 }
 

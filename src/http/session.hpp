@@ -52,7 +52,11 @@ class Session : public std::enable_shared_from_this<Session> {
   Response overloaded_response(const Request& request);
   void release_body_budget();
   void on_body(beast::error_code ec, std::size_t);
-  Response dispatch(Request& request);
+  /// Path and query of the target into `request`; false (and nothing set)
+  /// when they are malformed.
+  static bool parse_target(Request& request) noexcept;
+  /// `parsed`: parse_target already succeeded.
+  Response dispatch(Request& request, bool parsed);
 
   // Streamed bodies (POST /feeds).
   void start_stream();
@@ -62,13 +66,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void linger();
   void finish_stream(Response response, unsigned version, bool keep_alive);
 
-  void write(const Response& response, unsigned version, bool keep_alive);
+  void write(Response response, unsigned version, bool keep_alive);
   void on_write(beast::error_code ec, bool close_after);
   void close();
 
   static constexpr std::size_t kChunkBytes = 64 * 1024;
   static constexpr std::chrono::seconds kLinger{3};
   static constexpr std::size_t kLingerBytes = 4 * 1024;
+  static constexpr std::size_t kKeepBufferBytes = 16 * 1024;  // response buffers kept between requests
 
   struct Deferred {
     Response response;
@@ -79,6 +84,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   Shared& shared_;
   beast::flat_buffer buffer_;
+  // The response being written (one at a time): serialised head, moved body.
+  std::string out_head_;
+  std::string out_body_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   // Streamed-body state (strand only; the worker holds its own pipe pointer).
   std::optional<bhttp::request_parser<bhttp::buffer_body>> feed_parser_;

@@ -75,10 +75,12 @@ std::string format_value(double value) {
 }
 
 void Registry::record_request(std::string_view route, std::string_view method, int status, double seconds) {
-  std::string route_key(route);
   std::lock_guard lock(mutex_);
-  ++requests_[{route_key, std::string(known_method(method)), status}];
-  auto& h = latency_[route_key];
+  auto it = routes_.find(route);
+  if (it == routes_.end()) it = routes_.emplace(std::string(route), RouteStats{}).first;
+  auto& stats = it->second;
+  ++stats.requests[{known_method(method), status}];
+  auto& h = stats.latency;
   for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     if (seconds <= kLatencyBuckets[i]) {
       ++h.buckets[i];
@@ -105,16 +107,19 @@ std::string Registry::render(const std::optional<PoolGauges>& pool) const {
   std::lock_guard lock(mutex_);
 
   header(out, "catalog_http_requests_total", "counter", "HTTP requests answered, by route pattern, method and status.");
-  for (const auto& [key, count] : requests_) {
-    const auto& [route, method, status] = key;
-    sample(out, "catalog_http_requests_total",
-           label("route", route) + ',' + label("method", method) + ',' + label("status", std::to_string(status)),
-           std::to_string(count));
+  for (const auto& [route, stats] : routes_) {
+    for (const auto& [key, count] : stats.requests) {
+      const auto& [method, status] = key;
+      sample(out, "catalog_http_requests_total",
+             label("route", route) + ',' + label("method", method) + ',' + label("status", std::to_string(status)),
+             std::to_string(count));
+    }
   }
 
   header(out, "catalog_http_request_duration_seconds", "histogram",
          "Time from request received to response ready, by route pattern.");
-  for (const auto& [route, h] : latency_) {
+  for (const auto& [route, stats] : routes_) {
+    const auto& h = stats.latency;
     const auto route_label = label("route", route);
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
@@ -127,6 +132,11 @@ std::string Registry::render(const std::optional<PoolGauges>& pool) const {
     sample(out, "catalog_http_request_duration_seconds_sum", route_label, format_value(h.sum));
     sample(out, "catalog_http_request_duration_seconds_count", route_label, std::to_string(h.count));
   }
+
+  header(out, "catalog_http_fast_responses_total", "counter",
+         "Requests answered on the I/O thread without the worker pool or the database (304 from the in-memory "
+         "catalog versions).");
+  sample(out, "catalog_http_fast_responses_total", {}, std::to_string(fast_responses_.load(std::memory_order_relaxed)));
 
   if (pool) {
     header(out, "catalog_db_pool_connections", "gauge", "PostgreSQL pool connections by state.");

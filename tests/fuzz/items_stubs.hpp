@@ -13,6 +13,7 @@ Item ItemsRepository::create(const std::string& name, const std::optional<std::s
   return {"00000000-0000-4000-8000-000000000000", name, description, "2024-01-01T00:00:00.000000Z"};
 }
 std::int64_t ItemsRepository::version() { return 1; }
+std::optional<std::int64_t> ItemsRepository::cached_version() const { return std::nullopt; }
 std::optional<Item> ItemsRepository::find(const std::string&, std::int64_t*) { return std::nullopt; }
 std::vector<Item> ItemsRepository::list(std::size_t, const std::optional<ItemCursor>&, std::int64_t*) { return {}; }
 std::optional<Item> ItemsRepository::update(const std::string& id, const std::optional<std::string>& name,

@@ -13,6 +13,7 @@
 // The file's repository references; never called in a fuzz run.
 namespace catalog::db {
 std::int64_t ProductsRepository::version(const std::optional<std::string>&) { std::abort(); }
+std::optional<std::int64_t> ProductsRepository::cached_version(const std::optional<std::string>&) const { return std::nullopt; }
 std::optional<Product> ProductsRepository::find(const std::string&, const std::string&, std::int64_t*) {
   std::abort();
 }

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/auth/key_store.hpp"
 #include "catalog/core/errors.hpp"
+#include "catalog/metrics/metrics.hpp"
 #include "catalog/http/request_helpers.hpp"
 
 namespace catalog::http {
@@ -115,6 +117,133 @@ TEST(RouterTest, OnlyNonblockingPublicRoutesRunOnTheIoThread) {
   EXPECT_FALSE(d.runs_inline("GET", "/jobs/acme")) << "may block: registered without the flag";
   EXPECT_FALSE(d.runs_inline("GET", "/metrics")) << "needs the token check, which stays off the I/O thread";
   EXPECT_FALSE(d.runs_inline("GET", "/nope"));
+}
+
+// Keys the way the KeyStore sees them: "cached-*" answered from its cache,
+// "slow-*" only after a database look-up; "-noread" keys lack the read scope.
+class FakeKeys : public auth::Authenticator {
+ public:
+  std::optional<auth::Principal> authenticate(std::string_view token) override {
+    ++lookups;
+    return principal(token);
+  }
+  std::optional<auth::Principal> try_cached(std::string_view token) override {
+    return token.rfind("cached-", 0) == 0 ? principal(token) : std::nullopt;
+  }
+  int lookups = 0;
+
+ private:
+  static std::optional<auth::Principal> principal(std::string_view token) {
+    const bool known = token.rfind("cached-", 0) == 0 || token.rfind("slow-", 0) == 0;
+    if (!known || token.find("revoked") != std::string_view::npos) return std::nullopt;
+    const bool read = token.find("-noread") == std::string_view::npos;
+    return auth::Principal{std::string(token.substr(0, 20)), false, read, {}};
+  }
+};
+
+// A GET route whose fast handler answers 304 for If-None-Match: "v1" and
+// throws for a bad parameter, as the list routes do.
+Router fast_router(int& slow_calls) {
+  Router router;
+  const auto check = [](const Request& r) {
+    if (r.query.count("limit") && r.query.find("limit")->second == "0") throw BadRequest("limit must be 1..1000");
+  };
+  router.add(
+      "GET", "/things/{id}",
+      [&slow_calls, check](const Request& r) {
+        ++slow_calls;
+        check(r);
+        return json_response(200, {{"id", r.params.at("id")}});
+      },
+      [check](const Request& r) -> std::optional<Response> {
+        check(r);
+        if (r.header("If-None-Match") != std::optional<std::string_view>("\"v1\"")) return std::nullopt;
+        Response not_modified;
+        not_modified.status = 304;
+        not_modified.set_header("ETag", "\"v1\"");
+        return not_modified;
+      });
+  return router;
+}
+
+Request parsed(const std::string& method, const std::string& target,
+               std::vector<std::pair<std::string, std::string>> headers = {}) {
+  auto r = make(method, target.substr(0, target.find('?')), std::move(headers));
+  r.target = target;
+  if (target.find('?') != std::string::npos) r.query = parse_query(target.substr(target.find('?') + 1));
+  return r;
+}
+
+TEST(RouterTest, FastHandlerAnswersOnlyWhatItCanWithoutBlocking) {
+  int slow_calls = 0;
+  metrics::Registry registry;
+  FakeKeys keys;
+  // /things is not public: a key with the read scope is needed.
+  const Dispatcher d(fast_router(slow_calls), {Secret("tok"), &registry, &keys});
+  const auto etag = std::vector<std::pair<std::string, std::string>>{{"If-None-Match", "\"v1\""}};
+  const auto with = [&](const std::string& key) {
+    auto h = etag;
+    h.emplace_back("X-API-Key", key);
+    return h;
+  };
+
+  auto req = parsed("GET", "/things/a", with("cached-key"));
+  auto fast = d.try_fast(req, std::chrono::steady_clock::now());
+  ASSERT_TRUE(fast.has_value()) << "a cached key and a matching ETag: answered here";
+  EXPECT_EQ(fast->status, 304);
+  EXPECT_EQ(fast->header("ETag"), "\"v1\"");
+  EXPECT_TRUE(fast->header("X-Request-Id").has_value());
+  EXPECT_EQ(keys.lookups, 0) << "no blocking look-up on the I/O thread";
+  req = parsed("HEAD", "/things/a", with("tok"));
+  fast = d.try_fast(req, {});
+  ASSERT_TRUE(fast.has_value()) << "API_TOKEN needs no look-up either";
+  EXPECT_TRUE(fast->head_only);
+  EXPECT_NE(registry.render(std::nullopt).find("catalog_http_fast_responses_total 2"), std::string::npos);
+
+  // Everything else declines, and handle() answers as it always did.
+  struct Case {
+    const char* what;
+    Request request;
+    int status;
+  };
+  Case cases[] = {
+      {"no key", parsed("GET", "/things/a", etag), 401},
+      {"revoked key", parsed("GET", "/things/a", with("cached-revoked")), 401},
+      {"wrong key", parsed("GET", "/things/a", with("nope")), 401},
+      {"key without the read scope", parsed("GET", "/things/a", with("cached-noread")), 403},
+      {"key not cached yet", parsed("GET", "/things/a", with("slow-key")), 304},
+      {"bad parameter", parsed("GET", "/things/a?limit=0", with("cached-key")), 400},
+      {"other ETag", parsed("GET", "/things/a", {{"X-API-Key", "cached-key"}, {"If-None-Match", "\"v0\""}}), 200},
+      {"no If-None-Match", parsed("GET", "/things/a", {{"X-API-Key", "cached-key"}}), 200},
+      {"not a GET", parsed("DELETE", "/things/a", with("cached-key")), 405},
+      {"no such route", parsed("GET", "/nothing", with("cached-key")), 404},
+  };
+  for (auto& c : cases) {
+    const int before = slow_calls;
+    EXPECT_FALSE(d.try_fast(c.request, {}).has_value()) << c.what;
+    EXPECT_FALSE(c.request.principal.has_value()) << c.what << ": nothing left behind for handle()";
+    auto again = c.request;
+    const auto r = d.handle(again, {});
+    if (c.status == 304) {
+      // handle() runs the ordinary handler, which knows no ETags here.
+      EXPECT_EQ(r.status, 200) << c.what;
+      EXPECT_EQ(slow_calls, before + 1) << c.what;
+    } else {
+      EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body;
+    }
+  }
+}
+
+TEST(RouterTest, FastHandlersOnlyOnGetRoutes) {
+  Router router;
+  const auto ok = [](const Request&) { return json_response(200, {}); };
+  const auto fast = [](const Request&) -> std::optional<Response> { return std::nullopt; };
+  EXPECT_THROW(router.add("POST", "/items", ok, FastHandler(fast)), std::invalid_argument);
+  EXPECT_FALSE(router.has_fast_routes());
+  router.add("GET", "/items", ok, FastHandler(fast));
+  EXPECT_TRUE(router.has_fast_routes());
+  EXPECT_NE(router.match("GET", "/items").fast, nullptr);
+  EXPECT_NE(router.match("HEAD", "/items").fast, nullptr);
 }
 
 TEST(RouterTest, OnlyLiteralGetRoutesCanBeNonblocking) {

@@ -24,6 +24,10 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
   virtual std::optional<Principal> authenticate(std::string_view token) = 0;
+  /// The principal when it is known without waiting for anything (a fresh
+  /// cache entry); nullopt when unknown, not cached, stale or refused: the
+  /// caller then asks authenticate() off the I/O thread.
+  virtual std::optional<Principal> try_cached(std::string_view) { return std::nullopt; }
 };
 
 /// A fresh key secret: `cat_` + 32 random bytes (OpenSSL RAND_bytes) in
@@ -55,6 +59,9 @@ class KeyStore : public Authenticator {
   KeyStore& operator=(const KeyStore&) = delete;
 
   std::optional<Principal> authenticate(std::string_view token) override;
+  /// Never touches the database: a principal only from an entry younger
+  /// than `ttl` (with the same revocation, expiry and digest checks).
+  std::optional<Principal> try_cached(std::string_view token) override;
   /// Forgets cached entries of the key `name` (after revoking it here).
   void invalidate(const std::string& name);
   /// Starts / stops the last_used_at writer. stop() writes what is pending.
@@ -75,6 +82,8 @@ class KeyStore : public Authenticator {
     std::chrono::steady_clock::time_point touched_at;
   };
   void make_room();  // caller holds mutex_
+  /// The principal of a cached entry after every check; caller holds mutex_.
+  std::optional<Principal> admit(Entry& entry, const std::string& digest, std::chrono::steady_clock::time_point now);
 
   db::KeysRepository& keys_;
   Options options_;

@@ -8,6 +8,7 @@
 
 #include "catalog/db/pool.hpp"
 #include "catalog/db/read_router.hpp"
+#include "catalog/db/version_cache.hpp"
 
 namespace catalog::db {
 
@@ -29,11 +30,17 @@ class ItemsRepository {
   explicit ItemsRepository(Pool& pool) : pool_(pool) {}
   /// Reads (find, list) through `reads` (replica or primary); writes on `pool`.
   ItemsRepository(Pool& pool, ReadRouter& reads) : pool_(pool), reads_(&reads) {}
+  /// ... and tells `versions` (may be null) of every version it commits.
+  ItemsRepository(Pool& pool, ReadRouter& reads, VersionCache* versions)
+      : pool_(pool), reads_(&reads), versions_(versions) {}
 
   Item create(const std::string& name, const std::optional<std::string>& description);
   /// Catalog version of the items (catalog_versions.hpp): one indexed
   /// single-row read, for ETag revalidation.
   std::int64_t version();
+  /// The items' version from memory, without blocking; nullopt when there is
+  /// no cache or it cannot vouch for its content right now (VersionCache).
+  std::optional<std::int64_t> cached_version() const;
   /// `version`, when given, receives the items' catalog version read in the
   /// same transaction just before the row(s).
   std::optional<Item> find(const std::string& id, std::int64_t* version = nullptr);
@@ -52,6 +59,7 @@ class ItemsRepository {
 
   Pool& pool_;
   ReadRouter* reads_ = nullptr;
+  VersionCache* versions_ = nullptr;
 };
 
 }  // namespace catalog::db

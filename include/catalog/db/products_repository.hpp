@@ -8,6 +8,7 @@
 
 #include "catalog/db/pool.hpp"
 #include "catalog/db/read_router.hpp"
+#include "catalog/db/version_cache.hpp"
 
 namespace catalog::db {
 
@@ -77,10 +78,16 @@ class ProductsRepository {
   explicit ProductsRepository(Pool& pool) : pool_(pool) {}
   /// Reads (find, list) through `reads` (replica or primary); writes on `pool`.
   ProductsRepository(Pool& pool, ReadRouter& reads) : pool_(pool), reads_(&reads) {}
+  /// ... and answers cached_version() from `versions` (may be null).
+  ProductsRepository(Pool& pool, ReadRouter& reads, const VersionCache* versions)
+      : pool_(pool), reads_(&reads), versions_(versions) {}
 
   /// Catalog version (catalog_versions.hpp) of one source's products, or of
   /// all products: one indexed single-row read, for ETag revalidation.
   std::int64_t version(const std::optional<std::string>& source);
+  /// The same from memory, without blocking; nullopt when there is no cache
+  /// or it cannot vouch for its content right now (VersionCache).
+  std::optional<std::int64_t> cached_version(const std::optional<std::string>& source) const;
 
   /// The product with this key, soft-deleted or not; `version`, when given,
   /// receives the source's catalog version read just before the row.
@@ -102,6 +109,7 @@ class ProductsRepository {
 
   Pool& pool_;
   ReadRouter* reads_ = nullptr;
+  const VersionCache* versions_ = nullptr;
 };
 
 }  // namespace catalog::db

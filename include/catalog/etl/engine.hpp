@@ -12,6 +12,7 @@
 #include <pqxx/connection>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/db/catalog_versions.hpp"
 #include "catalog/etl/job_options.hpp"
 #include "catalog/etl/normalizer.hpp"
 
@@ -110,6 +111,10 @@ struct RunRequest {
   /// returning true aborts the run with RunCancelled. While a first load
   /// builds its indexes it is polled from two threads at once.
   std::function<bool()> is_cancelled;
+  /// Called right after a transaction that gave the source new catalog
+  /// versions has committed (VersionCache::observe: this process's own
+  /// revalidations see the run before its end is reported).
+  std::function<void(const db::ScopeVersions&)> on_versions_committed;
   /// Changed rows beyond this many bytes (COPY text) go to an unnamed
   /// temporary file instead of memory.
   std::size_t spill_after_bytes = kDefaultSpillAfterBytes;

@@ -14,6 +14,7 @@
 
 #include "catalog/db/jobs_repository.hpp"
 #include "catalog/db/runs_repository.hpp"
+#include "catalog/db/version_cache.hpp"
 
 namespace catalog::s3 {
 class ObjectStore;
@@ -32,6 +33,7 @@ struct RunnerOptions {
   std::chrono::seconds stale_after{30};           ///< a running run silent this long is re-queued
   std::chrono::milliseconds poll_every{1000};     ///< queue poll when idle (other tasks enqueue too)
   metrics::Registry* metrics = nullptr;           ///< counts finished runs and their rows when set
+  db::VersionCache* versions = nullptr;           ///< told of the versions a run commits when set
 };
 
 /// Live progress of a run, for the CLI's progress bar.

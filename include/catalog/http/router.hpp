@@ -36,6 +36,15 @@ enum class Access {
 
 using Handler = std::function<Response(const Request&)>;
 
+/// An optional second handler of a GET route that runs on the connection's
+/// I/O thread and answers what it can without waiting for anything (no
+/// database, no S3, no lock held for long): a Response, or nullopt to leave
+/// the request to the route's Handler on the worker pool, which then sees it
+/// exactly as if no fast handler existed. Used for If-None-Match → 304 from
+/// the in-memory catalog versions. An exception counts as nullopt (the
+/// Handler then gives the error, e.g. the 400 for a bad parameter).
+using FastHandler = std::function<std::optional<Response>(const Request&)>;
+
 /// Method + path-pattern table. Patterns are literal segments and `{name}`
 /// parameters: "/jobs/{id}/run".
 class Router {
@@ -51,10 +60,14 @@ class Router {
   void add(const std::string& method, const std::string& pattern, Access access, Handler handler) {
     add(method, pattern, std::move(handler), Blocking::may_block, access);
   }
+  /// A GET route with a FastHandler in front of its Handler.
+  void add(const std::string& method, const std::string& pattern, Handler handler, FastHandler fast,
+           Access access = Access::by_method);
 
   struct Match {
     const Handler* handler = nullptr;  ///< null: no route for this method
-    std::string pattern;               ///< the matched route, for logs/metrics
+    const FastHandler* fast = nullptr;  ///< the route's FastHandler, when it has one
+    std::string_view pattern;          ///< the matched route, for logs/metrics (points into the Router)
     Access access = Access::by_method;
     std::map<std::string, std::string> params;
     std::vector<std::string> allowed;  ///< methods the path accepts (for 405)
@@ -65,7 +78,9 @@ class Router {
   Match match(const std::string& method, const std::string& path) const;
 
   /// Whether `path` (no query) is a nonblocking route for `method` (GET or HEAD).
-  bool nonblocking(const std::string& method, std::string_view path) const;
+  bool nonblocking(std::string_view method, std::string_view path) const;
+  /// Whether any route has a FastHandler.
+  bool has_fast_routes() const { return has_fast_; }
 
   /// Every (method, pattern) registered, in registration order. HEAD is
   /// implicit for each GET and not listed. The OpenAPI test compares these.
@@ -78,8 +93,10 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     Access access;
+    FastHandler fast;  ///< empty when the route has none
   };
   std::vector<Route> routes_;
+  bool has_fast_ = false;
   std::vector<std::string> nonblocking_paths_;  ///< literal GET patterns registered nonblocking
 };
 
@@ -98,11 +115,20 @@ class Dispatcher {
   Response handle(Request& request, std::chrono::steady_clock::time_point received_at) const;
 
   /// Whether this method + path needs a token (the auth rule in docs/openapi.json).
-  static bool requires_auth(const std::string& method, const std::string& path);
+  static bool requires_auth(std::string_view method, std::string_view path);
 
   /// Whether the request can be handled on the I/O thread: its route is
   /// non-blocking and no token check is involved.
-  bool runs_inline(const std::string& method, std::string_view target) const;
+  bool runs_inline(std::string_view method, std::string_view target) const;
+
+  /// The I/O thread's attempt at a request whose path and query are parsed:
+  /// for its route's FastHandler, when the route has one, the key needed (if
+  /// any) is settled without blocking (API_TOKEN, or a key the KeyStore
+  /// holds fresh: Authenticator::try_cached) and the key may use the route,
+  /// the answer, with request id, access log and metrics as handle() gives
+  /// them. nullopt: nothing was decided or logged; send it to handle() on the
+  /// worker pool.
+  std::optional<Response> try_fast(Request& request, std::chrono::steady_clock::time_point received_at) const;
 
   /// The routes served (Router::routes()).
   std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
@@ -110,6 +136,11 @@ class Dispatcher {
  private:
   /// The caller named by the request's token, or nullopt (401).
   std::optional<auth::Principal> authenticate(const Request& request) const;
+  /// The same without blocking: nullopt also when it would take a look-up.
+  std::optional<auth::Principal> authenticate_cached(const Request& request) const;
+  /// Everything after the handler: HEAD, X-Request-Id, access log, metrics.
+  void finish(const Request& request, Response& response, std::string_view route, const std::string& internal_error,
+              std::chrono::steady_clock::time_point received_at) const;
   Router router_;
   Options options_;
 };

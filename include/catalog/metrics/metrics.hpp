@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -35,6 +36,10 @@ class Registry {
   /// Methods other than the standard ones are recorded as "other".
   void record_request(std::string_view route, std::string_view method, int status, double seconds);
 
+  /// One request answered on the I/O thread by a route's fast handler (a
+  /// 304 from the in-memory catalog versions); also counted by record_request.
+  void record_fast_response() { fast_responses_.fetch_add(1, std::memory_order_relaxed); }
+
   /// One finished ETL run (succeeded, failed, skipped, cancelled) and its rows.
   void record_run(std::string_view status, const EtlRows& rows);
 
@@ -49,9 +54,16 @@ class Registry {
     std::uint64_t count = 0;
     double sum = 0;
   };
+  struct RouteStats {
+    /// (method, status): the method is one of known_method()'s static names.
+    std::map<std::pair<std::string_view, int>, std::uint64_t> requests;
+    Histogram latency;
+  };
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  ///< (route, method, status)
-  std::map<std::string, Histogram> latency_;                                      ///< by route
+  /// By route; looked up by string_view, so recording allocates only for a
+  /// route's first request.
+  std::map<std::string, RouteStats, std::less<>> routes_;
+  std::atomic<std::uint64_t> fast_responses_{0};
   std::map<std::string, std::uint64_t> runs_;                                     ///< by status
   EtlRows rows_;
 };

@@ -1,0 +1,195 @@
+#include "catalog/db/version_cache.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <pqxx/pqxx>
+
+#include "catalog/log/logging.hpp"
+
+namespace catalog::db {
+namespace {
+
+constexpr std::chrono::milliseconds kMaxWaitSlice{200};  // how soon stop() is noticed
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t to_ns(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+/// The listener's side of LISTEN catalog_versions: "<version> <scope>" is
+/// merged; anything else (the empty "re-read" payload) asks for a full read.
+class Receiver final : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& conn, std::function<void(std::string_view, std::int64_t)> merge)
+      : pqxx::notification_receiver(conn, kVersionsChannel), merge_(std::move(merge)) {}
+
+  void operator()(const std::string& payload, int) override {
+    const auto space = payload.find(' ');
+    std::int64_t version = 0;
+    if (space != std::string::npos && space + 1 < payload.size()) {
+      const auto [end, ec] = std::from_chars(payload.data(), payload.data() + space, version);
+      if (ec == std::errc() && end == payload.data() + space) {
+        merge_(std::string_view(payload).substr(space + 1), version);
+        return;
+      }
+    }
+    reread = true;
+  }
+
+  bool reread = false;
+
+ private:
+  std::function<void(std::string_view, std::int64_t)> merge_;
+};
+
+}  // namespace
+
+VersionCache::VersionCache(Options options) : options_(std::move(options)) {}
+
+VersionCache::~VersionCache() { stop(); }
+
+void VersionCache::start() {
+  std::lock_guard lock(run_mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void VersionCache::stop() {
+  {
+    std::lock_guard lock(run_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  valid_until_ns_.store(0, std::memory_order_release);
+}
+
+bool VersionCache::valid() const noexcept { return now_ns() < valid_until_ns_.load(std::memory_order_acquire); }
+
+std::optional<std::int64_t> VersionCache::version(std::string_view scope) const {
+  if (!valid()) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  const auto it = versions_.find(scope);
+  return it == versions_.end() ? 0 : it->second;
+}
+
+void VersionCache::observe(const ScopeVersions& versions) {
+  for (const auto& v : versions) merge(v.scope, v.version);
+}
+
+void VersionCache::merge(std::string_view scope, std::int64_t version) {
+  std::lock_guard lock(mutex_);
+  const auto it = versions_.find(scope);
+  if (it == versions_.end()) versions_.emplace(std::string(scope), version);
+  else it->second = std::max(it->second, version);
+}
+
+void VersionCache::set_event_hook(std::function<void(const char*)> hook) {
+  std::lock_guard lock(run_mutex_);
+  hook_ = std::move(hook);
+}
+
+void VersionCache::event(const char* name) {
+  std::function<void(const char*)> hook;
+  {
+    std::lock_guard lock(run_mutex_);
+    hook = hook_;
+  }
+  if (hook) hook(name);
+}
+
+void VersionCache::invalidate(const char* reason, const std::string& error) {
+  valid_until_ns_.store(0, std::memory_order_release);
+  if (!reported_down_) {
+    reported_down_ = true;
+    // libpq's messages name host and port, never the password.
+    log::warn("db", "catalog version listener down: revalidations read versions from the database",
+              {{"reason", reason}, {"error", error}});
+  }
+  event("lost");
+}
+
+void VersionCache::wait_for(std::chrono::milliseconds delay) {
+  std::unique_lock lock(run_mutex_);
+  wake_.wait_for(lock, delay, [this] { return stopping_; });
+}
+
+void VersionCache::run() {
+  for (;;) {
+    {
+      std::lock_guard lock(run_mutex_);
+      if (stopping_) return;
+    }
+    try {
+      serve_connection();
+      return;  // stopping
+    } catch (const std::exception& e) {
+      invalidate("connection lost", e.what());
+    } catch (...) {
+      invalidate("connection lost", "unknown error");
+    }
+    wait_for(options_.retry_every);
+  }
+}
+
+// One connection's life: returns when stopping, throws when it breaks.
+void VersionCache::serve_connection() {
+  pqxx::connection conn(options_.dsn);
+  // libpqxx 6 would silently reconnect a broken connection on next use,
+  // losing LISTEN and every notification in between: break loudly instead.
+  conn.inhibit_reactivation(true);
+  {
+    pqxx::nontransaction tx(conn);
+    // The name lets an operator (and the tests) find this session in pg_stat_activity.
+    tx.exec("SET application_name = '" + std::string(kListenerApplicationName) + "'; SET statement_timeout = " +
+            std::to_string(options_.statement_timeout.count()));
+  }
+  // LISTEN before the first full read: a write committed in between is in
+  // the read or in a notification, never in neither.
+  Receiver receiver(conn, [this](std::string_view scope, std::int64_t version) { merge(scope, version); });
+  const int backend = conn.backendpid();
+  event("connected");
+  log::debug("db", "catalog version listener connected", {});
+  auto next_read = std::chrono::steady_clock::now();
+  for (;;) {
+    {
+      std::lock_guard lock(run_mutex_);
+      if (stopping_) return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_read || receiver.reread) {
+      receiver.reread = false;
+      // Vouch from the moment the read was sent: its snapshot is no older.
+      const auto started_ns = now_ns();
+      ScopeVersions all;
+      {
+        pqxx::nontransaction tx(conn);
+        all = read_all_versions(tx);
+      }
+      if (conn.backendpid() != backend) throw std::runtime_error("listener connection was replaced");
+      observe(all);
+      valid_until_ns_.store(started_ns + to_ns(options_.valid_for), std::memory_order_release);
+      if (reported_down_) {
+        reported_down_ = false;
+        log::info("db", "catalog version listener up: revalidations answered from memory", {});
+      }
+      event("confirmed");
+      next_read = now + options_.poll_every;
+      now = std::chrono::steady_clock::now();
+    }
+    const auto slice = std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(next_read - now),
+                                  std::chrono::microseconds(0), std::chrono::microseconds(kMaxWaitSlice));
+    // Wakes on a notification or when the connection breaks (the socket
+    // turns readable and get_notifs throws broken_connection).
+    conn.await_notification(static_cast<long>(slice.count() / 1000000), static_cast<long>(slice.count() % 1000000));
+    if (!conn.is_open()) throw std::runtime_error("listener connection closed");
+  }
+}
+
+}  // namespace catalog::db
