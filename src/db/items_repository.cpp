@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "catalog/db/catalog_versions.hpp"
+#include "db/row_reader.hpp"
 #include "db/timestamp_text.hpp"
 
 namespace catalog::db {
@@ -19,11 +20,11 @@ const std::string kInsert = std::string("INSERT INTO items (id, name, descriptio
 // once): rows and version in one statement, one snapshot, one round trip.
 constexpr const char* kVersionColumn = ", (SELECT cv.version FROM catalog_versions cv WHERE cv.scope = 'items')";
 const std::string kSelectOne = std::string("SELECT ") + kColumns + kVersionColumn + " FROM items WHERE id = $1";
-const std::string kSelectFirstPage = std::string("SELECT ") + kColumns + kVersionColumn +
-                                     " FROM items ORDER BY created_at DESC, id DESC LIMIT $1";
+const std::string kSelectFirstPage =
+    std::string("SELECT ") + kColumns + kVersionColumn + " FROM items ORDER BY created_at DESC, id DESC LIMIT ";
 const std::string kSelectNextPage = std::string("SELECT ") + kColumns + kVersionColumn +
                                     " FROM items WHERE (created_at, id) < ($1::timestamptz, $2::uuid)"
-                                    " ORDER BY created_at DESC, id DESC LIMIT $3";
+                                    " ORDER BY created_at DESC, id DESC LIMIT ";
 
 std::int64_t version_of(const pqxx::field& f) { return f.is_null() ? 0 : f.as<std::int64_t>(); }
 const std::string kUpdate = std::string(
@@ -32,25 +33,30 @@ const std::string kUpdate = std::string(
                                 "WHERE id = $1 RETURNING ") + kColumns;
 constexpr const char* kDelete = "DELETE FROM items WHERE id = $1";
 
-Item to_item(const pqxx::row& r) {
+/// The row as views into `result`, which it keeps alive.
+Item to_item(const pqxx::result& result, const pqxx::row& row) {
+  RowReader r(row);
   Item item;
-  item.id = r[0].as<std::string>();
-  item.name = r[1].as<std::string>();
-  if (!r[2].is_null()) item.description = r[2].as<std::string>();
-  item.created_at = rfc3339_utc(std::string_view(r[3].c_str(), r[3].size()));
+  item.id = r.text(0);
+  item.name = r.text(1);
+  item.description = r.nullable(2);
+  item.created_at = utc_timestamp(r.text(3));
+  item.storage = result;
   return item;
 }
+
+Item only_item(const pqxx::result& result) { return to_item(result, result[0]); }
 
 }  // namespace
 
 Item ItemsRepository::create(const std::string& name, const std::optional<std::string>& description) {
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto row = tx.exec_params1(kInsert, name, description);
+    auto result = tx.exec_params(kInsert, name, description);
     const auto bumped = bump_items_version(tx);
     tx.commit();
     if (versions_) versions_->observe(bumped);
-    return to_item(row);
+    return only_item(result);
   });
 }
 
@@ -69,19 +75,21 @@ std::optional<std::int64_t> ItemsRepository::cached_version() const {
 std::optional<Item> ItemsRepository::find(const std::string& id, std::int64_t* version) {
   return read([&](pqxx::connection& c) -> std::optional<Item> {
     pqxx::nontransaction tx(c);
-    auto result = tx.exec_params(kSelectOne, id);
+    auto result = statements_.exec(c, tx, kSelectOne, {id});
     if (result.empty()) return std::nullopt;
     if (version) *version = version_of(result[0][4]);
-    return to_item(result[0]);
+    return only_item(result);
   });
 }
 
 std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<ItemCursor>& after,
                                         std::int64_t* version) {
   return read([&](pqxx::connection& c) {
+    // The limit is in the text, not a parameter, so that the statement's
+    // generic plan is used (see page_sql in products_repository.cpp).
     const auto page = [&](pqxx::transaction_base& tx) {
-      return after ? tx.exec_params(kSelectNextPage, after->created_at, after->id, limit)
-                   : tx.exec_params(kSelectFirstPage, limit);
+      return after ? statements_.exec(c, tx, kSelectNextPage + std::to_string(limit), {after->created_at, after->id})
+                   : statements_.exec(c, tx, kSelectFirstPage + std::to_string(limit), {});
     };
     pqxx::result result;
     {
@@ -99,7 +107,8 @@ std::vector<Item> ItemsRepository::list(std::size_t limit, const std::optional<I
     }
     std::vector<Item> items;
     items.reserve(result.size());
-    for (const auto& row : result) items.push_back(to_item(row));
+    const auto end = result.end();
+    for (auto row = result.begin(); row != end; ++row) items.push_back(to_item(result, *row));
     return items;
   });
 }
@@ -114,7 +123,7 @@ std::optional<Item> ItemsRepository::update(const std::string& id, const std::op
     const auto bumped = bump_items_version(tx);
     tx.commit();
     if (versions_) versions_->observe(bumped);
-    return to_item(result[0]);
+    return only_item(result);
   });
 }
 

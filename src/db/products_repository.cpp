@@ -1,10 +1,9 @@
 #include "catalog/db/products_repository.hpp"
 
-#include <functional>
-
 #include <pqxx/pqxx>
 
 #include "catalog/db/catalog_versions.hpp"
+#include "db/row_reader.hpp"
 #include "db/timestamp_text.hpp"
 
 namespace catalog::db {
@@ -133,7 +132,12 @@ std::string version_column(const std::string& scope_param) {
 std::string page_sql(const ProductQuery& q, Params& params) {
   const auto& spec = spec_of(q.sort);
   const std::string where = where_clause(q.filter, params);
-  const std::string limit = " LIMIT " + params.add(std::to_string(q.limit)) + "::bigint";
+  // The limit is part of the text, not a parameter: PostgreSQL plans a
+  // generic plan for an unknown LIMIT as if it returned a tenth of the
+  // table, finds it far costlier than a plan for 101 rows and so re-plans
+  // the prepared statement for every execution (docs/performance.md). The
+  // value is a number we format, never request text.
+  const std::string limit = " LIMIT " + std::to_string(q.limit);
   // The scope's catalog version rides along as a last column (an InitPlan,
   // run once): one statement, one snapshot, one round trip for page + version.
   const std::string select = std::string("SELECT ") + kColumns + ", " + version_column(params.add(products_scope(q.filter.source))) + " FROM ";
@@ -169,39 +173,28 @@ bool plan_is_value_independent(const ProductFilter& f) {
   return !f.brand && !f.category && !f.availability && !f.currency && !f.name_contains && !f.updated_since;
 }
 
-/// Runs `sql` as a statement prepared on this connection (prepared on first
-/// use; pqxx ignores a repeated prepare of the same text under the same name).
-pqxx::result exec_prepared_sql(pqxx::connection& c, pqxx::transaction_base& tx, const std::string& sql,
-                               const std::vector<std::string>& params) {
-  const std::string name = "products_" + std::to_string(std::hash<std::string>{}(sql));
-  c.prepare(name, sql);
-  return tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params));
-}
-
-std::optional<std::string> optional_text(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<std::string>();
-}
-
 /// A version column: NULL (0) while nothing was ever written to the scope.
 std::int64_t version_of(const pqxx::field& f) { return f.is_null() ? 0 : f.as<std::int64_t>(); }
 
-Product to_product(const pqxx::row& r) {
+/// The row as views into `result`, which it keeps alive.
+Product to_product(const pqxx::result& result, const pqxx::row& row) {
+  RowReader r(row);
   Product p;
-  p.source = r[0].as<std::string>();
-  p.sku = r[1].as<std::string>();
-  p.name = r[2].as<std::string>();
-  p.description = optional_text(r[3]);
-  p.brand = optional_text(r[4]);
-  p.category = optional_text(r[5]);
-  p.price = optional_text(r[6]);
-  p.currency = optional_text(r[7]);
-  p.availability = optional_text(r[8]);
-  p.attributes = r[9].as<std::string>();
-  p.created_at = rfc3339_utc(std::string_view(r[10].c_str(), r[10].size()));
-  p.updated_at = rfc3339_utc(std::string_view(r[11].c_str(), r[11].size()));
-  if (!r[12].is_null()) p.deleted_at = rfc3339_utc(std::string_view(r[12].c_str(), r[12].size()));
-  p.last_run_id = optional_text(r[13]);
+  p.source = r.text(0);
+  p.sku = r.text(1);
+  p.name = r.text(2);
+  p.description = r.nullable(3);
+  p.brand = r.nullable(4);
+  p.category = r.nullable(5);
+  p.price = r.nullable(6);
+  p.currency = r.nullable(7);
+  p.availability = r.nullable(8);
+  p.attributes = r.text(9);
+  p.created_at = utc_timestamp(r.text(10));
+  p.updated_at = utc_timestamp(r.text(11));
+  if (const auto deleted_at = r.nullable(12)) p.deleted_at = utc_timestamp(*deleted_at);
+  p.last_run_id = r.nullable(13);
+  p.storage = result;
   return p;
 }
 
@@ -224,26 +217,25 @@ std::optional<Product> ProductsRepository::find(const std::string& source, const
   return read([&](pqxx::connection& c) -> std::optional<Product> {
     // One statement reads the row and the version in one snapshot.
     pqxx::nontransaction tx(c);
-    const auto result = exec_prepared_sql(c, tx, kSelectOneVersioned, {source, sku, products_scope(source)});
+    const auto result = statements_.exec(c, tx, kSelectOneVersioned, {source, sku, products_scope(source)});
     if (result.empty()) return std::nullopt;
     if (version) *version = version_of(result[0][14]);
-    return to_product(result[0]);
+    return to_product(result, result[0]);
   });
 }
 
 ProductPage ProductsRepository::list(const ProductQuery& query) {
   Params page_params;
   const auto sql = page_sql(query, page_params);
-  Params count_params;
-  const auto count_sql = "SELECT count(*) FROM products p" + where_clause(query.filter, count_params);
   const auto page_rows = [&](pqxx::connection& c, pqxx::transaction_base& tx) {
     return plan_is_value_independent(query.filter)
-               ? exec_prepared_sql(c, tx, sql, page_params.values())
+               ? statements_.exec(c, tx, sql, page_params.values())
                : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(page_params.values()));
   };
   const auto fill = [](ProductPage& page, const pqxx::result& result) {
     page.items.reserve(result.size());
-    for (const auto& row : result) page.items.push_back(to_product(row));
+    const auto end = result.end();
+    for (auto row = result.begin(); row != end; ++row) page.items.push_back(to_product(result, *row));
   };
   return read([&](pqxx::connection& c) {
     ProductPage page;
@@ -264,6 +256,8 @@ ProductPage ProductsRepository::list(const ProductQuery& query) {
     page.version = read_version(tx, products_scope(query.filter.source));
     fill(page, page_rows(c, tx));
     if (query.with_count) {
+      Params count_params;
+      const auto count_sql = "SELECT count(*) FROM products p" + where_clause(query.filter, count_params);
       page.count = tx.exec_params1(count_sql, pqxx::prepare::make_dynamic_params(count_params.values()))[0]
                        .as<std::int64_t>();
     }
@@ -272,12 +266,14 @@ ProductPage ProductsRepository::list(const ProductQuery& query) {
 }
 
 ProductCursor ProductsRepository::cursor_after(const Product& last, ProductSort sort) {
-  ProductCursor cursor{std::nullopt, last.source, last.sku};
+  ProductCursor cursor{std::nullopt, std::string(last.source), std::string(last.sku)};
   switch (sort) {
     case ProductSort::sku: break;
-    case ProductSort::name: cursor.value = last.name; break;
-    case ProductSort::price: cursor.value = last.price; break;
-    case ProductSort::updated_at: cursor.value = last.updated_at; break;
+    case ProductSort::name: cursor.value = std::string(last.name); break;
+    case ProductSort::price:
+      if (last.price) cursor.value = std::string(*last.price);
+      break;
+    case ProductSort::updated_at: cursor.value = last.updated_at.str(); break;
   }
   return cursor;
 }

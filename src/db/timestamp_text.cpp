@@ -46,18 +46,17 @@ void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
   y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
 }
 
-void put(std::string& out, int value, int width) {
-  char buf[8];
+/// Writes `value` as exactly `width` digits at `out`, returns the end.
+char* put(char* out, int value, int width) {
   for (int i = width - 1; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + value % 10);
+    out[i] = static_cast<char>('0' + value % 10);
     value /= 10;
   }
-  out.append(buf, static_cast<std::size_t>(width));
+  return out + width;
 }
 
-}  // namespace
-
-void append_rfc3339_utc(std::string& out, std::string_view t) {
+/// Writes the UtcTimestamp::kSize bytes of rfc3339_utc(t) at `out`.
+void write_rfc3339_utc(char* out, std::string_view t) {
   // "YYYY-MM-DD HH:MM:SS"
   if (t.size() < 22 || t[4] != '-' || t[7] != '-' || t[10] != ' ' || t[13] != ':' || t[16] != ':') bad(t);
   int year = digits(t, 0, 4), month = digits(t, 5, 2), day = digits(t, 8, 2);
@@ -102,25 +101,45 @@ void append_rfc3339_utc(std::string& out, std::string_view t) {
     second = static_cast<int>(rest % 60);
     if (year < 1 || year > 9999) bad(t);
   }
-  put(out, year, 4);
-  out += '-';
-  put(out, month, 2);
-  out += '-';
-  put(out, day, 2);
-  out += 'T';
-  put(out, hour, 2);
-  out += ':';
-  put(out, minute, 2);
-  out += ':';
-  put(out, second, 2);
-  out += '.';
-  put(out, micros, 6);
-  out += 'Z';
+  out = put(out, year, 4);
+  *out++ = '-';
+  out = put(out, month, 2);
+  *out++ = '-';
+  out = put(out, day, 2);
+  *out++ = 'T';
+  out = put(out, hour, 2);
+  *out++ = ':';
+  out = put(out, minute, 2);
+  *out++ = ':';
+  out = put(out, second, 2);
+  *out++ = '.';
+  out = put(out, micros, 6);
+  *out = 'Z';
+}
+
+}  // namespace
+
+UtcTimestamp::UtcTimestamp(std::string_view text) {
+  if (text.size() != kSize || text[4] != '-' || text[10] != 'T' || text[19] != '.' || text[kSize - 1] != 'Z') {
+    throw Error("internal error", "not an RFC 3339 UTC timestamp: '" + std::string(text.substr(0, 64)) + "'");
+  }
+  text.copy(bytes_.data(), kSize);
+}
+
+UtcTimestamp utc_timestamp(std::string_view pg_text) {
+  UtcTimestamp out;
+  write_rfc3339_utc(out.data(), pg_text);
+  return out;
+}
+
+void append_rfc3339_utc(std::string& out, std::string_view pg_text) {
+  char text[UtcTimestamp::kSize];
+  write_rfc3339_utc(text, pg_text);
+  out.append(text, sizeof text);
 }
 
 std::string rfc3339_utc(std::string_view pg_text) {
   std::string out;
-  out.reserve(27);
   append_rfc3339_utc(out, pg_text);
   return out;
 }

@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "catalog/db/utc_timestamp.hpp"
+
 namespace catalog::db {
 
 /// A timestamptz as PostgreSQL prints it with DateStyle ISO (the default),
@@ -16,5 +18,8 @@ std::string rfc3339_utc(std::string_view pg_text);
 
 /// Appends rfc3339_utc(pg_text) to `out` without a temporary.
 void append_rfc3339_utc(std::string& out, std::string_view pg_text);
+
+/// rfc3339_utc(pg_text), held inline (no allocation).
+UtcTimestamp utc_timestamp(std::string_view pg_text);
 
 }  // namespace catalog::db

@@ -17,9 +17,9 @@ constexpr std::size_t kMaxNameLength = 255;
 /// One item as a JSON object written straight into `out`, byte for byte what
 /// nlohmann::json dumped before (keys in its sorted order), without a tree.
 void append_item(std::string& out, const db::Item& item) {
-  out += "{\"created_at\":";
-  append_json_string(out, item.created_at);
-  out += ",\"description\":";
+  out += "{\"created_at\":\"";
+  out += item.created_at.text();  // RFC 3339: nothing to escape
+  out += "\",\"description\":";
   if (item.description) append_json_string(out, *item.description);
   else out += "null";
   out += ",\"id\":";
@@ -58,7 +58,12 @@ std::optional<std::string> validated_description(const nlohmann::json& value) {
   return value.get<std::string>();
 }
 
-std::string encode_cursor(const db::Item& last) { return http::base64url_encode(last.created_at + "|" + last.id); }
+std::string encode_cursor(const db::Item& last) {
+  std::string raw(last.created_at.text());
+  raw += '|';
+  raw += last.id;
+  return http::base64url_encode(raw);
+}
 
 db::ItemCursor decode_cursor(const std::string& text) {
   const auto raw = http::base64url_decode(text);
@@ -77,7 +82,7 @@ http::Response create(db::ItemsRepository& items, const http::Request& request) 
   const auto description = body.contains("description") ? validated_description(body["description"]) : std::nullopt;
   const auto item = items.create(name, description);
   auto response = item_response(201, item);
-  response.set_header("Location", "/items/" + item.id);
+  response.set_header("Location", "/items/" + std::string(item.id));
   return response;
 }
 
@@ -133,8 +138,12 @@ http::Response list(db::ItemsRepository& items, const std::string& cache_control
   auto page = items.list(limit + 1, after, &version);
   const bool more = page.size() > limit;
   if (more) page.pop_back();
-  std::string body = "[";
-  body.reserve(page.size() * 160);
+  // Keys, punctuation, timestamp and uuid take 110 bytes an item.
+  std::size_t size_hint = 2;
+  for (const auto& item : page) size_hint += 128 + item.name.size() + (item.description ? item.description->size() : 0);
+  std::string body;
+  body.reserve(size_hint);
+  body += '[';
   for (std::size_t i = 0; i < page.size(); ++i) {
     if (i > 0) body += ',';
     append_item(body, page[i]);

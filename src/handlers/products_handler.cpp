@@ -27,10 +27,10 @@ const std::set<std::string> kListParams = {"source", "sku",     "brand",  "categ
 const std::set<std::string> kGetParams = {};
 
 /// numeric(12,2) as PostgreSQL prints it: optional '-', 1..10 digits, '.', 2 digits.
-bool is_price_text(const std::string& s) {
+bool is_price_text(std::string_view s) {
   const std::size_t start = !s.empty() && s[0] == '-' ? 1 : 0;
   const auto dot = s.find('.');
-  if (dot == std::string::npos || dot == start || dot - start > 10 || s.size() != dot + 3) return false;
+  if (dot == std::string_view::npos || dot == start || dot - start > 10 || s.size() != dot + 3) return false;
   for (std::size_t i = start; i < s.size(); ++i) {
     if (i != dot && (s[i] < '0' || s[i] > '9')) return false;
   }
@@ -114,14 +114,26 @@ db::ProductCursor decode_cursor(const std::string& text, db::ProductSort sort, d
 /// Money is an exact decimal string with two decimals ("1299.00", "-0.50"),
 /// as payment and commerce APIs write it: no client parses it through a
 /// binary double. PostgreSQL prints numeric(12,2) in exactly that form.
-void append_price(std::string& out, const std::optional<std::string>& price) {
+void append_price(std::string& out, const std::optional<std::string_view>& price) {
   if (!price) {
     out += "null";
     return;
   }
-  if (!is_price_text(*price)) throw Error("internal error", "bad price " + *price);
+  if (!is_price_text(*price)) throw Error("internal error", "bad price " + std::string(*price));
   out += '"';
   out += *price;
+  out += '"';
+}
+
+void append_nullable(std::string& out, const std::optional<std::string_view>& text) {
+  if (text) append_json_string(out, *text);
+  else out += "null";
+}
+
+/// RFC 3339 text needs no escaping.
+void append_timestamp(std::string& out, const db::UtcTimestamp& t) {
+  out += '"';
+  out += t.text();
   out += '"';
 }
 
@@ -130,34 +142,51 @@ void append_price(std::string& out, const std::optional<std::string>& price) {
 /// cost more CPU than the query. `attributes` is PostgreSQL's jsonb text,
 /// valid JSON that PostgreSQL prints with a space after `:` and `,`; it is
 /// copied without the whitespace between tokens, like the rest of the body.
+/// Each key is one literal with its punctuation, in the order clients have
+/// always seen.
 void append_product(std::string& out, const db::Product& p) {
-  const std::pair<const char*, const std::string*> text[] = {
-      {"source", &p.source}, {"sku", &p.sku}, {"name", &p.name}, {"created_at", &p.created_at},
-      {"updated_at", &p.updated_at}};
-  const std::pair<const char*, const std::optional<std::string>*> nullable_text[] = {
-      {"description", &p.description}, {"brand", &p.brand},           {"category", &p.category},
-      {"currency", &p.currency},       {"availability", &p.availability}, {"deleted_at", &p.deleted_at},
-      {"last_run_id", &p.last_run_id}};
-  const auto key = [&out](const char* name) {
-    out += out.back() == '{' ? "\"" : ",\"";
-    out += name;
-    out += "\":";
-  };
-  out += '{';
-  for (const auto& [name, value] : text) {
-    key(name);
-    append_json_string(out, *value);
-  }
-  for (const auto& [name, value] : nullable_text) {
-    key(name);
-    if (*value) append_json_string(out, **value);
-    else out += "null";
-  }
-  key("price");
+  out += "{\"source\":";
+  append_json_string(out, p.source);
+  out += ",\"sku\":";
+  append_json_string(out, p.sku);
+  out += ",\"name\":";
+  append_json_string(out, p.name);
+  out += ",\"created_at\":";
+  append_timestamp(out, p.created_at);
+  out += ",\"updated_at\":";
+  append_timestamp(out, p.updated_at);
+  out += ",\"description\":";
+  append_nullable(out, p.description);
+  out += ",\"brand\":";
+  append_nullable(out, p.brand);
+  out += ",\"category\":";
+  append_nullable(out, p.category);
+  out += ",\"currency\":";
+  append_nullable(out, p.currency);
+  out += ",\"availability\":";
+  append_nullable(out, p.availability);
+  out += ",\"deleted_at\":";
+  if (p.deleted_at) append_timestamp(out, *p.deleted_at);
+  else out += "null";
+  out += ",\"last_run_id\":";
+  append_nullable(out, p.last_run_id);
+  out += ",\"price\":";
   append_price(out, p.price);
-  key("attributes");
+  out += ",\"attributes\":";
   append_compact_json(out, p.attributes);
   out += '}';
+}
+
+/// Bytes append_product writes for `p` when nothing needs escaping: the
+/// page's buffer is allocated once, not grown and copied as it fills.
+std::size_t json_size_hint(const db::Product& p) {
+  constexpr std::size_t kFixed = 288;  // keys, punctuation, timestamps, nulls
+  std::size_t n = kFixed + p.source.size() + p.sku.size() + p.name.size() + p.attributes.size();
+  for (const auto* text : {&p.description, &p.brand, &p.category, &p.price, &p.currency, &p.availability,
+                           &p.last_run_id}) {
+    if (*text) n += (*text)->size();
+  }
+  return n;
 }
 
 /// A currency filter as the ETL stores currencies: three ASCII letters,
@@ -248,8 +277,11 @@ http::Response list(db::ProductsRepository& products, const std::string& cache_c
   auto page = products.list(query);
   const bool more = page.items.size() > limit;
   if (more) page.items.pop_back();
-  std::string body = "{\"items\":[";
-  body.reserve(page.items.size() * 512);
+  std::size_t size_hint = 512;  // the envelope and a cursor
+  for (const auto& product : page.items) size_hint += json_size_hint(product);
+  std::string body;
+  body.reserve(size_hint);
+  body += "{\"items\":[";
   for (std::size_t i = 0; i < page.items.size(); ++i) {
     if (i > 0) body += ',';
     append_product(body, page.items[i]);
@@ -328,6 +360,7 @@ http::Response get_one(db::ProductsRepository& products, const std::string& cach
   const auto etag = make_etag('p', version, canonical);
   if (if_none_match(request, etag, true)) return not_modified(etag, cache_control);
   std::string body;
+  body.reserve(json_size_hint(*product));
   append_product(body, *product);
   auto response = http::json_text_response(200, std::move(body));
   set_cache_headers(response, etag, cache_control);

@@ -19,7 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   catalog::db::Item last;
-  last.created_at = cursor.created_at;
+  try {
+    last.created_at = catalog::db::UtcTimestamp(cursor.created_at);
+  } catch (const catalog::Error&) {
+    return 0;  // only timestamps read from the database are ever encoded
+  }
   last.id = cursor.id;
   const auto again = catalog::handlers::decode_cursor(catalog::handlers::encode_cursor(last));
   if (again.created_at != cursor.created_at || again.id != cursor.id) {

@@ -10,7 +10,10 @@ namespace catalog::db {
 Item ItemsRepository::create(const std::string& name, const std::optional<std::string>& description) {
   catalog::fuzz::require_storable(name);
   if (description) catalog::fuzz::require_storable(*description);
-  return {"00000000-0000-4000-8000-000000000000", name, description, "2024-01-01T00:00:00.000000Z"};
+  // Views into the caller's arguments and literals, which outlive the item.
+  return {"00000000-0000-4000-8000-000000000000", name,
+          description ? std::optional<std::string_view>(*description) : std::nullopt,
+          UtcTimestamp("2024-01-01T00:00:00.000000Z"), {}};
 }
 std::int64_t ItemsRepository::version() { return 1; }
 std::optional<std::int64_t> ItemsRepository::cached_version() const { return std::nullopt; }
@@ -20,7 +23,9 @@ std::optional<Item> ItemsRepository::update(const std::string& id, const std::op
                                             const std::optional<std::optional<std::string>>& description) {
   if (name) catalog::fuzz::require_storable(*name);
   if (description && *description) catalog::fuzz::require_storable(**description);
-  return Item{id, name.value_or("unchanged"), description.value_or(std::nullopt), "2024-01-01T00:00:00.000000Z"};
+  return Item{id, name ? std::string_view(*name) : std::string_view("unchanged"),
+              description && *description ? std::optional<std::string_view>(**description) : std::nullopt,
+              UtcTimestamp("2024-01-01T00:00:00.000000Z"), {}};
 }
 bool ItemsRepository::remove(const std::string&) { return true; }
 

@@ -31,6 +31,24 @@ TEST(AppendJsonString, WritesWhatNlohmannWritesForValidText) {
   EXPECT_EQ(as_json_string(""), "\"\"");
 }
 
+TEST(AppendJsonString, FindsEverySpecialByteWhereverItSitsInALongPlainRun) {
+  // Plain runs are scanned eight bytes at a time: a byte that needs care at
+  // every offset of a word, at both ends and alone, next to every boundary.
+  const std::vector<std::string> specials = {"\"", "\\", "\n", std::string(1, '\x00'), std::string(1, '\x1f'),
+                                             "\x7f", " ", "\x40", "é", "€", "😀"};
+  for (const auto& special : specials) {
+    for (std::size_t length = 0; length <= 40; ++length) {
+      for (std::size_t at = 0; at <= length; ++at) {
+        std::string text(length, 'a');
+        text.insert(at, special);
+        ASSERT_EQ(as_json_string(text), nlohmann::json(text).dump()) << length << " " << at;
+      }
+    }
+  }
+  const std::string invalid = std::string(19, 'x') + "\xff" + std::string(9, 'y');
+  EXPECT_EQ(as_json_string(invalid), "\"" + std::string(19, 'x') + "\xEF\xBF\xBD" + std::string(9, 'y') + "\"");
+}
+
 TEST(AppendJsonString, InvalidUtf8BecomesReplacementCharactersNotBrokenJson) {
   for (const std::string bad : {"a\xff" "b", "\xc0\xaf", "\xed\xa0\x80", "x\xe2\x82", "\x80", "\xf4\x90\x80\x80"}) {
     const auto out = as_json_string(bad);

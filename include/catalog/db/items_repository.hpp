@@ -4,19 +4,27 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <pqxx/result>
+
 #include "catalog/db/pool.hpp"
+#include "catalog/db/prepared_statements.hpp"
 #include "catalog/db/read_router.hpp"
+#include "catalog/db/utc_timestamp.hpp"
 #include "catalog/db/version_cache.hpp"
 
 namespace catalog::db {
 
+/// One item. The text fields are views into the query's result, which
+/// `storage` keeps alive (no allocation or copy per row of a page).
 struct Item {
-  std::string id;
-  std::string name;
-  std::optional<std::string> description;
-  std::string created_at;  ///< RFC 3339, UTC, microseconds
+  std::string_view id;
+  std::string_view name;
+  std::optional<std::string_view> description;
+  UtcTimestamp created_at;
+  pqxx::result storage;  ///< the result the views point into
 };
 
 /// Position after the last item of a page (newest first: created_at, id).
@@ -60,6 +68,8 @@ class ItemsRepository {
   Pool& pool_;
   ReadRouter* reads_ = nullptr;
   VersionCache* versions_ = nullptr;
+  // The one-row read and the first and next pages, for each page size used.
+  PreparedStatements statements_{"items_", 16};
 };
 
 }  // namespace catalog::db

@@ -4,30 +4,38 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <pqxx/result>
+
 #include "catalog/db/pool.hpp"
+#include "catalog/db/prepared_statements.hpp"
 #include "catalog/db/read_router.hpp"
+#include "catalog/db/utc_timestamp.hpp"
 #include "catalog/db/version_cache.hpp"
 
 namespace catalog::db {
 
-/// One row of `products`, as the API shows it.
+/// One row of `products`, as the API shows it. The text fields are views
+/// into the query's result, which `storage` keeps alive: a page of rows costs
+/// no allocation or copy per row, and a Product stays valid when copied.
 struct Product {
-  std::string source;
-  std::string sku;
-  std::string name;
-  std::optional<std::string> description;
-  std::optional<std::string> brand;
-  std::optional<std::string> category;
-  std::optional<std::string> price;  ///< numeric(12,2) as PostgreSQL prints it ("12.50"): exact, shown as is
-  std::optional<std::string> currency;
-  std::optional<std::string> availability;
-  std::string attributes;  ///< jsonb as text (an object)
-  std::string created_at;  ///< RFC 3339, UTC, microseconds
-  std::string updated_at;  ///< RFC 3339, UTC, microseconds
-  std::optional<std::string> deleted_at;
-  std::optional<std::string> last_run_id;
+  std::string_view source;
+  std::string_view sku;
+  std::string_view name;
+  std::optional<std::string_view> description;
+  std::optional<std::string_view> brand;
+  std::optional<std::string_view> category;
+  std::optional<std::string_view> price;  ///< numeric(12,2) as PostgreSQL prints it ("12.50"): exact, shown as is
+  std::optional<std::string_view> currency;
+  std::optional<std::string_view> availability;
+  std::string_view attributes;  ///< jsonb as text (an object)
+  UtcTimestamp created_at;
+  UtcTimestamp updated_at;
+  std::optional<UtcTimestamp> deleted_at;
+  std::optional<std::string_view> last_run_id;
+  pqxx::result storage;  ///< the result the views point into
 };
 
 /// The sort orders of GET /products. Each is a keyset over
@@ -110,6 +118,10 @@ class ProductsRepository {
   Pool& pool_;
   ReadRouter* reads_ = nullptr;
   const VersionCache* versions_ = nullptr;
+  // Every statement without a filter whose best plan depends on its value:
+  // sort orders x directions x first/next page x the few page sizes clients
+  // use. A full registry only costs the overflow a plan per request.
+  PreparedStatements statements_{"products_", 32};
 };
 
 }  // namespace catalog::db
