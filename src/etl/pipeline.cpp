@@ -468,8 +468,9 @@ class Pipeline {
   void start_partitioning(std::uint64_t expected_keys) {
     parts_ = std::make_unique<PartitionFiles>(temp_dir_, partition_bits(expected_keys, max_keys_));
     if (req_.options.missing_rows == MissingRows::soft_delete) gone_keys_ = std::make_unique<PartitionFiles>(temp_dir_, 1);
-    const std::uint64_t known = std::max<std::uint64_t>(expected_keys, keys_.size());
-    KeyTable zero(std::min<std::uint64_t>(2 * (known >> parts_->bits()), max_keys_));
+    // Partition 0's share of the keys, plus 1/8 for new ones (it grows if need be).
+    const std::uint64_t share = std::max<std::uint64_t>(expected_keys, keys_.size()) >> parts_->bits();
+    KeyTable zero(std::min<std::uint64_t>(share + share / 8, max_keys_));
     keys_.for_each([&](const KeyTable::Slot& s) {
       const std::uint32_t p = parts_->partition(s.key);
       if (p != 0) {
@@ -509,7 +510,12 @@ class Pipeline {
     std::uint64_t n = 0;
     for (std::uint32_t p = 1; p < parts_->count(); ++p) {
       check_cancel();
-      KeyTable table(std::min<std::uint64_t>(parts_->keys(p) + parts_->rows(p), max_keys_));
+      // Distinct keys are between max(keys, rows) and keys + rows: size for
+      // the usual case (most rows name existing keys, or all are new) and grow
+      // if the partition brought many new keys.
+      const std::uint64_t keys = parts_->keys(p);
+      const std::uint64_t rows = parts_->rows(p);
+      KeyTable table(std::min<std::uint64_t>(std::max(keys, rows) + (keys + rows) / 16, max_keys_));
       parts_->replay(
           p,
           [&](const KeyTable::Slot& s) {
