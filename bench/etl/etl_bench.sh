@@ -70,7 +70,7 @@ s3_put() {  # s3_put FILE KEY: signed PutObject to the raw s3rver endpoint (s3rv
 }
 
 RUN_ENV=(env -i PATH="$PATH" DATABASE_URL="$BENCH_DSN" S3_ENDPOINT="$S3" S3_FORCE_PATH_STYLE=true
-         AWS_REGION="$CATALOG_TEST_S3_REGION" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER S3_RAW_BUCKET="$BUCKET" LOG_LEVEL=warn)
+         AWS_REGION="$CATALOG_TEST_S3_REGION" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER S3_RAW_BUCKET="$BUCKET" LOG_LEVEL="${BENCH_ETL_LOG_LEVEL:-warn}")
 
 "${RUN_ENV[@]}" "$BIN" migrate >"$W/migrate.log" 2>&1 || { cat "$W/migrate.log" >&2; die "migrate failed"; }
 
@@ -110,6 +110,10 @@ measure() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" \
     "$rows" "$((w1 - w0))" "$wal" "${rss:-0}" "$note" >>"$RESULTS"
   log "$size $name: $(tail -n 1 "$RESULTS" | cut -f3) s, written $((w1 - w0)), WAL $wal B, RSS ${rss:-?} KiB"
+  # BENCH_ETL_LOG_LEVEL=info BENCH_ETL_RUN_LOG=FILE keeps each run's phase timings ("run finished").
+  if [ -n "${BENCH_ETL_RUN_LOG:-}" ]; then
+    { echo "$size $name"; grep -h '"run finished"\|run finished' "$W/out.txt" "$W/err.txt" || true; } >>"$BENCH_ETL_RUN_LOG"
+  fi
 }
 
 # Every measured command runs under /usr/bin/time -v (peak RSS of that very process).

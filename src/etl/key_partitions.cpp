@@ -14,10 +14,10 @@ namespace {
 
 // Record layout (host byte order: the files never leave the process):
 //   'K' Slot (24 bytes)
-//   'R' key u64, content u64, line u64, check u32, sku/raw/copy lengths u32 ×3, then the three texts
+//   'R' key u64, content u64, line u64, check u32, fields length u32, then the encoded fields
 constexpr char kKeyTag = 'K';
 constexpr char kRowTag = 'R';
-constexpr std::size_t kRowHeader = 8 * 3 + 4 * 4;
+constexpr std::size_t kRowHeader = 8 * 3 + 4 * 2;
 constexpr std::size_t kWriteBuffer = 64 * 1024;
 constexpr std::size_t kReadChunk = 1 << 20;
 
@@ -34,6 +34,26 @@ T get(const char* p) {
 }
 
 }  // namespace
+
+void encode_fields(const std::vector<std::string_view>& fields, std::string& out) {
+  out.clear();
+  for (const std::string_view f : fields) {
+    put(out, static_cast<std::uint32_t>(f.size()));
+    out.append(f);
+  }
+}
+
+void decode_fields(std::string_view encoded, std::vector<std::string_view>& out) {
+  out.clear();
+  std::size_t i = 0;
+  while (i + 4 <= encoded.size()) {
+    const auto n = get<std::uint32_t>(encoded.data() + i);
+    if (n > encoded.size() - i - 4) break;
+    out.push_back(encoded.substr(i + 4, n));
+    i += 4 + n;
+  }
+  if (i != encoded.size()) throw catalog::Error("a deferred feed row read back from TMPDIR is damaged");
+}
 
 unsigned partition_bits(std::uint64_t expected_keys, std::uint64_t max_keys) {
   const std::uint64_t per_partition = max_keys / 2 == 0 ? 1 : max_keys / 2;
@@ -89,12 +109,8 @@ void PartitionFiles::add_row(std::uint32_t p, const DeferredRow& row) {
   put(b, row.content);
   put(b, row.line);
   put(b, row.check);
-  put(b, static_cast<std::uint32_t>(row.sku.size()));
-  put(b, static_cast<std::uint32_t>(row.raw.size()));
-  put(b, static_cast<std::uint32_t>(row.copy_row.size()));
-  b.append(row.sku);
-  b.append(row.raw);
-  b.append(row.copy_row);
+  put(b, static_cast<std::uint32_t>(row.fields.size()));
+  b.append(row.fields);
   ++part.rows;
   if (b.size() >= kWriteBuffer) flush(part);
 }
@@ -159,15 +175,10 @@ void PartitionFiles::replay(std::uint32_t p, const std::function<void(const KeyT
     row.content = get<std::uint64_t>(h + 8);
     row.line = get<std::uint64_t>(h + 16);
     row.check = get<std::uint32_t>(h + 24);
-    const auto sku_len = get<std::uint32_t>(h + 28);
-    const auto raw_len = get<std::uint32_t>(h + 32);
-    const auto copy_len = get<std::uint32_t>(h + 36);
-    const std::size_t total = 1 + kRowHeader + sku_len + raw_len + copy_len;
+    const auto fields_len = get<std::uint32_t>(h + 28);
+    const std::size_t total = 1 + kRowHeader + fields_len;
     if (!ensure(total)) break;
-    const char* d = buf.data() + pos + 1 + kRowHeader;
-    row.sku = std::string_view(d, sku_len);
-    row.raw = std::string_view(d + sku_len, raw_len);
-    row.copy_row = std::string_view(d + sku_len + raw_len, copy_len);
+    row.fields = std::string_view(buf.data() + pos + 1 + kRowHeader, fields_len);
     on_row(row);
     pos += total;
     ++rows;

@@ -30,17 +30,22 @@ inline constexpr unsigned kMaxPartitionBits = 6;  ///< 64 (one open file each)
 /// for an estimate that is low), at least kMinPartitionBits, at most kMaxPartitionBits.
 unsigned partition_bits(std::uint64_t expected_keys, std::uint64_t max_keys);
 
-/// One feed row deferred to its partition's replay: everything the row's
-/// decision (duplicate, insert, update, unchanged) and its output need.
+/// One feed row deferred to its partition's replay: what its decision
+/// (duplicate, insert, update, unchanged) needs, and its CSV fields, from
+/// which the (deterministic) normaliser rebuilds the row only when it is
+/// written or rejected: an unchanged row costs no formatting and few bytes.
 struct DeferredRow {
   std::uint64_t key = 0;
   std::uint32_t check = 0;
   std::uint64_t content = 0;  ///< content hash
   std::uint64_t line = 0;     ///< physical line where the record starts
-  std::string_view sku;       ///< for a duplicate's message
-  std::string_view raw;       ///< the reject's raw text (already cut to size)
-  std::string_view copy_row;  ///< the row's COPY text line, newline included
+  std::string_view fields;    ///< encode_fields() of the record
 };
+
+/// Fields as one string: each as a 4-byte length and its bytes.
+void encode_fields(const std::vector<std::string_view>& fields, std::string& out);
+/// The inverse; the views point into `encoded`.
+void decode_fields(std::string_view encoded, std::vector<std::string_view>& out);
 
 class PartitionFiles {
  public:

@@ -314,11 +314,11 @@ class Pipeline {
   }
 
   /// The record's fields re-joined with the delimiter, cut near kRawMax (not yet sanitised).
-  std::string raw_text(const csv::Record& rec) const {
+  std::string raw_text(const std::vector<std::string_view>& fields) const {
     std::string raw;
-    for (std::size_t i = 0; i < rec.fields.size() && raw.size() <= kRawMax; ++i) {
+    for (std::size_t i = 0; i < fields.size() && raw.size() <= kRawMax; ++i) {
       if (i != 0) raw.push_back(req_.options.delimiter);
-      raw.append(rec.fields[i].substr(0, kRawMax + 1));
+      raw.append(fields[i].substr(0, kRawMax + 1));
     }
     return raw;
   }
@@ -326,7 +326,7 @@ class Pipeline {
   void reject(const csv::Record& rec, const std::string& reason) {
     // Partitioned, a later line's reject may still displace a stored one (see compact_rejects).
     const bool store = result_.first_rejects.size() < kMaxStoredRejects || parts_ != nullptr;
-    reject(rec.line, reason, store ? raw_text(rec) : std::string());
+    reject(rec.line, reason, store ? raw_text(rec.fields) : std::string());
   }
 
   void reject(std::uint64_t line, const std::string& reason, std::string_view raw) {
@@ -484,21 +484,26 @@ class Pipeline {
     keys_ = std::move(zero);
   }
 
-  /// A row whose key belongs to a partition on disk: everything its decision
-  /// and output need, decided when that partition is replayed.
+  /// A row whose key belongs to a partition on disk: its decision waits for
+  /// that partition's replay.
   void defer(std::uint32_t p, const csv::Record& rec, std::uint64_t key) {
     DeferredRow d;
     d.key = key;
     d.check = key_check(row_.sku);
     d.content = content_hash(row_, scratch_);
     d.line = rec.line;
-    deferred_copy_.clear();
-    append_copy_row(deferred_copy_, source_escaped_, row_, d.content, run_id_escaped_, json_);
-    deferred_raw_ = raw_text(rec);
-    d.sku = row_.sku;
-    d.raw = deferred_raw_;
-    d.copy_row = deferred_copy_;
+    encode_fields(rec.fields, deferred_fields_);
+    d.fields = deferred_fields_;
     parts_->add_row(p, d);
+  }
+
+  /// Rebuilds a deferred row (into replay_fields_ and row_) to write or reject it.
+  void renormalize(const DeferredRow& r) {
+    decode_fields(r.fields, replay_fields_);
+    if (!normalizer_->normalize(replay_fields_, row_, reason_)) {
+      throw catalog::Error("internal error: feed line " + std::to_string(r.line) +
+                           " normalised differently when replayed: " + reason_);
+    }
   }
 
   /// After the feed: partition 0's table is complete (its delete counts are
@@ -527,15 +532,18 @@ class Pipeline {
             if (++n % kCancelEveryRows == 0) check_cancel();
             KeyTable::Slot& slot = table.find_or_insert(r.key, r.check);
             if (KeyTable::line_of(slot) != 0) {
-              reject(r.line, duplicate_reason(r.sku, slot), r.raw);
+              renormalize(r);
+              reject(r.line, duplicate_reason(row_.sku, slot), raw_text(replay_fields_));
               return;
             }
             KeyTable::mark_seen(slot, r.line);
             if ((slot.meta & KeyTable::kInDb) == 0) {
-              insert_copy_->buffer().append(r.copy_row);
+              renormalize(r);
+              append_copy_row(insert_copy_->buffer(), source_escaped_, row_, r.content, run_id_escaped_, json_);
               insert_copy_->maybe_flush();
             } else if (slot.content != r.content || (slot.meta & KeyTable::kDeleted) != 0) {
-              changed_.buffer().append(r.copy_row);
+              renormalize(r);
+              append_copy_row(changed_.buffer(), source_escaped_, row_, r.content, run_id_escaped_, json_);
               changed_.count_row();
               changed_.maybe_spill();
             }
@@ -554,8 +562,8 @@ class Pipeline {
   std::unique_ptr<PartitionFiles> parts_;      ///< null: every key in keys_
   std::unique_ptr<PartitionFiles> gone_keys_;  ///< partitioned soft_delete: keys to delete (partition 1)
   std::uint64_t live_ = 0;                     ///< live rows of the source (count_deletes)
-  std::string deferred_copy_;
-  std::string deferred_raw_;
+  std::string deferred_fields_;
+  std::vector<std::string_view> replay_fields_;
   std::unique_ptr<RowNormalizer> normalizer_;
   std::unique_ptr<db::CopyIn> insert_copy_;
   SpillBuffer changed_;

@@ -75,21 +75,24 @@ TEST(EtlKeyPartitions, RecordsComeBackInOrderAndTheFilesAreGone) {
     EXPECT_TRUE(std::filesystem::is_empty(dir)) << "the files have no name";
     // Partition 3: keys, rows (one far larger than the read chunk), a key again.
     const std::string big(3 << 20, 'x');
-    std::vector<std::string> skus;
+    std::vector<std::string> encoded;
+    encoded.reserve(5000);
     for (int i = 0; i < 5000; ++i) {
       files.add_key(3, KeyTable::Slot{static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(i) * 7,
                                       static_cast<std::uint32_t>(i), KeyTable::kUsed | KeyTable::kInDb});
     }
     for (int i = 0; i < 5000; ++i) {
-      skus.push_back("SKU-" + std::to_string(i));
+      const std::string sku = "SKU-" + std::to_string(i);
+      const std::vector<std::string_view> fields =
+          i == 10 ? std::vector<std::string_view>{} : std::vector<std::string_view>{sku, "", i == 4000 ? std::string_view(big) : std::string_view("x")};
+      encoded.emplace_back();
+      encode_fields(fields, encoded.back());
       DeferredRow r;
       r.key = 1000u + static_cast<unsigned>(i);
       r.check = 9;
       r.content = 77;
       r.line = static_cast<std::uint64_t>(i) + 2;
-      r.sku = skus.back();
-      r.raw = i == 10 ? std::string_view() : std::string_view("raw,fields");
-      r.copy_row = i == 4000 ? std::string_view(big) : std::string_view("copy\trow\n");
+      r.fields = encoded.back();
       files.add_row(3, r);
     }
     files.add_key(3, KeyTable::Slot{1, 2, 3, KeyTable::kUsed | 17});
@@ -116,12 +119,15 @@ TEST(EtlKeyPartitions, RecordsComeBackInOrderAndTheFilesAreGone) {
         },
         [&](const DeferredRow& r) {
           EXPECT_EQ(r.line, static_cast<std::uint64_t>(rows) + 2);
-          EXPECT_EQ(r.sku, skus[static_cast<std::size_t>(rows)]);
-          EXPECT_EQ(r.raw, rows == 10 ? "" : "raw,fields");
-          if (rows == 4000) {
-            EXPECT_EQ(r.copy_row.size(), big.size());
+          std::vector<std::string_view> fields;
+          decode_fields(r.fields, fields);
+          if (rows == 10) {
+            EXPECT_TRUE(fields.empty());
           } else {
-            EXPECT_EQ(r.copy_row, "copy\trow\n");
+            ASSERT_EQ(fields.size(), 3u);
+            EXPECT_EQ(fields[0], "SKU-" + std::to_string(rows));
+            EXPECT_EQ(fields[1], "");
+            EXPECT_EQ(fields[2].size(), rows == 4000 ? big.size() : 1u);
           }
           ++rows;
         });
@@ -133,6 +139,13 @@ TEST(EtlKeyPartitions, RecordsComeBackInOrderAndTheFilesAreGone) {
   EXPECT_EQ(open_fds(), fds);
   EXPECT_TRUE(std::filesystem::is_empty(dir));
   std::filesystem::remove_all(dir);
+}
+
+TEST(EtlKeyPartitions, DamagedFieldsAreAnError) {
+  std::string encoded;
+  encode_fields({"a", "bc"}, encoded);
+  std::vector<std::string_view> fields;
+  EXPECT_THROW(decode_fields(std::string_view(encoded).substr(0, encoded.size() - 1), fields), catalog::Error);
 }
 
 TEST(EtlKeyPartitions, MissingDirectoryIsNamedAndLeavesNoDescriptor) {
