@@ -7,7 +7,7 @@
 # table with ratios and PASS/MISS, and writes bench/results/<timestamp>.json.
 #
 #   scripts/bench.sh [--quick] [--profile] [--no-install] [--no-build]
-#                    [--only http|micro|etl]... [--rev REV]
+#                    [--only http|micro|etl]... [--rev REV] [--rows N]
 #
 #   --quick       development run (~2 min): 100k products, 1 s warm-up + 3 s runs
 #   --profile     also profile catalog-api on GET /health (perf if hardware
@@ -19,6 +19,13 @@
 #                 working tree: built from a clean git worktree in
 #                 build-bench-src/ into build-bench-rev/ (useful while others
 #                 have half-finished edits in src/)
+#   --rows N      ETL feed size instead of the default 100k (+1M in full mode);
+#                 N above 1M also runs 1M first, to report the re-run and
+#                 1%-changed times against N/1M x the 1M figures (linear:
+#                 <= 1.2x) and peak RSS (<= 256 MiB). Large sizes run the
+#                 catalog-api cases and \copy only (no SQL pipeline, no 10%
+#                 change); e.g. --only etl --rows 10000000 (1 GB of CSV; allow
+#                 an hour and ~8 GB of disk). Not part of the default run.
 #
 # Environment knobs: BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_DURATION / BENCH_WARMUP (seconds), BENCH_ROWS (products),
@@ -31,7 +38,7 @@ source scripts/lib/common.sh
 source scripts/lib/postgres.sh
 source scripts/lib/s3.sh
 
-QUICK=0 PROFILE=0 INSTALL=1 BUILD=1 ONLY=() REV=
+QUICK=0 PROFILE=0 INSTALL=1 BUILD=1 ONLY=() REV= ETL_ROWS=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -39,8 +46,9 @@ while [ $# -gt 0 ]; do
     --no-install) INSTALL=0 ;;
     --no-build) BUILD=0 ;;
     --rev) shift; [ $# -gt 0 ] || die "--rev needs a revision"; REV=$1 ;;
+    --rows) shift; [[ ${1:-} =~ ^[1-9][0-9]*$ ]] || die "--rows needs a positive row count"; ETL_ROWS=$1 ;;
     --only) shift; [ $# -gt 0 ] || die "--only needs http, micro or etl"; ONLY+=("$1") ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
   shift
@@ -170,7 +178,7 @@ DSN="host=127.0.0.1 port=$PGPORT user=postgres dbname=bench"
 # Environment every bench/etl/*.sh script gets (the hook for the ETL benchmarks).
 export BENCH_MODE=$MODE BENCH_QUICK=$QUICK BENCH_ROOT=$ROOT BENCH_BUILD_DIR=$BUILD_DIR \
   BENCH_PGPORT=$PGPORT BENCH_PGDIR=$PGDIR BENCH_DSN=$DSN BENCH_WORK=$WORK \
-  BENCH_SERVER_CPUS=$SERVER_CPUS BENCH_CLIENT_CPUS=$CLIENT_CPUS
+  BENCH_SERVER_CPUS=$SERVER_CPUS BENCH_CLIENT_CPUS=$CLIENT_CPUS BENCH_ETL_SIZE=$ETL_ROWS
 
 # ---------------------------------------------------------------- HTTP
 CATALOG_PID="" FASTAPI_PID="" NGINX_PID=""
@@ -431,10 +439,12 @@ ETL_PINNING="not pinned: PostgreSQL and each loader share all $NCPU CPUs"
 if want etl; then
   unpin_postgres
   shopt -s nullglob
+  etl_timeout=$([ $QUICK = 1 ] && echo 300 || echo 900)
+  [ -n "$ETL_ROWS" ] && etl_timeout=$((900 + ETL_ROWS / 2000))   # 10M rows: ~1.9 h at most
   for script in bench/etl/*.sh; do
     name=$(basename "$script" .sh)
     log "etl: $script"
-    BENCH_SERVER_CPUS="" BENCH_CLIENT_CPUS="" BENCH_ETL_OUT="$WORK/etl/$name.json" timeout $([ $QUICK = 1 ] && echo 300 || echo 900) bash "$script" \
+    BENCH_SERVER_CPUS="" BENCH_CLIENT_CPUS="" BENCH_ETL_OUT="$WORK/etl/$name.json" timeout "$etl_timeout" bash "$script" \
       >"$WORK/logs/etl-$name.log" 2>&1 ||
       { log "etl: $script failed ($?); last lines:"; tail -n 15 "$WORK/logs/etl-$name.log" >&2; }
   done

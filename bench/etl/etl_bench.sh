@@ -32,7 +32,13 @@ BIN="$BUILD_DIR/catalog-api"
 [ -x "$BIN" ] || die "$BIN missing"
 QUICK=${BENCH_QUICK:-1}
 if [ "$QUICK" = 1 ]; then SIZES=(100000); else SIZES=(100000 1000000); fi
+# scripts/bench.sh --rows N: that size only, after 1M when N is larger (the linearity reference).
+if [ -n "${BENCH_ETL_SIZE:-}" ]; then
+  if [ "$BENCH_ETL_SIZE" -gt 1000000 ]; then SIZES=(1000000 "$BENCH_ETL_SIZE"); else SIZES=("$BENCH_ETL_SIZE"); fi
+fi
 if [ -n "${BENCH_ETL_ROWS:-}" ]; then read -r -a SIZES <<<"$BENCH_ETL_ROWS"; fi   # development override
+# Above 1M rows only catalog-api and \copy run: the SQL pipeline would take hours.
+LARGE=1000000
 NAIVE_ROWS=${BENCH_ETL_NAIVE_ROWS:-5000}
 TIME_BIN=/usr/bin/time
 if [ ! -x "$TIME_BIN" ]; then
@@ -64,7 +70,7 @@ s3_put() {  # s3_put FILE KEY: signed PutObject to the raw s3rver endpoint (s3rv
 }
 
 RUN_ENV=(env -i PATH="$PATH" DATABASE_URL="$BENCH_DSN" S3_ENDPOINT="$S3" S3_FORCE_PATH_STYLE=true
-         AWS_REGION="$CATALOG_TEST_S3_REGION" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER S3_RAW_BUCKET="$BUCKET" LOG_LEVEL=warn)
+         AWS_REGION="$CATALOG_TEST_S3_REGION" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER S3_RAW_BUCKET="$BUCKET" LOG_LEVEL="${BENCH_ETL_LOG_LEVEL:-warn}")
 
 "${RUN_ENV[@]}" "$BIN" migrate >"$W/migrate.log" 2>&1 || { cat "$W/migrate.log" >&2; die "migrate failed"; }
 
@@ -104,6 +110,10 @@ measure() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" \
     "$rows" "$((w1 - w0))" "$wal" "${rss:-0}" "$note" >>"$RESULTS"
   log "$size $name: $(tail -n 1 "$RESULTS" | cut -f3) s, written $((w1 - w0)), WAL $wal B, RSS ${rss:-?} KiB"
+  # BENCH_ETL_LOG_LEVEL=info BENCH_ETL_RUN_LOG=FILE keeps each run's phase timings ("run finished").
+  if [ -n "${BENCH_ETL_RUN_LOG:-}" ]; then
+    { echo "$size $name"; grep -h '"run finished"\|run finished' "$W/out.txt" "$W/err.txt" || true; } >>"$BENCH_ETL_RUN_LOG"
+  fi
 }
 
 # Every measured command runs under /usr/bin/time -v (peak RSS of that very process).
@@ -153,11 +163,12 @@ SQL
 # ------------------------------------------------------------------ runs
 for N in "${SIZES[@]}"; do
   label=$((N / 1000))k
-  [ "$N" -ge 1000000 ] && label=$((N / 1000000))M
+  [ "$N" -ge 1000000 ] && [ $((N % 1000000)) = 0 ] && label=$((N / 1000000))M
+  large=0; [ "$N" -gt "$LARGE" ] && large=1
   log "ETL $label: generating feeds"
   python3 bench/etl/gen_feed.py --rows "$N" "$W/base.csv"
   python3 bench/etl/gen_feed.py --rows "$N" --version 2 --every 100 "$W/ch1.csv"
-  python3 bench/etl/gen_feed.py --rows "$N" --version 3 --every 10 "$W/ch10.csv"
+  [ $large = 1 ] || python3 bench/etl/gen_feed.py --rows "$N" --version 3 --every 10 "$W/ch10.csv"
   bytes=$(stat -c %s "$W/base.csv")
   src="etl${label,,}" pipe="sql${label,,}" job="etl-bench-${label,,}" key="etl-bench/$label/feed.csv"  # job ids are lower-case slugs
   sql "INSERT INTO jobs (id, source, uri) VALUES ('$job', '$src', 's3://$BUCKET/$key') ON CONFLICT (id) DO NOTHING"
@@ -169,6 +180,7 @@ for N in "${SIZES[@]}"; do
   measure "$label" copy "$N" "psql \\copy into an UNLOGGED table ($bytes bytes)" -- \
     "${TPSQL[@]}" -c "\\copy etl_bench_copy FROM '$W/base.csv' WITH (FORMAT csv, HEADER true)"
   sql "TRUNCATE etl_bench_copy"
+  if [ $large = 0 ]; then
   # The limit for a load that ends with products' index set: \copy into a fresh
   # logged table, then the same nine index definitions built by sorting (over
   # the feed's own columns; rolled back).
@@ -190,6 +202,7 @@ ROLLBACK;
 SQL
   measure "$label" copy_indexed "$N" "psql \\copy into a new table + the products index set built after" -- \
     "${TPSQL[@]}" -f "$W/copy-indexed.sql"
+  fi
 
   # catalog-api
   measure "$label" first "$N" "catalog-api run-job, first load" -- "${RUN_JOB[@]}" "$job"
@@ -198,6 +211,7 @@ SQL
   expect_run succeeded unchanged "$N"
   measure "$label" skip "$N" "catalog-api run-job, same ETag (skipped)" -- "${RUN_JOB[@]}" "$job"
   expect_run skipped - 0
+  if [ $large = 0 ]; then
   # The operator's path: POST /jobs/{id}/run?wait=true on a running server
   # (warm pool and credentials), timed from curl.
   api_port=$(free_port)
@@ -212,9 +226,15 @@ SQL
     'for i in 1 2 3 4; do curl -sS --fail -o /dev/null -X POST "$1" || exit 1; done; curl -sS --fail -X POST "$1"' _ "$api_url"
   expect_run skipped - 0
   kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
+  fi
   s3_put "$W/ch1.csv" "$key"
   measure "$label" ch1 "$N" "catalog-api run-job, 1% changed" -- "${RUN_JOB[@]}" "$job"
   expect_run succeeded updated "$((N / 100))"
+  if [ $large = 1 ]; then
+    rm -f "$W/base.csv" "$W/ch1.csv"
+    sql "VACUUM products" >/dev/null
+    continue
+  fi
   s3_put "$W/ch10.csv" "$key"
   measure "$label" ch10 "$N" "catalog-api run-job, 10% changed" -- "${RUN_JOB[@]}" "$job"
   expect_run succeeded updated "$((N / 10))"
@@ -252,9 +272,33 @@ def st(ok):
 
 naive = res.get(("naive", "naive"))
 naive_rate = naive["rows"] / naive["wall"] if naive else None
-sizes = sorted({s for s, _ in res if s != "naive"}, key=lambda s: (s.endswith("M"), int(s[:-1])))
+sizes = sorted({s for s, _ in res if s != "naive"}, key=lambda s: res[(s, "first")]["rows"])
+ref = res.get(("1M", "rerun")) and "1M"   # the linearity reference of large sizes
 for s in sizes:
     r = lambda c: res[(s, c)]
+    if (s, "pipe_first") not in res:
+        # A large size (scripts/bench.sh --rows N, N > 1M): catalog-api and \copy only.
+        n = r("first")["rows"]
+        for case, title in [("copy", "\\copy (unlogged)"), ("first", "catalog-api first load"),
+                            ("rerun", "catalog-api forced re-run, unchanged"), ("ch1", "catalog-api 1% changed")]:
+            m = r(case)
+            note = "%.3f s wall, %d rows written" % (m["wall"], m["written"])
+            if case != "copy":
+                note += ", peak RSS %.1f MiB" % (m["rss"] / 1024)
+            add("%s %s" % (s, title), round(m["rows"] / m["wall"]), "rows/s", note=note)
+        add("%s ETag-skipped re-run" % s, round(r("skip")["wall"] * 1000, 1), "ms")
+        rss = max(r(k)["rss"] for k in ("first", "rerun", "skip", "ch1")) / 1024
+        add("%s peak RSS of catalog-api" % s, round(rss, 1), "MiB", "<= 256 MiB", st(rss <= 256),
+            "first %.0f, re-run %.0f, 1%% changed %.0f MiB" % tuple(r(k)["rss"] / 1024 for k in ("first", "rerun", "ch1")))
+        add("%s 1%% changed, rows written" % s, r("ch1")["written"], "rows", "= %d (1%%)" % (n // 100),
+            st(r("ch1")["written"] == n // 100))
+        if ref and s != ref:
+            scale = n / res[(ref, "first")]["rows"]
+            for case, title in [("rerun", "forced re-run unchanged"), ("ch1", "1% changed")]:
+                f = r(case)["wall"] / (res[(ref, case)]["wall"] * scale)
+                add("%s %s / (%.0f x 1M)" % (s, title, scale), round(f, 2), "x", "<= 1.2x", st(f <= 1.2),
+                    "%s %.2f s, 1M %.2f s (linear)" % (s, r(case)["wall"], res[(ref, case)]["wall"]))
+        continue
     for case, title in [("copy", "\\copy (unlogged)"), ("copy_indexed", "\\copy + index builds (logged)"),
                         ("first", "catalog-api first load"),
                         ("rerun", "catalog-api forced re-run, unchanged"), ("ch1", "catalog-api 1% changed"),

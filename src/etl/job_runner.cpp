@@ -208,6 +208,8 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
 
   db::RunOutcome outcome;
   RunResult::Timings phases;  // logged with the outcome: where a slow run spent its time
+  std::uint32_t key_partitions = 1;  // run finished log: a large source's partitions
+  std::uint64_t partition_bytes = 0;
   bool requeue = false;
   auto on_cancelled = [&] {
     if (stopping_.load() && !cancel.load()) {
@@ -285,6 +287,8 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       } detach{conn_mutex, engine_conn};
       const auto result = run_feed(conn, request);
       phases = result.timings;
+      key_partitions = result.key_partitions;
+      partition_bytes = result.partition_spilled_bytes;
       outcome.status = "succeeded";
       outcome.counts = counts_of(result);
       outcome.rejects = rejects_of(result);
@@ -330,7 +334,8 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
                   {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")},
                   {"load_keys_ms", to_ms(phases.load_keys)}, {"stream_ms", to_ms(phases.stream)},
                   {"build_indexes_ms", to_ms(phases.build_indexes)}, {"apply_ms", to_ms(phases.apply)},
-                  {"soft_delete_ms", to_ms(phases.soft_delete)}, {"vacuum_ms", to_ms(phases.vacuum)}});
+                  {"soft_delete_ms", to_ms(phases.soft_delete)}, {"vacuum_ms", to_ms(phases.vacuum)},
+                  {"key_partitions", key_partitions}, {"partition_spill_bytes", partition_bytes}});
       if (options_.metrics != nullptr) {
         options_.metrics->record_run(outcome.status,
                                      {c.read, c.inserted, c.updated, c.unchanged, c.rejected, c.deleted});

@@ -78,6 +78,22 @@ class KeyTable {
 
   std::size_t size() const noexcept { return size_; }
   std::size_t capacity() const noexcept { return slots_.size(); }
+  /// True when the next new key makes the table double (old and new slots
+  /// then coexist until the copy is done).
+  bool full() const noexcept { return (size_ + 1) * 4 > slots_.size() * 3; }
+
+  /// Smallest power of two >= 1024 that holds `keys` at load factor 0.75.
+  static std::size_t capacity_for(std::size_t keys) {
+    std::size_t capacity = 1024;
+    while (capacity * 3 < keys * 4) capacity *= 2;
+    return capacity;
+  }
+  /// The most keys a table sized up front can hold within `bytes` of slots.
+  static std::size_t max_keys_within(std::size_t bytes) {
+    std::size_t capacity = 1024;
+    while (capacity * 2 * sizeof(Slot) <= bytes) capacity *= 2;
+    return capacity / 4 * 3;
+  }
 
   template <typename F>
   void for_each(F&& f) const {
@@ -129,13 +145,6 @@ class KeyTable {
     Slot* data_ = nullptr;
     std::size_t n_ = 0;
   };
-
-  /// Smallest power of two >= 1024 that holds `keys` at load factor 0.75.
-  static std::size_t capacity_for(std::size_t keys) {
-    std::size_t capacity = 1024;
-    while (capacity * 3 < keys * 4) capacity *= 2;
-    return capacity;
-  }
 
   std::size_t mask() const noexcept { return slots_.size() - 1; }
 

@@ -1,5 +1,6 @@
 #include "etl/pipeline.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "catalog/db/product_loader.hpp"
 #include "etl/copy_row.hpp"
 #include "etl/feed_decoder.hpp"
+#include "etl/key_partitions.hpp"
 #include "etl/key_table.hpp"
 #include "etl/run_control.hpp"
 #include "etl/spill_buffer.hpp"
@@ -35,9 +37,8 @@ constexpr const char* kCopyExisting =
 // read): sizes the key table before the existing keys stream in.
 constexpr const char* kEstimateKeys = "EXPLAIN (FORMAT JSON) SELECT 1 FROM products WHERE source = $1";
 // A wrong estimate must not cost much memory: huge pages make even a sparsely
-// used table resident, so the hint stops at 2M keys (4M slots, 96 MiB); larger
-// sources grow from there.
-constexpr std::size_t kMaxKeysHint = std::size_t{2} << 20;
+// used table resident, so the hint stops at what the key-table budget holds
+// (3M keys in 4M slots, 96 MiB, by default); larger sources are partitioned.
 constexpr const char* kCopyLiveKeys =
     "COPY (SELECT sku FROM products WHERE source = (SELECT current_setting('catalog.etl_source')) "
     "AND deleted_at IS NULL) TO STDOUT";
@@ -101,7 +102,9 @@ class Pipeline {
       : tx_(tx),
         req_(req),
         bulk_table_(std::move(bulk_table)),
-        changed_(temp_directory(req.temp_dir), req.spill_after_bytes) {
+        temp_dir_(temp_directory(req.temp_dir)),
+        max_keys_(KeyTable::max_keys_within(req.key_table_budget_bytes)),
+        changed_(temp_dir_, req.spill_after_bytes) {
     source_escaped_.clear();
     db::append_copy_text(source_escaped_, req.source_name);
     if (req.run_id.empty()) {
@@ -118,9 +121,13 @@ class Pipeline {
     result_.timings.load_keys = lap(t);
     check_cancel();
     stream_feed();
-    result_.timings.stream = lap(t);
     check_cancel();
     if (!have_header_) throw FeedError("feed is empty: no header row");
+    if (parts_) {
+      replay_partitions();
+      compact_rejects(result_.first_rejects);
+    }
+    result_.timings.stream = lap(t);
     if (req_.options.max_rejects.exceeded(result_.rejected, result_.read)) throw too_many_rejects();
     // Before anything is applied: a truncated snapshot must not empty the catalogue.
     if (req_.options.missing_rows == MissingRows::soft_delete) check_deletes();
@@ -140,6 +147,10 @@ class Pipeline {
     check_cancel();
     result_.unchanged = result_.read - result_.rejected - result_.inserted - result_.updated;
     result_.spilled_bytes = changed_.spilled_bytes();
+    if (parts_) {
+      result_.key_partitions = parts_->count();
+      result_.partition_spilled_bytes = parts_->bytes() + (gone_keys_ ? gone_keys_->bytes() : 0);
+    }
     return result_;
   }
 
@@ -149,7 +160,12 @@ class Pipeline {
   }
 
   void load_existing() {
-    keys_ = KeyTable(std::min(estimated_keys(), kMaxKeysHint));
+    const std::size_t estimate = estimated_keys();
+    if (estimate > max_keys_) {
+      start_partitioning(estimate);
+    } else {
+      keys_ = KeyTable(estimate);
+    }
     // Keys are inserted in batches whose slots were prefetched while the
     // batch was parsed, so the cache misses overlap instead of queueing.
     struct Existing {
@@ -162,6 +178,15 @@ class Pipeline {
     std::size_t pending = 0;
     auto insert_batch = [&] {
       for (std::size_t i = 0; i < pending; ++i) {
+        if (!parts_ && growth_over_budget()) start_partitioning(0);
+        if (parts_) {
+          const std::uint32_t p = parts_->partition(batch[i].key);
+          if (p != 0) {
+            parts_->add_key(p, KeyTable::Slot{batch[i].key, batch[i].content, batch[i].check,
+                                              KeyTable::kUsed | batch[i].meta});
+            continue;
+          }
+        }
         KeyTable::Slot& slot = keys_.find_or_insert(batch[i].key, batch[i].check);
         slot.content = batch[i].content;
         slot.meta |= batch[i].meta;
@@ -253,16 +278,22 @@ class Pipeline {
       reject(rec, reason_);
       return;
     }
+    const std::uint64_t key = key_hash(row_.sku);
+    if (!parts_ && growth_over_budget()) start_partitioning(0);
+    if (parts_) {
+      const std::uint32_t p = parts_->partition(key);
+      if (p != 0) {
+        defer(p, rec, key);
+        return;
+      }
+    }
     // The slot is a cache miss on a large catalog: start loading it, hash the
     // content meanwhile, then probe.
-    const std::uint64_t key = key_hash(row_.sku);
     keys_.prefetch(key);
     const std::uint64_t hash = content_hash(row_, scratch_);
     KeyTable::Slot& slot = keys_.find_or_insert(key, key_check(row_.sku));
     if (KeyTable::line_of(slot) != 0) {
-      const auto first = KeyTable::line_of(slot);
-      reject(rec, "duplicate key '" + row_.sku + "': first seen on line " +
-                      (first == KeyTable::kLineMask ? std::string("> ") : std::string()) + std::to_string(first));
+      reject(rec, duplicate_reason(row_.sku, slot));
       return;
     }
     KeyTable::mark_seen(slot, rec.line);
@@ -276,17 +307,43 @@ class Pipeline {
     }
   }
 
+  static std::string duplicate_reason(std::string_view sku, const KeyTable::Slot& slot) {
+    const auto first = KeyTable::line_of(slot);
+    return "duplicate key '" + std::string(sku) + "': first seen on line " +
+           (first == KeyTable::kLineMask ? std::string("> ") : std::string()) + std::to_string(first);
+  }
+
+  /// The record's fields re-joined with the delimiter, cut near kRawMax (not yet sanitised).
+  std::string raw_text(const std::vector<std::string_view>& fields) const {
+    std::string raw;
+    for (std::size_t i = 0; i < fields.size() && raw.size() <= kRawMax; ++i) {
+      if (i != 0) raw.push_back(req_.options.delimiter);
+      raw.append(fields[i].substr(0, kRawMax + 1));
+    }
+    return raw;
+  }
+
   void reject(const csv::Record& rec, const std::string& reason) {
+    // Partitioned, a later line's reject may still displace a stored one (see compact_rejects).
+    const bool store = result_.first_rejects.size() < kMaxStoredRejects || parts_ != nullptr;
+    reject(rec.line, reason, store ? raw_text(rec.fields) : std::string());
+  }
+
+  void reject(std::uint64_t line, const std::string& reason, std::string_view raw) {
     ++result_.rejected;
-    if (result_.first_rejects.size() < kMaxStoredRejects) {
-      std::string raw;
-      for (std::size_t i = 0; i < rec.fields.size() && raw.size() <= kRawMax; ++i) {
-        if (i != 0) raw.push_back(req_.options.delimiter);
-        raw.append(rec.fields[i].substr(0, kRawMax + 1));
-      }
-      result_.first_rejects.push_back(Reject{rec.line, sanitize_utf8(reason, 1000), sanitize_utf8(raw, kRawMax)});
+    if (result_.first_rejects.size() < kMaxStoredRejects || parts_ != nullptr) {
+      result_.first_rejects.push_back(Reject{line, sanitize_utf8(reason, 1000), sanitize_utf8(raw, kRawMax)});
+      if (result_.first_rejects.size() >= 2 * kMaxStoredRejects) compact_rejects(result_.first_rejects);
     }
     if (req_.options.max_rejects.exceeded_early(result_.rejected)) throw too_many_rejects();
+  }
+
+  /// Partitioned runs find duplicates out of line order: keep the first
+  /// kMaxStoredRejects by line, as an in-memory run stores them.
+  static void compact_rejects(std::vector<Reject>& rejects) {
+    std::stable_sort(rejects.begin(), rejects.end(),
+                     [](const Reject& a, const Reject& b) { return a.line < b.line; });
+    if (rejects.size() > kMaxStoredRejects) rejects.resize(kMaxStoredRejects);
   }
 
   TooManyRejects too_many_rejects() const {
@@ -295,6 +352,7 @@ class Pipeline {
     partial.read = result_.read;
     partial.rejected = result_.rejected;
     partial.first_rejects = result_.first_rejects;
+    compact_rejects(partial.first_rejects);
     return TooManyRejects("too many rejected rows: " + std::to_string(result_.rejected) + " rejected of " +
                               std::to_string(result_.read) + " read so far (max_rejects " +
                               req_.options.max_rejects.describe() + "); nothing was written",
@@ -316,12 +374,8 @@ class Pipeline {
   /// Counts the live rows the feed did not name and fails the run if
   /// max_deletes does not allow soft-deleting that many.
   void check_deletes() {
-    std::uint64_t live = 0;
-    keys_.for_each([&](const KeyTable::Slot& s) {
-      if ((s.meta & KeyTable::kInDb) == 0 || (s.meta & KeyTable::kDeleted) != 0) return;
-      ++live;
-      if (KeyTable::line_of(s) == 0) ++delete_candidates_;
-    });
+    if (!parts_) count_deletes(keys_);  // partitioned: counted partition by partition
+    const std::uint64_t live = live_;
     const MaxDeletes& limit = req_.options.max_deletes;
     if (!limit.exceeded(delete_candidates_, live)) return;
     throw TooManyDeletes("would soft-delete " + std::to_string(delete_candidates_) + " of " + std::to_string(live) +
@@ -331,44 +385,185 @@ class Pipeline {
                          "(or \"100%\") for one run");
   }
 
+  /// Adds the live rows of `table` (all keys of one partition) and those the
+  /// feed did not name to the delete counts; partitioned, the latter are also
+  /// kept (on disk) for soft_delete, which cannot look them up in a table any more.
+  void count_deletes(const KeyTable& table) {
+    const bool keep = parts_ != nullptr && req_.options.missing_rows == MissingRows::soft_delete;
+    table.for_each([&](const KeyTable::Slot& s) {
+      if ((s.meta & KeyTable::kInDb) == 0 || (s.meta & KeyTable::kDeleted) != 0) return;
+      ++live_;
+      if (KeyTable::line_of(s) != 0) return;
+      ++delete_candidates_;
+      if (keep) gone_keys_->add_key(1, KeyTable::Slot{s.key, 0, s.check, KeyTable::kUsed});
+    });
+  }
+
   void soft_delete() {
     if (delete_candidates_ == 0) return;
     // The sku strings are not in memory: read this source's live keys again
     // and keep the ones the feed did not name (their COPY text is reused as is).
-    std::string gone;
-    {
-      db::CopyOut out(tx_, kCopyLiveKeys);
-      std::string_view line;
-      std::string buf;
-      while (out.next(line)) {
-        std::string_view sku = line;
-        if (line.find('\\') != std::string_view::npos) {
-          buf = db::unescape_copy_text(line);
-          sku = buf;
+    SpillBuffer gone(temp_dir_, req_.spill_after_bytes);
+    if (!parts_) {
+      collect_gone(keys_, gone);
+    } else {
+      // The keys to delete, as many at a time as the budget holds (one read
+      // of the live keys each; one in all unless most of a large source goes).
+      std::uint64_t left = delete_candidates_;
+      KeyTable chunk(std::min<std::uint64_t>(left, max_keys_));
+      gone_keys_->replay(1, [&](const KeyTable::Slot& s) {
+        if (chunk.size() >= max_keys_) {
+          left -= chunk.size();
+          collect_gone(chunk, gone);
+          chunk = KeyTable();
+          chunk = KeyTable(std::min<std::uint64_t>(left, max_keys_));
         }
-        const KeyTable::Slot* s = keys_.find(key_hash(sku), key_check(sku));
-        if (s != nullptr && KeyTable::line_of(*s) == 0) {
-          gone.append(line);
-          gone.push_back('\n');
-        }
-      }
+        chunk.find_or_insert(s.key, s.check);
+      }, [](const DeferredRow&) {});
+      if (chunk.size() != 0) collect_gone(chunk, gone);
     }
     check_cancel();
     if (gone.empty()) return;
     tx_.exec(kCreateGone);
     {
       db::CopyIn copy(tx_, kCopyGone);
-      copy.write_raw(gone);
+      gone.replay(copy);
       copy.finish();
     }
     result_.deleted = tx_.exec_params(kSoftDelete, req_.source_name, req_.run_id).affected_rows();
   }
 
+  /// Appends the COPY text of the live keys that are in `table` and were not
+  /// in the feed (line 0) to `gone`.
+  void collect_gone(const KeyTable& table, SpillBuffer& gone) {
+    db::CopyOut out(tx_, kCopyLiveKeys);
+    std::string_view line;
+    std::string buf;
+    while (out.next(line)) {
+      std::string_view sku = line;
+      if (line.find('\\') != std::string_view::npos) {
+        buf = db::unescape_copy_text(line);
+        sku = buf;
+      }
+      const KeyTable::Slot* s = table.find(key_hash(sku), key_check(sku));
+      if (s != nullptr && KeyTable::line_of(*s) == 0) {
+        gone.buffer().append(line);
+        gone.buffer().push_back('\n');
+        gone.count_row();
+        gone.maybe_spill();
+      }
+    }
+  }
+
+  /// True when the in-memory table is full and doubling it (old and new
+  /// slots together) would pass the budget.
+  bool growth_over_budget() const {
+    return keys_.full() && keys_.capacity() * 3 * sizeof(KeyTable::Slot) > req_.key_table_budget_bytes;
+  }
+
+  /// Switches to key-hash partitions: `expected_keys` is the planner's
+  /// estimate, or 0 when the table filled up (a first load, or a low
+  /// estimate). Keys already in the table keep their state: partition 0's
+  /// stay, the others move to their partition's file.
+  void start_partitioning(std::uint64_t expected_keys) {
+    parts_ = std::make_unique<PartitionFiles>(temp_dir_, partition_bits(expected_keys, max_keys_));
+    if (req_.options.missing_rows == MissingRows::soft_delete) gone_keys_ = std::make_unique<PartitionFiles>(temp_dir_, 1);
+    // Partition 0's share of the keys, plus 1/8 for new ones (it grows if need be).
+    const std::uint64_t share = std::max<std::uint64_t>(expected_keys, keys_.size()) >> parts_->bits();
+    KeyTable zero(std::min<std::uint64_t>(share + share / 8, max_keys_));
+    keys_.for_each([&](const KeyTable::Slot& s) {
+      const std::uint32_t p = parts_->partition(s.key);
+      if (p != 0) {
+        parts_->add_key(p, s);
+        return;
+      }
+      KeyTable::Slot& d = zero.find_or_insert(s.key, s.check);
+      d.content = s.content;
+      d.meta = s.meta;
+    });
+    keys_ = std::move(zero);
+  }
+
+  /// A row whose key belongs to a partition on disk: its decision waits for
+  /// that partition's replay.
+  void defer(std::uint32_t p, const csv::Record& rec, std::uint64_t key) {
+    DeferredRow d;
+    d.key = key;
+    d.check = key_check(row_.sku);
+    d.content = content_hash(row_, scratch_);
+    d.line = rec.line;
+    encode_fields(rec.fields, deferred_fields_);
+    d.fields = deferred_fields_;
+    parts_->add_row(p, d);
+  }
+
+  /// Rebuilds a deferred row (into replay_fields_ and row_) to write or reject it.
+  void renormalize(const DeferredRow& r) {
+    decode_fields(r.fields, replay_fields_);
+    if (!normalizer_->normalize(replay_fields_, row_, reason_)) {
+      throw catalog::Error("internal error: feed line " + std::to_string(r.line) +
+                           " normalised differently when replayed: " + reason_);
+    }
+  }
+
+  /// After the feed: partition 0's table is complete (its delete counts are
+  /// taken and it is freed), then each other partition's keys and rows are
+  /// read back in arrival order and decided exactly as on_record does.
+  void replay_partitions() {
+    count_deletes(keys_);
+    keys_ = KeyTable();
+    std::uint64_t n = 0;
+    for (std::uint32_t p = 1; p < parts_->count(); ++p) {
+      check_cancel();
+      // Distinct keys are between max(keys, rows) and keys + rows: size for
+      // the usual case (most rows name existing keys, or all are new) and grow
+      // if the partition brought many new keys.
+      const std::uint64_t keys = parts_->keys(p);
+      const std::uint64_t rows = parts_->rows(p);
+      KeyTable table(std::min<std::uint64_t>(std::max(keys, rows) + (keys + rows) / 16, max_keys_));
+      parts_->replay(
+          p,
+          [&](const KeyTable::Slot& s) {
+            KeyTable::Slot& d = table.find_or_insert(s.key, s.check);
+            d.content = s.content;
+            d.meta = s.meta;
+          },
+          [&](const DeferredRow& r) {
+            if (++n % kCancelEveryRows == 0) check_cancel();
+            KeyTable::Slot& slot = table.find_or_insert(r.key, r.check);
+            if (KeyTable::line_of(slot) != 0) {
+              renormalize(r);
+              reject(r.line, duplicate_reason(row_.sku, slot), raw_text(replay_fields_));
+              return;
+            }
+            KeyTable::mark_seen(slot, r.line);
+            if ((slot.meta & KeyTable::kInDb) == 0) {
+              renormalize(r);
+              append_copy_row(insert_copy_->buffer(), source_escaped_, row_, r.content, run_id_escaped_, json_);
+              insert_copy_->maybe_flush();
+            } else if (slot.content != r.content || (slot.meta & KeyTable::kDeleted) != 0) {
+              renormalize(r);
+              append_copy_row(changed_.buffer(), source_escaped_, row_, r.content, run_id_escaped_, json_);
+              changed_.count_row();
+              changed_.maybe_spill();
+            }
+          });
+      count_deletes(table);
+    }
+  }
+
   pqxx::work& tx_;
   const RunRequest& req_;
   const std::string bulk_table_;
+  const std::string temp_dir_;
+  const std::size_t max_keys_;  ///< keys the budget holds in a table sized up front
   RunResult result_;
   KeyTable keys_;
+  std::unique_ptr<PartitionFiles> parts_;      ///< null: every key in keys_
+  std::unique_ptr<PartitionFiles> gone_keys_;  ///< partitioned soft_delete: keys to delete (partition 1)
+  std::uint64_t live_ = 0;                     ///< live rows of the source (count_deletes)
+  std::string deferred_fields_;
+  std::vector<std::string_view> replay_fields_;
   std::unique_ptr<RowNormalizer> normalizer_;
   std::unique_ptr<db::CopyIn> insert_copy_;
   SpillBuffer changed_;

@@ -54,6 +54,11 @@ struct RunResult {
   std::vector<Reject> first_rejects;  ///< the first kMaxStoredRejects rejects, in line order
   /// Bytes of changed rows written to a temporary file in TMPDIR (0 = all fitted in memory).
   std::uint64_t spilled_bytes = 0;
+  /// Key-hash partitions of a run whose key table would not fit
+  /// RunRequest::key_table_budget_bytes (1 = everything in memory; docs/etl.md "Large sources").
+  std::uint32_t key_partitions = 1;
+  /// Bytes of keys and feed rows written to the partitions' temporary files in TMPDIR.
+  std::uint64_t partition_spilled_bytes = 0;
   /// Wall-clock seconds per phase (for logs and tuning).
   struct Timings {
     double load_keys = 0;      ///< reading this source's (sku, content_hash) from products
@@ -67,6 +72,8 @@ struct RunResult {
 
 inline constexpr std::size_t kMaxStoredRejects = 100;
 inline constexpr std::size_t kDefaultSpillAfterBytes = 8 * 1024 * 1024;
+/// 4M slots of 24 bytes: up to 3M keys sized up front, 1.5M grown (docs/etl.md "Large sources").
+inline constexpr std::size_t kDefaultKeyTableBudget = 96 * 1024 * 1024;
 
 /// The run was cancelled (cancel check returned true); nothing was written.
 class RunCancelled : public catalog::Error {
@@ -122,6 +129,11 @@ struct RunRequest {
   /// or empty. A run that must spill and cannot create or write the file
   /// fails with a message naming the directory; nothing is written.
   std::string temp_dir;
+  /// Memory the key table may use, growth included (old and new slots
+  /// together). A source with more keys is split by key hash into
+  /// partitions; all but one go through temporary files in the same
+  /// directory. Not configurable in the service: tests make it tiny.
+  std::size_t key_table_budget_bytes = kDefaultKeyTableBudget;
 };
 
 /// Runs one feed into `products` in ONE transaction on `conn` (which must be
