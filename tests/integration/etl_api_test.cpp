@@ -132,7 +132,12 @@ TEST_F(EtlApiTest, FirstLoadThenSkippedThenForcedRerunWritesNothing) {
 
 TEST_F(EtlApiTest, FirstLoadServesItsRowsWhileItsIndexesBuildAndACancelThenKeepsThem) {
   start();
-  put_object("feed.csv", feed(30000));
+  // Enough rows that the index builds take a moment (feed() is valid up to 899 rows).
+  std::string big = "sku,product_name,description,brand,category,price,currency,availability\n";
+  for (int i = 0; i < 30000; ++i) {
+    big += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",,Acme,Tools,1.50,usd,In Stock\n";
+  }
+  put_object("feed.csv", big);
   ASSERT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status,
             201);
   const auto triggered = client().request("POST", "/jobs/acme-daily/run");
@@ -145,7 +150,11 @@ TEST_F(EtlApiTest, FirstLoadServesItsRowsWhileItsIndexesBuildAndACancelThenKeeps
   pqxx::connection holder(dsn_);
   pqxx::work hold(holder);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (hold.exec1("SELECT products_partition_state('acme')")[0].as<std::string>() != "attached") {
+  while (true) {
+    const auto state = hold.exec1("SELECT products_partition_state('acme'), "
+                                  "(SELECT count(*) FROM job_runs WHERE status NOT IN ('queued', 'running'))");
+    if (state[0].as<std::string>() == "attached") break;
+    ASSERT_EQ(state[1].as<int>(), 0) << client().get("/runs/" + run_id).body;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the load never committed";
   }
   hold.exec("LOCK TABLE products_acme_53bce4f1 IN SHARE ROW EXCLUSIVE MODE");
