@@ -44,6 +44,10 @@ constexpr const char* kFinish =
     "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10, "
     "bytes_read = greatest(bytes_read, $11) "
     "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+// A run's counts once its rows are committed, while it still builds indexes.
+constexpr const char* kRecordCounts =
+    "UPDATE job_runs SET inserted = $3, updated = $4, unchanged = $5, rejected = $6, deleted = $7, "
+    "rows_read = greatest(rows_read, $8) WHERE id = $1 AND worker_id = $2 AND status = 'running'";
 constexpr const char* kInsertReject =
     "INSERT INTO run_rejects (run_id, line, reason, raw) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 // A run whose cancel was requested is never put back in the queue: it ends
@@ -162,6 +166,14 @@ void RunsRepository::set_source(const std::string& run_id, const std::string& ur
   pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     tx.exec_params(kSetSource, run_id, uri, etag, size, products_source);
+    tx.commit();
+  });
+}
+
+void RunsRepository::record_counts(const std::string& run_id, const std::string& worker_id, const RunCounts& c) {
+  pool_.with_connection([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    tx.exec_params(kRecordCounts, run_id, worker_id, c.inserted, c.updated, c.unchanged, c.rejected, c.deleted, c.read);
     tx.commit();
   });
 }

@@ -365,6 +365,98 @@ $$;
 CREATE TRIGGER catalog_versions_notify AFTER INSERT OR UPDATE ON catalog_versions
   FOR EACH ROW EXECUTE FUNCTION catalog_versions_notify();
 )sql"},
+      {10, "products_secondary_indexes_per_partition", R"sql(
+-- A first load's rows become visible as soon as they have their key: the
+-- run attaches the new table with its primary key only, commits, and builds
+-- the secondary indexes afterwards on the attached partition (docs/etl.md
+-- "First load"). ATTACH PARTITION builds every index products itself has
+-- (valid or not), so the secondary indexes stop being products' own: each
+-- partition owns them, named by PostgreSQL, and their definitions live here.
+-- The planner only ever uses a partition's own indexes, so plans are the same.
+
+-- The secondary indexes every partition gets, slowest to build first (two
+-- connections share the list evenly). products_index_shape() spelling.
+CREATE FUNCTION products_secondary_index_shapes() RETURNS SETOF text
+LANGUAGE sql IMMUTABLE AS $$
+  VALUES ('USING gin (name gin_trgm_ops)'), ('USING btree (name, source, sku)'),
+         ('USING btree (updated_at, source, sku)'), ('USING btree (price, source, sku)'),
+         ('USING btree (sku, source)'), ('USING btree (brand)'), ('USING btree (category)'),
+         ('USING btree (availability)')
+$$;
+
+-- One CREATE INDEX per secondary index the source's table lacks (none valid
+-- of that shape): what a first load builds, and what a run after an
+-- interrupted one builds again.
+CREATE FUNCTION products_missing_indexes(src text) RETURNS SETOF text
+LANGUAGE sql STABLE STRICT AS $$
+  SELECT format('CREATE INDEX ON %I %s', products_partition_name(src), s.shape)
+  FROM products_secondary_index_shapes() WITH ORDINALITY AS s(shape, n)
+  WHERE to_regclass(quote_ident(products_partition_name(src))) IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM pg_index AS i
+                    WHERE i.indrelid = to_regclass(quote_ident(products_partition_name(src))) AND i.indisvalid
+                      AND products_index_shape(i.indexrelid) = s.shape)
+  ORDER BY s.n
+$$;
+
+-- The key, then the attach (which builds any index products itself has
+-- beyond its primary key, e.g. one an operator added), in the load's own
+-- transaction. The CHECK spared the attach its scan and goes.
+CREATE OR REPLACE FUNCTION products_attach_bulk_load(src text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  part text := products_partition_name(src);
+BEGIN
+  EXECUTE format('ALTER TABLE %I ADD PRIMARY KEY (source, sku)', part);
+  EXECUTE format('ALTER TABLE products ATTACH PARTITION %I FOR VALUES IN (%L)', part, src);
+  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT first_load_in_progress', part);
+END $$;
+
+-- Partitions created for other writers get the secondary indexes at once
+-- (an empty table: instant).
+CREATE OR REPLACE FUNCTION products_ensure_partition(src text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  part text := products_partition_name(src);
+  stmt text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(1163152433, hashtext(src));
+  PERFORM products_discard_first_load(src);
+  IF products_partition_state(src) = 'missing' THEN
+    EXECUTE format('CREATE TABLE %I PARTITION OF products FOR VALUES IN (%L)', part, src);
+    FOR stmt IN SELECT products_missing_indexes(src) LOOP
+      EXECUTE stmt;
+    END LOOP;
+  END IF;
+  RETURN part;
+END $$;
+
+DROP FUNCTION products_first_load_indexes(text);
+
+-- Existing partitions keep their rows and indexes: detaching one leaves its
+-- indexes in place as its own, dropping products' secondary indexes then
+-- drops nothing else, and re-attaching adopts only the primary key. A CHECK
+-- equal to the partition constraint spares the re-attach its scan.
+CREATE TEMP TABLE products_m10 ON COMMIT DROP AS
+  SELECT c.oid::regclass AS part, pg_get_expr(c.relpartbound, c.oid) AS bound,
+         pg_get_partition_constraintdef(c.oid) AS constraintdef
+  FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+  WHERE i.inhparent = 'products'::regclass;
+DO $$
+DECLARE
+  p record;
+BEGIN
+  FOR p IN SELECT * FROM products_m10 LOOP
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT products_m10_bound CHECK (%s)', p.part, p.constraintdef);
+    EXECUTE format('ALTER TABLE products DETACH PARTITION %s', p.part);
+  END LOOP;
+  DROP INDEX IF EXISTS products_sku_idx, products_updated_at_idx, products_name_idx, products_price_idx,
+    products_name_trgm_idx, products_brand_idx, products_category_idx, products_availability_idx;
+  FOR p IN SELECT * FROM products_m10 LOOP
+    EXECUTE format('ALTER TABLE products ATTACH PARTITION %s %s', p.part, p.bound);
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT products_m10_bound', p.part);
+  END LOOP;
+END $$;
+)sql"},
   };
   return migrations;
 }

@@ -12,9 +12,9 @@
 #include "etl/pipeline.hpp"
 #include "etl/run_control.hpp"
 
-// run_feed orchestrates a run: the source's lock, the pipeline's transaction,
-// a first load's index build and attach (etl/first_load), and the VACUUM
-// afterwards. The stages themselves live in etl/pipeline.
+// run_feed orchestrates a run: the source's lock, the pipeline's transaction
+// (with a first load's attach), the secondary indexes the partition lacks
+// (etl/first_load), and the VACUUM afterwards. The stages themselves live in etl/pipeline.
 
 namespace catalog::etl {
 namespace {
@@ -24,9 +24,9 @@ namespace {
 // no parameters, so the source travels as a transaction-local setting).
 // Identifiers are constants.
 
-// Serialises runs on the same source (two jobs may share one). A first load
-// spans two transactions, so the lock is the session's, held from before the
-// first to after the last. Two-key advisory locks live apart from single-key
+// Serialises runs on the same source (two jobs may share one). A run spans
+// its load's transaction and the index builds after it, so the lock is the
+// session's, held from before the first to after the last. Two-key advisory locks live apart from single-key
 // ones used elsewhere; products_ensure_partition() waits on the same one.
 constexpr const char* kLockSource = "SELECT pg_advisory_lock(1163152433, hashtext($1))";  // 'ETL1'
 constexpr const char* kUnlockSource = "SELECT pg_advisory_unlock(1163152433, hashtext($1))";
@@ -79,6 +79,7 @@ class SourceLock {
 RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
   if (!request.source) throw std::invalid_argument("run_feed: no byte source");
   if (conn.get_client_encoding() != "UTF8") conn.set_client_encoding("UTF8");
+  const auto started = Clock::now();
   const SourceLock lock(conn, request.source_name);
   std::string partition_name;
   bool first_load = false;
@@ -91,26 +92,38 @@ RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
     partition_name = partition.name;
     first_load = partition.first_load;
     result = run_pipeline(tx, request, first_load ? partition_name : std::string());
-    // New ETags for the source's pages when rows changed (a first load's rows
-    // become visible, and bump, when the partition is attached).
+    if (first_load) attach_first_load(tx, request.source_name);
+    // New ETags for the source's pages when rows changed or appeared.
     db::ScopeVersions bumped;
-    if (!first_load && result.inserted + result.updated + result.deleted > 0) {
+    if (first_load || result.inserted + result.updated + result.deleted > 0) {
       bumped = db::bump_products_version(tx, request.source_name);
     }
     tx.commit();
     if (!bumped.empty() && request.on_versions_committed) request.on_versions_committed(bumped);
   }
-  if (first_load) {
-    // The rows are committed in a table products does not include yet: the
-    // products change only when the attach commits.
-    const auto started = Clock::now();
+  result.timings.visible = std::chrono::duration<double>(Clock::now() - started).count();
+  if (request.on_visible) request.on_visible(result);
+  // The rows are committed and served; the secondary indexes follow (all of
+  // them after a first load, any an interrupted run left missing otherwise).
+  // Readers meanwhile get other plans; writers of this source wait for the
+  // source's lock, held until here.
+  {
+    const auto indexes_started = Clock::now();
     try {
-      build_indexes_and_attach(conn, request);
-    } catch (...) {
-      discard_first_load(conn, request.source_name, partition_name);
-      throw;
+      const std::size_t built = build_missing_indexes(conn, request);
+      if (built > 0 && !first_load) {
+        log::info("etl", "built the secondary indexes an interrupted run left missing",
+                  {{"source", request.source_name}, {"partition", partition_name}, {"indexes", built}});
+      }
+    } catch (const std::exception& e) {
+      result.timings.build_indexes = std::chrono::duration<double>(Clock::now() - indexes_started).count();
+      const bool was_cancelled = cancelled(request);
+      throw IndexesIncomplete(std::string(was_cancelled ? "cancelled" : "failed") +
+                                  " while building the source's secondary indexes (" + e.what() +
+                                  "); the rows are loaded and served, the source's next run builds the missing indexes",
+                              result, was_cancelled);
     }
-    result.timings.build_indexes = std::chrono::duration<double>(Clock::now() - started).count();
+    result.timings.build_indexes = std::chrono::duration<double>(Clock::now() - indexes_started).count();
   }
   if (result.inserted >= kVacuumAfterInserts && result.inserted * 10 >= result.read) {
     // Housekeeping only: the products are committed, so a failure (or a

@@ -6,38 +6,52 @@
 #include <vector>
 
 #include "catalog/core/errors.hpp"
-#include "catalog/db/catalog_versions.hpp"
 #include "catalog/log/logging.hpp"
 #include "etl/run_control.hpp"
 
 namespace catalog::etl {
 namespace {
 
-// products is partitioned by source (migrations 3 and 4). A source without a
-// partition is a first load: its rows go into a fresh table with FREEZE (no
-// hint-bit or VACUUM cost for later readers), which is committed unattached;
-// its indexes are then built by sorting, on two connections at once, and the
-// table is attached in a second transaction (docs/etl.md). Names come from
+// products is partitioned by source (migrations 3, 4 and 10). A source
+// without a partition is a first load: its rows go into a fresh table with
+// FREEZE (no hint-bit or VACUUM cost for later readers), which gets its
+// primary key and is attached in the same transaction; the secondary indexes
+// are each partition's own and are built after that commit, on two
+// connections at once (docs/etl.md "First load"). Names come from
 // products_partition_name().
 constexpr const char* kFindPartition = "SELECT products_partition_name($1), products_partition_state($1)";
 constexpr const char* kBeginBulkLoad = "SELECT products_begin_bulk_load($1)";
-constexpr const char* kFirstLoadIndexes = "SELECT products_first_load_indexes($1)";
 constexpr const char* kAttachBulkLoad = "SELECT products_attach_bulk_load($1)";
 constexpr const char* kDiscardFirstLoad = "SELECT products_discard_first_load($1)";
+constexpr const char* kMissingIndexes = "SELECT products_missing_indexes($1)";
+// A builder whose client died (a killed worker) stops at the next check
+// instead of finishing a multi-second build for nobody (PostgreSQL 14+).
+constexpr const char* kStopWithClient = "SET client_connection_check_interval = '1s'";
 
-/// Runs the first-load table's CREATE INDEX statements (slowest first) on
-/// `conn` and on a second connection, each taking the next one when done: the
-/// GIN index alone takes half the B-trees' time, and two backends build them
-/// at once (1M rows, two cores: 10.4 s -> 7.6 s). Without a second connection
-/// (max_connections reached) `conn` builds them all.
-void build_indexes(pqxx::connection& conn, const RunRequest& req) {
-  std::vector<std::string> statements;
-  {
-    pqxx::nontransaction tx(conn, "etl_index_list");
-    for (const auto& row : tx.exec_params(kFirstLoadIndexes, req.source_name)) {
-      statements.push_back(row[0].as<std::string>());
-    }
+/// kStopWithClient on `conn`; a server without the setting builds anyway.
+void stop_with_client(pqxx::connection& conn) {
+  try {
+    pqxx::nontransaction tx(conn, "etl_index_setup");
+    tx.exec(kStopWithClient);
+  } catch (const pqxx::sql_error& e) {
+    log::debug("etl", "client_connection_check_interval not available", {{"error", e.what()}});
   }
+}
+
+std::vector<std::string> missing_indexes(pqxx::connection& conn, const std::string& source) {
+  std::vector<std::string> statements;
+  pqxx::nontransaction tx(conn, "etl_index_list");
+  for (const auto& row : tx.exec_params(kMissingIndexes, source)) statements.push_back(row[0].as<std::string>());
+  return statements;
+}
+
+/// Runs `statements` (slowest first) on `conn` and on a second connection,
+/// each taking the next one when done: the GIN index alone takes half the
+/// B-trees' time, and two backends build them at once (1M rows, two cores:
+/// 10.4 s -> 7.6 s). Without a second connection (max_connections reached)
+/// `conn` builds them all. Each CREATE INDEX commits on its own, so whatever
+/// was built when this throws stays built.
+void run_builds(pqxx::connection& conn, const RunRequest& req, const std::vector<std::string>& statements) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   const auto build = [&](pqxx::connection& c) {
@@ -47,11 +61,15 @@ void build_indexes(pqxx::connection& conn, const RunRequest& req) {
     }
   };
   std::unique_ptr<pqxx::connection> helper;
-  try {
-    helper = std::make_unique<pqxx::connection>(conn.options());
-  } catch (const pqxx::broken_connection& e) {
-    log::warn("etl", "no second connection for the index builds; building them one at a time",
-              {{"source", req.source_name}, {"error", e.what()}});
+  if (statements.size() > 1) {
+    try {
+      helper = std::make_unique<pqxx::connection>(conn.options());
+      stop_with_client(*helper);
+    } catch (const pqxx::broken_connection& e) {
+      helper.reset();
+      log::warn("etl", "no second connection for the index builds; building them one at a time",
+                {{"source", req.source_name}, {"error", e.what()}});
+    }
   }
   std::future<void> helped;  // declared after `helper`: its destructor waits for the thread
   if (helper) {
@@ -99,6 +117,7 @@ PartitionInfo prepare_partition(pqxx::work& tx, const std::string& source) {
                          " FOR VALUES IN (" + tx.quote(source) + ")) or drop it");
   }
   if (state == "interrupted") {
+    // Only first loads of the design before migration 10 committed such a table.
     log::warn("etl", "dropping the unattached table an interrupted first load left",
               {{"source", source}, {"table", info.name}});
     tx.exec_params(kDiscardFirstLoad, source);
@@ -108,25 +127,14 @@ PartitionInfo prepare_partition(pqxx::work& tx, const std::string& source) {
   return info;
 }
 
-void build_indexes_and_attach(pqxx::connection& conn, const RunRequest& req) {
-  build_indexes(conn, req);
-  pqxx::work tx(conn, "etl_attach");
-  tx.exec_params(kAttachBulkLoad, req.source_name);
-  const auto bumped = db::bump_products_version(tx, req.source_name);
-  tx.commit();
-  if (req.on_versions_committed) req.on_versions_committed(bumped);
-}
+void attach_first_load(pqxx::work& tx, const std::string& source) { tx.exec_params(kAttachBulkLoad, source); }
 
-/// After a first load failed past its first commit: drops the unattached
-/// table. If that fails too, the source's next run drops it.
-void discard_first_load(pqxx::connection& conn, const std::string& source, const std::string& table) {
-  try {
-    pqxx::nontransaction tx(conn, "etl_discard");
-    tx.exec_params(kDiscardFirstLoad, source);
-  } catch (const std::exception& e) {
-    log::warn("etl", "could not drop the table of a failed first load; the source's next run drops it",
-              {{"source", source}, {"table", table}, {"error", e.what()}});
-  }
+std::size_t build_missing_indexes(pqxx::connection& conn, const RunRequest& req) {
+  const auto statements = missing_indexes(conn, req.source_name);
+  if (statements.empty()) return 0;
+  stop_with_client(conn);
+  run_builds(conn, req, statements);
+  return statements.size();
 }
 
 }  // namespace catalog::etl

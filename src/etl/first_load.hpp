@@ -1,9 +1,10 @@
 #pragma once
-// A source's first load (private to src/etl): its rows go into a fresh,
-// unattached table; after that commits, the table's indexes are built on two
-// connections and it is attached to products in a second transaction.
-// docs/etl.md "First load".
+// A source's first load and its partition's secondary indexes (private to
+// src/etl): the rows go into a fresh table that gets its primary key and is
+// attached to products in the load's transaction; the secondary indexes are
+// built after the commit, on two connections. docs/etl.md "First load".
 
+#include <cstddef>
 #include <string>
 
 #include <pqxx/pqxx>
@@ -22,12 +23,14 @@ struct PartitionInfo {
 /// On a first load, creates the fresh table (products_begin_bulk_load).
 PartitionInfo prepare_partition(pqxx::work& tx, const std::string& source);
 
-/// Builds the committed first-load table's indexes, then attaches it in its
-/// own transaction. On failure the caller discards the table.
-void build_indexes_and_attach(pqxx::connection& conn, const RunRequest& req);
+/// In the load's transaction, after the COPY: the fresh table's primary key
+/// (and any index products itself has), then the attach.
+void attach_first_load(pqxx::work& tx, const std::string& source);
 
-/// After a first load failed past its first commit: drops the unattached
-/// table. If that fails too, the source's next run drops it.
-void discard_first_load(pqxx::connection& conn, const std::string& source, const std::string& table);
+/// Builds the secondary indexes the source's partition lacks (none if
+/// complete: one catalog query), on `conn` (idle) and one more connection.
+/// Returns how many were built. Throws RunCancelled, pqxx errors; indexes
+/// already built stay.
+std::size_t build_missing_indexes(pqxx::connection& conn, const RunRequest& req);
 
 }  // namespace catalog::etl

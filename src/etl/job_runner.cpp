@@ -272,6 +272,16 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       if (auto* versions = options_.versions) {
         request.on_versions_committed = [versions](const db::ScopeVersions& v) { versions->observe(v); };
       }
+      request.on_visible = [&](const RunResult& r) {
+        try {
+          runs_.record_counts(run.id, worker_id, counts_of(r));
+        } catch (const std::exception& e) {
+          log::warn("etl", "could not record the run's counts before its index builds",
+                    {{"run_id", run.id}, {"error", e.what()}});
+        }
+        log::info("etl", "rows visible", {{"run_id", run.id}, {"job_id", run.job_id}, {"visible_ms", to_ms(r.timings.visible)},
+                                          {"inserted", r.inserted}, {"updated", r.updated}});
+      };
       pqxx::connection conn(pool_.dsn());
       {
         std::lock_guard lock(conn_mutex);
@@ -295,6 +305,18 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
     }
   } catch (const RunCancelled&) {
     on_cancelled();
+  } catch (const IndexesIncomplete& e) {
+    // The rows are committed: the counts are true, and a re-run (shutdown)
+    // or the source's next run builds the missing indexes.
+    phases = e.result().timings;
+    outcome.counts = counts_of(e.result());
+    outcome.rejects = rejects_of(e.result());
+    if (e.cancelled() || interrupted.load()) {
+      on_cancelled();
+    } else {
+      outcome.status = "failed";
+    }
+    if (!requeue) outcome.error = e.what();
   } catch (const TooManyRejects& e) {
     outcome.status = "failed";
     outcome.error = e.what();
@@ -333,7 +355,8 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
                   {"read", c.read}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
                   {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")},
                   {"load_keys_ms", to_ms(phases.load_keys)}, {"stream_ms", to_ms(phases.stream)},
-                  {"build_indexes_ms", to_ms(phases.build_indexes)}, {"apply_ms", to_ms(phases.apply)},
+                  {"visible_ms", to_ms(phases.visible)}, {"indexes_ms", to_ms(phases.build_indexes)},
+                  {"apply_ms", to_ms(phases.apply)},
                   {"soft_delete_ms", to_ms(phases.soft_delete)}, {"vacuum_ms", to_ms(phases.vacuum)},
                   {"key_partitions", key_partitions}, {"partition_spill_bytes", partition_bytes}});
       if (options_.metrics != nullptr) {

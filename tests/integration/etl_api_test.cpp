@@ -130,6 +130,65 @@ TEST_F(EtlApiTest, FirstLoadThenSkippedThenForcedRerunWritesNothing) {
   EXPECT_EQ(client().get("/runs/" + first["run_id"].get<std::string>()).json()["counts"]["inserted"], 200);
 }
 
+TEST_F(EtlApiTest, FirstLoadServesItsRowsWhileItsIndexesBuildAndACancelThenKeepsThem) {
+  start();
+  // Enough rows that the index builds take a moment (feed() is valid up to 899 rows).
+  std::string big = "sku,product_name,description,brand,category,price,currency,availability\n";
+  for (int i = 0; i < 30000; ++i) {
+    big += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",,Acme,Tools,1.50,usd,In Stock\n";
+  }
+  put_object("feed.csv", big);
+  ASSERT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status,
+            201);
+  const auto triggered = client().request("POST", "/jobs/acme-daily/run");
+  ASSERT_EQ(triggered.status, 202) << triggered.body;
+  const std::string run_id = triggered.json()["run_id"];
+
+  // Hold the index phase: CREATE INDEX needs a SHARE lock on the partition,
+  // which this one excludes (readers' ACCESS SHARE it does not). Taken as
+  // soon as the load's commit attaches the partition.
+  pqxx::connection holder(dsn_);
+  pqxx::work hold(holder);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    const auto state = hold.exec1("SELECT products_partition_state('acme'), "
+                                  "(SELECT count(*) FROM job_runs WHERE status NOT IN ('queued', 'running'))");
+    if (state[0].as<std::string>() == "attached") break;
+    ASSERT_EQ(state[1].as<int>(), 0) << client().get("/runs/" + run_id).body;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the load never committed";
+  }
+  hold.exec("LOCK TABLE products_acme_53bce4f1 IN SHARE ROW EXCLUSIVE MODE");
+  ASSERT_GT(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0) << "the index phase was already over";
+
+  const auto page = client().get("/products?source=acme&limit=1");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.json()["items"].size(), 1u) << page.body;
+  auto running = client().get("/runs/" + run_id).json();
+  EXPECT_EQ(running["status"], "running") << running.dump();
+  EXPECT_EQ(running["counts"]["inserted"], 30000) << "counts are recorded when the rows become visible";
+
+  // A cancel interrupts the blocked CREATE INDEX; the rows stay.
+  EXPECT_LT(client().request("POST", "/runs/" + run_id + "/cancel").status, 300);
+  nlohmann::json ended;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ended = client().get("/runs/" + run_id).json();
+    if (ended["status"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  hold.abort();
+  EXPECT_EQ(ended["status"], "cancelled") << ended.dump();
+  EXPECT_NE(ended["error"].get<std::string>().find("rows are loaded and served"), std::string::npos) << ended.dump();
+  EXPECT_EQ(ended["counts"]["inserted"], 30000);
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'acme'"), 30000);
+  EXPECT_GT(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0);
+
+  // The next run finds every row unchanged and builds what is missing.
+  const auto next = run("acme-daily", "&force=true");
+  EXPECT_EQ(next["status"], "succeeded") << next.dump();
+  EXPECT_EQ(next["counts"]["unchanged"], 30000);
+  EXPECT_EQ(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0);
+}
+
 TEST_F(EtlApiTest, TriggeredRunsStartAtOnceNotAtTheNextQueuePoll) {
   // The worker polls the queue every second when idle; a trigger on this
   // process must wake it. An operator running ?wait=true back to back sees

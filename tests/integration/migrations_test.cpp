@@ -95,6 +95,52 @@ TEST(Migrations, PartitionsFirstLoadedUnderVersion3AreNeverTakenForLeftovers) {
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM products_acme_53bce4f1"), "1");
 }
 
+TEST(Migrations, SecondaryIndexesBecomeEachPartitionsOwnWithoutARebuild) {
+  // Version 10: products keeps only its primary key; every existing
+  // partition keeps its rows and the very same index files, now its own.
+  pqxx::connection conn(catalog::testing::create_test_database("migrate"));
+  migrate_to(conn, 8);
+  {
+    pqxx::work tx(conn);
+    for (const char* s : {"acme", "Ünïcode Partner / EU"}) tx.exec_params("SELECT products_ensure_partition($1)", s);
+    tx.exec("INSERT INTO products (source, sku, name, brand, price, content_hash) "
+            "SELECT s, 'SKU-' || i, 'Name ' || i, 'b' || (i % 5), i, i "
+            "FROM unnest(ARRAY['acme', 'Ünïcode Partner / EU']) AS s, generate_series(1, 100) AS i");
+    tx.commit();
+  }
+  const std::string rows = "SELECT md5(string_agg(p::text, ',' ORDER BY source, sku)) FROM products p";
+  const std::string files =
+      "SELECT string_agg(c.relname || '=' || c.relfilenode, ' ' ORDER BY c.relname) FROM pg_index i "
+      "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid IN "
+      "(SELECT inhrelid FROM pg_inherits WHERE inhparent = 'products'::regclass) AND i.indisvalid";
+  const std::string before_rows = scalar(conn, rows);
+  const std::string before_files = scalar(conn, files);
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_index WHERE indrelid = 'products'::regclass"), "9");
+
+  catalog::db::migrate(conn);
+
+  EXPECT_EQ(scalar(conn, rows), before_rows);
+  EXPECT_EQ(scalar(conn, files), before_files);
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_index WHERE indrelid = 'products'::regclass"), "1");
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'products'::regclass"), "2");
+  for (const char* s : {"acme", "Ünïcode Partner / EU"}) {
+    pqxx::work tx(conn);
+    EXPECT_EQ(tx.exec_params1("SELECT products_partition_state($1)", s)[0].as<std::string>(), "attached");
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM products_missing_indexes($1)", s)[0].as<int>(), 0);
+  }
+  // No CHECK left behind; keys still unique; a new partition gets every index.
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_constraint WHERE conname = 'products_m10_bound'"), "0");
+  {
+    pqxx::work tx(conn);
+    EXPECT_THROW(tx.exec("INSERT INTO products (source, sku, name, content_hash) VALUES ('acme', 'SKU-1', 'dup', 0)"),
+                 pqxx::unique_violation);
+  }
+  pqxx::work tx(conn);
+  tx.exec("SELECT products_ensure_partition('new')");
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_index WHERE indrelid = 'products_new_22af645d'::regclass")[0].as<int>(),
+            9);
+}
+
 TEST(Migrations, RowsForASourceWithoutPartitionAreRefused) {
   pqxx::connection conn(catalog::testing::create_test_database("migrate"));
   catalog::db::migrate(conn);

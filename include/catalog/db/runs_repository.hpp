@@ -95,6 +95,10 @@ class RunsRepository {
   void set_source(const std::string& run_id, const std::string& uri, const std::string& etag, std::int64_t size,
                   const std::string& products_source);
 
+  /// The counts of a running run whose rows are committed (it still builds
+  /// indexes): GET /runs/{id} shows them before the run ends.
+  void record_counts(const std::string& run_id, const std::string& worker_id, const RunCounts& counts);
+
   /// Heartbeat with live progress; returns whether a cancel was requested.
   /// Returns false and does nothing when the run is no longer ours.
   bool heartbeat(const std::string& run_id, const std::string& worker_id, std::uint64_t bytes,

@@ -63,7 +63,10 @@ struct RunResult {
   struct Timings {
     double load_keys = 0;      ///< reading this source's (sku, content_hash) from products
     double stream = 0;         ///< download + parse + normalise + COPY of new rows
-    double build_indexes = 0;  ///< a first load: building the new partition's indexes and attaching it
+    /// From the start of run_feed to the commit that made the rows visible
+    /// (a first load: COPY, the key, the attach).
+    double visible = 0;
+    double build_indexes = 0;  ///< the source's missing secondary indexes, after that commit (a first load's)
     double apply = 0;          ///< end of the insert COPY, staging and UPDATE of changed rows
     double soft_delete = 0;    ///< missing_rows=soft_delete
     double vacuum = 0;         ///< ANALYZE (and VACUUM) of the partition after a load that added many rows
@@ -92,6 +95,22 @@ class TooManyRejects : public catalog::Error {
   RunResult result_;
 };
 
+/// The run's rows are committed and visible, but building the source's
+/// missing secondary indexes afterwards stopped: cancelled (cancelled()),
+/// interrupted or failed. Queries still answer, some by slower plans; the
+/// source's next run builds what is missing. result() holds the counts.
+class IndexesIncomplete : public catalog::Error {
+ public:
+  IndexesIncomplete(std::string message, RunResult result, bool cancelled)
+      : Error(std::move(message)), result_(std::move(result)), cancelled_(cancelled) {}
+  const RunResult& result() const noexcept { return result_; }
+  bool cancelled() const noexcept { return cancelled_; }
+
+ private:
+  RunResult result_;
+  bool cancelled_;
+};
+
 /// A missing_rows=soft_delete run would soft-delete more of the source's live
 /// rows than max_deletes allows: the run fails and nothing is written.
 class TooManyDeletes : public catalog::Error {
@@ -114,9 +133,13 @@ struct RunRequest {
   /// report through another connection.
   std::function<void(const Progress&)> on_progress;
   std::uint64_t progress_every_rows = 50'000;
+  /// Called once the run's rows are committed (visible to readers), before
+  /// the source's missing secondary indexes are built; counts are final.
+  std::function<void(const RunResult&)> on_visible;
   /// Polled for every chunk and every 1024 rows, and between apply steps;
-  /// returning true aborts the run with RunCancelled. While a first load
-  /// builds its indexes it is polled from two threads at once.
+  /// returning true aborts the run with RunCancelled (IndexesIncomplete once
+  /// the rows are committed). While indexes build it is polled from two
+  /// threads at once.
   std::function<bool()> is_cancelled;
   /// Called right after a transaction that gave the source new catalog
   /// versions has committed (VersionCache::observe: this process's own
@@ -140,13 +163,14 @@ struct RunRequest {
 /// idle: no transaction open). Serialises runs of the same source with a
 /// session-level advisory lock, released before returning. On any exception
 /// the transaction is rolled back: products are exactly as before.
-/// A source's first load commits its rows into a table products does not
-/// include yet, builds that table's indexes on `conn` and on one more
-/// connection (opened with `conn`'s connection string), then attaches it in
-/// a second transaction; if anything fails before the attach commits, the
-/// table is dropped (or, if the process died, by the source's next run).
+/// A source's first load COPYs into a fresh table and attaches it with its
+/// primary key in that same transaction. After the commit, every run builds
+/// the secondary indexes its source's partition lacks (all of them after a
+/// first load) on `conn` and on one more connection (opened with `conn`'s
+/// connection string); the source's lock is held until they are done.
 /// Throws FeedError (unusable feed: header, gzip), TooManyRejects, TooManyDeletes,
-/// RunCancelled, catalog::db::CopyError / pqxx errors (database).
+/// RunCancelled, IndexesIncomplete (rows committed, indexes not all built),
+/// catalog::db::CopyError / pqxx errors (database).
 RunResult run_feed(pqxx::connection& conn, const RunRequest& request);
 
 /// Convenience sources.
