@@ -47,6 +47,20 @@ class Receiver final : public pqxx::notification_receiver {
   std::function<void(std::string_view, std::int64_t)> merge_;
 };
 
+// TCP keepalives on the listener's connection: a peer that vanished without
+// closing (a stalled network, a host gone) is noticed within about 10 s and
+// the listener reconnects, instead of blocking for the kernel's retransmission
+// timeout (minutes). Correctness does not depend on it: the cache is unusable
+// 3 s after its last confirmed read whatever the thread is doing.
+std::string with_keepalives(const std::string& dsn) {
+  if (dsn.find("keepalives") != std::string::npos) return dsn;
+  if (dsn.rfind("postgres://", 0) == 0 || dsn.rfind("postgresql://", 0) == 0) {
+    return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") +
+           "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=2";
+  }
+  return dsn + " keepalives=1 keepalives_idle=5 keepalives_interval=2 keepalives_count=2";
+}
+
 }  // namespace
 
 VersionCache::VersionCache(Options options) : options_(std::move(options)) {}
@@ -140,7 +154,7 @@ void VersionCache::run() {
 
 // One connection's life: returns when stopping, throws when it breaks.
 void VersionCache::serve_connection() {
-  pqxx::connection conn(options_.dsn);
+  pqxx::connection conn(with_keepalives(options_.dsn));
   // libpqxx 6 would silently reconnect a broken connection on next use,
   // losing LISTEN and every notification in between: break loudly instead.
   conn.inhibit_reactivation(true);
