@@ -119,13 +119,6 @@ void write_rfc3339_utc(char* out, std::string_view t) {
 
 }  // namespace
 
-UtcTimestamp::UtcTimestamp(std::string_view text) {
-  if (text.size() != kSize || text[4] != '-' || text[10] != 'T' || text[19] != '.' || text[kSize - 1] != 'Z') {
-    throw Error("internal error", "not an RFC 3339 UTC timestamp: '" + std::string(text.substr(0, 64)) + "'");
-  }
-  text.copy(bytes_.data(), kSize);
-}
-
 UtcTimestamp utc_timestamp(std::string_view pg_text) {
   UtcTimestamp out;
   write_rfc3339_utc(out.data(), pg_text);

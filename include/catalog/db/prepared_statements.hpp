@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -23,7 +24,11 @@ namespace catalog::db {
 /// values each time, as unprepared statements always are.
 class PreparedStatements {
  public:
-  PreparedStatements(std::string prefix, std::size_t capacity) : prefix_(std::move(prefix)), capacity_(capacity) {}
+  /// Statement names are `prefix`, a number of this registry and a number
+  /// of the text: two registries never name two texts alike, even on a
+  /// shared connection (libpqxx refuses a name redefined with another text).
+  PreparedStatements(const std::string& prefix, std::size_t capacity)
+      : prefix_(prefix + std::to_string(next_registry()) + "_"), capacity_(capacity) {}
 
   /// Runs `sql` with `params` in `tx` on `c`, prepared when admitted.
   pqxx::result exec(pqxx::connection& c, pqxx::transaction_base& tx, const std::string& sql,
@@ -33,6 +38,11 @@ class PreparedStatements {
   std::size_t size() const;
 
  private:
+  static unsigned next_registry() {
+    static std::atomic<unsigned> registries{0};
+    return registries.fetch_add(1, std::memory_order_relaxed);
+  }
+
   /// The statement's name, admitting its text when there is room; nullptr
   /// when it is not admitted. Names stay valid: entries are never removed.
   const std::string* name_of(const std::string& sql);

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "catalog/core/errors.hpp"
+
 namespace catalog::db {
 
 /// A timestamp as the API shows it: RFC 3339 in UTC with six fraction digits
@@ -17,7 +19,12 @@ class UtcTimestamp {
   UtcTimestamp() = default;
   /// `text` must be RFC 3339 UTC text of exactly kSize bytes; throws
   /// catalog::Error otherwise (an internal error: the text is ours).
-  explicit UtcTimestamp(std::string_view text);
+  explicit UtcTimestamp(std::string_view text) {
+    if (text.size() != kSize || text[4] != '-' || text[10] != 'T' || text[19] != '.' || text[kSize - 1] != 'Z') {
+      throw Error("internal error", "not an RFC 3339 UTC timestamp: '" + std::string(text.substr(0, 64)) + "'");
+    }
+    text.copy(bytes_.data(), kSize);
+  }
 
   std::string_view text() const { return {bytes_.data(), kSize}; }
   std::string str() const { return std::string(text()); }
