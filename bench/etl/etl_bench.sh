@@ -123,7 +123,8 @@ TPSQL=("${PIN[@]}" "${TIMED[@]}" "${PSQL[@]}")
 expect_run() {  # expect_run STATUS FIELD VALUE: checks the last run-job output
   "$CATALOG_TEST_PYTHON" - "$W/out.txt" "$@" <<'PY' || die "unexpected run-job result: $(cat "$W/out.txt")"
 import json, sys
-run = json.load(open(sys.argv[1]))
+text = open(sys.argv[1]).read()
+run = json.JSONDecoder().raw_decode(text[max(text.find("{\n"), 0):])[0]   # log lines (BENCH_ETL_LOG_LEVEL) may precede it
 status, field, value = sys.argv[2], sys.argv[3], int(sys.argv[4])
 ok = run["status"] == status and (field == "-" or run["counts"][field] == value)
 sys.exit(0 if ok else 1)
