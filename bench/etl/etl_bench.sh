@@ -38,7 +38,7 @@ if [ -n "${BENCH_ETL_SIZE:-}" ]; then
 fi
 if [ -n "${BENCH_ETL_ROWS:-}" ]; then read -r -a SIZES <<<"$BENCH_ETL_ROWS"; fi   # development override
 # Above 1M rows only catalog-api and \copy run: the SQL pipeline would take hours.
-LARGE=1000000
+LARGE=${BENCH_ETL_LARGE_ABOVE:-1000000}   # development: a lower value skips the baselines sooner
 NAIVE_ROWS=${BENCH_ETL_NAIVE_ROWS:-5000}
 TIME_BIN=/usr/bin/time
 if [ ! -x "$TIME_BIN" ]; then
