@@ -297,7 +297,7 @@ for s in sizes:
             scale = n / res[(ref, "first")]["rows"]
             for case, title in [("rerun", "forced re-run unchanged"), ("ch1", "1% changed")]:
                 f = r(case)["wall"] / (res[(ref, case)]["wall"] * scale)
-                add("%s %s / (%.0f x 1M)" % (s, title, scale), round(f, 2), "x", "<= 1.2x", st(f <= 1.2),
+                add("%s %s / (%g x 1M)" % (s, title, scale), round(f, 2), "x", "<= 1.2x", st(f <= 1.2),
                     "%s %.2f s, 1M %.2f s (linear)" % (s, r(case)["wall"], res[(ref, case)]["wall"]))
         continue
     for case, title in [("copy", "\\copy (unlogged)"), ("copy_indexed", "\\copy + index builds (logged)"),
