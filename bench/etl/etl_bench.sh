@@ -124,7 +124,10 @@ expect_run() {  # expect_run STATUS FIELD VALUE: checks the last run-job output
   "$CATALOG_TEST_PYTHON" - "$W/out.txt" "$@" <<'PY' || die "unexpected run-job result: $(cat "$W/out.txt")"
 import json, sys
 text = open(sys.argv[1]).read()
-run = json.JSONDecoder().raw_decode(text[max(text.find("{\n"), 0):])[0]   # log lines (BENCH_ETL_LOG_LEVEL) may precede it
+try:
+    run = json.loads(text)
+except ValueError:  # log lines (LOG_LEVEL=info, one JSON object each) before run-job's indented JSON
+    run = json.loads(text[text.rindex("\n{\n") + 1:])
 status, field, value = sys.argv[2], sys.argv[3], int(sys.argv[4])
 ok = run["status"] == status and (field == "-" or run["counts"][field] == value)
 sys.exit(0 if ok else 1)
