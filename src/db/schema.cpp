@@ -364,8 +364,66 @@ END
 $$;
 CREATE TRIGGER catalog_versions_notify AFTER INSERT OR UPDATE ON catalog_versions
   FOR EACH ROW EXECUTE FUNCTION catalog_versions_notify();
+-- A scope's versions must grow in commit order, or a cache that keeps the
+-- larger of what it hears would miss a write for good. A value drawn before
+-- the row lock (an older binary's bump during a rolling deploy, an operator's
+-- `SET version = EXCLUDED.version`) could commit after a larger one: every
+-- update therefore draws its version here, under the row lock.
+CREATE FUNCTION catalog_versions_in_commit_order() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.version := nextval('catalog_version_seq');
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER catalog_versions_in_commit_order BEFORE UPDATE ON catalog_versions
+  FOR EACH ROW EXECUTE FUNCTION catalog_versions_in_commit_order();
 )sql"},
-      {10, "products_secondary_indexes_per_partition", R"sql(
+      {10, "products_partition_bounds_not_valid", R"sql(
+-- Migrations 10-12 move products' secondary indexes onto its partitions
+-- (12 says why) without blocking readers for a scan of the catalogue: 12
+-- detaches and re-attaches every partition, and a re-attach skips its
+-- validation scan when a valid CHECK equal to the partition's bound exists.
+-- Adding that CHECK validated would scan each partition holding an ACCESS
+-- EXCLUSIVE lock, so it is added NOT VALID here (a catalog change) and
+-- validated in 11 under a lock that lets reads and writes through.
+-- A run holding a partition makes this wait: give up after 5 s rather than
+-- queue every reader behind it (the service retries on its next start).
+SET LOCAL lock_timeout = '5s';
+DO $$
+DECLARE
+  p record;
+BEGIN
+  FOR p IN SELECT c.oid::regclass AS part, pg_get_partition_constraintdef(c.oid) AS constraintdef
+           FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+           WHERE i.inhparent = 'products'::regclass LOOP
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT products_m10_bound CHECK (%s) NOT VALID', p.part, p.constraintdef);
+  END LOOP;
+END $$;
+)sql"},
+      {11, "products_partition_bounds_validate", R"sql(
+-- VALIDATE scans each partition under SHARE UPDATE EXCLUSIVE: reads, the
+-- ETL's COPY and UPDATEs go on meanwhile.
+DO $$
+DECLARE
+  p record;
+BEGIN
+  FOR p IN SELECT conrelid::regclass AS part FROM pg_constraint
+           WHERE conname = 'products_m10_bound' AND NOT convalidated LOOP
+    EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT products_m10_bound', p.part);
+  END LOOP;
+END $$;
+)sql"},
+      {12, "products_secondary_indexes_per_partition", R"sql(
+-- products to itself for catalog changes only (no scan, thanks to 10-11);
+-- but never wait behind a long run with every reader queued behind us.
+DO $$
+BEGIN
+  SET LOCAL lock_timeout = '5s';
+  LOCK TABLE products IN ACCESS EXCLUSIVE MODE;
+EXCEPTION WHEN lock_not_available THEN
+  RAISE EXCEPTION 'migration 12 needs products to itself for a moment, but an ETL run or a long query holds it: '
+    'start the service again when no run is active';
+END $$;
 -- A first load's rows become visible as soon as they have their key: the
 -- run attaches the new table with its primary key only, commits, and builds
 -- the secondary indexes afterwards on the attached partition (docs/etl.md
@@ -434,8 +492,9 @@ DROP FUNCTION products_first_load_indexes(text);
 
 -- Existing partitions keep their rows and indexes: detaching one leaves its
 -- indexes in place as its own, dropping products' secondary indexes then
--- drops nothing else, and re-attaching adopts only the primary key. A CHECK
--- equal to the partition constraint spares the re-attach its scan.
+-- drops nothing else, and re-attaching adopts only the primary key. The
+-- CHECK of migrations 10-11 spares the re-attach its scan (a partition made
+-- since, by an older binary, is scanned).
 CREATE TEMP TABLE products_m10 ON COMMIT DROP AS
   SELECT c.oid::regclass AS part, pg_get_expr(c.relpartbound, c.oid) AS bound,
          pg_get_partition_constraintdef(c.oid) AS constraintdef
@@ -446,14 +505,13 @@ DECLARE
   p record;
 BEGIN
   FOR p IN SELECT * FROM products_m10 LOOP
-    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT products_m10_bound CHECK (%s)', p.part, p.constraintdef);
     EXECUTE format('ALTER TABLE products DETACH PARTITION %s', p.part);
   END LOOP;
   DROP INDEX IF EXISTS products_sku_idx, products_updated_at_idx, products_name_idx, products_price_idx,
     products_name_trgm_idx, products_brand_idx, products_category_idx, products_availability_idx;
   FOR p IN SELECT * FROM products_m10 LOOP
     EXECUTE format('ALTER TABLE products ATTACH PARTITION %s %s', p.part, p.bound);
-    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT products_m10_bound', p.part);
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS products_m10_bound', p.part);
   END LOOP;
 END $$;
 )sql"},

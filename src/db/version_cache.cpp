@@ -1,5 +1,7 @@
 #include "catalog/db/version_cache.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -47,18 +49,20 @@ class Receiver final : public pqxx::notification_receiver {
   std::function<void(std::string_view, std::int64_t)> merge_;
 };
 
-// TCP keepalives on the listener's connection: a peer that vanished without
-// closing (a stalled network, a host gone) is noticed within about 10 s and
-// the listener reconnects, instead of blocking for the kernel's retransmission
-// timeout (minutes). Correctness does not depend on it: the cache is unusable
-// 3 s after its last confirmed read whatever the thread is doing.
+// TCP keepalives (an idle connection) and a user timeout (a read in flight,
+// unacknowledged for 10 s) on the listener's connection: a peer that vanished
+// without closing is noticed in about 10 s and the listener reconnects,
+// instead of blocking for the kernel's retransmission timeout (minutes).
+// Correctness does not depend on it: the cache is unusable 3 s after its last
+// confirmed read whatever the thread is doing; stop() does not either (it
+// shuts the socket down).
 std::string with_keepalives(const std::string& dsn) {
   if (dsn.find("keepalives") != std::string::npos) return dsn;
   if (dsn.rfind("postgres://", 0) == 0 || dsn.rfind("postgresql://", 0) == 0) {
     return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") +
-           "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=2";
+           "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=2&tcp_user_timeout=10000";
   }
-  return dsn + " keepalives=1 keepalives_idle=5 keepalives_interval=2 keepalives_count=2";
+  return dsn + " keepalives=1 keepalives_idle=5 keepalives_interval=2 keepalives_count=2 tcp_user_timeout=10000";
 }
 
 }  // namespace
@@ -78,6 +82,9 @@ void VersionCache::stop() {
   {
     std::lock_guard lock(run_mutex_);
     stopping_ = true;
+    // A read blocked on a silent server (or a frozen backend that still
+    // acknowledges) would hold the join, and shutdown, for ever: break it.
+    if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -95,6 +102,12 @@ std::optional<std::int64_t> VersionCache::version(std::string_view scope) const 
 
 void VersionCache::observe(const ScopeVersions& versions) {
   for (const auto& v : versions) merge(v.scope, v.version);
+}
+
+void VersionCache::replace_all(const ScopeVersions& versions) {
+  std::lock_guard lock(mutex_);
+  versions_.clear();
+  for (const auto& v : versions) versions_.emplace(v.scope, v.version);
 }
 
 void VersionCache::merge(std::string_view scope, std::int64_t version) {
@@ -168,6 +181,18 @@ void VersionCache::serve_connection() {
   // the read or in a notification, never in neither.
   Receiver receiver(conn, [this](std::string_view scope, std::int64_t version) { merge(scope, version); });
   const int backend = conn.backendpid();
+  struct SocketSlot {  // stop() may shut the socket down while it is ours
+    VersionCache& cache;
+    SocketSlot(VersionCache& c, int fd) : cache(c) {
+      std::lock_guard lock(cache.run_mutex_);
+      cache.socket_ = fd;
+    }
+    ~SocketSlot() {
+      std::lock_guard lock(cache.run_mutex_);
+      cache.socket_ = -1;
+    }
+  } socket_slot(*this, conn.sock());
+  bool first_read = true;
   event("connected");
   log::debug("db", "catalog version listener connected", {});
   auto next_read = std::chrono::steady_clock::now();
@@ -187,7 +212,16 @@ void VersionCache::serve_connection() {
         all = read_all_versions(tx);
       }
       if (conn.backendpid() != backend) throw std::runtime_error("listener connection was replaced");
-      observe(all);
+      // The first read on a connection replaces what the cache held: after a
+      // failover or a restore the database may be at versions lower than
+      // those remembered. Later reads merge (a notification handled while a
+      // read was in flight is newer than its snapshot).
+      if (first_read) {
+        replace_all(all);
+        first_read = false;
+      } else {
+        observe(all);
+      }
       valid_until_ns_.store(started_ns + to_ns(options_.valid_for), std::memory_order_release);
       if (reported_down_) {
         reported_down_ = false;

@@ -117,7 +117,7 @@ PartitionInfo prepare_partition(pqxx::work& tx, const std::string& source) {
                          " FOR VALUES IN (" + tx.quote(source) + ")) or drop it");
   }
   if (state == "interrupted") {
-    // Only first loads of the design before migration 10 committed such a table.
+    // Only first loads of the design before migration 12 committed such a table.
     log::warn("etl", "dropping the unattached table an interrupted first load left",
               {{"source", source}, {"table", info.name}});
     tx.exec_params(kDiscardFirstLoad, source);

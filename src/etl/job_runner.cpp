@@ -306,17 +306,15 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
   } catch (const RunCancelled&) {
     on_cancelled();
   } catch (const IndexesIncomplete& e) {
-    // The rows are committed: the counts are true, and a re-run (shutdown)
-    // or the source's next run builds the missing indexes.
+    // The rows are committed and served: the counts are true, and the
+    // source's next run builds the missing indexes. Never re-queued, even by
+    // a shutdown: a re-run would find every row unchanged and record zeros
+    // over this run's counts.
     phases = e.result().timings;
     outcome.counts = counts_of(e.result());
     outcome.rejects = rejects_of(e.result());
-    if (e.cancelled() || interrupted.load()) {
-      on_cancelled();
-    } else {
-      outcome.status = "failed";
-    }
-    if (!requeue) outcome.error = e.what();
+    outcome.status = e.cancelled() || interrupted.load() ? "cancelled" : "failed";
+    outcome.error = e.what();
   } catch (const TooManyRejects& e) {
     outcome.status = "failed";
     outcome.error = e.what();

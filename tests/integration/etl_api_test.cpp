@@ -75,6 +75,48 @@ class EtlApiTest : public ::testing::Test {
     return tx.exec1(sql)[0].as<long>();
   }
 
+  // A first load of 30,000 rows held in its index phase: the rows are
+  // committed and served, and this transaction's lock on the partition keeps
+  // CREATE INDEX waiting until `tx` ends.
+  struct HeldIndexPhase {
+    std::string run_id;
+    std::unique_ptr<pqxx::connection> conn;
+    std::unique_ptr<pqxx::work> tx;
+  };
+  HeldIndexPhase first_load_held_in_its_index_phase() {
+    HeldIndexPhase hold;
+    // Enough rows that the index builds take a moment (feed() is valid up to 899 rows).
+    std::string big = "sku,product_name,description,brand,category,price,currency,availability\n";
+    for (int i = 0; i < 30000; ++i) {
+      big += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",,Acme,Tools,1.50,usd,In Stock\n";
+    }
+    put_object("feed.csv", big);
+    EXPECT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status,
+              201);
+    const auto triggered = client().request("POST", "/jobs/acme-daily/run");
+    EXPECT_EQ(triggered.status, 202) << triggered.body;
+    hold.run_id = triggered.json()["run_id"];
+
+    // Hold the index phase: CREATE INDEX needs a SHARE lock on the partition,
+    // which this one excludes (readers' ACCESS SHARE it does not). Taken as
+    // soon as the load's commit attaches the partition.
+    hold.conn = std::make_unique<pqxx::connection>(dsn_);
+    hold.tx = std::make_unique<pqxx::work>(*hold.conn);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (true) {
+      const auto state = hold.tx->exec1("SELECT products_partition_state('acme'), "
+                                        "(SELECT count(*) FROM job_runs WHERE status NOT IN ('queued', 'running'))");
+      if (state[0].as<std::string>() == "attached") break;
+      if (state[1].as<int>() != 0 || std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "the load ended or never committed: " << client().get("/runs/" + hold.run_id).body;
+        return hold;
+      }
+    }
+    hold.tx->exec("LOCK TABLE products_acme_53bce4f1 IN SHARE ROW EXCLUSIVE MODE");
+    EXPECT_GT(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0) << "the index phase was already over";
+    return hold;
+  }
+
   std::string dsn_;
   std::map<std::string, std::string> env_;
   std::string bucket_, prefix_;
@@ -132,33 +174,10 @@ TEST_F(EtlApiTest, FirstLoadThenSkippedThenForcedRerunWritesNothing) {
 
 TEST_F(EtlApiTest, FirstLoadServesItsRowsWhileItsIndexesBuildAndACancelThenKeepsThem) {
   start();
-  // Enough rows that the index builds take a moment (feed() is valid up to 899 rows).
-  std::string big = "sku,product_name,description,brand,category,price,currency,availability\n";
-  for (int i = 0; i < 30000; ++i) {
-    big += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",,Acme,Tools,1.50,usd,In Stock\n";
-  }
-  put_object("feed.csv", big);
-  ASSERT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status,
-            201);
-  const auto triggered = client().request("POST", "/jobs/acme-daily/run");
-  ASSERT_EQ(triggered.status, 202) << triggered.body;
-  const std::string run_id = triggered.json()["run_id"];
-
-  // Hold the index phase: CREATE INDEX needs a SHARE lock on the partition,
-  // which this one excludes (readers' ACCESS SHARE it does not). Taken as
-  // soon as the load's commit attaches the partition.
-  pqxx::connection holder(dsn_);
-  pqxx::work hold(holder);
+  auto hold = first_load_held_in_its_index_phase();
+  ASSERT_FALSE(HasFailure());
+  const std::string run_id = hold.run_id;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (true) {
-    const auto state = hold.exec1("SELECT products_partition_state('acme'), "
-                                  "(SELECT count(*) FROM job_runs WHERE status NOT IN ('queued', 'running'))");
-    if (state[0].as<std::string>() == "attached") break;
-    ASSERT_EQ(state[1].as<int>(), 0) << client().get("/runs/" + run_id).body;
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the load never committed";
-  }
-  hold.exec("LOCK TABLE products_acme_53bce4f1 IN SHARE ROW EXCLUSIVE MODE");
-  ASSERT_GT(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0) << "the index phase was already over";
 
   const auto page = client().get("/products?source=acme&limit=1");
   ASSERT_EQ(page.status, 200) << page.body;
@@ -175,7 +194,7 @@ TEST_F(EtlApiTest, FirstLoadServesItsRowsWhileItsIndexesBuildAndACancelThenKeeps
     if (ended["status"] != "running") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  hold.abort();
+  hold.tx->abort();
   EXPECT_EQ(ended["status"], "cancelled") << ended.dump();
   EXPECT_NE(ended["error"].get<std::string>().find("rows are loaded and served"), std::string::npos) << ended.dump();
   EXPECT_EQ(ended["counts"]["inserted"], 30000);
@@ -187,6 +206,28 @@ TEST_F(EtlApiTest, FirstLoadServesItsRowsWhileItsIndexesBuildAndACancelThenKeeps
   EXPECT_EQ(next["status"], "succeeded") << next.dump();
   EXPECT_EQ(next["counts"]["unchanged"], 30000);
   EXPECT_EQ(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0);
+}
+
+// A shutdown in the index phase ends the run `cancelled` with the load's
+// counts: it is not re-queued, since a re-run would find every row unchanged
+// and record zeros over them.
+TEST_F(EtlApiTest, ShutdownDuringTheIndexPhaseKeepsTheLoadsCountsAndDoesNotRequeue) {
+  start();
+  auto hold = first_load_held_in_its_index_phase();
+  ASSERT_FALSE(HasFailure());
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    hold.tx->abort();  // in case the interrupt does not reach CREATE INDEX
+  });
+  app_->shutdown(std::chrono::milliseconds(10000));
+  release.join();
+  pqxx::connection c(dsn_);
+  pqxx::read_transaction tx(c);
+  const auto row = tx.exec_params1("SELECT status, inserted, error FROM job_runs WHERE id = $1", hold.run_id);
+  EXPECT_EQ(row[0].as<std::string>(), "cancelled");
+  EXPECT_EQ(row[1].as<long>(), 30000);
+  EXPECT_NE(row[2].as<std::string>("").find("rows are loaded and served"), std::string::npos) << row[2].c_str();
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM products WHERE source = 'acme'")[0].as<long>(), 30000);
 }
 
 TEST_F(EtlApiTest, TriggeredRunsStartAtOnceNotAtTheNextQueuePoll) {

@@ -190,7 +190,7 @@ TEST_F(EtlEngine, FirstLoadOfEachSourceBuildsItsOwnIndexedPartition) {
   EXPECT_GT(r.timings.build_indexes, 0.0);
   EXPECT_EQ(scalar(partitions), "products_acme_53bce4f1");
   // The attached table carries products' primary key and its own eight
-  // secondary indexes (products has only the key since migration 10).
+  // secondary indexes (products has only the key since migration 12).
   EXPECT_EQ(scalar("SELECT count(*) FROM pg_index WHERE indrelid = 'products'::regclass"), "1");
   EXPECT_EQ(scalar("SELECT count(*) FROM pg_index WHERE indrelid = 'products_acme_53bce4f1'::regclass"), "9");
   EXPECT_EQ(scalar("SELECT count(*) FROM products_missing_indexes('acme')"), "0");

@@ -3,6 +3,9 @@
 // source (version 3), keys stay unique, and the ETL carries on from there.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+
 #include <pqxx/pqxx>
 
 #include "catalog/db/migrations.hpp"
@@ -96,7 +99,7 @@ TEST(Migrations, PartitionsFirstLoadedUnderVersion3AreNeverTakenForLeftovers) {
 }
 
 TEST(Migrations, SecondaryIndexesBecomeEachPartitionsOwnWithoutARebuild) {
-  // Version 10: products keeps only its primary key; every existing
+  // Versions 10-12: products keeps only its primary key; every existing
   // partition keeps its rows and the very same index files, now its own.
   pqxx::connection conn(catalog::testing::create_test_database("migrate"));
   migrate_to(conn, 8);
@@ -139,6 +142,40 @@ TEST(Migrations, SecondaryIndexesBecomeEachPartitionsOwnWithoutARebuild) {
   tx.exec("SELECT products_ensure_partition('new')");
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_index WHERE indrelid = 'products_new_22af645d'::regclass")[0].as<int>(),
             9);
+}
+
+// Migration 12 takes products for catalog changes only; behind a long run or
+// query it gives up after its 5 s lock_timeout with a message saying what to
+// do, instead of holding every reader in the queue behind it for as long.
+TEST(Migrations, IndexMoveGivesUpBehindALongTransactionInsteadOfQueueingReaders) {
+  const auto url = catalog::testing::create_test_database("migrate");
+  pqxx::connection conn(url);
+  migrate_to(conn, 11);
+  {
+    pqxx::work tx(conn);
+    tx.exec("SELECT products_ensure_partition('acme')");
+    tx.commit();
+  }
+  pqxx::connection holder(url);
+  pqxx::work long_run(holder);
+  long_run.exec("SELECT count(*) FROM products");  // ACCESS SHARE until it ends
+
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    catalog::db::migrate(conn);
+    ADD_FAILURE() << "migration 12 ran under a concurrent transaction";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("needs products to itself"), std::string::npos) << e.what();
+  }
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::seconds(4));
+  EXPECT_LT(waited, std::chrono::seconds(15));
+  EXPECT_EQ(scalar(conn, "SELECT max(version) FROM schema_migrations"), "11");
+
+  long_run.abort();
+  EXPECT_EQ(catalog::db::migrate(conn), migrations_after(11));
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_index WHERE indrelid = 'products'::regclass"), "1");
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_constraint WHERE conname = 'products_m10_bound'"), "0");
 }
 
 TEST(Migrations, RowsForASourceWithoutPartitionAreRefused) {

@@ -130,6 +130,33 @@ TEST_F(VersionCacheTest, ConcurrentWritersOfOneScopeCommitGrowingVersions) {
   EXPECT_EQ(db::read_version(tx, "products:acme"), v_second);
 }
 
+TEST_F(VersionCacheTest, AnOldStyleBumpStillCommitsAGrowingVersion) {
+  // A writer that draws its version before the row lock (an older binary
+  // during a rolling deploy, an operator's SQL with EXCLUDED.version) must
+  // not commit a smaller version after a larger one: migration 9's trigger
+  // draws it again under the lock.
+  pqxx::connection a(dsn_), b(dsn_);
+  pqxx::work first(a);
+  first.exec("INSERT INTO catalog_versions (scope, version) VALUES ('products:acme', 1) ON CONFLICT DO NOTHING");
+  first.commit();
+  pqxx::work holder(a);
+  holder.exec("SELECT version FROM catalog_versions WHERE scope = 'products:acme' FOR UPDATE");
+  std::thread old_style([&] {
+    pqxx::work tx(b);
+    tx.exec("INSERT INTO catalog_versions (scope, version) VALUES ('products:acme', nextval('catalog_version_seq')) "
+            "ON CONFLICT (scope) DO UPDATE SET version = EXCLUDED.version");  // drawn before it waits for `holder`
+    tx.commit();
+  });
+  std::this_thread::sleep_for(milliseconds(300));
+  // Drawn after the old-style writer's value, committed before it.
+  const auto v_first = version_of(db::bump_products_version(holder, "acme"), "products:acme");
+  holder.commit();
+  old_style.join();
+  pqxx::connection c(dsn_);
+  pqxx::nontransaction tx(c);
+  EXPECT_GT(db::read_version(tx, "products:acme"), v_first);
+}
+
 TEST_F(VersionCacheTest, KilledListenerInvalidatesAtOnceAndRecovers) {
   auto o = options();
   o.retry_every = milliseconds(300);

@@ -30,9 +30,12 @@ namespace catalog::db {
 ///  - a lost connection (error, terminated backend) invalidates at once;
 ///    after reconnecting, LISTEN comes before the full read, so nothing
 ///    committed in between is missed.
-/// Versions of a scope only grow in commit order (catalog_versions.cpp), so
-/// every source of news (notifications, full reads, this process's own
-/// commits through observe()) is merged with max().
+/// Versions of a scope only grow in commit order (migration 9 draws them
+/// under the row lock, whoever writes), so every source of news
+/// (notifications, full reads, this process's own commits through
+/// observe()) is merged with max() — except a connection's first full read,
+/// which replaces the lot: after a failover or a restore the database may be
+/// behind what was remembered.
 class VersionCache {
  public:
   /// application_name of the listener's session (pg_stat_activity).
@@ -74,6 +77,7 @@ class VersionCache {
   void run();
   void serve_connection();
   void merge(std::string_view scope, std::int64_t version);
+  void replace_all(const ScopeVersions& versions);
   void invalidate(const char* reason, const std::string& error);
   void wait_for(std::chrono::milliseconds delay);
   void event(const char* name);
@@ -83,9 +87,10 @@ class VersionCache {
   std::map<std::string, std::int64_t, std::less<>> versions_;
   // steady_clock ns until which the last confirmed read vouches; 0 = invalid.
   std::atomic<std::int64_t> valid_until_ns_{0};
-  std::mutex run_mutex_;  // guards stopping_, hook_
+  std::mutex run_mutex_;  // guards stopping_, hook_, socket_
   std::condition_variable wake_;
   bool stopping_ = false;
+  int socket_ = -1;  // the listener connection's socket while it is open
   bool reported_down_ = false;  // listener thread only
   std::function<void(const char*)> hook_;
   std::thread thread_;
