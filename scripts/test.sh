@@ -21,6 +21,9 @@ bash scripts/install-deps.sh
 jobs=$(nproc)
 export CCACHE_DIR=${CCACHE_DIR:-$root/.local/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
+# Paths below the checkout are hashed relative to it, so two checkouts (git
+# worktrees) sharing one CCACHE_DIR reuse each other's objects.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 
 build() {  # build DIR [cmake args...]
   local dir=$1; shift
