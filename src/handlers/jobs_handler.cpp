@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "catalog/core/errors.hpp"
@@ -40,6 +43,24 @@ nlohmann::json to_json(const db::Job& job) {
 // bucket must follow S3's naming rules: on AWS it becomes part of the
 // request's host, so a port, userinfo or IP literal there would point the
 // service at another host (s3://localhost:9444#/k.csv).
+// S3 keys are at most 1,024 bytes, and a "." or ".." segment is one an HTTP
+// client (or a proxy) may resolve into another key or bucket before sending.
+void validate_key(const std::string& key, const std::string& shown) {
+  if (key.size() > 1024) {
+    throw ValidationError("uri", "uri '" + shown + "...': the key is " + std::to_string(key.size()) +
+                                     " bytes; S3 keys are at most 1024");
+  }
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    const auto end = std::min(key.find('/', start), key.size());
+    const auto segment = std::string_view(key).substr(start, end - start);
+    if (segment == "." || segment == "..") {
+      throw ValidationError("uri", "uri '" + shown + "' must not contain '.' or '..' path segments");
+    }
+    start = end + 1;
+  }
+}
+
 void validate_uri(const std::string& uri, const std::string& raw_bucket) {
   if (uri.empty()) throw ValidationError("uri", "uri must not be empty");
   const std::string shown = uri.substr(0, 200);
@@ -58,10 +79,11 @@ void validate_uri(const std::string& uri, const std::string& raw_bucket) {
     if (slash == std::string::npos || slash + 1 == rest.size()) {
       throw ValidationError("uri", "uri '" + shown + "' needs a key or a prefix ending in '/' after the bucket");
     }
-    return;
+    return validate_key(rest.substr(slash + 1), shown);
   }
   if (uri.find("://") != std::string::npos) throw ValidationError("uri", "uri must be s3://bucket/key or a bare key");
   if (uri.front() == '/') throw ValidationError("uri", "a bare key must not start with '/'");
+  validate_key(uri, shown);
   if (raw_bucket.empty()) {
     throw ValidationError("uri", "uri '" + shown + "' is a bare key but S3_RAW_BUCKET is not configured");
   }

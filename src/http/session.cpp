@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -17,6 +19,7 @@
 #include "catalog/http/http_errors.hpp"
 #include "catalog/http/router.hpp"
 #include "catalog/log/logging.hpp"
+#include "http/framing.hpp"
 
 namespace catalog::http {
 namespace {
@@ -49,7 +52,17 @@ void log_io_failure(beast::error_code ec, const char* what) {
   log::debug("http", "connection closed", {{"op", what}, {"error", ec.message()}});
 }
 
-Session::Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+// The read buffer is bounded: the header limit covers the request head, and
+// the room beyond it one chunk-size line or trailer section, which Beast
+// must hold whole before it consumes them. Without the bound an endless
+// chunk extension or trailer grows memory for as long as the client sends.
+Session::Session(tcp::socket&& socket, Shared& shared)
+    : stream_(std::move(socket)), shared_(shared), buffer_(shared.options.max_header_bytes + kChunkLineBytes) {
+  on_chunk_header_ = [this](std::uint64_t, beast::string_view extensions, beast::error_code& ec) {
+    chunk_extension_bytes_ += extensions.size();
+    if (chunk_extension_bytes_ > kMaxChunkExtensionBytes) ec = bhttp::error::bad_chunk_extension;
+  };
+}
 
 void Session::start(std::list<std::weak_ptr<Session>>::iterator self) {
   self_ = self;
@@ -93,6 +106,8 @@ void Session::do_read() {
   linger_after_close_ = false;
   continue_pending_ = false;
   parser_.emplace();
+  chunk_extension_bytes_ = 0;
+  parser_->on_chunk_header(on_chunk_header_);
   // Checked against Content-Length when the header completes, before we
   // know the route: the larger of the two limits; on_header applies the
   // route's own.
@@ -110,6 +125,14 @@ void Session::on_header(beast::error_code ec, std::size_t) {
   busy_ = true;
   received_at_ = std::chrono::steady_clock::now();
   const auto& req = parser_->get();
+  std::vector<std::string_view> codings;
+  for (auto [it, end] = req.equal_range(bhttp::field::transfer_encoding); it != end; ++it) {
+    codings.emplace_back(it->value().data(), it->value().size());
+  }
+  if (auto error = transfer_encoding_error(codings, req.count(bhttp::field::content_length) > 0,
+                                           req.version())) {
+    return send_error(400, "bad_request", *error);
+  }
   const bool streamed = is_streamed(req.method(), req.target());
   const std::size_t limit = streamed ? shared_.options.max_feed_bytes : shared_.options.max_body_bytes;
   const auto length = parser_->content_length();
@@ -162,6 +185,13 @@ void Session::on_read_error(beast::error_code ec) {
     return send_error(413, "payload_too_large",
                       "request body exceeds the limit of " + std::to_string(shared_.options.max_body_bytes) + " bytes");
   }
+  if (ec == bhttp::error::buffer_overflow) {
+    return send_error(400, "bad_request", "a chunk-size line or the trailer section exceeds " +
+                                              std::to_string(kChunkLineBytes) + " bytes");
+  }
+  if (ec == bhttp::error::bad_chunk_extension && chunk_extension_bytes_ > kMaxChunkExtensionBytes) {
+    return send_error(400, "bad_request", "chunk extensions exceed " + std::to_string(kMaxChunkExtensionBytes) + " bytes");
+  }
   if (ec == bhttp::error::header_limit) {
     return send_error(431, "headers_too_large", "request headers exceed " +
                                                     std::to_string(shared_.options.max_header_bytes) + " bytes");
@@ -182,7 +212,8 @@ void Session::send_error(int status, const std::string& code, const std::string&
   // A body may be on its way that we will not read: drain it briefly after
   // answering, or closing would reset the connection before the client
   // has read why.
-  linger_after_close_ = parser_ && parser_->is_header_done() && !parser_->is_done();
+  // Framing refusals leave bytes unread even when the parser is "done".
+  linger_after_close_ = parser_ && parser_->is_header_done();
   if (status != 503) log::info("http", "request rejected", {{"request_id", id}, {"status", status}, {"error", message}});
   write(res, 11, false);
 }
@@ -286,6 +317,7 @@ void Session::start_stream() {
   continue_pending_ = beast::iequals(parser_->get()[bhttp::field::expect], "100-continue");
   feed_parser_.emplace(std::move(*parser_));
   feed_parser_->body_limit(shared_.options.max_feed_bytes);
+  feed_parser_->on_chunk_header(on_chunk_header_);
   const auto& req = feed_parser_->get();
   const bool keep_alive = req.keep_alive();
   const unsigned version = req.version();
@@ -386,6 +418,10 @@ std::exception_ptr Session::body_error(beast::error_code ec) const {
     return std::make_exception_ptr(BadRequest(
         "request body not received in time (" + std::to_string(shared_.options.read_timeout.count()) +
         " s per read, " + std::to_string(shared_.options.feed_body_timeout.count()) + " s in total)"));
+  }
+  if (ec == bhttp::error::buffer_overflow) {
+    return std::make_exception_ptr(BadRequest("a chunk-size line or the trailer section exceeds " +
+                                              std::to_string(kChunkLineBytes) + " bytes"));
   }
   if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
     return std::make_exception_ptr(BadRequest("malformed request body: " + ec.message()));

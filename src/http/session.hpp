@@ -6,6 +6,7 @@
 // connection, on its own strand.
 
 #include <chrono>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -88,6 +89,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string out_head_;
   std::string out_body_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // Counts chunk-extension bytes of the request being read (the parser
+  // keeps a reference to it, so it lives as long as the session).
+  std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_header_;
+  std::size_t chunk_extension_bytes_ = 0;
   // Streamed-body state (strand only; the worker holds its own pipe pointer).
   std::optional<bhttp::request_parser<bhttp::buffer_body>> feed_parser_;
   std::shared_ptr<BodyPipe> pipe_;

@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <optional>
 #include <cstring>
 #include <exception>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
+
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -27,6 +32,11 @@ namespace {
 
 constexpr std::string_view kModule = "s3";
 constexpr std::size_t kErrorBodyCap = 256 * 1024;
+// The largest ListObjectsV2 page S3 may legally send: 1,000 entries (keys
+// or common prefixes) whose key of up to 1,024 bytes may grow sixfold when
+// XML-escaped ("&" → "&amp;"), plus about 1 KiB of metadata each (ETag,
+// size, dates, owner, storage class, checksum). Bounded all the same.
+constexpr std::size_t kListPageCap = 1000 * (6 * 1024 + 1024) + 64 * 1024;
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -75,6 +85,8 @@ struct Request {
   std::string_view body;
   bool send_body = false;
   std::string payload_hash;  // empty: SHA-256 of body
+  std::size_t body_cap = kErrorBodyCap;  // bytes of a body kept in memory (XML, errors)
+  std::chrono::milliseconds timeout{0};  // whole attempt; 0: none (the low-speed limit still applies)
 };
 
 struct Response {
@@ -136,6 +148,7 @@ struct Transfer {
   std::exception_ptr error;  // thrown by the sink or on_body_start
   std::string_view upload;
   std::size_t upload_pos = 0;
+  std::size_t body_cap = kErrorBodyCap;
 
   bool success_status() const { return response.status >= 200 && response.status < 300; }
 };
@@ -175,7 +188,7 @@ std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
     t->delivered += len;
     return len;
   }
-  if (t->response.body.size() + len > kErrorBodyCap) return 0;
+  if (t->response.body.size() + len > t->body_cap) return 0;
   t->response.body.append(data, len);
   return len;
 }
@@ -195,6 +208,35 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   }
   t->upload_pos = static_cast<std::size_t>(offset);
   return CURL_SEEKFUNC_OK;
+}
+
+// A Content-Length S3 sent: nothing when absent; an S3Error when it is not
+// a number that fits 64 bits (libcurl would read such a body to the end of
+// the connection and we would record a size of 0).
+std::optional<std::uint64_t> content_length(const Response& resp, const std::string& what) {
+  const auto it = resp.headers.find("content-length");
+  if (it == resp.headers.end()) return std::nullopt;
+  const std::string& v = it->second;
+  std::uint64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+  if (v.empty() || ec != std::errc() || ptr != v.data() + v.size()) {
+    throw S3Error(what + ": invalid Content-Length '" + v.substr(0, 40) + "' in the response", static_cast<int>(resp.status),
+                  "InvalidResponse");
+  }
+  return value;
+}
+
+// After a complete response, any byte already waiting on the connection
+// belongs to no request: the body was longer than its Content-Length.
+// Reusing that connection would let the next request read those bytes as
+// its response, so the caller discards it.
+bool unread_bytes_on_connection(CURL* c) {
+  curl_socket_t socket = CURL_SOCKET_BAD;
+  if (curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK || socket == CURL_SOCKET_BAD) return false;
+  pollfd p{socket, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0 || (p.revents & POLLIN) == 0) return false;
+  char byte = 0;
+  return ::recv(socket, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;  // 0 is a clean close: libcurl handles it
 }
 
 // "bytes 100-199/1000" → {100, 1000}
@@ -235,6 +277,13 @@ S3Config s3_config_from_env(const EnvLookup& env) {
     } catch (const ConfigError& err) {
       throw ConfigError(std::string("S3_ENDPOINT: ") + err.what());
     }
+  }
+  if (auto t = env("S3_OBJECT_TIMEOUT"); t && !t->empty()) {
+    const auto seconds = xml::parse_u64(*t);
+    if (seconds == 0 || seconds > 7 * 24 * 3600) {
+      throw ConfigError("S3_OBJECT_TIMEOUT must be a number of seconds from 1 to 604800, got '" + t->substr(0, 40) + "'");
+    }
+    c.object_timeout = std::chrono::seconds(seconds);
   }
   if (auto f = env("S3_FORCE_PATH_STYLE"); f && !f->empty()) {
     const std::string v = lower(*f);
@@ -305,9 +354,12 @@ struct CurlS3Client::Impl {
   detail::CurlHandle acquire() {
     {
       std::lock_guard<std::mutex> lock(pool_mutex);
-      if (!pool.empty()) {
+      while (!pool.empty()) {
         detail::CurlHandle h = std::move(pool.back());
         pool.pop_back();
+        // Bytes that arrived on an idle connection after its last response
+        // belong to no request: drop the handle and its connection.
+        if (unread_bytes_on_connection(h.get())) continue;
         curl_easy_reset(h.get());
         return h;
       }
@@ -331,6 +383,10 @@ struct CurlS3Client::Impl {
   }
 
   // One attempt. Returns the curl code; fills `t`.
+  // A 2xx whose connection still held bytes after the response: the
+  // connection is discarded and perform_once reports it as this error.
+  static constexpr CURLcode kResponseTooLong = CURLE_WEIRD_SERVER_REPLY;
+
   CURLcode perform_once(const Request& r, Transfer& t, std::string& curl_message) {
     const Credentials creds = credentials->get();
     const auto [host, path] = target(r.bucket, r.key, r.object_level);
@@ -367,6 +423,11 @@ struct CurlS3Client::Impl {
     detail::CurlHandle handle = acquire();
     CURL* c = handle.get();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    // The key is sent exactly as stored and signed: libcurl would otherwise
+    // squash "./" and "../" segments into another key (or bucket).
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    if (r.timeout.count() > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+    t.body_cap = r.body_cap;
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -403,9 +464,12 @@ struct CurlS3Client::Impl {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 0) t.response.status = status;
     curl_message = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
-    if (rc == CURLE_OK) {
-      release(std::move(handle));  // a failed connection is not reused
+    if (rc != CURLE_OK) return rc;  // a failed connection is not reused
+    if (unread_bytes_on_connection(c)) {
+      curl_message = "the response was longer than its Content-Length (connection discarded)";
+      return kResponseTooLong;  // the handle, and its connection, die here
     }
+    release(std::move(handle));
     return rc;
   }
 
@@ -459,7 +523,7 @@ struct CurlS3Client::Impl {
       if (rc == CURLE_OK && t.success_status()) return std::move(t.response);
       ++failures;
       if (rc != CURLE_OK) {
-        if (!retryable_curl(rc) || failures >= config.max_attempts) {
+        if ((!retryable_curl(rc) && rc != kResponseTooLong) || failures >= config.max_attempts) {
           throw S3Error(r.op + " " + uri(r) + ": connection error: " + curl_message + " (after " +
                             std::to_string(failures) + " attempt" + (failures == 1 ? "" : "s") + ")",
                         0, "ConnectionError");
@@ -488,7 +552,17 @@ struct CurlS3Client::Impl {
     std::string etag = options.if_match;  // the version we are reading, once known
     bool have_object = false;
     int failures = 0;
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + config.object_timeout;
+    const auto past_deadline = [&] {
+      return S3Error("GetObject " + uri(r) + ": not complete after " + std::to_string(config.object_timeout.count()) +
+                         " s (S3_OBJECT_TIMEOUT) with " + std::to_string(options.offset + result.bytes) + " bytes read",
+                     0, "ObjectTimeout");
+    };
     for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) throw past_deadline();
+      r.timeout = std::max(left, std::chrono::milliseconds(1));
       const std::uint64_t next = options.offset + result.bytes;
       r.headers.clear();
       if (next > 0) r.headers.emplace_back("Range", "bytes=" + std::to_string(next) + "-");
@@ -511,7 +585,7 @@ struct CurlS3Client::Impl {
           }
           result.object.size = total;
         } else {
-          result.object.size = xml::parse_u64(resp.header("content-length"));
+          result.object.size = content_length(resp, "GetObject " + uri(r)).value_or(0);
         }
         if (!have_object) {
           etag = served;
@@ -525,6 +599,12 @@ struct CurlS3Client::Impl {
       const CURLcode rc = perform_once(r, t, curl_message);
       result.bytes += t.delivered;
       if (t.error) std::rethrow_exception(t.error);
+      if (rc == kResponseTooLong) {
+        // Bytes beyond the announced length: what was read cannot be trusted.
+        throw S3Error("GetObject " + uri(r) + ": " + curl_message, static_cast<int>(t.response.status),
+                      "InvalidResponse");
+      }
+      if (rc == CURLE_OPERATION_TIMEDOUT && std::chrono::steady_clock::now() >= deadline) throw past_deadline();
       if (rc == CURLE_OK && t.success_status()) {
         if (!t.body_started) t.on_body_start(t.response);  // empty body: still record the object
         if (have_object && result.object.size != 0 && options.offset + result.bytes != result.object.size) {
@@ -586,7 +666,7 @@ ObjectInfo CurlS3Client::head_object(const std::string& bucket, const std::strin
   const Response resp = impl_->execute(r);
   ObjectInfo info;
   info.key = key;
-  info.size = xml::parse_u64(resp.header("content-length"));
+  info.size = content_length(resp, "HeadObject s3://" + bucket + "/" + key).value_or(0);
   info.etag = resp.header("etag");
   info.last_modified = resp.header("last-modified");
   info.content_type = resp.header("content-type");
@@ -610,6 +690,7 @@ ListPage CurlS3Client::list_objects_page(const std::string& bucket, const ListOp
   if (!options.delimiter.empty()) r.query.push_back({"delimiter", options.delimiter});
   if (!options.continuation_token.empty()) r.query.push_back({"continuation-token", options.continuation_token});
   if (options.max_keys > 0) r.query.push_back({"max-keys", std::to_string(options.max_keys)});
+  r.body_cap = kListPageCap;
   const Response resp = impl_->execute(r);
   return xml::parse_list_objects_v2(resp.body, "ListObjectsV2 s3://" + bucket + "/" + options.prefix);
 }

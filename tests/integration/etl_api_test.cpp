@@ -313,6 +313,26 @@ TEST_F(EtlApiTest, JobUriMustNameAValidS3Bucket) {
   EXPECT_EQ(put_job("hosty", {{"source", "a"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "k.csv"}}).status, 200);
 }
 
+// libcurl resolved "." and ".." segments before sending, so a job could
+// read another key (or, path-style, another bucket) than the one it names;
+// S3 keys are at most 1,024 bytes.
+TEST_F(EtlApiTest, JobUriWithDotSegmentsOrAnOverlongKeyIs422) {
+  start();
+  const std::vector<std::string> uris = {
+      "s3://" + bucket_ + "/partners/../other-bucket/k.csv", "s3://" + bucket_ + "/./k.csv",
+      "s3://" + bucket_ + "/a/..",  "s3://" + bucket_ + "/../k.csv", "partners/./k.csv", "../k.csv",
+      "s3://" + bucket_ + "/" + std::string(1025, 'k'), std::string(1025, 'k')};
+  for (const auto& uri : uris) {
+    const auto r = put_job("dotty", {{"source", "a"}, {"uri", uri}});
+    EXPECT_EQ(r.status, 422) << uri.substr(0, 80) << ": " << r.body;
+    EXPECT_EQ(r.json()["error"]["field"], "uri") << uri.substr(0, 80);
+  }
+  EXPECT_EQ(client().get("/jobs").json().size(), 0u) << "nothing was stored";
+  // Dots inside a segment are ordinary characters.
+  EXPECT_EQ(put_job("dotty", {{"source", "a"}, {"uri", "s3://" + bucket_ + "/a..b/.hidden/k.v1.csv"}}).status, 201);
+  EXPECT_EQ(put_job("dotty", {{"source", "a"}, {"uri", "s3://" + bucket_ + "/" + std::string(1024, 'k')}}).status, 200);
+}
+
 /// RFC 3986 percent-encoding of one path segment (every byte but unreserved ones).
 std::string encode_segment(const std::string& s) {
   static const char* kHex = "0123456789ABCDEF";

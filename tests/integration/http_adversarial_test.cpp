@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <string>
@@ -265,6 +266,48 @@ TEST_F(HttpAdversarialTest, MalformedHttpCorpusGetsClientErrorsOrAClosedConnecti
   EXPECT_EQ(status_of(c.read_response()), 200);
   EXPECT_EQ(status_of(c.read_response()), 404);
   EXPECT_EQ(status_of(c.read_response()), 200);
+}
+
+// RFC 9112 §6: a Transfer-Encoding other than `chunked` alone leaves the
+// body's length unknown. Whatever bytes follow the headers must never run
+// as a second request (request smuggling): one 400, then the connection
+// closes, and the item hidden in the body is not created.
+TEST_F(HttpAdversarialTest, TransferEncodingOtherThanChunkedIs400AndNothingAfterItRuns) {
+  const std::string hidden_body = R"({"name":"smuggled"})";
+  const std::string hidden = "POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                             std::to_string(hidden_body.size()) + "\r\n\r\n" + hidden_body;
+  const std::vector<std::string> codings = {"gzip", "identity", "chunked, gzip", "gzip, chunked", "x-unknown",
+                                            "chunked\r\nTransfer-Encoding: gzip", "chunked;q=1", ","};
+  for (const auto& coding : codings) {
+    for (const bool with_length : {false, true}) {
+      const std::string what = "Transfer-Encoding: " + coding + (with_length ? " + Content-Length" : "");
+      RawConnection c(app_->port());
+      ASSERT_TRUE(c.connected());
+      std::string head = "POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: " +
+                         coding + "\r\n";
+      if (with_length) head += "Content-Length: " + std::to_string(hidden.size()) + "\r\n";
+      c.send(head + "\r\n" + hidden);
+      std::string got;
+      EXPECT_TRUE(c.wait_closed(10000, &got)) << what << ": the connection stays open";
+      EXPECT_EQ(status_of(got), 400) << what << ": " << got.substr(0, 200);
+      std::size_t responses = 0;
+      for (auto at = got.find("HTTP/1.1 "); at != std::string::npos; at = got.find("HTTP/1.1 ", at + 1)) ++responses;
+      EXPECT_EQ(responses, 1u) << what << ": " << got;
+    }
+  }
+  const auto items = client().get("/items?limit=1000");
+  ASSERT_EQ(items.status, 200);
+  EXPECT_EQ(items.body.find("smuggled"), std::string::npos) << "a request hidden in a body was executed";
+  // `chunked` alone still works.
+  RawConnection c(app_->port());
+  c.send("POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+         [] {
+           const std::string body = R"({"name":"chunked"})";
+           char size[16];
+           std::snprintf(size, sizeof size, "%zx", body.size());
+           return std::string(size) + ";ext=1\r\n" + body + "\r\n0\r\nX-Trailer: t\r\n\r\n";
+         }());
+  EXPECT_EQ(status_of(c.read_response()), 201);
 }
 
 TEST_F(HttpAdversarialTest, ThousandsOfIdleConnectionsDoNotStopService) {

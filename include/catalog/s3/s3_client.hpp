@@ -29,6 +29,10 @@ struct S3Config {
   /// A transfer slower than low_speed_bytes per second for low_speed_time fails (and is retried/resumed).
   long low_speed_bytes = 1;
   std::chrono::seconds low_speed_time{30};
+  /// Whole-object bound on a download, resumes included: a body that drips
+  /// a byte at a time would otherwise keep a job worker for ever
+  /// (S3_OBJECT_TIMEOUT, seconds).
+  std::chrono::seconds object_timeout{6 * 3600};
   /// Attempts per request, the first included.
   int max_attempts = 5;
   std::chrono::milliseconds base_backoff{100};
