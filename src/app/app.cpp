@@ -61,7 +61,7 @@ etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& me
   return o;
 }
 
-http::Server::Options server_options(const config::Config& c) {
+http::Server::Options server_options(const config::Config& c, metrics::Registry& metrics) {
   http::Server::Options o{c.bind_address, c.port, c.http_threads, std::max(4, c.db_pool_size), c.max_body_bytes,
                           16 * 1024, c.read_timeout, c.idle_timeout, c.max_feed_bytes};
   o.body_timeout = c.body_timeout;
@@ -69,6 +69,11 @@ http::Server::Options server_options(const config::Config& c) {
   o.max_connections = c.max_connections;
   o.max_buffered_body_bytes = c.max_buffered_body_bytes;
   o.worker_queue_limit = c.worker_queue_limit;
+  o.expensive_workers = c.expensive_workers;
+  o.upload_workers = c.upload_workers;
+  o.expensive_queue_limit = c.expensive_queue_limit;
+  o.admission_max_wait = c.admission_max_wait;
+  o.metrics = &metrics;
   return o;
 }
 
@@ -106,7 +111,7 @@ struct App::Impl {
         dispatcher(build_router(),
                    http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics,
                                               &key_store}),
-        server(server_options(config), dispatcher) {}
+        server(server_options(config, metrics), dispatcher) {}
 
   http::Router build_router() {
     http::Router router;

@@ -188,6 +188,10 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.body_timeout = std::chrono::seconds(integer_or(env, "BODY_TIMEOUT", 30, 1, 3600));
   c.feed_body_timeout = std::chrono::seconds(integer_or(env, "FEED_BODY_TIMEOUT", 3600, 1, 86400));
   c.worker_queue_limit = static_cast<std::size_t>(integer_or(env, "WORKER_QUEUE_LIMIT", 1024, 1, 1000000));
+  c.expensive_workers = static_cast<std::size_t>(integer_or(env, "EXPENSIVE_WORKERS", 0, 0, 10000));
+  c.upload_workers = static_cast<std::size_t>(integer_or(env, "UPLOAD_WORKERS", 0, 0, 10000));
+  c.expensive_queue_limit = static_cast<std::size_t>(integer_or(env, "EXPENSIVE_QUEUE_LIMIT", 64, 0, 1000000));
+  c.admission_max_wait = std::chrono::milliseconds(integer_or(env, "ADMISSION_MAX_WAIT_MS", 5000, 1, 60000));
   // The read replica serves only the API's list/detail reads; run-job and
   // migrate never use it.
   c.database_read_dsn = connection_string(env, "DATABASE_READ_URL");

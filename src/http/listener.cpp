@@ -126,6 +126,7 @@ void Listener::refuse(tcp::socket& socket) {
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
   ++refused_;
+  shared_.count_refusal("connection_limit");
   const auto now = std::chrono::steady_clock::now();
   if (now - refused_logged_at_ >= kRefusalLogInterval) {
     log::warn("http", "connections refused: MAX_CONNECTIONS reached",

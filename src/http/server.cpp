@@ -2,11 +2,13 @@
 // drain and stop. Connections are Sessions (session.cpp).
 #include "catalog/http/server.hpp"
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "http/listener.hpp"
 #include "http/session.hpp"
@@ -19,6 +21,25 @@ struct Server::Impl {
     shared.options = std::move(options);
     shared.dispatcher = &dispatcher;
     shared.workers = &workers;
+    const auto& o = shared.options;
+    const auto quarter = std::max<std::size_t>(1, static_cast<std::size_t>(o.worker_threads) / 4);
+    shared.expensive = std::make_unique<AdmissionGate>(o.expensive_workers ? o.expensive_workers : quarter,
+                                                       o.expensive_queue_limit, o.admission_max_wait);
+    // Uploads do not queue: a waiting upload would hold its client's body
+    // unread; it is told to retry instead.
+    shared.uploads = std::make_unique<AdmissionGate>(o.upload_workers ? o.upload_workers : quarter, 0,
+                                                     o.admission_max_wait);
+  }
+
+  // Expensive reads waiting past admission_max_wait are answered even when
+  // no slot frees up (slots free up only as requests finish).
+  void sweep_admission() {
+    sweep_timer.expires_after(std::chrono::milliseconds(100));
+    sweep_timer.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      shared.expensive->expire_stale();
+      sweep_admission();
+    });
   }
 
   std::vector<std::shared_ptr<Session>> live_sessions() {
@@ -37,6 +58,7 @@ struct Server::Impl {
   net::executor_work_guard<net::io_context::executor_type> keep_running = net::make_work_guard(ioc);
   net::thread_pool workers;
   Listener listener;
+  net::steady_timer sweep_timer{ioc};
   std::vector<std::thread> threads;
   bool stopped = false;
 };
@@ -49,6 +71,7 @@ Server::~Server() { stop(); }
 std::uint16_t Server::start() {
   const auto port = impl_->listener.listen();
   impl_->listener.start();
+  impl_->sweep_admission();
   for (int i = 0; i < impl_->shared.options.io_threads; ++i) {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   }

@@ -15,6 +15,7 @@
 #include <boost/beast/core/error.hpp>
 
 #include "catalog/http/server.hpp"
+#include "http/admission.hpp"
 
 namespace catalog::http {
 
@@ -40,6 +41,9 @@ struct Shared {
   std::atomic<std::size_t> queued_requests{0};
   /// Options::max_connections after clamping to RLIMIT_NOFILE.
   std::size_t max_connections = 0;
+  /// Admission classes with a bounded share of the workers (set by Server).
+  std::unique_ptr<AdmissionGate> expensive;
+  std::unique_ptr<AdmissionGate> uploads;
 
   /// Reserves `bytes` of the buffered-body budget; false (nothing reserved)
   /// when it would exceed the limit.
@@ -52,10 +56,12 @@ struct Shared {
   }
   void release_body(std::size_t bytes) { buffered_body_bytes.fetch_sub(bytes); }
 
-  /// Counts a request refused as overloaded and logs a warning with the
-  /// count at most every 10 s (under overload, one line per refusal would
-  /// add to the load).
-  void note_overload(const char* reason);
+  /// Counts a request refused as overloaded (in /metrics by `reason`: a
+  /// label such as "queue_full") and logs a warning with the count at most
+  /// every 10 s (under overload, one line per refusal would add to the load).
+  void note_overload(const char* reason, const char* why);
+  /// Counts a refusal in /metrics only (handler 503s, connection limit).
+  void count_refusal(std::string_view reason);
   std::atomic<std::uint64_t> overload_refusals{0};
   std::atomic<std::int64_t> overload_logged_at_ms{-10000};
 

@@ -19,6 +19,8 @@
 #include "catalog/http/http_errors.hpp"
 #include "catalog/http/router.hpp"
 #include "catalog/log/logging.hpp"
+#include "catalog/metrics/metrics.hpp"
+#include "http/admission.hpp"
 #include "http/framing.hpp"
 
 namespace catalog::http {
@@ -36,14 +38,19 @@ bool is_streamed(bhttp::verb method, beast::string_view target) {
 
 }  // namespace
 
-void Shared::note_overload(const char* reason) {
+void Shared::count_refusal(std::string_view reason) {
+  if (options.metrics != nullptr) options.metrics->record_refusal(reason);
+}
+
+void Shared::note_overload(const char* reason, const char* why) {
+  count_refusal(reason);
   overload_refusals.fetch_add(1);
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now().time_since_epoch()).count();
   auto last = overload_logged_at_ms.load();
   if (now_ms - last < 10000 || !overload_logged_at_ms.compare_exchange_strong(last, now_ms)) return;
   log::warn("http", "requests refused: overloaded",
-            {{"reason", reason}, {"refused", overload_refusals.exchange(0)},
+            {{"reason", why}, {"refused", overload_refusals.exchange(0)},
              {"worker_queue_limit", options.worker_queue_limit},
              {"max_buffered_body_bytes", options.max_buffered_body_bytes}});
 }
@@ -153,7 +160,7 @@ void Session::on_header(beast::error_code ec, std::size_t) {
   const std::size_t need = length ? static_cast<std::size_t>(*length) : (parser_->chunked() ? limit : 0);
   if (need > 0) {
     if (!shared_.reserve_body(need)) {
-      shared_.note_overload("buffered body budget exhausted");
+      shared_.note_overload("body_budget", "buffered body budget exhausted");
       return send_error(503, "overloaded", "too many request bodies in flight; retry shortly", true);
     }
     reserved_body_bytes_ = need;
@@ -247,19 +254,61 @@ void Session::on_body(beast::error_code ec, std::size_t) {
       return write(*response, version, keep_alive && !shared_.draining.load());
     }
   }
-  // Handlers may block on PostgreSQL or S3: run them on the worker pool and
-  // come back to this connection's strand to write. A full queue is answered
-  // here and now, rather than growing without bound.
-  if (!shared_.enqueue_request()) {
-    return write(overloaded_response(*request), version, keep_alive && !shared_.draining.load());
+  // Expensive reads hold at most their share of the workers; the rest wait
+  // here, outside the worker pool's FIFO, so cheap requests never queue
+  // behind them.
+  if (parsed && classify(request->method, request->path, request->query) == RequestClass::expensive) {
+    auto self = shared_from_this();
+    const auto decision = shared_.expensive->enter(
+        [self, request, keep_alive, version] { self->run_on_worker(request, keep_alive, version, true, true); },
+        [self, request, keep_alive, version] {
+          net::post(self->stream_.get_executor(), [self, request, keep_alive, version] {
+            self->shared_.note_overload("queue_wait", "expensive request waited past ADMISSION_MAX_WAIT");
+            self->write(self->refusal(*request, "the server is busy with expensive requests; retry shortly"), version,
+                        keep_alive && !self->shared_.draining.load());
+          });
+        });
+    if (decision == AdmissionGate::Decision::run) return run_on_worker(request, keep_alive, version, true, true);
+    if (decision == AdmissionGate::Decision::queue_full) {
+      shared_.note_overload("queue_full", "expensive request queue full");
+      return write(refusal(*request, "the server is busy with expensive requests; retry shortly"), version,
+                   keep_alive && !shared_.draining.load());
+    }
+    return;  // queued: started or refused later
   }
-  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version, parsed] {
+  run_on_worker(request, keep_alive, version, parsed, false);
+}
+
+// Handlers may block on PostgreSQL or S3: run them on the worker pool and
+// come back to this connection's strand to write. A full queue is answered
+// here and now, rather than growing without bound. `expensive`: holds a slot
+// of the expensive class, given back when the handler returns.
+void Session::run_on_worker(std::shared_ptr<Request> request, bool keep_alive, unsigned version, bool parsed,
+                            bool expensive) {
+  if (!shared_.enqueue_request()) {
+    if (expensive) shared_.expensive->release();
+    net::post(stream_.get_executor(), [self = shared_from_this(), request, keep_alive, version] {
+      self->write(self->overloaded_response(*request), version, keep_alive && !self->shared_.draining.load());
+    });
+    return;
+  }
+  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version, parsed, expensive] {
     self->shared_.queued_requests.fetch_sub(1);
     Response response = self->dispatch(*request, parsed);
+    if (expensive) self->shared_.expensive->release();
+    if (const auto reason = handler_refusal_reason(response); !reason.empty()) self->shared_.count_refusal(reason);
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->write(response, version, keep_alive && !self->shared_.draining.load());
     });
   });
+}
+
+Response Session::refusal(const Request& request, const std::string& message) {
+  const std::string id = choose_request_id(request.header("X-Request-Id"));
+  auto response = error_response(503, "overloaded", message, id);
+  response.set_header("X-Request-Id", id);
+  response.set_header("Retry-After", "1");
+  return response;
 }
 
 bool Session::parse_target(Request& request) noexcept {
@@ -277,12 +326,8 @@ bool Session::parse_target(Request& request) noexcept {
 }
 
 Response Session::overloaded_response(const Request& request) {
-  const std::string id = choose_request_id(request.header("X-Request-Id"));
-  auto response = error_response(503, "overloaded", "the server is busy; retry shortly", id);
-  response.set_header("X-Request-Id", id);
-  response.set_header("Retry-After", "1");
-  shared_.note_overload("worker queue full");
-  return response;
+  shared_.note_overload("queue_full", "worker queue full");
+  return refusal(request, "the server is busy; retry shortly");
 }
 
 // Runs on a worker thread (on the strand for non-blocking routes).
@@ -309,8 +354,15 @@ Response Session::dispatch(Request& request, bool parsed) {
 // async_read_some into a buffer_body parser.
 
 void Session::start_stream() {
+  // A streamed upload holds its worker for as long as its client takes to
+  // send the body: uploads together hold at most their share of workers.
+  if (shared_.uploads->enter({}, {}) != AdmissionGate::Decision::run) {
+    shared_.note_overload("upload_share", "every upload slot is taken");
+    return send_error(503, "overloaded", "too many uploads in progress; retry shortly", true);
+  }
   if (!shared_.enqueue_request()) {
-    shared_.note_overload("worker queue full");
+    shared_.uploads->release();
+    shared_.note_overload("queue_full", "worker queue full");
     // The body is left unread: answer and close.
     return send_error(503, "overloaded", "the server is busy; retry shortly", true);
   }
@@ -342,6 +394,8 @@ void Session::start_stream() {
     self->shared_.queued_requests.fetch_sub(1);
     Response response = self->dispatch(*request, false);
     pipe->close_consumer();
+    self->shared_.uploads->release();
+    if (const auto reason = handler_refusal_reason(response); !reason.empty()) self->shared_.count_refusal(reason);
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->finish_stream(std::move(response), version, keep_alive);
     });

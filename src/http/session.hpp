@@ -51,6 +51,9 @@ class Session : public std::enable_shared_from_this<Session> {
   /// `retry`: adds `Retry-After: 1` (503 overloaded).
   void send_error(int status, const std::string& code, const std::string& message, bool retry = false);
   Response overloaded_response(const Request& request);
+  /// 503 `overloaded` + Retry-After with `message` (not counted: callers count).
+  static Response refusal(const Request& request, const std::string& message);
+  void run_on_worker(std::shared_ptr<Request> request, bool keep_alive, unsigned version, bool parsed, bool expensive);
   void release_body_budget();
   void on_body(beast::error_code ec, std::size_t);
   /// Path and query of the target into `request`; false (and nothing set)

@@ -53,6 +53,12 @@ std::string label(std::string_view name, std::string_view value) {
 
 }  // namespace
 
+void Registry::record_refusal(std::string_view reason) {
+  std::size_t i = 0;
+  while (i + 1 < kRefusalReasons.size() && kRefusalReasons[i] != reason) ++i;
+  refusals_[i].fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
@@ -137,6 +143,13 @@ std::string Registry::render(const std::optional<PoolGauges>& pool) const {
          "Requests answered on the I/O thread without the worker pool or the database (304 from the in-memory "
          "catalog versions).");
   sample(out, "catalog_http_fast_responses_total", {}, std::to_string(fast_responses_.load(std::memory_order_relaxed)));
+
+  header(out, "catalog_http_refusals_total", "counter",
+         "Requests or connections refused (503 + Retry-After, or the canned 503 beyond MAX_CONNECTIONS), by reason.");
+  for (std::size_t i = 0; i < kRefusalReasons.size(); ++i) {
+    sample(out, "catalog_http_refusals_total", label("reason", kRefusalReasons[i]),
+           std::to_string(refusals_[i].load(std::memory_order_relaxed)));
+  }
 
   if (pool) {
     header(out, "catalog_db_pool_connections", "gauge", "PostgreSQL pool connections by state.");

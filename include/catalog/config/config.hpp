@@ -42,6 +42,12 @@ struct Config {
   std::chrono::seconds body_timeout{30};        ///< total, buffered body
   std::chrono::seconds feed_body_timeout{3600};  ///< total, streamed upload
   std::size_t worker_queue_limit = 1024;
+  /// Admission classes (docs/runbook.md "Admission and refusals"); 0: a
+  /// quarter of the workers, at least 1.
+  std::size_t expensive_workers = 0;
+  std::size_t upload_workers = 0;
+  std::size_t expensive_queue_limit = 64;
+  std::chrono::milliseconds admission_max_wait{5000};
   /// CACHE_CONTROL: Cache-Control of GET /items* and GET /products* answers
   /// (they carry ETags); no-cache makes clients and proxies revalidate.
   std::string cache_control = "no-cache";

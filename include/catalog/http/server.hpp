@@ -7,6 +7,10 @@
 #include <memory>
 #include <string>
 
+namespace catalog::metrics {
+class Registry;
+}
+
 namespace catalog::http {
 
 class Dispatcher;
@@ -42,6 +46,19 @@ class Server {
     std::size_t max_buffered_body_bytes = std::size_t{64} << 20;
     /// Requests waiting for a worker; beyond it: 503 `overloaded` from the I/O thread.
     std::size_t worker_queue_limit = 1024;
+    /// Admission classes (src/http/admission.hpp). Workers that expensive
+    /// reads (searches, counts, unselective filters, large pages) may hold
+    /// at once; 0: a quarter of worker_threads, at least 1.
+    std::size_t expensive_workers = 0;
+    /// Workers that streamed uploads (POST /feeds) may hold at once (each
+    /// waits for its client's body); 0: a quarter of worker_threads, at least 1.
+    std::size_t upload_workers = 0;
+    /// Expensive reads that may wait for a slot, and how long: beyond
+    /// either, 503 `overloaded` + Retry-After.
+    std::size_t expensive_queue_limit = 64;
+    std::chrono::milliseconds admission_max_wait{5000};
+    /// Refusals by reason go here when set (/metrics).
+    metrics::Registry* metrics = nullptr;
   };
 
   Server(Options options, const Dispatcher& dispatcher);

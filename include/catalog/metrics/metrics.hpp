@@ -21,6 +21,18 @@ struct EtlRows {
   std::uint64_t read = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, deleted = 0;
 };
 
+/// Why a request or connection was refused (catalog_http_refusals_total):
+/// every one is rendered, at 0 until it happens.
+inline constexpr std::array<std::string_view, 8> kRefusalReasons = {
+    "queue_full",        // the worker queue, or the expensive-read queue, is full
+    "queue_wait",        // an expensive read waited past ADMISSION_MAX_WAIT
+    "upload_share",      // every upload slot is taken
+    "body_budget",       // MAX_BUFFERED_BODY_BYTES is in use
+    "pool_wait",         // no database connection within the pool's wait
+    "statement_timeout", // DB_STATEMENT_TIMEOUT cancelled the query
+    "connection_limit",  // MAX_CONNECTIONS reached
+    "other"};
+
 /// Database pool gauges, read at scrape time.
 struct PoolGauges {
   std::size_t open = 0, idle = 0, in_use = 0, waiting = 0;
@@ -39,6 +51,10 @@ class Registry {
   /// One request answered on the I/O thread by a route's fast handler (a
   /// 304 from the in-memory catalog versions); also counted by record_request.
   void record_fast_response() { fast_responses_.fetch_add(1, std::memory_order_relaxed); }
+
+  /// One request or connection refused to protect the others, by reason:
+  /// one of kRefusalReasons (docs/runbook.md "Admission and refusals").
+  void record_refusal(std::string_view reason);
 
   /// One finished ETL run (succeeded, failed, skipped, cancelled) and its rows.
   void record_run(std::string_view status, const EtlRows& rows);
@@ -64,6 +80,7 @@ class Registry {
   /// route's first request.
   std::map<std::string, RouteStats, std::less<>> routes_;
   std::atomic<std::uint64_t> fast_responses_{0};
+  std::array<std::atomic<std::uint64_t>, 8> refusals_{};  ///< by index in kRefusalReasons
   std::map<std::string, std::uint64_t> runs_;                                     ///< by status
   EtlRows rows_;
 };
