@@ -149,6 +149,7 @@ struct Transfer {
   std::string_view upload;
   std::size_t upload_pos = 0;
   std::size_t body_cap = kErrorBodyCap;
+  bool too_long = false;  // bytes followed the response on its connection (now discarded)
 
   bool success_status() const { return response.status >= 200 && response.status < 300; }
 };
@@ -383,10 +384,6 @@ struct CurlS3Client::Impl {
   }
 
   // One attempt. Returns the curl code; fills `t`.
-  // A 2xx whose connection still held bytes after the response: the
-  // connection is discarded and perform_once reports it as this error.
-  static constexpr CURLcode kResponseTooLong = CURLE_WEIRD_SERVER_REPLY;
-
   CURLcode perform_once(const Request& r, Transfer& t, std::string& curl_message) {
     const Credentials creds = credentials->get();
     const auto [host, path] = target(r.bucket, r.key, r.object_level);
@@ -467,7 +464,8 @@ struct CurlS3Client::Impl {
     if (rc != CURLE_OK) return rc;  // a failed connection is not reused
     if (unread_bytes_on_connection(c)) {
       curl_message = "the response was longer than its Content-Length (connection discarded)";
-      return kResponseTooLong;  // the handle, and its connection, die here
+      t.too_long = true;
+      return rc;  // the handle, and its connection, die here
     }
     release(std::move(handle));
     return rc;
@@ -520,10 +518,10 @@ struct CurlS3Client::Impl {
       Transfer t;
       std::string curl_message;
       const CURLcode rc = perform_once(r, t, curl_message);
-      if (rc == CURLE_OK && t.success_status()) return std::move(t.response);
+      if (rc == CURLE_OK && t.success_status() && !t.too_long) return std::move(t.response);
       ++failures;
-      if (rc != CURLE_OK) {
-        if ((!retryable_curl(rc) && rc != kResponseTooLong) || failures >= config.max_attempts) {
+      if (rc != CURLE_OK || t.too_long) {
+        if ((!retryable_curl(rc) && !t.too_long) || failures >= config.max_attempts) {
           throw S3Error(r.op + " " + uri(r) + ": connection error: " + curl_message + " (after " +
                             std::to_string(failures) + " attempt" + (failures == 1 ? "" : "s") + ")",
                         0, "ConnectionError");
@@ -599,7 +597,7 @@ struct CurlS3Client::Impl {
       const CURLcode rc = perform_once(r, t, curl_message);
       result.bytes += t.delivered;
       if (t.error) std::rethrow_exception(t.error);
-      if (rc == kResponseTooLong) {
+      if (t.too_long) {
         // Bytes beyond the announced length: what was read cannot be trusted.
         throw S3Error("GetObject " + uri(r) + ": " + curl_message, static_cast<int>(t.response.status),
                       "InvalidResponse");
