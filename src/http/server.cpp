@@ -25,10 +25,8 @@ struct Server::Impl {
     const auto quarter = std::max<std::size_t>(1, static_cast<std::size_t>(o.worker_threads) / 4);
     shared.expensive = std::make_unique<AdmissionGate>(o.expensive_workers ? o.expensive_workers : quarter,
                                                        o.expensive_queue_limit, o.admission_max_wait);
-    // Uploads do not queue: a waiting upload would hold its client's body
-    // unread; it is told to retry instead.
-    shared.uploads = std::make_unique<AdmissionGate>(o.upload_workers ? o.upload_workers : quarter, 0,
-                                                     o.admission_max_wait);
+    shared.uploads = std::make_unique<AdmissionGate>(o.upload_workers ? o.upload_workers : quarter,
+                                                     o.expensive_queue_limit, o.admission_max_wait);
   }
 
   // Expensive reads waiting past admission_max_wait are answered even when
@@ -38,6 +36,7 @@ struct Server::Impl {
     sweep_timer.async_wait([this](beast::error_code ec) {
       if (ec) return;
       shared.expensive->expire_stale();
+      shared.uploads->expire_stale();
       sweep_admission();
     });
   }

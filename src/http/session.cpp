@@ -356,10 +356,24 @@ Response Session::dispatch(Request& request, bool parsed) {
 void Session::start_stream() {
   // A streamed upload holds its worker for as long as its client takes to
   // send the body: uploads together hold at most their share of workers.
-  if (shared_.uploads->enter({}, {}) != AdmissionGate::Decision::run) {
-    shared_.note_overload("upload_share", "every upload slot is taken");
+  // The others wait here, their bodies unread, for ADMISSION_MAX_WAIT_MS.
+  auto self = shared_from_this();
+  const auto decision = shared_.uploads->enter(
+      [self] { net::post(self->stream_.get_executor(), [self] { self->begin_stream(); }); },
+      [self] {
+        net::post(self->stream_.get_executor(), [self] {
+          self->shared_.note_overload("upload_share", "an upload waited past ADMISSION_MAX_WAIT for a slot");
+          self->send_error(503, "overloaded", "too many uploads in progress; retry shortly", true);
+        });
+      });
+  if (decision == AdmissionGate::Decision::run) return begin_stream();
+  if (decision == AdmissionGate::Decision::queue_full) {
+    shared_.note_overload("upload_share", "every upload slot is taken and the queue is full");
     return send_error(503, "overloaded", "too many uploads in progress; retry shortly", true);
   }
+}
+
+void Session::begin_stream() {
   if (!shared_.enqueue_request()) {
     shared_.uploads->release();
     shared_.note_overload("queue_full", "worker queue full");

@@ -64,6 +64,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Streamed bodies (POST /feeds).
   void start_stream();
+  /// start_stream once an upload slot is held.
+  void begin_stream();
   void read_chunk();
   void on_chunk(beast::error_code ec, std::size_t);
   std::exception_ptr body_error(beast::error_code ec) const;
