@@ -5,6 +5,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include <pqxx/pqxx>
 
 #include "catalog/core/clock.hpp"
@@ -227,6 +230,24 @@ TEST_F(FeedFormatsTest, HostileOrMalformedXmlFailsTheRunAndWritesNothing) {
   }
   EXPECT_EQ(count("SELECT count(*) FROM products"), 5);
   EXPECT_EQ(count("SELECT sum(xmin::text::bigint) FROM products"), xmin_before) << "nothing was applied";
+}
+
+TEST_F(FeedFormatsTest, AnUploadedXmlFeedIsStoredAsXmlAndRead) {
+  ASSERT_EQ(put_job("acme-upload", "unused.csv", {{"profile", "google_merchant"}}).status, 201);
+  const auto up = app_->client().request("POST", "/feeds?job=acme-upload", merchant_xml(3),
+                                         {"Content-Type: application/xml"});
+  ASSERT_EQ(up.status, 201) << up.body;
+  const std::string uri = up.json()["uri"];
+  EXPECT_EQ(uri.substr(uri.size() - 9), "/feed.xml") << uri;  // the default name carries the format
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  nlohmann::json run;
+  while (std::chrono::steady_clock::now() < deadline) {
+    run = app_->client().get("/runs/" + up.json()["run_id"].get<std::string>()).json();
+    if (run["status"] != "queued" && run["status"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(run["status"], "succeeded") << run.dump();
+  EXPECT_EQ(run["counts"]["inserted"], 3) << run.dump();
 }
 
 TEST_F(FeedFormatsTest, UnknownFormatOrProfileIs422NamingTheOption) {
