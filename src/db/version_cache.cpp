@@ -147,18 +147,23 @@ void VersionCache::wait_for(std::chrono::milliseconds delay) {
   wake_.wait_for(lock, delay, [this] { return stopping_; });
 }
 
+bool VersionCache::stopping() {
+  std::lock_guard lock(run_mutex_);
+  return stopping_;
+}
+
 void VersionCache::run() {
-  for (;;) {
-    {
-      std::lock_guard lock(run_mutex_);
-      if (stopping_) return;
-    }
+  while (!stopping()) {
     try {
       serve_connection();
       return;  // stopping
     } catch (const std::exception& e) {
+      // stop() shuts the socket down to break a blocked read: that error is
+      // the shutdown itself, not an outage worth a warning.
+      if (stopping()) break;
       invalidate("connection lost", e.what());
     } catch (...) {
+      if (stopping()) break;
       invalidate("connection lost", "unknown error");
     }
     wait_for(options_.retry_every);
@@ -196,11 +201,7 @@ void VersionCache::serve_connection() {
   event("connected");
   log::debug("db", "catalog version listener connected", {});
   auto next_read = std::chrono::steady_clock::now();
-  for (;;) {
-    {
-      std::lock_guard lock(run_mutex_);
-      if (stopping_) return;
-    }
+  while (!stopping()) {
     auto now = std::chrono::steady_clock::now();
     if (now >= next_read || receiver.reread) {
       receiver.reread = false;

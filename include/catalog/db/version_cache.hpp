@@ -75,6 +75,7 @@ class VersionCache {
 
  private:
   void run();
+  bool stopping();
   void serve_connection();
   void merge(std::string_view scope, std::int64_t version);
   void replace_all(const ScopeVersions& versions);
