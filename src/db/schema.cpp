@@ -535,6 +535,12 @@ $$;
 CREATE TRIGGER api_keys_notify AFTER UPDATE OF name, secret_sha256, scopes, expires_at, revoked_at OR DELETE
   ON api_keys FOR EACH ROW EXECUTE FUNCTION api_keys_notify();
 )sql"},
+      {14, "job_runs_phase", R"sql(
+-- 'indexes' once a run's rows are committed and it builds the secondary
+-- indexes: if its worker dies then, the stale check ends the run with its
+-- recorded counts instead of re-queueing it (docs/etl.md "First load").
+ALTER TABLE job_runs ADD COLUMN phase text;
+)sql"},
   };
   return migrations;
 }
