@@ -229,6 +229,7 @@ int run_job(int argc, char** argv) {
   options.workers = 0;
   options.raw_bucket = config.s3_raw_bucket;
   options.stale_after = config.run_stale_after;
+  options.notify_urls = config.notify_urls;  // queued here, delivered by the service's tasks
   etl::JobRunner runner(pool, jobs, runs, store, options);
 
   const auto worker_id = etl::JobRunner::make_worker_id(0);

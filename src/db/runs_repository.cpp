@@ -44,6 +44,10 @@ constexpr const char* kFinish =
     "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10, "
     "bytes_read = greatest(bytes_read, $11) "
     "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+constexpr const char* kQueueNotification =
+    "INSERT INTO run_notifications (run_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+constexpr const char* kSelectNotifications =
+    "SELECT url, status, attempts, last_error FROM run_notifications WHERE run_id = $1 ORDER BY created_at, url";
 // A run's counts once its rows are committed, while it still builds indexes.
 constexpr const char* kRecordCounts =
     "UPDATE job_runs SET inserted = $3, updated = $4, unchanged = $5, rejected = $6, deleted = $7, "
@@ -137,6 +141,10 @@ std::optional<Run> RunsRepository::find(const std::string& run_id) {
     for (const auto& row : tx.exec_params(kSelectRejects, run_id)) {
       run.rejects.push_back({row[0].as<std::uint64_t>(), row[1].as<std::string>(), row[2].as<std::string>()});
     }
+    for (const auto& row : tx.exec_params(kSelectNotifications, run_id)) {
+      run.notifications.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(),
+                                   optional_field<std::string>(row[3])});
+    }
     return run;
   });
 }
@@ -193,9 +201,13 @@ bool RunsRepository::heartbeat(const std::string& run_id, const std::string& wor
 void RunsRepository::finish(const std::string& run_id, const std::string& worker_id, const RunOutcome& o) {
   pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    tx.exec_params(kFinish, run_id, worker_id, o.status, o.counts.inserted, o.counts.updated, o.counts.unchanged,
-                   o.counts.rejected, o.counts.deleted, o.counts.read, o.error, o.bytes);
+    const auto finished = tx.exec_params(kFinish, run_id, worker_id, o.status, o.counts.inserted, o.counts.updated,
+                                         o.counts.unchanged, o.counts.rejected, o.counts.deleted, o.counts.read,
+                                         o.error, o.bytes);
     for (const auto& r : o.rejects) tx.exec_params(kInsertReject, run_id, r.line, r.reason, r.raw);
+    if (finished.affected_rows() > 0) {
+      for (const auto& url : o.notify_urls) tx.exec_params(kQueueNotification, run_id, url);
+    }
     tx.commit();
   });
 }

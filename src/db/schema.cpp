@@ -519,6 +519,26 @@ BEGIN
   END LOOP;
 END $$;
 )sql"},
+      {13, "run_notifications", R"sql(
+-- Webhooks owed when a run ends (docs/runbook.md "Notifications"): queued in
+-- the run's finishing transaction, claimed by any task's delivery worker with
+-- SKIP LOCKED. `sending` rows carry a lease in next_attempt_at: a worker that
+-- died mid-attempt leaves its row claimable again once the lease is over.
+CREATE TABLE run_notifications (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  run_id uuid NOT NULL REFERENCES job_runs (id) ON DELETE CASCADE,
+  url text NOT NULL,
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+  attempts integer NOT NULL DEFAULT 0,
+  last_error text,
+  last_http_status integer,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  delivered_at timestamptz,
+  UNIQUE (run_id, url)
+);
+CREATE INDEX run_notifications_due_idx ON run_notifications (next_attempt_at) WHERE status IN ('pending', 'sending');
+)sql"},
   };
   return migrations;
 }

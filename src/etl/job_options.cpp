@@ -154,9 +154,30 @@ JobOptions JobOptions::from_json(const nlohmann::json& options) {
       } else {
         invalid(name, "options.missing_rows must be 'keep' or 'soft_delete'");
       }
+    } else if (name == "notify") {
+      if (!value.is_array()) invalid(name, "options.notify must be an array of https URLs");
+      if (value.size() > 10) invalid(name, "options.notify may hold at most 10 URLs");
+      for (const auto& url : value) {
+        if (!url.is_string() || url.get<std::string>().empty()) {
+          invalid(name, "options.notify must be an array of https URLs");
+        }
+        out.notify.push_back(url.get<std::string>());
+      }
+    } else if (name == "notify_on") {
+      static const std::set<std::string> kEnds = {"succeeded_with_changes", "succeeded", "failed", "cancelled",
+                                                  "skipped"};
+      const char* kMessage =
+          "options.notify_on must be an array of succeeded_with_changes, succeeded, failed, cancelled, skipped";
+      if (!value.is_array()) invalid(name, kMessage);
+      out.notify_on.clear();
+      for (const auto& end : value) {
+        if (!end.is_string() || kEnds.count(end.get<std::string>()) == 0) invalid(name, kMessage);
+        out.notify_on.insert(end.get<std::string>());
+      }
     } else {
       invalid(name, "unknown option '" + name +
-                        "' (expected delimiter, header, key, max_deletes, max_rejects, missing_rows)");
+                        "' (expected delimiter, header, key, max_deletes, max_rejects, missing_rows, notify, "
+                        "notify_on)");
     }
   }
 
@@ -176,6 +197,13 @@ JobOptions JobOptions::from_json(const nlohmann::json& options) {
     }
   }
   return out;
+}
+
+bool JobOptions::notifies(const std::string& status, bool changed) const {
+  if (status == "succeeded") {
+    return notify_on.count("succeeded") > 0 || (changed && notify_on.count("succeeded_with_changes") > 0);
+  }
+  return notify_on.count(status) > 0;
 }
 
 nlohmann::json JobOptions::to_json() const {

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -57,15 +59,25 @@ struct JobOptions {
   MaxRejects max_rejects;
   MissingRows missing_rows = MissingRows::keep;
   MaxDeletes max_deletes;
+  /// Webhook URLs called when a run ends (syntax checked here; the jobs
+  /// handler applies the service's URL policy). Added to NOTIFY_URLS.
+  std::vector<std::string> notify;
+  /// Which ends notify: succeeded_with_changes, succeeded (also without
+  /// changes), failed, cancelled, skipped. Default: the first, failed, cancelled.
+  std::set<std::string> notify_on = {"succeeded_with_changes", "failed", "cancelled"};
+
+  /// Whether a run ending `status` (having changed products or not) notifies.
+  bool notifies(const std::string& status, bool changed) const;
 
   /// Parses and validates `options` (an object, or null for all defaults).
   /// Throws catalog::ValidationError("options.<name>", message) naming the
   /// offending option; unknown options are rejected.
   static JobOptions from_json(const nlohmann::json& options);
 
-  /// Canonical form: every option present (defaults filled in), keys sorted,
+  /// Canonical form of the options that shape the load: every option present (defaults filled in), keys sorted,
   /// names normalised. Two option sets that behave the same have the same
   /// canonical JSON, so it is what the unchanged-source shortcut compares.
+  /// notify and notify_on are left out: who hears of a run does not change it.
   nlohmann::json to_json() const;
   std::string canonical() const { return to_json().dump(); }
 };

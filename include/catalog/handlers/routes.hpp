@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "catalog/http/router.hpp"
+#include "catalog/notify/notify_url.hpp"
 
 namespace catalog::db {
 class Pool;
@@ -47,10 +48,17 @@ void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<b
 /// and `cache_control` (CACHE_CONTROL) when not empty.
 void add_item_routes(http::Router& router, db::ItemsRepository& items, const std::string& cache_control = "no-cache");
 
+/// What PUT /jobs/{id} checks options.notify against.
+struct JobNotifyRules {
+  notify::UrlPolicy policy;   ///< NOTIFY_ALLOW_HTTP / NOTIFY_ALLOW_PRIVATE
+  bool can_sign = false;      ///< NOTIFY_SECRET is set
+};
+
 /// /jobs definitions, POST /jobs/{id}/run (`?wait=true` waits at most
 /// `wait_timeout`), GET /jobs/{id}/runs.
 void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepository& runs,
-                    etl::JobRunner& runner, const std::string& raw_bucket, std::chrono::milliseconds wait_timeout);
+                    etl::JobRunner& runner, const std::string& raw_bucket, std::chrono::milliseconds wait_timeout,
+                    const JobNotifyRules& notify_rules = {});
 
 /// GET /runs (every job, newest first, keyset-paged), GET /runs/{id}, POST /runs/{id}/cancel.
 void add_run_routes(http::Router& router, db::RunsRepository& runs);

@@ -43,6 +43,12 @@ class Registry {
   /// One finished ETL run (succeeded, failed, skipped, cancelled) and its rows.
   void record_run(std::string_view status, const EtlRows& rows);
 
+  /// One notification attempt's result: delivered, retry or failed.
+  void record_notification(std::string_view result);
+
+  /// One run queued by an event (`trigger`: s3_event, feed_rerun, run_object).
+  void record_triggered_run(std::string_view trigger);
+
   /// Text exposition format 0.0.4
   /// (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format).
   /// The pool gauges are omitted when `pool` is empty.
@@ -66,6 +72,8 @@ class Registry {
   std::atomic<std::uint64_t> fast_responses_{0};
   std::map<std::string, std::uint64_t> runs_;                                     ///< by status
   EtlRows rows_;
+  std::map<std::string, std::uint64_t, std::less<>> notifications_;  ///< by result
+  std::map<std::string, std::uint64_t, std::less<>> triggered_runs_;  ///< by trigger
 };
 
 /// Escapes a label value: backslash, double quote and line feed.
