@@ -149,6 +149,7 @@ struct App::Impl {
                              handlers::JobNotifyRules{config.notify_policy, config.notify_secret.has_value()});
     handlers::add_run_routes(router, runs);
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
+    handlers::add_object_run_routes(router, {jobs, runs, feeds, runner, config.s3_raw_bucket, &metrics});
     handlers::add_openapi_routes(router);
     handlers::add_metrics_routes(router, metrics, pool, &reads);
     handlers::add_key_routes(router, keys, key_store);

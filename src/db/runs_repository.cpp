@@ -14,25 +14,39 @@ const std::string kColumns =
     rfc3339("queued_at") + ", " + rfc3339("started_at") + ", " + rfc3339("finished_at") + ", triggered_by";
 const std::string kSelect = "SELECT " + kColumns + " FROM job_runs";
 
+// The job row is locked first (FOR UPDATE, its own statement): enqueues of
+// one job take turns, so the "nothing active" check below sees every run
+// queued before it, and a DELETE /jobs/{id} either finishes first (no job
+// found) or waits for this run. A run pinned to an object (a feed, an S3
+// event) queues behind the job's others; a plain trigger needs the job idle.
+constexpr const char* kLockJob = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE";
 const std::string kInsert =
-    // FOR KEY SHARE: a DELETE /jobs/{id} in progress finishes first (and this
-    // finds no job), or waits for this run to be queued (and sees it).
-    "WITH job AS (SELECT id, options FROM jobs WHERE id = $1 FOR KEY SHARE) "
     "INSERT INTO job_runs (id, job_id, status, force, source_uri, options, worker_id, started_at, heartbeat_at, "
-    "triggered_by) "
+    "triggered_by, pinned) "
     "SELECT gen_random_uuid(), job.id, CASE WHEN $4::text IS NULL THEN 'queued' ELSE 'running' END, $2, $3, "
     "job.options, $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, "
-    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $5 FROM job RETURNING id::text";
+    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $5, $3::text IS NOT NULL FROM jobs AS job "
+    "WHERE job.id = $1 AND ($3::text IS NOT NULL OR NOT EXISTS "
+    "(SELECT 1 FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running'))) RETURNING id::text";
 constexpr const char* kActiveRun =
-    "SELECT id::text, status FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running') LIMIT 1";
+    "SELECT id::text, status FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running') "
+    "ORDER BY status = 'running' DESC, queued_at LIMIT 1";
 const std::string kSelectOne = kSelect + " WHERE id = $1";
 // A cancel waits for a claim in progress to commit, then sees `running`.
 const std::string kSelectOneForUpdate = kSelect + " WHERE id = $1 FOR UPDATE";
 const std::string kSelectForJob = kSelect + " WHERE job_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2";
 constexpr const char* kSelectRejects = "SELECT line, reason, coalesce(raw, '') FROM run_rejects WHERE run_id = $1 ORDER BY line";
+// The oldest queued run of a job with nothing running: one run per job at a
+// time, a job's queued runs in the order they arrived. A run a concurrent
+// claim holds is still `queued` in this snapshot, so its job's later runs
+// are not taken meanwhile; job_runs_one_running_idx is the backstop.
 constexpr const char* kClaim =
     "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = now(), heartbeat_at = now() "
-    "WHERE id = (SELECT id FROM job_runs WHERE status = 'queued' ORDER BY queued_at FOR UPDATE SKIP LOCKED LIMIT 1) "
+    "WHERE id = (SELECT q.id FROM job_runs AS q WHERE q.status = 'queued' "
+    "AND NOT EXISTS (SELECT 1 FROM job_runs AS r WHERE r.job_id = q.job_id AND r.status = 'running') "
+    "AND NOT EXISTS (SELECT 1 FROM job_runs AS o WHERE o.job_id = q.job_id AND o.status = 'queued' "
+    "AND (o.queued_at, o.id) < (q.queued_at, q.id)) "
+    "ORDER BY q.queued_at FOR UPDATE SKIP LOCKED LIMIT 1) "
     "RETURNING id::text";
 constexpr const char* kSetSource =
     "UPDATE job_runs SET source_uri = $2, source_etag = $3, source_size = $4, products_source = $5 WHERE id = $1";
@@ -113,14 +127,22 @@ Run RunsRepository::enqueue(const std::string& job_id, bool force, const std::op
                             const std::optional<std::string>& triggered_by) {
   return pool_.with_connection([&](pqxx::connection& c) {
     std::string id;
+    bool conflict = false;
     try {
       pqxx::work tx(c);
+      if (tx.exec_params(kLockJob, job_id).empty()) throw NotFound("job '" + job_id + "' does not exist");
       auto result = tx.exec_params(kInsert, job_id, force, source_uri, claim_as, triggered_by);
-      if (result.empty()) throw NotFound("job '" + job_id + "' does not exist");
-      id = result[0][0].as<std::string>();
-      tx.commit();
+      if (result.empty()) {
+        conflict = true;
+      } else {
+        id = result[0][0].as<std::string>();
+        tx.commit();
+      }
     } catch (const pqxx::sql_error& e) {
       if (!is_unique_violation(e)) throw;
+      conflict = true;
+    }
+    if (conflict) {
       pqxx::read_transaction tx(c);
       auto active = tx.exec_params(kActiveRun, job_id);
       if (active.empty()) throw Conflict("job '" + job_id + "' already has an active run");
@@ -160,12 +182,19 @@ std::vector<Run> RunsRepository::list_for_job(const std::string& job_id, std::si
 
 std::optional<Run> RunsRepository::claim_next(const std::string& worker_id) {
   return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Run> {
-    pqxx::work tx(c);
-    auto claimed = tx.exec_params(kClaim, worker_id);
-    if (claimed.empty()) return std::nullopt;
-    auto run = to_run(tx.exec_params1(kSelectOne, claimed[0][0].as<std::string>()));
-    tx.commit();
-    return run;
+    try {
+      pqxx::work tx(c);
+      auto claimed = tx.exec_params(kClaim, worker_id);
+      if (claimed.empty()) return std::nullopt;
+      auto run = to_run(tx.exec_params1(kSelectOne, claimed[0][0].as<std::string>()));
+      tx.commit();
+      return run;
+    } catch (const pqxx::sql_error& e) {
+      // Another worker (or run-object) started this job's run meanwhile: the
+      // run stays queued for the next poll.
+      if (is_unique_violation(e)) return std::nullopt;
+      throw;
+    }
   });
 }
 

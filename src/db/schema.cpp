@@ -539,6 +539,18 @@ CREATE TABLE run_notifications (
 );
 CREATE INDEX run_notifications_due_idx ON run_notifications (next_attempt_at) WHERE status IN ('pending', 'sending');
 )sql"},
+      {14, "job_runs_queue_per_job", R"sql(
+-- Runs pinned to an object (feed uploads, S3 events, POST /feeds/{id}/run)
+-- queue behind a job's active run instead of being refused: two files that
+-- arrive together get one run each, in order. Still one running run per
+-- job; a plain trigger still needs the job idle (checked under the job's row
+-- lock; the index below is the backstop).
+ALTER TABLE job_runs ADD COLUMN pinned boolean NOT NULL DEFAULT false;
+UPDATE job_runs SET pinned = true WHERE id IN (SELECT run_id FROM feeds WHERE run_id IS NOT NULL);
+DROP INDEX job_runs_one_active_idx;
+CREATE UNIQUE INDEX job_runs_one_running_idx ON job_runs (job_id) WHERE status = 'running';
+CREATE UNIQUE INDEX job_runs_one_queued_trigger_idx ON job_runs (job_id) WHERE status = 'queued' AND NOT pinned;
+)sql"},
   };
   return migrations;
 }

@@ -69,6 +69,21 @@ void add_feed_routes(http::Router& router, db::FeedsRepository& feeds, db::JobsR
                      db::RunsRepository& runs, etl::JobRunner& runner, s3::ObjectStore& store,
                      const std::string& raw_bucket);
 
+/// What the routes that run jobs on one object need.
+struct ObjectRunDeps {
+  db::JobsRepository& jobs;
+  db::RunsRepository& runs;
+  db::FeedsRepository& feeds;
+  etl::JobRunner& runner;
+  std::string raw_bucket;                ///< S3_RAW_BUCKET: where bare-key job uris live
+  metrics::Registry* metrics = nullptr;  ///< counts the runs queued, by trigger
+};
+
+/// POST /events/s3 (EventBridge "Object Created": a run of every job that
+/// takes the object, on that object; 202 with them, 200 with none) and
+/// POST /feeds/{feed_id}/run (`?force=true`: the uploaded feed's object again).
+void add_object_run_routes(http::Router& router, const ObjectRunDeps& deps);
+
 /// POST /keys, GET /keys, DELETE /keys/{name} (admin keys only); a revoke
 /// drops the key from `store`'s cache at once.
 void add_key_routes(http::Router& router, db::KeysRepository& keys, auth::KeyStore& store);
