@@ -70,10 +70,15 @@ locals {
     var.extra_tags,
   )
 
-  tmpdir             = "/var/tmp/catalog" # the image's TMPDIR (docker/Dockerfile)
-  container_name     = "api"
-  job_container_name = "job"
-  container_port     = 8000
+  tmpdir = "/var/tmp/catalog" # the image's TMPDIR (docker/Dockerfile)
+
+  # POST /jobs/{id}/run?wait=true holds a request this long (WAIT_TIMEOUT).
+  # The target group's deregistration delay outlasts it (alb.tf), so a deploy
+  # or scale-in lets such a request finish before ECS sends SIGTERM.
+  wait_timeout_seconds = 50
+  container_name       = "api"
+  job_container_name   = "job"
+  container_port       = 8000
 
   # HTTPS is the normal way to run this stack; without a certificate port 80
   # serves in clear text to plain_http_allowed_cidrs only.
@@ -114,6 +119,7 @@ locals {
     MAX_FEED_BYTES     = tostring(var.max_feed_bytes)
     SHUTDOWN_TIMEOUT   = tostring(var.shutdown_timeout_seconds)
     TMPDIR             = local.tmpdir # spill files; a mounted volume, see ecs.tf
+    WAIT_TIMEOUT       = tostring(local.wait_timeout_seconds)
     # Keep-alive idle timeout must outlast the ALB's, or the ALB can reuse a
     # connection the server is closing and answer 502.
     IDLE_TIMEOUT = tostring(var.alb_idle_timeout + 5)

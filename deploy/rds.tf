@@ -65,6 +65,14 @@ resource "aws_db_parameter_group" "main" {
   }
 }
 
+# RDS creates /aws/rds/instance/<id>/postgresql itself, keeping logs for
+# ever; made here first (the instance depends on it), it keeps them
+# log_retention_days like the service's own logs.
+resource "aws_cloudwatch_log_group" "rds" {
+  name              = "/aws/rds/instance/${local.name}/postgresql"
+  retention_in_days = var.log_retention_days
+}
+
 resource "aws_db_instance" "main" {
   identifier     = local.name
   engine         = "postgres"
@@ -101,6 +109,7 @@ resource "aws_db_instance" "main" {
 
   performance_insights_enabled    = true
   enabled_cloudwatch_logs_exports = ["postgresql"]
+  depends_on                      = [aws_cloudwatch_log_group.rds]
 
   tags = { Name = local.name }
 
