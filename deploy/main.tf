@@ -97,7 +97,7 @@ locals {
   # exactly these names (tests/deploy/check_deploy.py compares them).
   container_environment = merge(local.base_environment, local.read_replica_environment)
 
-  # Only with var.db_read_replica (the server side of it lands with issue 13).
+  # Only with var.db_read_replica: list reads go to the replica while it is within READ_MAX_LAG.
   read_replica_environment = var.db_read_replica ? { READ_MAX_LAG = tostring(var.read_max_lag_seconds) } : {}
 
   base_environment = {

@@ -123,8 +123,7 @@ resource "aws_db_instance" "main" {
 # Same subnets, security group, parameter group (TLS forced) and encryption as
 # the primary; not public. The service gets DATABASE_READ_URL (a secret: it
 # carries the password) and READ_MAX_LAG; list routes run there and fall back
-# to the primary when the replica is down or lags more than READ_MAX_LAG. The
-# server side of this lands with issue 13; until then the service ignores both.
+# to the primary when the replica is down or lags more than READ_MAX_LAG.
 resource "aws_db_instance" "read" {
   count = var.db_read_replica ? 1 : 0
 
