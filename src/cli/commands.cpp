@@ -1,5 +1,6 @@
 #include "catalog/cli/commands.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -255,15 +256,19 @@ bool run_in_foreground(Foreground& fg, const sigset_t& signals, const std::strin
                object ? (" on " + *object).c_str() : "");
 
   // SIGTERM (ECS stopping the task) cancels the run: rolled back, re-queued.
+  // After the run the watcher is released with a SIGTERM of our own, which
+  // must not stop the runner: run-object runs the next job with it.
+  std::atomic<bool> run_over{false};
   std::thread signal_watcher([&] {
     int signal = 0;
     sigwait(&signals, &signal);
-    if (signal == SIGTERM || signal == SIGINT) fg.runner.stop();
+    if (!run_over.load() && (signal == SIGTERM || signal == SIGINT)) fg.runner.stop();
   });
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto outcome =
       fg.runner.execute(run, worker_id, tty ? draw_progress : std::function<void(const etl::LiveProgress&)>());
   if (tty) std::fprintf(stderr, "\n");
+  run_over = true;
   pthread_kill(signal_watcher.native_handle(), SIGTERM);
   signal_watcher.join();
 

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "catalog/core/errors.hpp"
@@ -85,7 +86,7 @@ void validate_url(const std::string& url, const UrlPolicy& policy, const std::st
     range = classify_v4(ntohl(v4.s_addr));
   } else if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
     range = classify_v6(v6);
-  } else if (host == "localhost" || host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0) {
+  } else if (host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0)) {
     range = Range::private_;
   }
   if (range == Range::link_local) invalid(field, url, "targets a link-local address (instance and task metadata live there)");

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <vector>
+
 #include "s3/crypto.hpp"
 #include "s3/curl_util.hpp"
 
@@ -10,11 +12,19 @@ namespace {
 
 std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
 
+struct SocketCheck {
+  const UrlPolicy* policy;
+  bool refused = false;
+};
+
 // Refuses the socket when the address the host name resolved to breaks the
 // policy (a public name pointing at 169.254.169.254 or a private address).
 curl_socket_t open_checked(void* user, curlsocktype, struct curl_sockaddr* address) {
-  const auto* policy = static_cast<const UrlPolicy*>(user);
-  if (!address_allowed(&address->addr, *policy)) return CURL_SOCKET_BAD;
+  auto* check = static_cast<SocketCheck*>(user);
+  if (!address_allowed(&address->addr, *check->policy)) {
+    check->refused = true;
+    return CURL_SOCKET_BAD;
+  }
   return ::socket(address->family, address->socktype, address->protocol);
 }
 
@@ -42,9 +52,10 @@ Attempt post_webhook(const std::string& url, const std::string& delivery_id, con
     return attempt;
   }
   Slist headers;
-  for (const std::string h : {std::string("Content-Type: application/json"), "User-Agent: catalog-api",
-                              "X-Catalog-Delivery: " + delivery_id, "X-Catalog-Event: run.finished",
-                              "X-Catalog-Signature: " + signature, std::string("Expect:")}) {
+  const std::vector<std::string> lines = {"Content-Type: application/json", "User-Agent: catalog-api",
+                                         "X-Catalog-Delivery: " + delivery_id, "X-Catalog-Event: run.finished",
+                                         "X-Catalog-Signature: " + signature, "Expect:"};
+  for (const auto& h : lines) {
     curl_slist* next = curl_slist_append(headers.get(), h.c_str());
     if (next == nullptr) {
       attempt.error = "out of memory";
@@ -67,7 +78,8 @@ Attempt post_webhook(const std::string& url, const std::string& delivery_id, con
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, const_cast<UrlPolicy*>(&options.policy));
+  SocketCheck check{&options.policy};
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &check);
   if (options.abort != nullptr) {
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_when_set);
@@ -75,8 +87,12 @@ Attempt post_webhook(const std::string& url, const std::string& delivery_id, con
   }
   const CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
+    if (check.refused) {
+      // The name resolves to an address the policy forbids: final, not retried.
+      attempt.error = "the host resolves to a link-local, private or loopback address, which is not allowed";
+      return attempt;
+    }
     attempt.error = curl_easy_strerror(rc);
-    if (rc == CURLE_COULDNT_CONNECT && !attempt.error.empty()) attempt.error += " (or the address is not allowed)";
     // A bad URL or a refused protocol will not get better; the network may.
     attempt.retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL;
     return attempt;
