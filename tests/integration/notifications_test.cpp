@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
+#include <thread>
 
 #include "catalog/core/clock.hpp"
 #include "catalog/s3/credentials.hpp"

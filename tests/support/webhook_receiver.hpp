@@ -5,6 +5,7 @@
 // its own HMAC (OpenSSL, not the service's code) and answers each request
 // with the next status of a script (then 200).
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
