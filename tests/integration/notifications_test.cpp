@@ -104,7 +104,7 @@ TEST_F(NotificationsTest, FailedRunIsPostedSignedAndItsDeliveryShowsOnTheRun) {
   EXPECT_TRUE(hook.signature_valid) << hook.signature_problem;
   EXPECT_EQ(hook.path, "/acme");
   EXPECT_EQ(hook.headers.at("content-type"), "application/json");
-  EXPECT_FALSE(hook.headers["x-catalog-delivery"].empty());
+  EXPECT_FALSE(hook.headers.at("x-catalog-delivery").empty());
   const auto body = hook.json();
   EXPECT_EQ(body["event"], "run.finished");
   EXPECT_EQ(body["run"]["run_id"], ran["run_id"]);
