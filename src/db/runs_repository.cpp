@@ -41,7 +41,7 @@ constexpr const char* kSelectRejects = "SELECT line, reason, coalesce(raw, '') F
 // claim holds is still `queued` in this snapshot, so its job's later runs
 // are not taken meanwhile; job_runs_one_running_idx is the backstop.
 constexpr const char* kClaim =
-    "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = now(), heartbeat_at = now() "
+    "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = now(), heartbeat_at = now(), phase = NULL "
     "WHERE id = (SELECT q.id FROM job_runs AS q WHERE q.status = 'queued' "
     "AND NOT EXISTS (SELECT 1 FROM job_runs AS r WHERE r.job_id = q.job_id AND r.status = 'running') "
     "AND NOT EXISTS (SELECT 1 FROM job_runs AS o WHERE o.job_id = q.job_id AND o.status = 'queued' "
@@ -62,10 +62,11 @@ constexpr const char* kQueueNotification =
     "INSERT INTO run_notifications (run_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 constexpr const char* kSelectNotifications =
     "SELECT url, status, attempts, last_error FROM run_notifications WHERE run_id = $1 ORDER BY created_at, url";
-// A run's counts once its rows are committed, while it still builds indexes.
+// A run's counts once its rows are committed, while it still builds indexes
+// (phase 'indexes': what the stale check needs to know if its worker dies).
 constexpr const char* kRecordCounts =
     "UPDATE job_runs SET inserted = $3, updated = $4, unchanged = $5, rejected = $6, deleted = $7, "
-    "rows_read = greatest(rows_read, $8) WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+    "rows_read = greatest(rows_read, $8), phase = 'indexes' WHERE id = $1 AND worker_id = $2 AND status = 'running'";
 constexpr const char* kInsertReject =
     "INSERT INTO run_rejects (run_id, line, reason, raw) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 // A run whose cancel was requested is never put back in the queue: it ends
@@ -79,6 +80,16 @@ const std::string kRequeueSet =
 const std::string kRequeue = "UPDATE job_runs " + kRequeueSet + "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
 const std::string kRequeueStale = "UPDATE job_runs " + kRequeueSet +
                                   "WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)";
+// A dead worker's run whose rows were already committed (it was building the
+// secondary indexes) is not re-run: the re-run would find every row
+// unchanged and record zeros over the load's counts. It ends with the counts
+// it recorded, like a run whose index builds failed; the source's next run
+// builds the missing indexes.
+constexpr const char* kFinishStaleIndexPhase =
+    "UPDATE job_runs SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END, "
+    "finished_at = now(), error = 'the worker stopped while building the source''s secondary indexes (its heartbeat "
+    "went stale); the rows are loaded and served, the source''s next run builds the missing indexes' "
+    "WHERE status = 'running' AND phase = 'indexes' AND heartbeat_at < now() - make_interval(secs => $1)";
 constexpr const char* kCancelQueued =
     "UPDATE job_runs SET status = 'cancelled', finished_at = now(), error = 'cancelled before it started' "
     "WHERE id = $1 AND status = 'queued'";
@@ -249,12 +260,14 @@ void RunsRepository::requeue(const std::string& run_id, const std::string& worke
   });
 }
 
-std::size_t RunsRepository::requeue_stale(std::chrono::seconds stale_after) {
+RunsRepository::StaleRuns RunsRepository::handle_stale(std::chrono::seconds stale_after) {
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto result = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count()));
+    StaleRuns stale;
+    stale.finished = tx.exec_params(kFinishStaleIndexPhase, static_cast<double>(stale_after.count())).affected_rows();
+    stale.requeued = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count())).affected_rows();
     tx.commit();
-    return static_cast<std::size_t>(result.affected_rows());
+    return stale;
   });
 }
 

@@ -519,7 +519,29 @@ BEGIN
   END LOOP;
 END $$;
 )sql"},
-      {13, "run_notifications", R"sql(
+      {13, "api_keys_notify", R"sql(
+-- A change of what a key opens is announced on channel api_keys (payload: the
+-- key's name), whoever commits it: DELETE /keys on any task, `catalog-api keys
+-- revoke`, an operator's SQL. Each serving process's listener (the one of
+-- catalog_versions) drops its cached look-ups of that key at once
+-- (auth::KeyStore), so a revocation stops the key on every task together.
+-- last_used_at updates are not announced (UPDATE OF skips them).
+CREATE FUNCTION api_keys_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('api_keys', OLD.name);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER api_keys_notify AFTER UPDATE OF name, secret_sha256, scopes, expires_at, revoked_at OR DELETE
+  ON api_keys FOR EACH ROW EXECUTE FUNCTION api_keys_notify();
+)sql"},
+      {14, "job_runs_phase", R"sql(
+-- 'indexes' once a run's rows are committed and it builds the secondary
+-- indexes: if its worker dies then, the stale check ends the run with its
+-- recorded counts instead of re-queueing it (docs/etl.md "First load").
+ALTER TABLE job_runs ADD COLUMN phase text;
+)sql"},
+      {15, "run_notifications", R"sql(
 -- Webhooks owed when a run ends (docs/runbook.md "Notifications"): queued in
 -- the run's finishing transaction, claimed by any task's delivery worker with
 -- SKIP LOCKED. `sending` rows carry a lease in next_attempt_at: a worker that
@@ -539,7 +561,7 @@ CREATE TABLE run_notifications (
 );
 CREATE INDEX run_notifications_due_idx ON run_notifications (next_attempt_at) WHERE status IN ('pending', 'sending');
 )sql"},
-      {14, "job_runs_queue_per_job", R"sql(
+      {16, "job_runs_queue_per_job", R"sql(
 -- Runs pinned to an object (feed uploads, S3 events, POST /feeds/{id}/run)
 -- queue behind a job's active run instead of being refused: two files that
 -- arrive together get one run each, in order. Still one running run per
