@@ -187,6 +187,21 @@ data "aws_iam_policy_document" "scheduler" {
   }
 }
 
+# EventBridge Scheduler sends dead letters with the schedule's role.
+data "aws_iam_policy_document" "scheduler_dlq" {
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.job_dlq.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler_dlq" {
+  name   = "dead-letters"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler_dlq.json
+}
+
 resource "aws_iam_role_policy" "scheduler" {
   name   = "run-job"
   role   = aws_iam_role.scheduler.id

@@ -33,6 +33,16 @@ provider "aws" {
   }
 }
 
+# Route 53 health-check metrics exist only in us-east-1 (events.tf).
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 

@@ -150,3 +150,13 @@ locals {
     }
   })
 }
+
+output "job_dlq_url" {
+  description = "SQS queue of job tasks that could not be started (schedules and S3 events): read it when the job-dlq-depth alarm fires"
+  value       = aws_sqs_queue.job_dlq.url
+}
+
+output "deep_health_check_id" {
+  description = "Route 53 health check asking GET /health through the ALB (its alarm is in us-east-1)"
+  value       = aws_route53_health_check.deep.id
+}

@@ -70,5 +70,11 @@ resource "aws_scheduler_schedule" "run_job" {
       maximum_retry_attempts       = 3
       maximum_event_age_in_seconds = 3600
     }
+
+    # A RunTask the retries could not make (no capacity, IAM, a deleted
+    # family) lands here and raises the job-dlq-depth alarm (events.tf).
+    dead_letter_config {
+      arn = aws_sqs_queue.job_dlq.arn
+    }
   }
 }

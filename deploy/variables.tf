@@ -341,6 +341,28 @@ variable "scheduled_jobs" {
   }
 }
 
+variable "s3_event_prefixes" {
+  description = "Key prefixes in the raw bucket whose new objects start `catalog-api run-object` (partners' drop folders; not raw/partners/*/feeds/, which POST /feeds queues itself)"
+  type        = list(string)
+  default     = ["partners/"]
+  validation {
+    condition     = length(var.s3_event_prefixes) > 0 && alltrue([for p in var.s3_event_prefixes : !startswith(p, "raw/partners/")])
+    error_message = "Give at least one prefix; raw/partners/ holds API uploads, whose runs the API queues itself."
+  }
+}
+
+variable "s3_events_enabled" {
+  description = "Run jobs when their files land in the raw bucket (the S3 Object Created rule)"
+  type        = bool
+  default     = true
+}
+
+variable "health_check_fqdn" {
+  description = "Host name the external deep health check asks GET /health on (default: the ALB's DNS name)"
+  type        = string
+  default     = ""
+}
+
 variable "schedule_timezone" {
   description = "IANA time zone the cron expressions are evaluated in."
   type        = string

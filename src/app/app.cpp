@@ -21,6 +21,9 @@
 #include "catalog/db/read_router.hpp"
 #include "catalog/db/version_cache.hpp"
 #include "catalog/handlers/routes.hpp"
+#include "catalog/handlers/run_json.hpp"
+#include "catalog/db/notifications_repository.hpp"
+#include "catalog/notify/deliverer.hpp"
 #include "catalog/http/router.hpp"
 #include "catalog/http/server.hpp"
 #include "catalog/log/logging.hpp"
@@ -58,6 +61,16 @@ etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& me
   o.workers = c.job_workers;
   o.raw_bucket = c.s3_raw_bucket;
   o.stale_after = c.run_stale_after;
+  o.notify_urls = c.notify_urls;
+  return o;
+}
+
+notify::Deliverer::Options deliverer_options(const config::Config& c, metrics::Registry& metrics) {
+  notify::Deliverer::Options o;
+  o.post.policy = c.notify_policy;
+  o.secret = c.notify_secret;
+  o.retry_base = c.notify_retry_base;
+  o.metrics = &metrics;
   return o;
 }
 
@@ -108,7 +121,11 @@ struct App::Impl {
                                                 [this] { return versions.live_epoch(); }}),
         credentials(s3::default_credentials_chain(env, clock)),
         store(config.s3, credentials, clock),
-        runner(background_pool, queue_jobs, queue_runs, store, runner_options(config, metrics, versions)),
+        runner(background_pool, queue_jobs, queue_runs, store, with_notifier(runner_options(config, metrics, versions))),
+        notifications(background_pool),
+        notify_runs(background_pool),
+        deliverer(notifications, [this](const std::string& run_id) { return notification_body(run_id); },
+                  deliverer_options(config, metrics)),
         dispatcher(build_router(),
                    http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics,
                                               &key_store}),
@@ -118,14 +135,31 @@ struct App::Impl {
     versions.subscribe(db::kApiKeysChannel, [this](const std::string& name) { key_store.invalidate(name); });
   }
 
+  etl::RunnerOptions with_notifier(etl::RunnerOptions o) {
+    o.on_recorded = [this] { deliverer.wake(); };
+    return o;
+  }
+
+  // {"event":"run.finished","run":{…as GET /runs/{id} shows it…}}, without
+  // the run's own notification states (they change with every attempt).
+  std::optional<std::string> notification_body(const std::string& run_id) {
+    auto run = notify_runs.find(run_id);
+    if (!run) return std::nullopt;
+    auto json = handlers::run_to_json(*run);
+    json.erase("notifications");
+    return nlohmann::json{{"event", "run.finished"}, {"run", std::move(json)}}.dump();
+  }
+
   http::Router build_router() {
     http::Router router;
     handlers::add_health_routes(router, background_pool, not_serving, stopping, kHealthTimeout);
     handlers::add_item_routes(router, items, config.cache_control);
     handlers::add_product_routes(router, products, config.cache_control);
-    handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket, config.wait_timeout);
+    handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket, config.wait_timeout,
+                             handlers::JobNotifyRules{config.notify_policy, config.notify_secret.has_value()});
     handlers::add_run_routes(router, runs);
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
+    handlers::add_object_run_routes(router, {jobs, runs, feeds, runner, config.s3_raw_bucket, &metrics});
     handlers::add_openapi_routes(router);
     handlers::add_metrics_routes(router, metrics, pool, &reads);
     handlers::add_key_routes(router, keys, key_store);
@@ -147,6 +181,7 @@ struct App::Impl {
         not_serving.store(false);
         ready_cv.notify_all();
         runner.start();
+        deliverer.start();
         key_store.start();
         versions.start();  // needs migration 9's trigger
         log::info("app", "database schema is up to date");
@@ -182,6 +217,9 @@ struct App::Impl {
   std::shared_ptr<s3::CredentialsChain> credentials;
   s3::CurlS3Client store;
   etl::JobRunner runner;
+  db::NotificationsRepository notifications;  // the webhook queue, on the background pool
+  db::RunsRepository notify_runs;             // reads the run a webhook describes
+  notify::Deliverer deliverer;
   http::Dispatcher dispatcher;
   http::Server server;
   std::thread migrator;
@@ -235,6 +273,7 @@ void App::shutdown(std::chrono::steady_clock::time_point deadline) {
   impl_->server.stop();
   if (impl_->migrator.joinable()) impl_->migrator.join();
   impl_->runner.stop();
+  impl_->deliverer.stop();
   impl_->key_store.stop();
   impl_->versions.stop();
 }

@@ -1,5 +1,6 @@
 #include "catalog/cli/commands.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,7 @@
 #include "catalog/db/jobs_repository.hpp"
 #include "catalog/db/runs_repository.hpp"
 #include "catalog/etl/job_runner.hpp"
+#include "catalog/etl/object_match.hpp"
 #include "catalog/handlers/run_json.hpp"
 #include "catalog/s3/credentials.hpp"
 #include "catalog/s3/s3_client.hpp"
@@ -43,6 +45,10 @@ Usage:
   catalog-api [serve]              HTTP server on $PORT (default 8000) plus job workers
   catalog-api run-job <job-id> [--force]
                                    run one ingest job in the foreground; exit 0 on success
+  catalog-api run-object s3://bucket/key
+                                   run every job whose uri names that object (or a prefix
+                                   holding it) on exactly that object; exit as run-job,
+                                   non-zero with "no job matches ..." when none does
   catalog-api migrate              apply database migrations and exit
   catalog-api keys create --name <name> --scope <scope> [--scope <scope>...] [--expires-in 90d]
                                    create an API key; prints its secret once (stdout)
@@ -200,6 +206,80 @@ void draw_progress(const etl::LiveProgress& p) {
   std::fflush(stderr);
 }
 
+// What a foreground run needs (run-job, run-object): the database, S3 and a
+// runner with no workers of its own.
+struct Foreground {
+  config::Config config;
+  db::Pool pool;
+  db::JobsRepository jobs;
+  db::RunsRepository runs;
+  SystemClock clock;
+  std::shared_ptr<s3::CredentialsProvider> credentials;
+  s3::CurlS3Client store;
+  etl::JobRunner runner;
+
+  explicit Foreground(config::Config c)
+      : config(std::move(c)),
+        pool({config.database_dsn, 2}),
+        jobs(pool),
+        runs(pool),
+        credentials(s3::default_credentials_chain(config::process_env(), clock)),
+        store(config.s3, credentials, clock),
+        runner(pool, jobs, runs, store, runner_options(config)) {}
+
+  static etl::RunnerOptions runner_options(const config::Config& config) {
+    etl::RunnerOptions options;
+    options.workers = 0;
+    options.raw_bucket = config.s3_raw_bucket;
+    options.stale_after = config.run_stale_after;
+    options.notify_urls = config.notify_urls;  // queued here, delivered by the service's tasks
+    return options;
+  }
+};
+
+std::unique_ptr<Foreground> start_foreground() {
+  auto config = config::load(config::process_env(), config::Purpose::database_only);
+  init_logging(config);
+  auto fg = std::make_unique<Foreground>(std::move(config));
+  pqxx::connection conn(fg->pool.dsn());
+  db::migrate(conn);
+  return fg;
+}
+
+// Runs one job in this process (on `object` when given, else the job's uri),
+// prints the run as JSON; true when it succeeded or was skipped.
+bool run_in_foreground(Foreground& fg, const sigset_t& signals, const std::string& job_id, bool force,
+                       const std::optional<std::string>& object, const std::string& trigger) {
+  const auto worker_id = etl::JobRunner::make_worker_id(0);
+  const auto run = fg.runs.enqueue(job_id, force, object, worker_id, trigger);
+  std::fprintf(stderr, "run %s of job '%s' started%s\n", run.id.c_str(), job_id.c_str(),
+               object ? (" on " + *object).c_str() : "");
+
+  // SIGTERM (ECS stopping the task) cancels the run: rolled back, re-queued.
+  // After the run the watcher is released with a SIGTERM of our own, which
+  // must not stop the runner: run-object runs the next job with it.
+  std::atomic<bool> run_over{false};
+  std::thread signal_watcher([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (!run_over.load() && (signal == SIGTERM || signal == SIGINT)) fg.runner.stop();
+  });
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const auto outcome =
+      fg.runner.execute(run, worker_id, tty ? draw_progress : std::function<void(const etl::LiveProgress&)>());
+  if (tty) std::fprintf(stderr, "\n");
+  run_over = true;
+  pthread_kill(signal_watcher.native_handle(), SIGTERM);
+  signal_watcher.join();
+
+  const auto finished = fg.runs.find(run.id);
+  std::cout << handlers::run_to_json(finished.value_or(run)).dump(2) << "\n";
+  if (outcome.status == "succeeded" || outcome.status == "skipped") return true;
+  std::cerr << "catalog-api: run " << run.id << " " << outcome.status
+            << (outcome.error ? ": " + *outcome.error : std::string()) << "\n";
+  return false;
+}
+
 int run_job(int argc, char** argv) {
   std::string job_id;
   bool force = false;
@@ -213,46 +293,37 @@ int run_job(int argc, char** argv) {
   if (job_id.empty()) throw ConfigError("run-job: usage: catalog-api run-job <job-id> [--force]");
 
   const sigset_t signals = block_shutdown_signals();
-  const auto config = config::load(config::process_env(), config::Purpose::database_only);
-  init_logging(config);
-  db::Pool pool({config.database_dsn, 2});
-  {
-    pqxx::connection conn(pool.dsn());
-    db::migrate(conn);
+  auto fg = start_foreground();
+  return run_in_foreground(*fg, signals, job_id, force, std::nullopt, "cli") ? 0 : 1;
+}
+
+// EventBridge S3 "Object Created" → ECS RunTask: every job whose uri names
+// the object or a prefix holding it runs on exactly that object, one after
+// the other. A job that is busy elsewhere gets the run queued behind its
+// active one (the service's workers take it) instead of a failure.
+int run_object(int argc, char** argv) {
+  if (argc != 3) throw ConfigError("run-object: usage: catalog-api run-object s3://bucket/key");
+  const auto object = etl::parse_object_uri(argv[2]);
+  if (!object) throw ConfigError(std::string("run-object: '") + argv[2] + "' is not s3://bucket/key");
+
+  const sigset_t signals = block_shutdown_signals();
+  auto fg = start_foreground();
+  const auto matching = etl::jobs_for_object(fg->jobs.list(), fg->config.s3_raw_bucket, *object);
+  if (matching.empty()) {
+    std::cerr << "catalog-api: no job matches " << object->uri() << " (no job uri names it or a prefix holding it)\n";
+    return 1;
   }
-  db::JobsRepository jobs(pool);
-  db::RunsRepository runs(pool);
-  SystemClock clock;
-  std::shared_ptr<s3::CredentialsProvider> credentials = s3::default_credentials_chain(config::process_env(), clock);
-  s3::CurlS3Client store(config.s3, credentials, clock);
-  etl::RunnerOptions options;
-  options.workers = 0;
-  options.raw_bucket = config.s3_raw_bucket;
-  options.stale_after = config.run_stale_after;
-  etl::JobRunner runner(pool, jobs, runs, store, options);
-
-  const auto worker_id = etl::JobRunner::make_worker_id(0);
-  const auto run = runs.enqueue(job_id, force, std::nullopt, worker_id, std::string("cli"));
-  std::fprintf(stderr, "run %s of job '%s' started\n", run.id.c_str(), job_id.c_str());
-
-  // SIGTERM (ECS stopping the task) cancels the run: rolled back, re-queued.
-  std::thread signal_watcher([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    if (signal == SIGTERM || signal == SIGINT) runner.stop();
-  });
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  const auto outcome = runner.execute(run, worker_id, tty ? draw_progress : std::function<void(const etl::LiveProgress&)>());
-  if (tty) std::fprintf(stderr, "\n");
-  pthread_kill(signal_watcher.native_handle(), SIGTERM);
-  signal_watcher.join();
-
-  const auto finished = runs.find(run.id);
-  std::cout << handlers::run_to_json(finished.value_or(run)).dump(2) << "\n";
-  if (outcome.status == "succeeded" || outcome.status == "skipped") return 0;
-  std::cerr << "catalog-api: run " << run.id << " " << outcome.status
-            << (outcome.error ? ": " + *outcome.error : std::string()) << "\n";
-  return 1;
+  bool all_ok = true;
+  for (const auto& job : matching) {
+    try {
+      all_ok = run_in_foreground(*fg, signals, job.id, false, object->uri(), "run-object") && all_ok;
+    } catch (const Conflict& busy) {
+      const auto queued = fg->runs.enqueue(job.id, false, object->uri(), std::nullopt, std::string("run-object"));
+      std::cerr << "catalog-api: job '" << job.id << "' is busy (" << busy.what() << "): run " << queued.id
+                << " is queued behind it for the service's workers\n";
+    }
+  }
+  return all_ok ? 0 : 1;
 }
 
 // The container HEALTHCHECK runs the shallow check: a database outage is not
@@ -305,6 +376,7 @@ int run(int argc, char** argv) {
     if (command == "migrate") return migrate();
     if (command == "keys") return keys(argc, argv);
     if (command == "run-job") return run_job(argc, argv);
+    if (command == "run-object") return run_object(argc, argv);
     if (command == "healthcheck") return healthcheck(argc, argv);
     std::cerr << "catalog-api: unknown command '" << command << "'\n\n" << kUsage;
     return 2;

@@ -167,7 +167,33 @@ Config load(const EnvLookup& env, Purpose purpose) {
       static_cast<int>(integer_or(env, "DB_BACKGROUND_POOL_SIZE", 2LL * c.job_workers + 1, 2, 1000));
   c.wait_timeout = duration_or(env, "WAIT_TIMEOUT", std::chrono::seconds(50), std::chrono::minutes(15));
   c.s3 = s3::s3_config_from_env(env);
+  // run-job queues notifications too (the service's tasks deliver them).
+  c.notify_policy.allow_http = boolean_or(env, "NOTIFY_ALLOW_HTTP", false);
+  c.notify_policy.allow_private = boolean_or(env, "NOTIFY_ALLOW_PRIVATE", false);
+  if (auto urls = non_empty(env, "NOTIFY_URLS")) {
+    std::size_t start = 0;
+    while (start <= urls->size()) {
+      const auto comma = std::min(urls->find(',', start), urls->size());
+      std::string url = urls->substr(start, comma - start);
+      url.erase(0, url.find_first_not_of(' '));
+      url.erase(url.find_last_not_of(' ') + 1);
+      if (!url.empty()) {
+        try {
+          notify::validate_url(url, c.notify_policy, "NOTIFY_URLS");
+        } catch (const Error& e) {
+          throw ConfigError(e.what());
+        }
+        c.notify_urls.push_back(url);
+      }
+      start = comma + 1;
+    }
+  }
+  c.notify_secret = secret_from(env, "NOTIFY_SECRET");
+  c.notify_retry_base = duration_or(env, "NOTIFY_RETRY_BASE", std::chrono::seconds(30), std::chrono::hours(1));
   if (purpose == Purpose::database_only) return c;
+  if (!c.notify_urls.empty() && !c.notify_secret) {
+    throw ConfigError("NOTIFY_SECRET: not set, but NOTIFY_URLS is: notifications are always signed");
+  }
 
   c.bind_address = non_empty(env, "BIND_ADDRESS").value_or("0.0.0.0");
   if (auto cache_control = non_empty(env, "CACHE_CONTROL")) {

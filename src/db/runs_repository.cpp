@@ -14,25 +14,39 @@ const std::string kColumns =
     rfc3339("queued_at") + ", " + rfc3339("started_at") + ", " + rfc3339("finished_at") + ", triggered_by";
 const std::string kSelect = "SELECT " + kColumns + " FROM job_runs";
 
+// The job row is locked first (FOR UPDATE, its own statement): enqueues of
+// one job take turns, so the "nothing active" check below sees every run
+// queued before it, and a DELETE /jobs/{id} either finishes first (no job
+// found) or waits for this run. A run pinned to an object (a feed, an S3
+// event) queues behind the job's others; a plain trigger needs the job idle.
+constexpr const char* kLockJob = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE";
 const std::string kInsert =
-    // FOR KEY SHARE: a DELETE /jobs/{id} in progress finishes first (and this
-    // finds no job), or waits for this run to be queued (and sees it).
-    "WITH job AS (SELECT id, options FROM jobs WHERE id = $1 FOR KEY SHARE) "
     "INSERT INTO job_runs (id, job_id, status, force, source_uri, options, worker_id, started_at, heartbeat_at, "
-    "triggered_by) "
+    "triggered_by, pinned) "
     "SELECT gen_random_uuid(), job.id, CASE WHEN $4::text IS NULL THEN 'queued' ELSE 'running' END, $2, $3, "
     "job.options, $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, "
-    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $5 FROM job RETURNING id::text";
+    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $5, $3::text IS NOT NULL FROM jobs AS job "
+    "WHERE job.id = $1 AND ($3::text IS NOT NULL OR NOT EXISTS "
+    "(SELECT 1 FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running'))) RETURNING id::text";
 constexpr const char* kActiveRun =
-    "SELECT id::text, status FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running') LIMIT 1";
+    "SELECT id::text, status FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running') "
+    "ORDER BY status = 'running' DESC, queued_at LIMIT 1";
 const std::string kSelectOne = kSelect + " WHERE id = $1";
 // A cancel waits for a claim in progress to commit, then sees `running`.
 const std::string kSelectOneForUpdate = kSelect + " WHERE id = $1 FOR UPDATE";
 const std::string kSelectForJob = kSelect + " WHERE job_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2";
 constexpr const char* kSelectRejects = "SELECT line, reason, coalesce(raw, '') FROM run_rejects WHERE run_id = $1 ORDER BY line";
+// The oldest queued run of a job with nothing running: one run per job at a
+// time, a job's queued runs in the order they arrived. A run a concurrent
+// claim holds is still `queued` in this snapshot, so its job's later runs
+// are not taken meanwhile; job_runs_one_running_idx is the backstop.
 constexpr const char* kClaim =
     "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = now(), heartbeat_at = now(), phase = NULL "
-    "WHERE id = (SELECT id FROM job_runs WHERE status = 'queued' ORDER BY queued_at FOR UPDATE SKIP LOCKED LIMIT 1) "
+    "WHERE id = (SELECT q.id FROM job_runs AS q WHERE q.status = 'queued' "
+    "AND NOT EXISTS (SELECT 1 FROM job_runs AS r WHERE r.job_id = q.job_id AND r.status = 'running') "
+    "AND NOT EXISTS (SELECT 1 FROM job_runs AS o WHERE o.job_id = q.job_id AND o.status = 'queued' "
+    "AND (o.queued_at, o.id) < (q.queued_at, q.id)) "
+    "ORDER BY q.queued_at FOR UPDATE SKIP LOCKED LIMIT 1) "
     "RETURNING id::text";
 constexpr const char* kSetSource =
     "UPDATE job_runs SET source_uri = $2, source_etag = $3, source_size = $4, products_source = $5 WHERE id = $1";
@@ -44,6 +58,10 @@ constexpr const char* kFinish =
     "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10, "
     "bytes_read = greatest(bytes_read, $11) "
     "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+constexpr const char* kQueueNotification =
+    "INSERT INTO run_notifications (run_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+constexpr const char* kSelectNotifications =
+    "SELECT url, status, attempts, last_error FROM run_notifications WHERE run_id = $1 ORDER BY created_at, url";
 // A run's counts once its rows are committed, while it still builds indexes
 // (phase 'indexes': what the stale check needs to know if its worker dies).
 constexpr const char* kRecordCounts =
@@ -120,14 +138,22 @@ Run RunsRepository::enqueue(const std::string& job_id, bool force, const std::op
                             const std::optional<std::string>& triggered_by) {
   return pool_.with_connection([&](pqxx::connection& c) {
     std::string id;
+    bool conflict = false;
     try {
       pqxx::work tx(c);
+      if (tx.exec_params(kLockJob, job_id).empty()) throw NotFound("job '" + job_id + "' does not exist");
       auto result = tx.exec_params(kInsert, job_id, force, source_uri, claim_as, triggered_by);
-      if (result.empty()) throw NotFound("job '" + job_id + "' does not exist");
-      id = result[0][0].as<std::string>();
-      tx.commit();
+      if (result.empty()) {
+        conflict = true;
+      } else {
+        id = result[0][0].as<std::string>();
+        tx.commit();
+      }
     } catch (const pqxx::sql_error& e) {
       if (!is_unique_violation(e)) throw;
+      conflict = true;
+    }
+    if (conflict) {
       pqxx::read_transaction tx(c);
       auto active = tx.exec_params(kActiveRun, job_id);
       if (active.empty()) throw Conflict("job '" + job_id + "' already has an active run");
@@ -148,6 +174,10 @@ std::optional<Run> RunsRepository::find(const std::string& run_id) {
     for (const auto& row : tx.exec_params(kSelectRejects, run_id)) {
       run.rejects.push_back({row[0].as<std::uint64_t>(), row[1].as<std::string>(), row[2].as<std::string>()});
     }
+    for (const auto& row : tx.exec_params(kSelectNotifications, run_id)) {
+      run.notifications.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(),
+                                   optional_field<std::string>(row[3])});
+    }
     return run;
   });
 }
@@ -163,12 +193,19 @@ std::vector<Run> RunsRepository::list_for_job(const std::string& job_id, std::si
 
 std::optional<Run> RunsRepository::claim_next(const std::string& worker_id) {
   return pool_.with_connection([&](pqxx::connection& c) -> std::optional<Run> {
-    pqxx::work tx(c);
-    auto claimed = tx.exec_params(kClaim, worker_id);
-    if (claimed.empty()) return std::nullopt;
-    auto run = to_run(tx.exec_params1(kSelectOne, claimed[0][0].as<std::string>()));
-    tx.commit();
-    return run;
+    try {
+      pqxx::work tx(c);
+      auto claimed = tx.exec_params(kClaim, worker_id);
+      if (claimed.empty()) return std::nullopt;
+      auto run = to_run(tx.exec_params1(kSelectOne, claimed[0][0].as<std::string>()));
+      tx.commit();
+      return run;
+    } catch (const pqxx::sql_error& e) {
+      // Another worker (or run-object) started this job's run meanwhile: the
+      // run stays queued for the next poll.
+      if (is_unique_violation(e)) return std::nullopt;
+      throw;
+    }
   });
 }
 
@@ -204,9 +241,13 @@ bool RunsRepository::heartbeat(const std::string& run_id, const std::string& wor
 void RunsRepository::finish(const std::string& run_id, const std::string& worker_id, const RunOutcome& o) {
   pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    tx.exec_params(kFinish, run_id, worker_id, o.status, o.counts.inserted, o.counts.updated, o.counts.unchanged,
-                   o.counts.rejected, o.counts.deleted, o.counts.read, o.error, o.bytes);
+    const auto finished = tx.exec_params(kFinish, run_id, worker_id, o.status, o.counts.inserted, o.counts.updated,
+                                         o.counts.unchanged, o.counts.rejected, o.counts.deleted, o.counts.read,
+                                         o.error, o.bytes);
     for (const auto& r : o.rejects) tx.exec_params(kInsertReject, run_id, r.line, r.reason, r.raw);
+    if (finished.affected_rows() > 0) {
+      for (const auto& url : o.notify_urls) tx.exec_params(kQueueNotification, run_id, url);
+    }
     tx.commit();
   });
 }

@@ -541,6 +541,38 @@ CREATE TRIGGER api_keys_notify AFTER UPDATE OF name, secret_sha256, scopes, expi
 -- recorded counts instead of re-queueing it (docs/etl.md "First load").
 ALTER TABLE job_runs ADD COLUMN phase text;
 )sql"},
+      {15, "run_notifications", R"sql(
+-- Webhooks owed when a run ends (docs/runbook.md "Notifications"): queued in
+-- the run's finishing transaction, claimed by any task's delivery worker with
+-- SKIP LOCKED. `sending` rows carry a lease in next_attempt_at: a worker that
+-- died mid-attempt leaves its row claimable again once the lease is over.
+CREATE TABLE run_notifications (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  run_id uuid NOT NULL REFERENCES job_runs (id) ON DELETE CASCADE,
+  url text NOT NULL,
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+  attempts integer NOT NULL DEFAULT 0,
+  last_error text,
+  last_http_status integer,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  delivered_at timestamptz,
+  UNIQUE (run_id, url)
+);
+CREATE INDEX run_notifications_due_idx ON run_notifications (next_attempt_at) WHERE status IN ('pending', 'sending');
+)sql"},
+      {16, "job_runs_queue_per_job", R"sql(
+-- Runs pinned to an object (feed uploads, S3 events, POST /feeds/{id}/run)
+-- queue behind a job's active run instead of being refused: two files that
+-- arrive together get one run each, in order. Still one running run per
+-- job; a plain trigger still needs the job idle (checked under the job's row
+-- lock; the index below is the backstop).
+ALTER TABLE job_runs ADD COLUMN pinned boolean NOT NULL DEFAULT false;
+UPDATE job_runs SET pinned = true WHERE id IN (SELECT run_id FROM feeds WHERE run_id IS NOT NULL);
+DROP INDEX job_runs_one_active_idx;
+CREATE UNIQUE INDEX job_runs_one_running_idx ON job_runs (job_id) WHERE status = 'running';
+CREATE UNIQUE INDEX job_runs_one_queued_trigger_idx ON job_runs (job_id) WHERE status = 'queued' AND NOT pinned;
+)sql"},
   };
   return migrations;
 }

@@ -154,6 +154,26 @@ JobOptions JobOptions::from_json(const nlohmann::json& options) {
       } else {
         invalid(name, "options.missing_rows must be 'keep' or 'soft_delete'");
       }
+    } else if (name == "notify") {
+      if (!value.is_array()) invalid(name, "options.notify must be an array of https URLs");
+      if (value.size() > 10) invalid(name, "options.notify may hold at most 10 URLs");
+      for (const auto& url : value) {
+        if (!url.is_string() || url.get<std::string>().empty()) {
+          invalid(name, "options.notify must be an array of https URLs");
+        }
+        out.notify.push_back(url.get<std::string>());
+      }
+    } else if (name == "notify_on") {
+      static const std::set<std::string> kEnds = {"succeeded_with_changes", "succeeded", "failed", "cancelled",
+                                                  "skipped"};
+      const char* kMessage =
+          "options.notify_on must be an array of succeeded_with_changes, succeeded, failed, cancelled, skipped";
+      if (!value.is_array()) invalid(name, kMessage);
+      out.notify_on.clear();
+      for (const auto& end : value) {
+        if (!end.is_string() || kEnds.count(end.get<std::string>()) == 0) invalid(name, kMessage);
+        out.notify_on.insert(end.get<std::string>());
+      }
     } else if (name == "format") {
       const auto format = feeds::parse_format(require_string(value, name));
       if (!format) invalid(name, "options.format must be one of csv, tsv, ndjson, xml (default: from the object's name)");
@@ -166,7 +186,7 @@ JobOptions JobOptions::from_json(const nlohmann::json& options) {
     } else {
       invalid(name, "unknown option '" + name +
                         "' (expected delimiter, format, header, key, max_deletes, max_rejects, missing_rows, "
-                        "profile)");
+                        "notify, notify_on, profile)");
     }
   }
   // google_merchant names the key `id`, unless the job names it (key, or a
@@ -194,6 +214,13 @@ JobOptions JobOptions::from_json(const nlohmann::json& options) {
     }
   }
   return out;
+}
+
+bool JobOptions::notifies(const std::string& status, bool changed) const {
+  if (status == "succeeded") {
+    return notify_on.count("succeeded") > 0 || (changed && notify_on.count("succeeded_with_changes") > 0);
+  }
+  return notify_on.count(status) > 0;
 }
 
 nlohmann::json JobOptions::to_json() const {

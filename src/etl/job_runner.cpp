@@ -65,6 +65,25 @@ std::vector<db::RunRejectRow> rejects_of(const RunResult& r) {
   return rows;
 }
 
+// The webhooks a run's end owes: NOTIFY_URLS and the job's options.notify,
+// when the job's notify_on covers this end.
+std::vector<std::string> notify_targets(const nlohmann::json& run_options, const db::RunOutcome& outcome,
+                                        const std::vector<std::string>& defaults) {
+  JobOptions options;
+  try {
+    options = JobOptions::from_json(run_options);
+  } catch (const std::exception&) {
+    // Options that no longer parse failed the run; the defaults still hear of it.
+  }
+  const auto& c = outcome.counts;
+  if (!options.notifies(outcome.status, c.inserted + c.updated + c.deleted > 0)) return {};
+  std::vector<std::string> urls = defaults;
+  for (const auto& url : options.notify) {
+    if (std::find(urls.begin(), urls.end(), url) == urls.end()) urls.push_back(url);
+  }
+  return urls;
+}
+
 }  // namespace
 
 JobRunner::JobRunner(db::Pool& pool, db::JobsRepository& jobs, db::RunsRepository& runs, s3::ObjectStore& store,
@@ -351,7 +370,9 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       runs_.requeue(run.id, worker_id);
       log::info("etl", "run re-queued by shutdown", {{"run_id", run.id}, {"job_id", run.job_id}});
     } else {
+      outcome.notify_urls = notify_targets(run.options, outcome, options_.notify_urls);
       runs_.finish(run.id, worker_id, outcome);
+      if (!outcome.notify_urls.empty() && options_.on_recorded) options_.on_recorded();
       const auto& c = outcome.counts;
       log::write(outcome.status == "failed" ? spdlog::level::warn : spdlog::level::info, "etl", "run finished",
                  {{"run_id", run.id}, {"job_id", run.job_id}, {"status", outcome.status}, {"elapsed_ms", elapsed_ms},

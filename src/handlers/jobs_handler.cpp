@@ -89,7 +89,20 @@ void validate_uri(const std::string& uri, const std::string& raw_bucket) {
   }
 }
 
-http::Response put_job(db::JobsRepository& jobs, const std::string& raw_bucket, const http::Request& request) {
+// options.notify under the service's URL policy, and only when it can sign.
+void validate_notify(const etl::JobOptions& options, const JobNotifyRules& rules) {
+  if (options.notify.empty()) return;
+  if (!rules.can_sign) {
+    throw ValidationError("options.notify",
+                          "options.notify: the service has no NOTIFY_SECRET, so it cannot sign notifications");
+  }
+  for (std::size_t i = 0; i < options.notify.size(); ++i) {
+    notify::validate_url(options.notify[i], rules.policy, "options.notify[" + std::to_string(i) + "]");
+  }
+}
+
+http::Response put_job(db::JobsRepository& jobs, const std::string& raw_bucket, const JobNotifyRules& notify_rules,
+                       const http::Request& request) {
   const auto& id = request.params.at("id");
   require_slug(id);
   const auto body = http::json_object_body(request);
@@ -111,7 +124,7 @@ http::Response put_job(db::JobsRepository& jobs, const std::string& raw_bucket, 
   validate_uri(job.uri, raw_bucket);
   const auto options = body.contains("options") ? body["options"] : nlohmann::json::object();
   // Validate now (422 naming the option); store what the client sent.
-  etl::JobOptions::from_json(options);
+  validate_notify(etl::JobOptions::from_json(options), notify_rules);
   job.options = options.is_null() ? nlohmann::json::object() : options;
   bool created = false;
   const auto saved = jobs.upsert(job, created);
@@ -143,8 +156,11 @@ http::Response trigger(db::RunsRepository& runs, etl::JobRunner& runner, std::ch
 }  // namespace
 
 void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepository& runs,
-                    etl::JobRunner& runner, const std::string& raw_bucket, std::chrono::milliseconds wait_timeout) {
-  router.add("PUT", "/jobs/{id}", [&jobs, raw_bucket](const http::Request& r) { return put_job(jobs, raw_bucket, r); });
+                    etl::JobRunner& runner, const std::string& raw_bucket, std::chrono::milliseconds wait_timeout,
+                    const JobNotifyRules& notify_rules) {
+  router.add("PUT", "/jobs/{id}", [&jobs, raw_bucket, notify_rules](const http::Request& r) {
+    return put_job(jobs, raw_bucket, notify_rules, r);
+  });
   router.add("GET", "/jobs", [&jobs](const http::Request&) {
     auto body = nlohmann::json::array();
     for (const auto& job : jobs.list()) body.push_back(to_json(job));

@@ -85,6 +85,11 @@ http::Response list(db::RunsRepository& runs, const http::Request& request) {
 nlohmann::json run_to_json(const db::Run& run) {
   nlohmann::json rejects = nlohmann::json::array();
   for (const auto& r : run.rejects) rejects.push_back({{"line", r.line}, {"reason", r.reason}, {"raw", r.raw}});
+  nlohmann::json notifications = nlohmann::json::array();
+  for (const auto& n : run.notifications) {
+    notifications.push_back(
+        {{"url", n.url}, {"status", n.status}, {"attempts", n.attempts}, {"last_error", or_null(n.last_error)}});
+  }
   return {{"run_id", run.id},
           {"job_id", run.job_id},
           {"status", run.status},
@@ -102,6 +107,7 @@ nlohmann::json run_to_json(const db::Run& run) {
             {"rejected", run.counts.rejected},
             {"deleted", run.counts.deleted}}},
           {"rejects", rejects},
+          {"notifications", notifications},
           {"cancel_requested", run.cancel_requested},
           {"triggered_by", or_null(run.triggered_by)},
           {"error", or_null(run.error)}};

@@ -108,6 +108,16 @@ void Registry::record_run(std::string_view status, const EtlRows& rows) {
   rows_.deleted += rows.deleted;
 }
 
+void Registry::record_notification(std::string_view result) {
+  std::lock_guard lock(mutex_);
+  ++notifications_[std::string(result)];
+}
+
+void Registry::record_triggered_run(std::string_view trigger) {
+  std::lock_guard lock(mutex_);
+  ++triggered_runs_[std::string(trigger)];
+}
+
 std::string Registry::render(const std::optional<PoolGauges>& pool) const {
   std::string out;
   std::lock_guard lock(mutex_);
@@ -172,6 +182,22 @@ std::string Registry::render(const std::optional<PoolGauges>& pool) const {
                                                         {"updated", rows_.updated},     {"unchanged", rows_.unchanged},
                                                         {"rejected", rows_.rejected},   {"deleted", rows_.deleted}};
   for (const auto& [kind, count] : kinds) sample(out, "catalog_etl_rows_total", label("kind", kind), std::to_string(count));
+
+  header(out, "catalog_notifications_total", "counter",
+         "Run-end webhook attempts by result: delivered, retry (will be tried again), failed (final).");
+  auto notifications = notifications_;
+  for (const char* result : {"delivered", "retry", "failed"}) notifications.emplace(result, 0);
+  for (const auto& [result, count] : notifications) {
+    sample(out, "catalog_notifications_total", label("result", result), std::to_string(count));
+  }
+
+  header(out, "catalog_etl_triggered_runs_total", "counter",
+         "Runs queued by something other than a person or a schedule, by trigger (s3_event, feed_rerun).");
+  auto triggered = triggered_runs_;
+  for (const char* trigger : {"s3_event", "feed_rerun"}) triggered.emplace(trigger, 0);
+  for (const auto& [trigger, count] : triggered) {
+    sample(out, "catalog_etl_triggered_runs_total", label("trigger", trigger), std::to_string(count));
+  }
   return out;
 }
 

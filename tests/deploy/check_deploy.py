@@ -142,6 +142,14 @@ def dynamic_iterators():
     return names
 
 
+PROVIDER_ALIASES = {}
+for _f, _doc in TF.items():
+    for _name, _bodies in _doc.get("provider", {}).items():
+        for _body in _bodies:
+            if "alias" in _body:
+                PROVIDER_ALIASES.setdefault(_name, set()).add(_body["alias"])
+
+
 @check("every var./local./data./module./resource reference resolves to a definition")
 def _():
     iterators = dynamic_iterators()
@@ -152,6 +160,12 @@ def _():
         if p[0] == "variable" and len(p) >= 4 and p[3] in ("type",):
             continue
         if "ignore_changes" in p:
+            continue
+        # provider = aws.<alias>: an aliased provider block must exist
+        if p[-1] == "provider":
+            ok = value.split(".")[0] in PROVIDER_ALIASES and value.split(".")[1] in PROVIDER_ALIASES[value.split(".")[0]]
+            if not ok:
+                bad.append(f"{r['file']}: {'.'.join(p)}: {value} (no provider block with that alias)")
             continue
         parts = value.split(".")
         root = parts[0]
@@ -509,6 +523,8 @@ def _():
     assert not missing, f"no alarm on {sorted(missing)}"
     assert LOCALS["alarm_actions"] == ["${aws_sns_topic.alarms.arn}"], LOCALS["alarm_actions"]
     for n, a in alarms.items():
+        if n == "deep_health":  # Route 53 metrics live in us-east-1: so do its alarm and topic (checked below)
+            continue
         assert a.get("alarm_actions") == "${local.alarm_actions}", f"{n} does not notify the topic"
     p99 = [a for a in alarms.values() if a["metric_name"] == "TargetResponseTime"][0]
     assert p99.get("extended_statistic") == "p99", p99
@@ -777,6 +793,97 @@ def _():
     assert lg["retention_in_days"] == "${var.log_retention_days}", lg
     db = res("aws_db_instance", "main")
     assert db["identifier"] == "${local.name}" and "aws_cloudwatch_log_group.rds" in str(db.get("depends_on")), db.get("depends_on")
+
+
+# ================================================ 13. nothing fails silently (issue 24)
+def nospace(s):
+    """Expression text without any whitespace, for substring checks of jsonencode({...}) patterns."""
+    return re.sub(r"\s+", "", str(s))
+
+
+@check("raw bucket sends its events to EventBridge; Object Created under the partner prefixes starts run-object")
+def _():
+    assert res("aws_s3_bucket_notification", "raw") == dict(res("aws_s3_bucket_notification", "raw"), bucket="${aws_s3_bucket.raw.id}", eventbridge=True)
+    rule = res("aws_cloudwatch_event_rule", "object_created")
+    pattern = nospace(rule["event_pattern"])
+    for want in ('source=["aws.s3"]', '"detail-type"=["ObjectCreated"]', "bucket={name=[aws_s3_bucket.raw.id]}",
+                 "object={key=[forpinvar.s3_event_prefixes:{prefix=p}]}"):
+        assert want in pattern, f"object_created pattern lacks {want}: {pattern}"
+    target = res("aws_cloudwatch_event_target", "run_object")
+    assert target["rule"] == "${aws_cloudwatch_event_rule.object_created.name}" and target["arn"] == "${aws_ecs_cluster.main.arn}", target
+    ecs = one(target["ecs_target"])
+    assert ecs["task_definition_arn"] == "${aws_ecs_task_definition.job.arn_without_revision}", "must run the job family's latest revision"
+    assert ecs["launch_type"] == "FARGATE" and one(ecs["network_configuration"])["assign_public_ip"] is False, ecs
+    tr = one(target["input_transformer"])
+    assert tr["input_paths"] == {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key"}, tr["input_paths"]
+    template = json.loads(tr["input_template"].replace("${local.job_container_name}", "job"))
+    assert template["containerOverrides"][0]["command"] == ["run-object", "s3://<bucket>/<key>"], template
+    assert template["containerOverrides"][0]["name"] == "job", template
+    assert one(target["dead_letter_config"])["arn"] == "${aws_sqs_queue.job_dlq.arn}", "S3-event rule without a dead-letter queue"
+    default = VARS["s3_event_prefixes"]["default"]
+    assert "partners/" in default and not any(p.startswith("raw/partners/") for p in default), default
+
+
+@check("events role: exactly ecs:RunTask (job family, this cluster), ecs:TagResource, iam:PassRole")
+def _():
+    assert actions_by_sid("events") == SCHEDULER_ROLE, actions_by_sid("events")
+    trust = squash(DATA["aws_iam_policy_document"]["events_assume"]["statement"][0]["principals"][0]["identifiers"][0])
+    assert trust == "events.amazonaws.com", trust
+
+
+@check("schedules and the S3-event rule dead-letter into one SQS queue whose depth is alarmed")
+def _():
+    for name, sched in RES["aws_scheduler_schedule"].items():
+        assert one(one(sched["target"])["dead_letter_config"])["arn"] == "${aws_sqs_queue.job_dlq.arn}", f"schedule {name} has no DLQ"
+    assert actions_by_sid("scheduler_dlq") == {"DeadLetters": ["sqs:SendMessage"]}, "the scheduler role cannot send dead letters"
+    queue_policy = policy_statements("job_dlq")
+    assert [st["actions"] for st in queue_policy] == [["sqs:SendMessage"]], queue_policy
+    assert "aws_cloudwatch_event_rule.object_created.arn" in str(queue_policy[0]["condition"]), "queue policy not scoped to the rule"
+    alarm = res("aws_cloudwatch_metric_alarm", "job_dlq_depth")
+    assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), alarm
+    assert alarm["dimensions"] == {"QueueName": "${aws_sqs_queue.job_dlq.name}"} and alarm["threshold"] == 0, alarm
+
+
+@check("a job-family task stopping non-zero or never starting → SNS with its stop reason")
+def _():
+    pattern = nospace(res("aws_cloudwatch_event_rule", "job_task_failed")["event_pattern"])
+    for want in ('source=["aws.ecs"]', '"detail-type"=["ECSTaskStateChange"]', 'lastStatus=["STOPPED"]',
+                 "aws_ecs_task_definition.job.arn_without_revision", 'stopCode=["TaskFailedToStart"]',
+                 'exitCode=[{"anything-but"=0}]', "clusterArn=[aws_ecs_cluster.main.arn]"):
+        assert want in pattern, f"job_task_failed pattern lacks {want}: {pattern}"
+    target = res("aws_cloudwatch_event_target", "job_task_failed")
+    assert target["arn"] == "${aws_sns_topic.alarms.arn}", target["arn"]
+    tr = one(target["input_transformer"])
+    assert tr["input_paths"].get("stopped") == "$.detail.stoppedReason" and "<stopped>" in tr["input_template"], tr
+    sids = {st["sid"]: st for st in policy_statements("alarms_topic")}
+    assert set(sids) == {"CloudWatchAlarms", "JobTaskFailedRule"}, sids
+    assert "aws_cloudwatch_event_rule.job_task_failed.arn" in str(sids["JobTaskFailedRule"]["condition"])
+
+
+@check("an external deep probe of GET /health through the ALB, alarmed (in us-east-1) to an SNS topic")
+def _():
+    hc = res("aws_route53_health_check", "deep")
+    assert hc["resource_path"] == "/health", "the probe must ask the deep /health, not /health/live"
+    assert "aws_lb.main.dns_name" in hc["fqdn"], hc["fqdn"]
+    alarm = res("aws_cloudwatch_metric_alarm", "deep_health")
+    assert alarm["provider"] == "${aws.us_east_1}" or alarm["provider"] == "aws.us_east_1", alarm["provider"]
+    assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/Route53", "HealthCheckStatus"), alarm
+    assert alarm["dimensions"] == {"HealthCheckId": "${aws_route53_health_check.deep.id}"}, alarm["dimensions"]
+    assert alarm["alarm_actions"] == ["${aws_sns_topic.alarms_us_east_1.arn}"], alarm["alarm_actions"]
+    assert res("aws_sns_topic", "alarms_us_east_1")["provider"] in ("${aws.us_east_1}", "aws.us_east_1")
+    assert PROVIDER_ALIASES.get("aws") == {"us_east_1"}, PROVIDER_ALIASES
+
+
+@check("runbook: what each alarm means and what to do, one entry per alarm and for the job-task and DLQ messages")
+def _():
+    text = open(os.path.join(ROOT, "docs", "runbook.md")).read()
+    section = text.split("## Alarms: what each one means and what to do", 1)
+    assert len(section) == 2, "docs/runbook.md lacks the section '## Alarms: what each one means and what to do'"
+    body = section[1].split("\n## ", 1)[0]
+    for name, alarm in RES["aws_cloudwatch_metric_alarm"].items():
+        suffix = squash(alarm["alarm_name"]).split("}-", 1)[-1]
+        assert f"`{suffix}`" in body, f"runbook does not explain the alarm `{suffix}` ({name})"
+    assert "job task failed" in body.lower(), "runbook does not explain the job-task-failed message"
 
 
 print(f"deploy checks: {passed} passed, {len(failed)} failed")

@@ -6,8 +6,10 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "catalog/core/secret.hpp"
+#include "catalog/notify/notify_url.hpp"
 #include "catalog/s3/s3_client.hpp"
 
 namespace catalog::config {
@@ -80,6 +82,15 @@ struct Config {
   /// WAIT_TIMEOUT: `POST /jobs/{id}/run?wait=true` answers the run's current
   /// state (202) after this long, below the ALB's 60 s idle timeout.
   std::chrono::milliseconds wait_timeout{50000};
+
+  // Notifications (docs/runbook.md "Notifications"): NOTIFY_URLS are called
+  // for every job's runs, besides each job's options.notify; NOTIFY_SECRET
+  // signs them; NOTIFY_ALLOW_HTTP / NOTIFY_ALLOW_PRIVATE loosen the URL
+  // policy for local use; NOTIFY_RETRY_BASE is the first retry's delay.
+  std::vector<std::string> notify_urls;
+  std::optional<Secret> notify_secret;
+  notify::UrlPolicy notify_policy;
+  std::chrono::milliseconds notify_retry_base{30000};
 
   // S3: region, endpoint and addressing come from the S3 module's own parser
   // (s3::s3_config_from_env) so there is one reading of those variables.

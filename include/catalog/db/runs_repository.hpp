@@ -22,6 +22,14 @@ struct RunCounts {
   std::uint64_t read = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, deleted = 0;
 };
 
+/// One webhook owed for a run (run_notifications): where, and how it went.
+struct RunNotification {
+  std::string url;
+  std::string status;  ///< pending, sending, delivered, failed
+  int attempts = 0;
+  std::optional<std::string> last_error;
+};
+
 /// One row of job_runs: the durable queue entry and the run's history.
 struct Run {
   std::string id;
@@ -42,6 +50,7 @@ struct Run {
   std::optional<std::string> started_at;
   std::optional<std::string> finished_at;
   std::vector<RunRejectRow> rejects;  ///< filled by find() only
+  std::vector<RunNotification> notifications;  ///< filled by find() only
   std::optional<std::string> triggered_by;  ///< key name, "api_token" or "cli"; null when unknown
 
   bool finished() const { return status != "queued" && status != "running"; }
@@ -54,6 +63,9 @@ struct RunOutcome {
   std::uint64_t bytes = 0;  ///< bytes read from the source
   std::optional<std::string> error;
   std::vector<RunRejectRow> rejects;
+  /// Webhooks to queue with the outcome, in its transaction (so a crash never
+  /// loses one, and a run recorded twice never queues two).
+  std::vector<std::string> notify_urls;
 };
 
 /// GET /runs: runs across jobs, newest first (queued_at DESC, id DESC),
@@ -104,7 +116,8 @@ class RunsRepository {
   bool heartbeat(const std::string& run_id, const std::string& worker_id, std::uint64_t bytes,
                  std::uint64_t rows, bool& cancel_requested);
 
-  /// Final state (only if the run is still running under `worker_id`).
+  /// Final state (only if the run is still running under `worker_id`), and
+  /// its outcome's notifications queued in the same transaction.
   void finish(const std::string& run_id, const std::string& worker_id, const RunOutcome& outcome);
 
   /// Puts a running run back in the queue (shutdown of its worker); a run

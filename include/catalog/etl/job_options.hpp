@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -64,6 +66,15 @@ struct JobOptions {
   MaxRejects max_rejects;
   MissingRows missing_rows = MissingRows::keep;
   MaxDeletes max_deletes;
+  /// Webhook URLs called when a run ends (syntax checked here; the jobs
+  /// handler applies the service's URL policy). Added to NOTIFY_URLS.
+  std::vector<std::string> notify;
+  /// Which ends notify: succeeded_with_changes, succeeded (also without
+  /// changes), failed, cancelled, skipped. Default: the first, failed, cancelled.
+  std::set<std::string> notify_on = {"succeeded_with_changes", "failed", "cancelled"};
+
+  /// Whether a run ending `status` (having changed products or not) notifies.
+  bool notifies(const std::string& status, bool changed) const;
   /// Feed format; unset: from the object's name (feeds::format_for_object).
   std::optional<feeds::Format> format;
   Profile profile = Profile::none;
@@ -83,6 +94,7 @@ struct JobOptions {
   /// canonical text and their unchanged-source shortcut), keys sorted,
   /// names normalised. Two option sets that behave the same have the same
   /// canonical JSON, so it is what the unchanged-source shortcut compares.
+  /// notify and notify_on are left out: who hears of a run does not change it.
   nlohmann::json to_json() const;
   std::string canonical() const { return to_json().dump(); }
 };

@@ -34,6 +34,8 @@ struct RunnerOptions {
   std::chrono::milliseconds poll_every{1000};     ///< queue poll when idle (other tasks enqueue too)
   metrics::Registry* metrics = nullptr;           ///< counts finished runs and their rows when set
   db::VersionCache* versions = nullptr;           ///< told of the versions a run commits when set
+  std::vector<std::string> notify_urls;           ///< NOTIFY_URLS: called for every job's runs
+  std::function<void()> on_recorded;              ///< a run's outcome is recorded (wakes the notifier)
 };
 
 /// Live progress of a run, for the CLI's progress bar.

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "catalog/http/router.hpp"
+#include "catalog/notify/notify_url.hpp"
 
 namespace catalog::db {
 class Pool;
@@ -47,10 +48,17 @@ void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<b
 /// and `cache_control` (CACHE_CONTROL) when not empty.
 void add_item_routes(http::Router& router, db::ItemsRepository& items, const std::string& cache_control = "no-cache");
 
+/// What PUT /jobs/{id} checks options.notify against.
+struct JobNotifyRules {
+  notify::UrlPolicy policy;   ///< NOTIFY_ALLOW_HTTP / NOTIFY_ALLOW_PRIVATE
+  bool can_sign = false;      ///< NOTIFY_SECRET is set
+};
+
 /// /jobs definitions, POST /jobs/{id}/run (`?wait=true` waits at most
 /// `wait_timeout`), GET /jobs/{id}/runs.
 void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepository& runs,
-                    etl::JobRunner& runner, const std::string& raw_bucket, std::chrono::milliseconds wait_timeout);
+                    etl::JobRunner& runner, const std::string& raw_bucket, std::chrono::milliseconds wait_timeout,
+                    const JobNotifyRules& notify_rules = {});
 
 /// GET /runs (every job, newest first, keyset-paged), GET /runs/{id}, POST /runs/{id}/cancel.
 void add_run_routes(http::Router& router, db::RunsRepository& runs);
@@ -60,6 +68,21 @@ void add_run_routes(http::Router& router, db::RunsRepository& runs);
 void add_feed_routes(http::Router& router, db::FeedsRepository& feeds, db::JobsRepository& jobs,
                      db::RunsRepository& runs, etl::JobRunner& runner, s3::ObjectStore& store,
                      const std::string& raw_bucket);
+
+/// What the routes that run jobs on one object need.
+struct ObjectRunDeps {
+  db::JobsRepository& jobs;
+  db::RunsRepository& runs;
+  db::FeedsRepository& feeds;
+  etl::JobRunner& runner;
+  std::string raw_bucket;                ///< S3_RAW_BUCKET: where bare-key job uris live
+  metrics::Registry* metrics = nullptr;  ///< counts the runs queued, by trigger
+};
+
+/// POST /events/s3 (EventBridge "Object Created": a run of every job that
+/// takes the object, on that object; 202 with them, 200 with none) and
+/// POST /feeds/{feed_id}/run (`?force=true`: the uploaded feed's object again).
+void add_object_run_routes(http::Router& router, const ObjectRunDeps& deps);
 
 /// POST /keys, GET /keys, DELETE /keys/{name} (admin keys only); a revoke
 /// drops the key from `store`'s cache at once.

@@ -59,6 +59,12 @@ class Registry {
   /// One finished ETL run (succeeded, failed, skipped, cancelled) and its rows.
   void record_run(std::string_view status, const EtlRows& rows);
 
+  /// One notification attempt's result: delivered, retry or failed.
+  void record_notification(std::string_view result);
+
+  /// One run queued by an event (`trigger`: s3_event, feed_rerun, run_object).
+  void record_triggered_run(std::string_view trigger);
+
   /// Text exposition format 0.0.4
   /// (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format).
   /// The pool gauges are omitted when `pool` is empty.
@@ -83,6 +89,8 @@ class Registry {
   std::array<std::atomic<std::uint64_t>, 8> refusals_{};  ///< by index in kRefusalReasons
   std::map<std::string, std::uint64_t> runs_;                                     ///< by status
   EtlRows rows_;
+  std::map<std::string, std::uint64_t, std::less<>> notifications_;  ///< by result
+  std::map<std::string, std::uint64_t, std::less<>> triggered_runs_;  ///< by trigger
 };
 
 /// Escapes a label value: backslash, double quote and line feed.
