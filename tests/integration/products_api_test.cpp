@@ -9,14 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "catalog/db/migrations.hpp"
 #include "catalog/db/pool.hpp"
 #include "catalog/db/products_repository.hpp"
 #include "catalog/handlers/routes.hpp"
-#include "catalog/http/error_mapping.hpp"
 #include "catalog/http/message.hpp"
-#include "catalog/http/request_helpers.hpp"
 #include "catalog/http/router.hpp"
+#include "support/dispatch.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -48,16 +46,13 @@ Row row(std::string source, std::string sku, std::string name) {
 class ProductsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_test_database("products");
-    {
-      pqxx::connection c(dsn_);
-      db::migrate(c);
-    }
+    dsn_ = create_migrated_database("products");
     pool_ = std::make_unique<db::Pool>(db::Pool::Options{Secret(dsn_), 2});
     repository_ = std::make_unique<db::ProductsRepository>(*pool_);
     http::Router router;
     handlers::add_product_routes(router, *repository_);
     dispatcher_ = std::make_unique<http::Dispatcher>(std::move(router), http::Dispatcher::Options{});
+    client_ = std::make_unique<InProcessClient>(*dispatcher_);
   }
 
   void insert(const Row& r) {
@@ -95,38 +90,10 @@ class ProductsApiTest : public ::testing::Test {
     tx.commit();
   }
 
-  /// What the server does: split the target, decode, dispatch.
-  http::Response get(const std::string& target) {
-    http::Request request;
-    request.method = "GET";
-    request.target = target;
-    const auto q = target.find('?');
-    try {
-      request.path = http::percent_decode(std::string_view(target).substr(0, q), false);
-      if (q != std::string::npos) request.query = http::parse_query(std::string_view(target).substr(q + 1));
-    } catch (...) {  // the session answers these (invalid UTF-8, NUL, bad escapes) itself
-      return http::exception_response(std::current_exception(), "test");
-    }
-    return dispatcher_->handle(request, std::chrono::steady_clock::now());
-  }
-
-  nlohmann::json get_json(const std::string& target) {
-    const auto r = get(target);
-    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
-    return nlohmann::json::parse(r.body);
-  }
-
-  /// A 400 JSON error whose message mentions `needle`.
+  http::Response get(const std::string& target) { return client_->get(target); }
+  nlohmann::json get_json(const std::string& target) { return client_->get_json(target); }
   void expect_bad_request(const std::string& target, const std::string& needle) {
-    const auto r = get(target);
-    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
-    ASSERT_NE(r.header("Content-Type"), std::nullopt);
-    EXPECT_NE(r.header("Content-Type")->find("application/json"), std::string::npos);
-    const auto body = nlohmann::json::parse(r.body);
-    EXPECT_EQ(body["error"]["code"], "bad_request") << r.body;
-    EXPECT_NE(body["error"]["message"].get<std::string>().find(needle), std::string::npos)
-        << target << ": " << r.body;
-    EXPECT_FALSE(body["error"]["request_id"].get<std::string>().empty());
+    client_->expect_bad_request(target, needle);
   }
 
   /// (source, sku) in the given SQL order: an independent statement of the
@@ -173,6 +140,7 @@ class ProductsApiTest : public ::testing::Test {
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<db::ProductsRepository> repository_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
+  std::unique_ptr<InProcessClient> client_;
 };
 
 TEST_F(ProductsApiTest, GetOneReturnsEveryField) {

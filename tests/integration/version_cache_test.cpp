@@ -68,9 +68,7 @@ int kill_listener(const std::string& dsn) {
 class VersionCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_test_database("vcache");
-    pqxx::connection conn(dsn_);
-    db::migrate(conn);
+    dsn_ = create_migrated_database("vcache");
   }
   db::VersionCache::Options options() const {
     db::VersionCache::Options o;

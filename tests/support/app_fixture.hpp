@@ -22,6 +22,15 @@ inline std::map<std::string, std::string> base_env(const std::string& dsn) {
           {"DB_POOL_SIZE", "4"}, {"LOG_LEVEL", "warn"}};
 }
 
+/// base_env with authentication on: `token` is the bootstrap admin key
+/// (API_TOKEN) and AUTH_DISABLED is gone.
+inline std::map<std::string, std::string> token_env(const std::string& dsn, const std::string& token) {
+  auto env = base_env(dsn);
+  env.erase("AUTH_DISABLED");
+  env["API_TOKEN"] = token;
+  return env;
+}
+
 inline config::EnvLookup env_from(std::map<std::string, std::string> env) {
   return [env = std::move(env)](const std::string& name) -> std::optional<std::string> {
     auto it = env.find(name);

@@ -69,7 +69,6 @@ class RowNormalizer {
   /// NUL byte, a value over its byte limit, ...). `out` is reused between calls to avoid allocations.
   bool normalize(const std::vector<std::string_view>& fields, ProductRow& out, std::string& reason) const;
 
-  std::size_t column_count() const noexcept { return columns_.size(); }
   /// Normalised names of the columns that go to `attributes`, sorted.
   std::vector<std::string> attribute_columns() const;
 
