@@ -294,7 +294,7 @@ GITHUB_ROLE = {
     "TaskDefinitions": ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
     "TagOnRegisterAndRun": ["ecs:TagResource"],
     "RunMigrateTask": ["ecs:RunTask"],
-    "WatchTasks": ["ecs:DescribeTasks"],
+    "WatchTasks": ["ecs:DescribeTasks", "ecs:StopTask"],
     "DeployService": ["ecs:DescribeServices", "ecs:UpdateService"],
     "ReadMigrateLog": ["logs:GetLogEvents"],
     "PassTaskRoles": ["iam:PassRole"],
@@ -733,6 +733,30 @@ def _():
                         f"{doc}: `{s}` runs in deploy/: -f docker/Dockerfile resolves against the current directory"
                 if re.search(r"\bterraform (apply|plan)\b", s):
                     assert "-var-file=" in s, f"{doc}: `{s}` lacks -var-file= (an apply without it drops HTTPS, schedules, ...)"
+
+
+# ====================================== 14. what CI tested is what runs (issue 20 §3)
+@check("deregistration delay outlasts WAIT_TIMEOUT, which the task sets from the same local (below the ALB idle timeout)")
+def _():
+    tg = res("aws_lb_target_group", "api")
+    assert tg["deregistration_delay"] == "${local.wait_timeout_seconds + 10}", tg["deregistration_delay"]
+    assert LOCALS["base_environment"]["WAIT_TIMEOUT"] == "${tostring(local.wait_timeout_seconds)}", LOCALS["base_environment"]
+    assert LOCALS["wait_timeout_seconds"] + 10 <= 120 and LOCALS["wait_timeout_seconds"] < VARS["alb_idle_timeout"]["default"]
+
+
+@check("task definitions are kept when Terraform replaces them (skip_destroy): the service may roll back to them")
+def _():
+    for name in ("api", "job"):
+        assert res("aws_ecs_task_definition", name).get("skip_destroy") is True, f"aws_ecs_task_definition.{name} lacks skip_destroy = true"
+
+
+@check("RDS PostgreSQL log group is Terraform's, with the retention of the service's logs")
+def _():
+    lg = res("aws_cloudwatch_log_group", "rds")
+    assert lg["name"] == "/aws/rds/instance/${local.name}/postgresql", lg["name"]
+    assert lg["retention_in_days"] == "${var.log_retention_days}", lg
+    db = res("aws_db_instance", "main")
+    assert db["identifier"] == "${local.name}" and "aws_cloudwatch_log_group.rds" in str(db.get("depends_on")), db.get("depends_on")
 
 
 print(f"deploy checks: {passed} passed, {len(failed)} failed")
