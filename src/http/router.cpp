@@ -131,12 +131,13 @@ bool Router::is_public(std::string_view method, std::string_view path) const {
   const auto match = this->match(std::string(method), std::string(path));
   if (match.handler != nullptr) return match.access == Access::public_read;
   if (!match.allowed.empty()) return false;  // a 405 on a path that is not public
-  std::string first;
+  std::string decoded;
   try {
-    first = percent_decode(path.substr(0, path.find('/', 1)), false);
+    decoded = percent_decode(path, false);
   } catch (...) {
     return false;  // not a path any route has
   }
+  const std::string_view first = std::string_view(decoded).substr(0, decoded.find('/', 1));
   return std::find(public_prefixes_.begin(), public_prefixes_.end(), first) != public_prefixes_.end();
 }
 

@@ -25,9 +25,7 @@ class ApiKeysTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dsn_ = create_test_database("keys");
-    auto env = base_env(dsn_);
-    env.erase("AUTH_DISABLED");
-    env["API_TOKEN"] = kBootstrap;
+    auto env = token_env(dsn_, kBootstrap);
     env["API_KEY_CACHE_TTL"] = "1";
     env["JOB_WORKERS"] = "1";
     for (const auto& [k, v] : s3_env()) env[k] = v;

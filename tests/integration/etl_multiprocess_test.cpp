@@ -81,14 +81,7 @@ class EtlMultiProcessTest : public ::testing::Test {
   }
 
   static void wait_healthy(const Server& s) {
-    const auto deadline = Clock::now() + 30s;
-    while (Clock::now() < deadline) {
-      try {
-        if (s.client().get("/health").status == 200) return;
-      } catch (const std::exception&) {
-      }
-      std::this_thread::sleep_for(50ms);
-    }
+    if (testing::wait_healthy(s.port, 30s)) return;
     FAIL() << "server on port " << s.port << " not healthy in 30 s:\n" << s.process->output();
   }
 

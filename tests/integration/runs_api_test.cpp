@@ -80,17 +80,7 @@ class RunsApiTest : public ::testing::Test {
   /// Follows next_cursor to the end; every run id in order.
   std::vector<std::string> page_through(const std::string& query, std::size_t limit) {
     std::vector<std::string> ids;
-    const std::string base = "/runs?" + query + (query.empty() ? "" : "&") + "limit=" + std::to_string(limit);
-    std::string target = base;
-    for (int pages = 0; pages < 100; ++pages) {
-      const auto body = get_json(target);
-      EXPECT_LE(body["items"].size(), limit);
-      for (const auto& run : body["items"]) ids.push_back(run["run_id"]);
-      if (body["next_cursor"].is_null()) return ids;
-      EXPECT_EQ(body["items"].size(), limit) << "a short page must be the last";
-      target = base + "&cursor=" + body["next_cursor"].get<std::string>();
-    }
-    ADD_FAILURE() << "paging did not end";
+    for (const auto& run : client_->all_items("/runs?" + query, limit)) ids.push_back(run["run_id"]);
     return ids;
   }
 

@@ -51,15 +51,7 @@ TEST(ShutdownTest, SigtermCancelsALongRunAnswersItsWaiterAndExitsZeroWithinTheTi
   env["SHUTDOWN_TIMEOUT"] = std::to_string(kShutdownTimeout.count());
   ChildProcess server({CATALOG_API_BINARY, "serve"}, env);
   HttpClient client(port);
-  const auto ready_by = Clock::now() + 30s;
-  while (Clock::now() < ready_by) {
-    try {
-      if (client.get("/health").status == 200) break;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  ASSERT_EQ(client.get("/health").status, 200) << server.output();
+  ASSERT_TRUE(wait_healthy(port, 30s)) << server.output();
 
   // Version 1 loaded; version 2 changes every row; one row stays locked.
   store.put(key, feed(kRows, 1));
@@ -144,15 +136,7 @@ TEST(ShutdownTest, ARequestThatWillNotEndDoesNotKeepTheProcessPastTheTimeout) {
                        {"AUTH_DISABLED", "1"}, {"DB_STATEMENT_TIMEOUT", "0"}, {"LOG_LEVEL", "info"},
                        {"SHUTDOWN_TIMEOUT", std::to_string(kShutdownTimeout.count())}});
   HttpClient client(port);
-  const auto ready_by = Clock::now() + 30s;
-  while (Clock::now() < ready_by) {
-    try {
-      if (client.get("/health").status == 200) break;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  ASSERT_EQ(client.get("/health").status, 200) << server.output();
+  ASSERT_TRUE(wait_healthy(port, 30s)) << server.output();
   const auto created = client.post_json("/items", {{"name", "before"}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = created.json()["id"];

@@ -59,6 +59,25 @@ class InProcessClient {
     EXPECT_FALSE(body["error"]["request_id"].get<std::string>().empty());
   }
 
+  /// Every item of a keyset-paged list: GET `target` with `limit=`, then
+  /// next_cursor to the end, checking that only the last page is short.
+  std::vector<nlohmann::json> all_items(const std::string& target, std::size_t limit) const {
+    const char* sep = target.find('?') == std::string::npos ? "?" : (target.back() == '?' ? "" : "&");
+    const std::string base = target + sep + "limit=" + std::to_string(limit);
+    std::vector<nlohmann::json> items;
+    std::string next = base;
+    for (int pages = 0; pages < 1000; ++pages) {
+      const auto body = get_json(next);
+      EXPECT_LE(body["items"].size(), limit);
+      for (const auto& item : body["items"]) items.push_back(item);
+      if (body["next_cursor"].is_null()) return items;
+      EXPECT_EQ(body["items"].size(), limit) << "a short page must be the last";
+      next = base + "&cursor=" + body["next_cursor"].get<std::string>();
+    }
+    ADD_FAILURE() << "paging did not end";
+    return items;
+  }
+
  private:
   const http::Dispatcher& dispatcher_;
   Headers headers_;

@@ -86,7 +86,7 @@ class S3AppTest : public ::testing::Test {
   const HttpClient& client() { return app_->client(); }
 
   std::string uri(const std::string& key) const { return "s3://" + bucket_ + "/" + prefix_ + key; }
-  void put_object(const std::string& key, std::string_view body) { s3_.put(prefix_ + key, body); }
+  void put_object(const std::string& key, const std::string& body) { s3_.put(prefix_ + key, body); }
 
   /// PUT /jobs/{id}; the caller checks the status.
   HttpResult put_job(const std::string& id, const nlohmann::json& body) {
