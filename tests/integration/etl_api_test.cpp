@@ -415,10 +415,10 @@ TEST_F(EtlApiTest, RunJobCommandRunsInTheForeground) {
 
 TEST_F(EtlApiTest, TruncatedSnapshotFailsTheRunUntilTheOperatorAcceptsTheDelete) {
   start();
-  const std::string uri = uri("snapshot.csv";
-  const nlohmann::json soft = {{"missing_rows"), "soft_delete"}};
+  const std::string snapshot = uri("snapshot.csv");
+  const nlohmann::json soft = {{"missing_rows", "soft_delete"}};
   put_object("snapshot.csv", feed(200));
-  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", soft}}).status, 201);
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", snapshot}, {"options", soft}}).status, 201);
   EXPECT_EQ(run_and_wait("snap")["status"], "succeeded");
 
   // The partner's export was cut short: header and two rows.
@@ -435,14 +435,14 @@ TEST_F(EtlApiTest, TruncatedSnapshotFailsTheRunUntilTheOperatorAcceptsTheDelete)
   // The operator confirms the feed is right and lets this run delete everything missing.
   nlohmann::json accept = soft;
   accept["max_deletes"] = "100%";
-  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", accept}}).status, 200);
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", snapshot}, {"options", accept}}).status, 200);
   auto accepted = run_and_wait("snap");
   EXPECT_EQ(accepted["status"], "succeeded") << accepted.dump();
   EXPECT_EQ(accepted["counts"]["deleted"], 198);
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'snap' AND deleted_at IS NULL"), 2);
   EXPECT_EQ(run_and_wait("snap")["status"], "skipped") << "same object, same options";
   // Back to the default: the options differ from the last success's, so the file is read again.
-  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", soft}}).status, 200);
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", snapshot}, {"options", soft}}).status, 200);
   auto again = run_and_wait("snap");
   EXPECT_EQ(again["status"], "succeeded") << again.dump();
   EXPECT_EQ(again["counts"]["unchanged"], 2);

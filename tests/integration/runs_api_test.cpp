@@ -14,6 +14,7 @@
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/message.hpp"
 #include "catalog/http/router.hpp"
+#include "catalog/http/request_helpers.hpp"
 #include "support/dispatch.hpp"
 #include "support/test_env.hpp"
 
