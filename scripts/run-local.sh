@@ -136,16 +136,18 @@ else
   wait_for_port "$s3_port" 30 || die "s3rver did not start (see $state/s3rver.log)"
 fi
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-"$(s3_python)" - "$s3_port" "$root/tests/data/demo/acme-feed.csv" <<'PY' ||
+"$(s3_python)" - "$s3_port" "$root/tests/data/demo" <<'PY' ||
 import sys, botocore.session
-port, path = sys.argv[1], sys.argv[2]
+port, demo = sys.argv[1], sys.argv[2]
 s3 = botocore.session.get_session().create_client(
     "s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
     aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER")
-with open(path, "rb") as f:
-    s3.put_object(Bucket="catalog-raw", Key="raw/partners/acme/acme-feed.csv", Body=f.read())
+for name, key in (("acme-feed.csv", "raw/partners/acme/acme-feed.csv"),
+                  ("northwind-merchant.xml", "raw/partners/northwind/products.xml")):
+    with open(f"{demo}/{name}", "rb") as f:
+        s3.put_object(Bucket="catalog-raw", Key=key, Body=f.read())
 PY
-  die "uploading the demo feed to 127.0.0.1:$s3_port failed: is LOCAL_S3_PORT held by something other than s3rver?"
+  die "uploading the demo feeds to 127.0.0.1:$s3_port failed: is LOCAL_S3_PORT held by something other than s3rver?"
 
 export DATABASE_URL="host=127.0.0.1 port=$pg_port user=postgres dbname=catalog"
 export S3_ENDPOINT="http://127.0.0.1:$s3_port" S3_FORCE_PATH_STYLE=true S3_RAW_BUCKET=catalog-raw
@@ -175,18 +177,24 @@ holder=$(listener "$port")
 kill -0 "$api_pid" 2>/dev/null && { [ -z "$holder" ] || [ "${holder%% *}" = "$api_pid" ]; } ||
   die "another program answers on port $port ($(holder_of "$port")); set PORT to a free port"
 
-# The demo job is created once; a user's later changes to it are kept.
-demo=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$url/jobs/demo" || true)
-case $demo in
-  200) log "demo job exists (kept as it is)" ;;
-  404)
-    curl -fsS -o /dev/null -X PUT "${auth[@]}" "$url/jobs/demo" -H 'Content-Type: application/json' \
-      -d '{"source":"acme","uri":"s3://catalog-raw/raw/partners/acme/acme-feed.csv"}' ||
-      die "could not create the demo job"
-    log "created the demo job"
-    ;;
-  *) log "warning: GET /jobs/demo answered $demo; the demo job was not checked" ;;
-esac
+# The demo jobs are created once; a user's later changes to them are kept.
+# `demo` reads our CSV; `demo-merchant` a Google Merchant XML feed (docs/formats.md).
+create_demo_job() {  # create_demo_job ID JSON
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$url/jobs/$1" || true)
+  case $code in
+    200) log "$1 job exists (kept as it is)" ;;
+    404)
+      curl -fsS -o /dev/null -X PUT "${auth[@]}" "$url/jobs/$1" -H 'Content-Type: application/json' -d "$2" ||
+        die "could not create the $1 job"
+      log "created the $1 job"
+      ;;
+    *) log "warning: GET /jobs/$1 answered $code; the $1 job was not checked" ;;
+  esac
+}
+create_demo_job demo '{"source":"acme","uri":"s3://catalog-raw/raw/partners/acme/acme-feed.csv"}'
+create_demo_job demo-merchant \
+  '{"source":"northwind","uri":"s3://catalog-raw/raw/partners/northwind/products.xml","options":{"profile":"google_merchant"}}'
 
 case $bind in
   127.* | ::1 | localhost) ;;

@@ -99,14 +99,19 @@ struct App::Impl {
         queue_jobs(background_pool),
         queue_runs(background_pool),
         keys(pool),
-        key_store(keys, auth::KeyStore::Options{config.api_key_cache_ttl, 10000}),
+        key_store(keys, auth::KeyStore::Options{config.api_key_cache_ttl, 10000,
+                                                [this] { return versions.live_epoch(); }}),
         credentials(s3::default_credentials_chain(env, clock)),
         store(config.s3, credentials, clock),
         runner(background_pool, queue_jobs, queue_runs, store, runner_options(config, metrics, versions)),
         dispatcher(build_router(),
                    http::Dispatcher::Options{config.auth_disabled ? std::nullopt : config.api_token, &metrics,
                                               &key_store}),
-        server(server_options(config), dispatcher) {}
+        server(server_options(config), dispatcher) {
+    // Revocations made on other tasks or with the CLI reach this task's key
+    // cache over the version listener's connection (migration 13).
+    versions.subscribe(db::kApiKeysChannel, [this](const std::string& name) { key_store.invalidate(name); });
+  }
 
   http::Router build_router() {
     http::Router router;

@@ -69,20 +69,39 @@ KeyStore::KeyStore(db::KeysRepository& keys, Options options) : keys_(keys), opt
 
 KeyStore::~KeyStore() { stop(); }
 
+std::uint64_t KeyStore::live_epoch() const { return options_.live_epoch ? options_.live_epoch() : 0; }
+
+bool KeyStore::fresh(const Entry& e, std::chrono::steady_clock::time_point now, std::uint64_t epoch) const {
+  // A key's creation is not announced: "no such key" lives for ttl only.
+  if (!e.found) return now - e.fetched_at < options_.ttl;
+  // Listener live: an entry read under it has been told of every change
+  // since; one read before it (or while it was down) is read again, so a
+  // revocation made during an outage takes effect once the listener is back.
+  if (epoch != 0) return e.epoch == epoch;
+  // Listener down: ttl bounds how late a revocation made elsewhere is seen.
+  return now - e.fetched_at < options_.ttl;
+}
+
 std::optional<Principal> KeyStore::authenticate(std::string_view token) {
   if (!looks_like_key_secret(token)) return std::nullopt;
   const std::string digest = secret_digest_hex(token);
   const auto now = std::chrono::steady_clock::now();
-  bool fresh = false;
+  // Taken before the read: a revocation committed after the read's snapshot
+  // is then heard by the listener of this epoch.
+  const auto epoch = live_epoch();
+  bool cached = false;
+  std::uint64_t invalidations = 0;
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(digest);
-    fresh = it != cache_.end() && now - it->second.fetched_at < options_.ttl;
+    cached = it != cache_.end() && fresh(it->second, now, epoch);
+    invalidations = invalidations_;
   }
-  if (!fresh) {
+  if (!cached) {
     // Outside the lock: a database round trip must not serialise every request.
     Entry entry;
     entry.fetched_at = now;
+    entry.epoch = epoch;
     if (auto key = keys_.find_by_digest(digest)) {
       entry.found = true;
       entry.revoked = key->revoked_at.has_value();
@@ -91,6 +110,12 @@ std::optional<Principal> KeyStore::authenticate(std::string_view token) {
       entry.principal = principal_from_scopes(key->name, key->scopes);
     }
     std::lock_guard lock(mutex_);
+    if (invalidations != invalidations_) {
+      // A revocation arrived while we read: our row may predate it. Answer
+      // this request with it, but let the next one read again.
+      entry.fetched_at = now - options_.ttl;
+      entry.epoch = 0;
+    }
     auto existing = cache_.find(digest);
     if (existing != cache_.end()) {
       entry.touched_at = existing->second.touched_at;
@@ -110,9 +135,10 @@ std::optional<Principal> KeyStore::try_cached(std::string_view token) {
   if (!looks_like_key_secret(token)) return std::nullopt;
   const std::string digest = secret_digest_hex(token);
   const auto now = std::chrono::steady_clock::now();
+  const auto epoch = live_epoch();
   std::lock_guard lock(mutex_);
   auto it = cache_.find(digest);
-  if (it == cache_.end() || now - it->second.fetched_at >= options_.ttl) return std::nullopt;
+  if (it == cache_.end() || !fresh(it->second, now, epoch)) return std::nullopt;
   return admit(it->second, digest, now);
 }
 
@@ -147,6 +173,7 @@ void KeyStore::make_room() {
 
 void KeyStore::invalidate(const std::string& name) {
   std::lock_guard lock(mutex_);
+  ++invalidations_;
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = it->second.found && it->second.principal.name == name ? cache_.erase(it) : std::next(it);
   }

@@ -47,7 +47,7 @@ Usage:
   catalog-api keys create --name <name> --scope <scope> [--scope <scope>...] [--expires-in 90d]
                                    create an API key; prints its secret once (stdout)
   catalog-api keys list            every key (never a secret), as JSON
-  catalog-api keys revoke <name>   revoke a key (takes effect within API_KEY_CACHE_TTL)
+  catalog-api keys revoke <name>   revoke a key (running servers refuse it at once)
   catalog-api healthcheck [--deep] GET http://127.0.0.1:$PORT/health/live (the process
                                    serves HTTP), or /health with --deep (and the database
                                    answers); exit 0 on 200
@@ -174,8 +174,8 @@ int keys(int argc, char** argv) {
         std::cerr << "catalog-api: key '" << *name << "' does not exist\n";
         return 1;
       }
-      std::cerr << "revoked key '" << *name << "'; running servers stop accepting it within their API_KEY_CACHE_TTL "
-                << "(default 5 s)\n";
+      std::cerr << "revoked key '" << *name << "'; running servers refuse it at once (a server whose database "
+                << "listener is down: within its API_KEY_CACHE_TTL, default 5 s)\n";
     }
   } catch (const ValidationError& e) {
     std::cerr << "catalog-api: keys " << action << ": " << e.field() << ": " << e.what() << "\n";

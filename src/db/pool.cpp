@@ -58,12 +58,12 @@ Pool::Pool(Options options)
 Pool::~Pool() = default;
 
 Pool::Lease::Lease(Lease&& other) noexcept
-    : pool_(other.pool_), conn_(std::move(other.conn_)), discard_(other.discard_) {
+    : pool_(other.pool_), conn_(std::move(other.conn_)), generation_(other.generation_), discard_(other.discard_) {
   other.pool_ = nullptr;
 }
 
 Pool::Lease::~Lease() {
-  if (pool_ != nullptr) pool_->release(std::move(conn_), discard_);
+  if (pool_ != nullptr) pool_->release(std::move(conn_), discard_, generation_);
 }
 
 Pool::Lease Pool::acquire() { return acquire(options_.acquire_timeout); }
@@ -80,9 +80,10 @@ Pool::Lease Pool::acquire(std::chrono::milliseconds timeout) {
   if (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(conn));
+    return Lease(this, std::move(conn), generation_);
   }
   ++open_;  // reserve the slot, connect outside the lock
+  const auto generation = generation_;
   lock.unlock();
   try {
     auto conn = std::make_unique<pqxx::connection>(dsn_);
@@ -90,18 +91,18 @@ Pool::Lease Pool::acquire(std::chrono::milliseconds timeout) {
       // Remembered by libpqxx and set again if the connection is re-opened.
       conn->set_variable("statement_timeout", std::to_string(options_.statement_timeout.count()));
     }
-    return Lease(this, std::move(conn));
+    return Lease(this, std::move(conn), generation);
   } catch (const std::exception& e) {
-    release(nullptr, true);
+    release(nullptr, true, generation);
     // libpq's message names host and port, never the password.
     throw DatabaseUnavailable("database unavailable", e.what());
   }
 }
 
-void Pool::release(std::unique_ptr<pqxx::connection> conn, bool discard) noexcept {
+void Pool::release(std::unique_ptr<pqxx::connection> conn, bool discard, std::uint64_t generation) noexcept {
   {
     std::lock_guard lock(mutex_);
-    if (conn && !discard && conn->is_open()) {
+    if (conn && !discard && generation == generation_ && conn->is_open()) {
       idle_.push_back(std::move(conn));
     } else {
       --open_;
@@ -119,6 +120,14 @@ void Pool::drop_idle() noexcept {
     open_ -= dead.size();
   }
   available_.notify_all();
+}
+
+void Pool::drop_all() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+  }
+  drop_idle();
 }
 
 void Pool::rethrow_as_unavailable(std::exception_ptr error) {

@@ -86,6 +86,7 @@ void ReadRouter::mark_down(const char* reason) noexcept {
   usable_until_ns_.store(0, std::memory_order_release);
   const auto before = state_.exchange(static_cast<int>(ReplicaState::down), std::memory_order_acq_rel);
   lag_ms_.store(-1, std::memory_order_relaxed);
+  replica_->drop_all();
   if (before != static_cast<int>(ReplicaState::down)) {
     try {
       log::warn("db", "read replica down, reads go to the primary", {{"reason", reason}});
@@ -102,6 +103,10 @@ void ReadRouter::publish(ReplicaState state, std::optional<double> lag) noexcept
   } else {
     usable_until_ns_.store(0, std::memory_order_release);
   }
+  // The replica's pooled connections died with it (a restart, a failover):
+  // close them now, so that the first reads once it is back open fresh ones
+  // instead of each meeting a dead one and falling back to the primary.
+  if (state == ReplicaState::down) replica_->drop_all();
   lag_ms_.store(lag ? static_cast<std::int64_t>(*lag * 1000.0) : -1, std::memory_order_relaxed);
   const auto before = static_cast<ReplicaState>(state_.exchange(static_cast<int>(state), std::memory_order_acq_rel));
   if (before == state) return;

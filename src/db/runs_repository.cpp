@@ -31,7 +31,7 @@ const std::string kSelectOneForUpdate = kSelect + " WHERE id = $1 FOR UPDATE";
 const std::string kSelectForJob = kSelect + " WHERE job_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2";
 constexpr const char* kSelectRejects = "SELECT line, reason, coalesce(raw, '') FROM run_rejects WHERE run_id = $1 ORDER BY line";
 constexpr const char* kClaim =
-    "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = now(), heartbeat_at = now() "
+    "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = now(), heartbeat_at = now(), phase = NULL "
     "WHERE id = (SELECT id FROM job_runs WHERE status = 'queued' ORDER BY queued_at FOR UPDATE SKIP LOCKED LIMIT 1) "
     "RETURNING id::text";
 constexpr const char* kSetSource =
@@ -44,10 +44,11 @@ constexpr const char* kFinish =
     "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10, "
     "bytes_read = greatest(bytes_read, $11) "
     "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
-// A run's counts once its rows are committed, while it still builds indexes.
+// A run's counts once its rows are committed, while it still builds indexes
+// (phase 'indexes': what the stale check needs to know if its worker dies).
 constexpr const char* kRecordCounts =
     "UPDATE job_runs SET inserted = $3, updated = $4, unchanged = $5, rejected = $6, deleted = $7, "
-    "rows_read = greatest(rows_read, $8) WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+    "rows_read = greatest(rows_read, $8), phase = 'indexes' WHERE id = $1 AND worker_id = $2 AND status = 'running'";
 constexpr const char* kInsertReject =
     "INSERT INTO run_rejects (run_id, line, reason, raw) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 // A run whose cancel was requested is never put back in the queue: it ends
@@ -61,6 +62,16 @@ const std::string kRequeueSet =
 const std::string kRequeue = "UPDATE job_runs " + kRequeueSet + "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
 const std::string kRequeueStale = "UPDATE job_runs " + kRequeueSet +
                                   "WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)";
+// A dead worker's run whose rows were already committed (it was building the
+// secondary indexes) is not re-run: the re-run would find every row
+// unchanged and record zeros over the load's counts. It ends with the counts
+// it recorded, like a run whose index builds failed; the source's next run
+// builds the missing indexes.
+constexpr const char* kFinishStaleIndexPhase =
+    "UPDATE job_runs SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END, "
+    "finished_at = now(), error = 'the worker stopped while building the source''s secondary indexes (its heartbeat "
+    "went stale); the rows are loaded and served, the source''s next run builds the missing indexes' "
+    "WHERE status = 'running' AND phase = 'indexes' AND heartbeat_at < now() - make_interval(secs => $1)";
 constexpr const char* kCancelQueued =
     "UPDATE job_runs SET status = 'cancelled', finished_at = now(), error = 'cancelled before it started' "
     "WHERE id = $1 AND status = 'queued'";
@@ -208,12 +219,14 @@ void RunsRepository::requeue(const std::string& run_id, const std::string& worke
   });
 }
 
-std::size_t RunsRepository::requeue_stale(std::chrono::seconds stale_after) {
+RunsRepository::StaleRuns RunsRepository::handle_stale(std::chrono::seconds stale_after) {
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto result = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count()));
+    StaleRuns stale;
+    stale.finished = tx.exec_params(kFinishStaleIndexPhase, static_cast<double>(stale_after.count())).affected_rows();
+    stale.requeued = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count())).affected_rows();
     tx.commit();
-    return static_cast<std::size_t>(result.affected_rows());
+    return stale;
   });
 }
 

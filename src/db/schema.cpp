@@ -519,6 +519,28 @@ BEGIN
   END LOOP;
 END $$;
 )sql"},
+      {13, "api_keys_notify", R"sql(
+-- A change of what a key opens is announced on channel api_keys (payload: the
+-- key's name), whoever commits it: DELETE /keys on any task, `catalog-api keys
+-- revoke`, an operator's SQL. Each serving process's listener (the one of
+-- catalog_versions) drops its cached look-ups of that key at once
+-- (auth::KeyStore), so a revocation stops the key on every task together.
+-- last_used_at updates are not announced (UPDATE OF skips them).
+CREATE FUNCTION api_keys_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('api_keys', OLD.name);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER api_keys_notify AFTER UPDATE OF name, secret_sha256, scopes, expires_at, revoked_at OR DELETE
+  ON api_keys FOR EACH ROW EXECUTE FUNCTION api_keys_notify();
+)sql"},
+      {14, "job_runs_phase", R"sql(
+-- 'indexes' once a run's rows are committed and it builds the secondary
+-- indexes: if its worker dies then, the stale check ends the run with its
+-- recorded counts instead of re-queueing it (docs/etl.md "First load").
+ALTER TABLE job_runs ADD COLUMN phase text;
+)sql"},
   };
   return migrations;
 }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
+#include <stdexcept>
 
 #include <pqxx/pqxx>
 
@@ -49,6 +51,19 @@ class Receiver final : public pqxx::notification_receiver {
   std::function<void(std::string_view, std::int64_t)> merge_;
 };
 
+/// A subscribe()d channel: every payload goes to its handler.
+class ChannelReceiver final : public pqxx::notification_receiver {
+ public:
+  ChannelReceiver(pqxx::connection_base& conn, const std::string& channel,
+                  const std::function<void(const std::string&)>& handler)
+      : pqxx::notification_receiver(conn, channel), handler_(handler) {}
+
+  void operator()(const std::string& payload, int) override { handler_(payload); }
+
+ private:
+  const std::function<void(const std::string&)>& handler_;
+};
+
 // TCP keepalives (an idle connection) and a user timeout (a read in flight,
 // unacknowledged for 10 s) on the listener's connection: a peer that vanished
 // without closing is noticed in about 10 s and the listener reconnects,
@@ -89,9 +104,24 @@ void VersionCache::stop() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   valid_until_ns_.store(0, std::memory_order_release);
+  epoch_.store(0, std::memory_order_release);
 }
 
 bool VersionCache::valid() const noexcept { return now_ns() < valid_until_ns_.load(std::memory_order_acquire); }
+
+void VersionCache::subscribe(std::string channel, std::function<void(const std::string&)> handler) {
+  std::lock_guard lock(run_mutex_);
+  if (thread_.joinable()) throw std::logic_error("VersionCache::subscribe after start()");
+  subscriptions_.emplace_back(std::move(channel), std::move(handler));
+}
+
+std::uint64_t VersionCache::live_epoch() const noexcept {
+  // Read twice: a reconnect between the reads must not lend the new
+  // connection's validity to the old epoch.
+  const auto epoch = epoch_.load(std::memory_order_acquire);
+  const bool confirmed = valid();
+  return confirmed && epoch_.load(std::memory_order_acquire) == epoch ? epoch : 0;
+}
 
 std::optional<std::int64_t> VersionCache::version(std::string_view scope) const {
   if (!valid()) return std::nullopt;
@@ -133,6 +163,7 @@ void VersionCache::event(const char* name) {
 
 void VersionCache::invalidate(const char* reason, const std::string& error) {
   valid_until_ns_.store(0, std::memory_order_release);
+  epoch_.store(0, std::memory_order_release);
   if (!reported_down_) {
     reported_down_ = true;
     // libpq's messages name host and port, never the password.
@@ -147,18 +178,23 @@ void VersionCache::wait_for(std::chrono::milliseconds delay) {
   wake_.wait_for(lock, delay, [this] { return stopping_; });
 }
 
+bool VersionCache::stopping() {
+  std::lock_guard lock(run_mutex_);
+  return stopping_;
+}
+
 void VersionCache::run() {
-  for (;;) {
-    {
-      std::lock_guard lock(run_mutex_);
-      if (stopping_) return;
-    }
+  while (!stopping()) {
     try {
       serve_connection();
       return;  // stopping
     } catch (const std::exception& e) {
+      // stop() shuts the socket down to break a blocked read: that error is
+      // the shutdown itself, not an outage worth a warning.
+      if (stopping()) break;
       invalidate("connection lost", e.what());
     } catch (...) {
+      if (stopping()) break;
       invalidate("connection lost", "unknown error");
     }
     wait_for(options_.retry_every);
@@ -180,6 +216,12 @@ void VersionCache::serve_connection() {
   // LISTEN before the first full read: a write committed in between is in
   // the read or in a notification, never in neither.
   Receiver receiver(conn, [this](std::string_view scope, std::int64_t version) { merge(scope, version); });
+  std::vector<std::unique_ptr<ChannelReceiver>> channels;
+  for (const auto& [channel, handler] : subscriptions_) {
+    channels.push_back(std::make_unique<ChannelReceiver>(conn, channel, handler));
+  }
+  // Every LISTEN is in: from here on this connection hears every commit.
+  epoch_.store(++connections_, std::memory_order_release);
   const int backend = conn.backendpid();
   struct SocketSlot {  // stop() may shut the socket down while it is ours
     VersionCache& cache;
@@ -196,11 +238,7 @@ void VersionCache::serve_connection() {
   event("connected");
   log::debug("db", "catalog version listener connected", {});
   auto next_read = std::chrono::steady_clock::now();
-  for (;;) {
-    {
-      std::lock_guard lock(run_mutex_);
-      if (stopping_) return;
-    }
+  while (!stopping()) {
     auto now = std::chrono::steady_clock::now();
     if (now >= next_read || receiver.reread) {
       receiver.reread = false;

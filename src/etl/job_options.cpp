@@ -154,9 +154,27 @@ JobOptions JobOptions::from_json(const nlohmann::json& options) {
       } else {
         invalid(name, "options.missing_rows must be 'keep' or 'soft_delete'");
       }
+    } else if (name == "format") {
+      const auto format = feeds::parse_format(require_string(value, name));
+      if (!format) invalid(name, "options.format must be one of csv, tsv, ndjson, xml (default: from the object's name)");
+      out.format = format;
+    } else if (name == "profile") {
+      if (require_string(value, name) != "google_merchant") {
+        invalid(name, "options.profile must be 'google_merchant' (or absent for our own column names)");
+      }
+      out.profile = Profile::google_merchant;
     } else {
       invalid(name, "unknown option '" + name +
-                        "' (expected delimiter, header, key, max_deletes, max_rejects, missing_rows)");
+                        "' (expected delimiter, format, header, key, max_deletes, max_rejects, missing_rows, "
+                        "profile)");
+    }
+  }
+  // google_merchant names the key `id`, unless the job names it (key, or a
+  // header column mapped to sku).
+  if (out.profile == Profile::google_merchant && !options.contains("key")) {
+    out.key = "id";
+    for (const auto& [column, target] : out.header) {
+      if (target == "sku") out.key = column;
     }
   }
 
@@ -195,6 +213,8 @@ nlohmann::json JobOptions::to_json() const {
     j["max_deletes"] = max_deletes.count;
   }
   j["missing_rows"] = missing_rows == MissingRows::keep ? "keep" : "soft_delete";
+  if (format) j["format"] = feeds::format_name(*format);
+  if (profile == Profile::google_merchant) j["profile"] = "google_merchant";
   return j;
 }
 

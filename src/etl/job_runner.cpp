@@ -127,8 +127,13 @@ void JobRunner::worker_loop(int n) {
     bool worked = false;
     try {
       if (std::chrono::steady_clock::now() >= next_stale_check) {
-        if (const auto requeued = runs_.requeue_stale(options_.stale_after)) {
-          log::warn("etl", "re-queued runs whose worker stopped heartbeating", {{"count", requeued}});
+        const auto stale = runs_.handle_stale(options_.stale_after);
+        if (stale.requeued != 0) {
+          log::warn("etl", "re-queued runs whose worker stopped heartbeating", {{"count", stale.requeued}});
+        }
+        if (stale.finished != 0) {
+          log::warn("etl", "ended runs whose worker stopped heartbeating while building indexes, with their counts",
+                    {{"count", stale.finished}});
         }
         next_stale_check = std::chrono::steady_clock::now() + options_.heartbeat_every;
       }

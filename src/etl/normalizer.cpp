@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -137,6 +138,29 @@ bool parse_price(std::string_view s, std::int64_t& cents) {
   return true;
 }
 
+bool parse_price_with_currency(std::string_view s, std::int64_t& cents, std::string& currency) {
+  currency.clear();
+  s = text::trim(s);
+  const auto is_code = [](std::string_view t) {
+    if (t.size() != 3) return false;
+    for (char c : t) {
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+    }
+    return true;
+  };
+  std::string_view code;
+  if (const auto sp = s.find_last_of(" \t"); sp != std::string_view::npos && is_code(s.substr(sp + 1))) {
+    code = s.substr(sp + 1);  // "15.00 USD"
+    s = text::trim(s.substr(0, sp));
+  } else if (const auto first = s.find_first_of(" \t"); first != std::string_view::npos && is_code(s.substr(0, first))) {
+    code = s.substr(0, first);  // "USD 15.00"
+    s = text::trim(s.substr(first));
+  }
+  if (!parse_price(s, cents)) return false;
+  for (char c : code) currency.push_back(static_cast<char>(c >= 'a' ? c - 'a' + 'A' : c));
+  return true;
+}
+
 std::string normalize_availability(std::string_view s) {
   s = text::trim(s);
   std::string out;
@@ -154,52 +178,233 @@ std::string normalize_availability(std::string_view s) {
   return out;
 }
 
-RowNormalizer::RowNormalizer(const std::vector<std::string_view>& header, const JobOptions& options) {
-  static const std::map<std::string, Target> kFields = {
-      {"sku", Target::sku},           {"product_name", Target::name}, {"description", Target::description},
-      {"brand", Target::brand},       {"category", Target::category}, {"price", Target::price},
-      {"currency", Target::currency}, {"availability", Target::availability}};
+namespace {
 
-  // Fields claimed explicitly (mapping or key option): a column that merely
-  // happens to carry that field's name then becomes an attribute.
-  std::set<std::string> claimed;
-  for (const auto& [column, field] : options.header) claimed.insert(field);
-  if (options.key != "sku") claimed.insert("sku");
+const std::map<std::string, FieldTarget>& own_fields() {
+  static const std::map<std::string, FieldTarget> kFields = {
+      {"sku", FieldTarget::sku},           {"product_name", FieldTarget::name},
+      {"description", FieldTarget::description}, {"brand", FieldTarget::brand},
+      {"category", FieldTarget::category}, {"price", FieldTarget::price},
+      {"currency", FieldTarget::currency}, {"availability", FieldTarget::availability}};
+  return kFields;
+}
 
+/// Google Merchant Center attribute → field (the key, `id`, is the job's
+/// `key` option: JobOptions defaults it). Atom's <summary> is a description.
+/// https://support.google.com/merchants/answer/7052112
+const std::map<std::string, std::pair<FieldTarget, const char*>>& google_fields() {
+  static const std::map<std::string, std::pair<FieldTarget, const char*>> kFields = {
+      {"title", {FieldTarget::name, "product_name"}},
+      {"description", {FieldTarget::description, "description"}},
+      {"summary", {FieldTarget::description, "description"}},
+      {"brand", {FieldTarget::brand, "brand"}},
+      {"product_type", {FieldTarget::category, "category"}},
+      {"google_product_category", {FieldTarget::category_fallback, "category"}},
+      {"price", {FieldTarget::price, "price"}},
+      {"availability", {FieldTarget::availability, "availability"}}};
+  return kFields;
+}
+
+/// What one row gathered besides its fields, settled once every field is seen.
+struct RowExtras {
+  std::string price_currency;    ///< the code written with the price
+  std::string_view price_column;
+  std::string_view currency_column;
+  std::string_view fallback;     ///< google_product_category's value
+  std::string_view fallback_column;
+};
+
+/// Applies one value to its field. False (and the reason) rejects the row.
+bool apply_field(FieldTarget target, const std::string& column, std::string_view value, ProductRow& out,
+                 RowExtras& extras, std::string& reason) {
+  switch (target) {
+    case FieldTarget::ignore:
+    case FieldTarget::attribute:
+      break;
+    case FieldTarget::sku:
+      assign_trimmed(out.sku, value);
+      if (out.sku.empty()) {
+        reason = "empty key (column '" + column + "')";
+        return false;
+      }
+      return within_limit(out.sku, kMaxSkuBytes, "sku", column, reason);
+    case FieldTarget::name:
+      assign_trimmed(out.name, value);
+      if (out.name.empty()) {
+        reason = "empty product_name (column '" + column + "')";
+        return false;
+      }
+      return within_limit(out.name, kMaxNameBytes, "product_name", column, reason);
+    case FieldTarget::description:
+      assign_trimmed(out.description, value);
+      return within_limit(out.description, kMaxDescriptionBytes, "description", column, reason);
+    case FieldTarget::brand:
+      assign_trimmed(out.brand, value);
+      return within_limit(out.brand, kMaxBrandBytes, "brand", column, reason);
+    case FieldTarget::category:
+      assign_trimmed(out.category, value);
+      return within_limit(out.category, kMaxCategoryBytes, "category", column, reason);
+    case FieldTarget::category_fallback:
+      extras.fallback = text::trim(value);
+      extras.fallback_column = column;
+      break;
+    case FieldTarget::price: {
+      const std::string_view t = text::trim(value);
+      if (t.empty()) break;
+      if (!parse_price_with_currency(t, out.price_cents, extras.price_currency)) {
+        reason = "unparsable or out-of-range price " + quoted_for_reason(t) + " (column '" + column + "')";
+        return false;
+      }
+      extras.price_column = column;
+      out.has_price = true;
+      break;
+    }
+    case FieldTarget::currency: {
+      const std::string_view t = text::trim(value);
+      if (t.empty()) break;
+      bool ok = t.size() == 3;
+      for (char c : t) ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+      if (!ok) {
+        reason = "invalid currency " + quoted_for_reason(t) + " (expected 3 letters, column '" + column + "')";
+        return false;
+      }
+      out.currency.assign(t.data(), t.size());
+      for (char& c : out.currency) c = static_cast<char>(c >= 'a' ? c - 'a' + 'A' : c);
+      extras.currency_column = column;
+      break;
+    }
+    case FieldTarget::availability:
+      out.availability = normalize_availability(value);
+      return within_limit(out.availability, kMaxAvailabilityBytes, "availability", column, reason);
+  }
+  return true;
+}
+
+/// After every field: the price's currency code against the currency column,
+/// and the category fallback. Returns false (and the reason) to reject.
+/// `fallback_used` tells whether the fallback became the category (else it is an attribute).
+bool settle_row(ProductRow& out, const RowExtras& extras, bool& fallback_used, std::string& reason) {
+  if (!extras.price_currency.empty()) {
+    if (out.currency.empty()) {
+      out.currency = extras.price_currency;
+    } else if (out.currency != extras.price_currency) {
+      reason = "price currency '" + extras.price_currency + "' (column '" + std::string(extras.price_column) +
+               "') contradicts currency '" + out.currency + "' (column '" + std::string(extras.currency_column) + "')";
+      return false;
+    }
+  }
+  fallback_used = false;
+  if (out.category.empty() && !extras.fallback.empty()) {
+    out.category.assign(extras.fallback.data(), extras.fallback.size());
+    fallback_used = true;
+    return within_limit(out.category, kMaxCategoryBytes, "category", std::string(extras.fallback_column), reason);
+  }
+  return true;
+}
+
+void clear_row(ProductRow& out) {
+  out.description.clear();
+  out.brand.clear();
+  out.category.clear();
+  out.currency.clear();
+  out.availability.clear();
+  out.has_price = false;
+  out.price_cents = 0;
+  out.attributes.clear();
+}
+
+bool check_attribute(std::string_view name, std::string_view value, std::string& reason) {
+  if (value.size() > kMaxAttributeValueBytes) {
+    reason = "attribute '" + std::string(name) + "' longer than " + std::to_string(kMaxAttributeValueBytes) +
+             " bytes (" + std::to_string(value.size()) + " bytes)";
+    return false;
+  }
+  return true;
+}
+
+std::string field_name(FieldTarget t) {
+  switch (t) {
+    case FieldTarget::sku: return "sku";
+    case FieldTarget::name: return "product_name";
+    case FieldTarget::description: return "description";
+    case FieldTarget::brand: return "brand";
+    case FieldTarget::category:
+    case FieldTarget::category_fallback: return "category";
+    case FieldTarget::price: return "price";
+    case FieldTarget::currency: return "currency";
+    case FieldTarget::availability: return "availability";
+    default: return "attributes";
+  }
+}
+
+}  // namespace
+
+FieldRules::FieldRules(const JobOptions& options) : options_(options) {
+  for (const auto& [column, field] : options.header) claimed_.push_back(field);
+  if (options.key != "sku") claimed_.push_back("sku");
+}
+
+FieldTarget FieldRules::target_of(const std::string& name) const {
+  const auto is_claimed = [&](const std::string& field) {
+    return std::find(claimed_.begin(), claimed_.end(), field) != claimed_.end();
+  };
+  if (const auto m = options_.header.find(name); m != options_.header.end()) return own_fields().at(m->second);
+  if (name == options_.key) return FieldTarget::sku;
+  const bool google = options_.profile == Profile::google_merchant;
+  if (google) {
+    if (const auto g = google_fields().find(name); g != google_fields().end()) {
+      return is_claimed(g->second.second) ? FieldTarget::attribute : g->second.first;
+    }
+  }
+  if (const auto f = own_fields().find(name); f != own_fields().end() && !is_claimed(name)) {
+    // Under a profile, our own names count only for the fields it does not name (currency).
+    if (!google || f->second == FieldTarget::currency) return f->second;
+  }
+  return FieldTarget::attribute;
+}
+
+std::string FieldRules::name_of(FieldTarget target) const {
+  const std::string field = field_name(target);
+  for (const auto& [column, mapped] : options_.header) {
+    if (mapped == field) return column;
+  }
+  if (target == FieldTarget::sku) return options_.key;
+  if (options_.profile == Profile::google_merchant) {
+    for (const auto& [name, mapped] : google_fields()) {
+      if (mapped.first == target) return name;
+    }
+  }
+  return field;
+}
+
+RowNormalizer::RowNormalizer(const std::vector<std::string_view>& header, const JobOptions& options)
+    : delimiter_(options.delimiter) {
+  const FieldRules rules(options);
   std::set<std::string> seen;
-  std::map<Target, std::string> filled;  // field → column that fills it
+  std::map<FieldTarget, std::string> filled;  // field → column that fills it
   columns_.reserve(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) {
     Column col;
     col.name = text::normalize_header(header[i]);
     if (col.name.empty()) {
-      col.target = Target::ignore;  // unnamed column (e.g. a trailing delimiter): nothing to call it
+      col.target = FieldTarget::ignore;  // unnamed column (e.g. a trailing delimiter): nothing to call it
       columns_.push_back(std::move(col));
       continue;
     }
     if (!seen.insert(col.name).second) {
       throw FeedError("duplicated header column '" + col.name + "'");
     }
-    std::string field;
-    if (const auto m = options.header.find(col.name); m != options.header.end()) {
-      field = m->second;
-    } else if (col.name == options.key) {
-      field = "sku";
-    } else if (kFields.count(col.name) != 0 && claimed.count(col.name) == 0) {
-      field = col.name;
-    }
-    if (field.empty()) {
-      col.target = Target::attribute;
-    } else {
-      col.target = kFields.at(field);
+    col.target = rules.target_of(col.name);
+    if (col.target != FieldTarget::attribute) {
       const auto [it, inserted] = filled.emplace(col.target, col.name);
       if (!inserted) {
-        throw FeedError("header columns '" + it->second + "' and '" + col.name + "' both map to field " + field);
+        throw FeedError("header columns '" + it->second + "' and '" + col.name + "' both map to field " +
+                        field_name(col.target));
       }
     }
     columns_.push_back(std::move(col));
   }
-  if (filled.count(Target::sku) == 0) {
+  if (filled.count(FieldTarget::sku) == 0) {
     throw FeedError("feed header has no key column '" + options.key + "' (the sku); columns are: " +
                     [&] {
                       std::string names;
@@ -207,11 +412,13 @@ RowNormalizer::RowNormalizer(const std::vector<std::string_view>& header, const 
                       return names;
                     }());
   }
-  if (filled.count(Target::name) == 0) {
-    throw FeedError("feed header has no 'product_name' column");
+  if (filled.count(FieldTarget::name) == 0) {
+    const std::string name = rules.name_of(FieldTarget::name);
+    throw FeedError("feed header has no '" + name + "' column" + (name == "product_name" ? "" : " (product_name)"));
   }
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    if (columns_[i].target != Target::attribute) continue;
+    // The category fallback is listed too: it is an attribute on rows that have a category.
+    if (columns_[i].target != FieldTarget::attribute && columns_[i].target != FieldTarget::category_fallback) continue;
     if (columns_[i].name.size() > kMaxAttributeKeyBytes) {
       throw FeedError("header column '" + columns_[i].name.substr(0, 40) + "...' is longer than " +
                       std::to_string(kMaxAttributeKeyBytes) + " bytes (its values would be attributes under that name)");
@@ -234,91 +441,151 @@ bool RowNormalizer::normalize(const std::vector<std::string_view>& fields, Produ
     reason = "expected " + std::to_string(columns_.size()) + " fields, got " + std::to_string(fields.size());
     return false;
   }
-  out.description.clear();
-  out.brand.clear();
-  out.category.clear();
-  out.currency.clear();
-  out.availability.clear();
-  out.has_price = false;
-  out.price_cents = 0;
-  out.attributes.clear();
+  clear_row(out);
+  RowExtras extras;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const std::string_view value = fields[i];
     const Column& col = columns_[i];
-    if (col.target != Target::ignore && std::memchr(value.data(), '\0', value.size()) != nullptr) {
+    if (col.target != FieldTarget::ignore && std::memchr(value.data(), '\0', value.size()) != nullptr) {
       reason = "column '" + col.name + "' contains a NUL byte";
       return false;
     }
-    switch (col.target) {
-      case Target::ignore:
-      case Target::attribute:
-        break;
-      case Target::sku:
-        assign_trimmed(out.sku, value);
-        if (out.sku.empty()) {
-          reason = "empty key (column '" + col.name + "')";
-          return false;
-        }
-        if (!within_limit(out.sku, kMaxSkuBytes, "sku", col.name, reason)) return false;
-        break;
-      case Target::name:
-        assign_trimmed(out.name, value);
-        if (out.name.empty()) {
-          reason = "empty product_name (column '" + col.name + "')";
-          return false;
-        }
-        if (!within_limit(out.name, kMaxNameBytes, "product_name", col.name, reason)) return false;
-        break;
-      case Target::description:
-        assign_trimmed(out.description, value);
-        if (!within_limit(out.description, kMaxDescriptionBytes, "description", col.name, reason)) return false;
-        break;
-      case Target::brand:
-        assign_trimmed(out.brand, value);
-        if (!within_limit(out.brand, kMaxBrandBytes, "brand", col.name, reason)) return false;
-        break;
-      case Target::category:
-        assign_trimmed(out.category, value);
-        if (!within_limit(out.category, kMaxCategoryBytes, "category", col.name, reason)) return false;
-        break;
-      case Target::price: {
-        const std::string_view t = text::trim(value);
-        if (t.empty()) break;
-        if (!parse_price(t, out.price_cents)) {
-          reason = "unparsable or out-of-range price " + quoted_for_reason(t) + " (column '" + col.name + "')";
-          return false;
-        }
-        out.has_price = true;
-        break;
-      }
-      case Target::currency: {
-        const std::string_view t = text::trim(value);
-        if (t.empty()) break;
-        bool ok = t.size() == 3;
-        for (char c : t) ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
-        if (!ok) {
-          reason = "invalid currency " + quoted_for_reason(t) + " (expected 3 letters, column '" + col.name + "')";
-          return false;
-        }
-        out.currency.assign(t.data(), t.size());
-        for (char& c : out.currency) c = static_cast<char>(c >= 'a' ? c - 'a' + 'A' : c);
-        break;
-      }
-      case Target::availability:
-        out.availability = normalize_availability(value);
-        if (!within_limit(out.availability, kMaxAvailabilityBytes, "availability", col.name, reason)) return false;
-        break;
-    }
+    if (!apply_field(col.target, col.name, value, out, extras, reason)) return false;
   }
+  bool fallback_used = false;
+  if (!settle_row(out, extras, fallback_used, reason)) return false;
   for (std::size_t i : attribute_order_) {
-    if (fields[i].size() > kMaxAttributeValueBytes) {
-      reason = "attribute '" + columns_[i].name + "' longer than " + std::to_string(kMaxAttributeValueBytes) +
-               " bytes (" + std::to_string(fields[i].size()) + " bytes)";
-      return false;
-    }
+    if (fallback_used && columns_[i].target == FieldTarget::category_fallback) continue;
+    if (!check_attribute(columns_[i].name, fields[i], reason)) return false;
     if (!fields[i].empty()) out.attributes.emplace_back(columns_[i].name, std::string(fields[i]));
   }
   return true;
+}
+
+std::string RowNormalizer::raw_text(const std::vector<std::string_view>& fields, std::size_t max) const {
+  std::string raw;
+  for (std::size_t i = 0; i < fields.size() && raw.size() <= max; ++i) {
+    if (i != 0) raw.push_back(delimiter_);
+    raw.append(fields[i].substr(0, max + 1));
+  }
+  return raw;
+}
+
+/// Normalised names seen so far and their targets. A feed has a few dozen;
+/// past kMaxCached (a hostile feed) names are resolved per row instead.
+struct KeyedRowNormalizer::Names {
+  static constexpr std::size_t kMaxCached = 512;
+  struct Entry {
+    std::string raw;   ///< as the record spells it
+    std::string name;  ///< normalised
+    FieldTarget target;
+  };
+  std::deque<Entry> cached;
+  std::deque<Entry> row;             ///< this row's uncached names
+  std::vector<const Entry*> last;    ///< the previous row's entries, in order: usually the same
+  std::vector<const Entry*> current;
+};
+
+KeyedRowNormalizer::KeyedRowNormalizer(const JobOptions& options)
+    : rules_(options), names_(std::make_unique<Names>()) {}
+
+KeyedRowNormalizer::~KeyedRowNormalizer() = default;
+
+bool KeyedRowNormalizer::normalize(const std::vector<std::string_view>& fields, ProductRow& out,
+                                   std::string& reason) const {
+  Names& names = *names_;
+  names.row.clear();
+  names.current.clear();
+  clear_row(out);
+  out.sku.clear();
+  out.name.clear();
+  RowExtras extras;
+  std::uint32_t filled = 0;  // bit per FieldTarget
+  const std::size_t pairs = fields.size() / 2;
+  for (std::size_t i = 0; i < pairs; ++i) {
+    const std::string_view raw = fields[2 * i];
+    const std::string_view value = fields[2 * i + 1];
+    // Resolve the name: the previous row's i-th name, the cache, or once for this row.
+    const Names::Entry* entry = nullptr;
+    if (i < names.last.size() && names.last[i]->raw == raw) {
+      entry = names.last[i];
+    } else {
+      for (const auto& e : names.cached) {
+        if (e.raw == raw) {
+          entry = &e;
+          break;
+        }
+      }
+      if (entry == nullptr) {
+        std::deque<Names::Entry>& store = names.cached.size() < Names::kMaxCached ? names.cached : names.row;
+        std::string name = text::normalize_header(raw);
+        const FieldTarget target = name.empty() ? FieldTarget::ignore : rules_.target_of(name);
+        store.push_back(Names::Entry{std::string(raw), std::move(name), target});
+        entry = &store.back();
+      }
+    }
+    names.current.push_back(entry);
+    if (entry->target == FieldTarget::ignore) continue;
+    if (std::memchr(value.data(), '\0', value.size()) != nullptr) {
+      reason = "field '" + entry->name + "' contains a NUL byte";
+      return false;
+    }
+    if (entry->target == FieldTarget::attribute) {
+      if (entry->name.size() > kMaxAttributeKeyBytes) {
+        reason = "field name '" + entry->name.substr(0, 40) + "...' is longer than " +
+                 std::to_string(kMaxAttributeKeyBytes) + " bytes";
+        return false;
+      }
+      if (!check_attribute(entry->name, value, reason)) return false;
+      if (!value.empty()) out.attributes.emplace_back(entry->name, std::string(value));
+      continue;
+    }
+    const std::uint32_t bit = 1u << static_cast<unsigned>(entry->target);
+    if ((filled & bit) != 0) {
+      reason = "field '" + entry->name + "' is given twice, or with another field that fills " +
+               field_name(entry->target);
+      return false;
+    }
+    filled |= bit;
+    if (!apply_field(entry->target, entry->name, value, out, extras, reason)) return false;
+  }
+  // Only a row that resolved every name from the cache can serve as the next row's guess.
+  if (names.row.empty()) names.last.swap(names.current);
+  if ((filled & (1u << static_cast<unsigned>(FieldTarget::sku))) == 0) {
+    reason = "no key field '" + rules_.name_of(FieldTarget::sku) + "' (the sku)";
+    return false;
+  }
+  if ((filled & (1u << static_cast<unsigned>(FieldTarget::name))) == 0) {
+    const std::string name = rules_.name_of(FieldTarget::name);
+    reason = "no '" + name + "' field" + (name == "product_name" ? "" : " (product_name)");
+    return false;
+  }
+  bool fallback_used = false;
+  if (!settle_row(out, extras, fallback_used, reason)) return false;
+  if (!fallback_used && !extras.fallback.empty()) {
+    out.attributes.emplace_back(extras.fallback_column, std::string(extras.fallback));
+  }
+  std::sort(out.attributes.begin(), out.attributes.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 1; i < out.attributes.size(); ++i) {
+    if (out.attributes[i].first == out.attributes[i - 1].first) {
+      reason = "field '" + std::string(out.attributes[i].first) + "' is given twice";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string KeyedRowNormalizer::raw_text(const std::vector<std::string_view>& fields, std::size_t max) const {
+  if (fields.size() == 1) return std::string(fields[0].substr(0, max + 1));  // an unreadable line, as read
+  std::string raw;
+  for (std::size_t i = 0; i + 1 < fields.size() && raw.size() <= max; i += 2) {
+    if (i != 0) raw.append(", ");
+    raw.append(fields[i].substr(0, max + 1));
+    raw.push_back('=');
+    raw.append(fields[i + 1].substr(0, max + 1));
+  }
+  return raw;
 }
 
 std::uint64_t content_hash(const ProductRow& row, std::string& scratch) {

@@ -10,6 +10,7 @@
 #include "catalog/core/utf8.hpp"
 #include "catalog/csv/csv_reader.hpp"
 #include "catalog/db/product_loader.hpp"
+#include "catalog/feeds/record_reader.hpp"
 #include "etl/copy_row.hpp"
 #include "etl/feed_decoder.hpp"
 #include "etl/key_partitions.hpp"
@@ -241,11 +242,18 @@ class Pipeline {
     insert_copy_ = std::make_unique<db::CopyIn>(
         tx_, bulk_table_.empty() ? std::string("COPY products") + kCopyInsertTail
                                  : "COPY " + tx_.quote_name(bulk_table_) + kCopyInsertTail + " WITH (FREEZE)");
-    csv::Options csv_options;
-    csv_options.delimiter = req_.options.delimiter;
-    csv::Reader reader(csv_options, [this](const csv::Record& r) { on_record(r); });
+    // The one place the feed's format matters: every reader delivers the
+    // same records (a keyed format has no header: its records name their fields).
+    const feeds::Format format = req_.options.format_for(req_.object_name);
+    if (feeds::is_keyed(format)) {
+      normalizer_ = std::make_unique<KeyedRowNormalizer>(req_.options);
+      have_header_ = true;
+    }
+    feeds::ReaderOptions reader_options;
+    reader_options.delimiter = req_.options.delimiter;
+    const auto reader = feeds::make_record_reader(format, reader_options, [this](const csv::Record& r) { on_record(r); });
 
-    FeedDecoder decoder(req_.compression, req_.object_name, [&reader](std::string_view data) { reader.feed(data); });
+    FeedDecoder decoder(req_.compression, req_.object_name, [&reader](std::string_view data) { reader->feed(data); });
     const ChunkSink sink = [&](std::string_view chunk) {
       check_cancel();
       result_.bytes += chunk.size();
@@ -253,7 +261,7 @@ class Pipeline {
     };
     req_.source(sink);
     decoder.finish();
-    reader.finish();
+    reader->finish();
     insert_copy_->maybe_flush();
     if (req_.on_progress) req_.on_progress(Progress{result_.bytes, result_.read});
   }
@@ -315,12 +323,7 @@ class Pipeline {
 
   /// The record's fields re-joined with the delimiter, cut near kRawMax (not yet sanitised).
   std::string raw_text(const std::vector<std::string_view>& fields) const {
-    std::string raw;
-    for (std::size_t i = 0; i < fields.size() && raw.size() <= kRawMax; ++i) {
-      if (i != 0) raw.push_back(req_.options.delimiter);
-      raw.append(fields[i].substr(0, kRawMax + 1));
-    }
-    return raw;
+    return normalizer_->raw_text(fields, kRawMax);
   }
 
   void reject(const csv::Record& rec, const std::string& reason) {
@@ -564,7 +567,7 @@ class Pipeline {
   std::uint64_t live_ = 0;                     ///< live rows of the source (count_deletes)
   std::string deferred_fields_;
   std::vector<std::string_view> replay_fields_;
-  std::unique_ptr<RowNormalizer> normalizer_;
+  std::unique_ptr<RowMapper> normalizer_;
   std::unique_ptr<db::CopyIn> insert_copy_;
   SpillBuffer changed_;
   bool have_header_ = false;

@@ -83,10 +83,18 @@ std::string new_uuid() {
   return id;
 }
 
-enum class BodyKind { csv, gzip, binary };
+enum class BodyKind { csv, tsv, ndjson, xml, gzip, binary };
 
 std::optional<BodyKind> body_kind_of(std::string_view media_type) {
   if (media_type == "text/csv") return BodyKind::csv;
+  // The other feed formats (docs/formats.md): the default file name carries
+  // the format, which the run takes from the object's name.
+  if (media_type == "text/tab-separated-values") return BodyKind::tsv;
+  if (media_type == "application/x-ndjson" || media_type == "application/jsonl") return BodyKind::ndjson;
+  if (media_type == "application/xml" || media_type == "text/xml" || media_type == "application/rss+xml" ||
+      media_type == "application/atom+xml") {
+    return BodyKind::xml;
+  }
   if (media_type == "application/gzip" || media_type == "application/x-gzip") return BodyKind::gzip;
   if (media_type == "application/octet-stream") return BodyKind::binary;
   return std::nullopt;
@@ -105,7 +113,15 @@ std::string media_type_of(const http::Request& request) {
 std::string file_name_of(const http::Request& request, std::optional<std::string> sent_name, BodyKind kind) {
   std::optional<std::string> name = request.query_param("file_name");
   if (!name) name = std::move(sent_name);
-  if (!name) return kind == BodyKind::gzip ? "feed.csv.gz" : "feed.csv";
+  if (!name) {
+    switch (kind) {
+      case BodyKind::gzip: return "feed.csv.gz";
+      case BodyKind::tsv: return "feed.tsv";
+      case BodyKind::ndjson: return "feed.ndjson";
+      case BodyKind::xml: return "feed.xml";
+      default: return "feed.csv";
+    }
+  }
   const auto slash = name->find_last_of("/\\");
   if (slash != std::string::npos) name = name->substr(slash + 1);
   if (name->empty() || *name == "." || *name == "..") {
@@ -151,7 +167,8 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
   auto kind = body_kind_of(media_type);
   if (!kind && !multipart) {
     throw http::UnsupportedMediaType(
-        "Content-Type must be text/csv, application/gzip, application/octet-stream or multipart/form-data, got '" +
+        "Content-Type must be text/csv, text/tab-separated-values, application/x-ndjson, application/xml, "
+        "application/gzip, application/octet-stream or multipart/form-data, got '" +
         (media_type.empty() ? std::string("none") : media_type.substr(0, 80)) + "'");
   }
   const auto job_id = request.query_param("job");
@@ -210,9 +227,12 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
     return n;
   };
   s3::PutOptions options;
-  options.content_type = kind == BodyKind::csv    ? "text/csv"
-                         : kind == BodyKind::gzip ? "application/gzip"
-                                                  : "application/octet-stream";
+  options.content_type = kind == BodyKind::csv      ? "text/csv"
+                         : kind == BodyKind::tsv    ? "text/tab-separated-values"
+                         : kind == BodyKind::ndjson ? "application/x-ndjson"
+                         : kind == BodyKind::xml    ? "application/xml"
+                         : kind == BodyKind::gzip   ? "application/gzip"
+                                                    : "application/octet-stream";
   // Throws (and aborts a multipart upload) when the client breaks off: then
   // there is no feed row and no run.
   d.store.put_object_stream(d.raw_bucket, key, source, options);

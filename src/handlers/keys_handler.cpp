@@ -52,7 +52,8 @@ void add_key_routes(http::Router& router, db::KeysRepository& keys, auth::KeySto
   router.add("DELETE", "/keys/{name}", http::Access::admin, [&keys, &store](const http::Request& r) {
     const auto& name = r.params.at("name");
     if (!keys.revoke(name)) throw NotFound("key '" + name.substr(0, 80) + "' does not exist");
-    // This process forgets it at once; other tasks within their cache TTL.
+    // This process forgets it at once; other tasks when migration 13's
+    // notification reaches them (within their cache TTL if their listener is down).
     store.invalidate(name);
     return http::no_content();
   });

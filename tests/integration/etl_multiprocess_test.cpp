@@ -334,6 +334,66 @@ TEST_F(EtlMultiProcessTest, KillDashNineMidRunLeavesProductsUnchangedAndTheOther
   EXPECT_EQ(b.process->wait(kShutdownTimeout + 5s), 0);
 }
 
+// A worker killed while its first load builds the secondary indexes: the rows
+// are committed and served, so the other process's stale check ends the run
+// with the load's counts instead of re-queueing it (a re-run would find every
+// row unchanged and record zeros over them); the source's next run builds the
+// missing indexes.
+TEST_F(EtlMultiProcessTest, KillDashNineDuringAFirstLoadsIndexPhaseKeepsTheLoadsCounts) {
+  constexpr int kRows = 30'000;
+  auto& a = start_server(1);
+  ASSERT_FALSE(HasFatalFailure());
+  put_object("first.csv", feed(kRows, 1));
+  put_job(a, "first", "first", uri("first.csv"));
+  const auto triggered = a.client().request("POST", "/jobs/first/run");
+  ASSERT_EQ(triggered.status, 202) << triggered.body;
+  const std::string run_id = triggered.json()["run_id"];
+
+  // Hold the index phase: CREATE INDEX needs a SHARE lock on the partition,
+  // which this one excludes. Taken as soon as the load's commit attaches it.
+  pqxx::connection holder(dsn_);
+  pqxx::work hold(holder);
+  const auto deadline = Clock::now() + 60s;
+  while (hold.exec1("SELECT products_partition_state('first')")[0].as<std::string>() != "attached") {
+    ASSERT_LT(Clock::now(), deadline) << get_run(a, run_id).dump();
+  }
+  hold.exec("LOCK TABLE " + holder.quote_name(hold.exec1("SELECT products_partition_name('first')")[0].as<std::string>()) +
+            " IN SHARE ROW EXCLUSIVE MODE");
+  ASSERT_GT(count("SELECT count(*) FROM products_missing_indexes('first')"), 0) << "the index phase was already over";
+  const auto loading = poll_run(a, run_id, 30s, [](const nlohmann::json& j) {
+    return finished(j) || j["counts"]["inserted"].get<long>() == kRows;
+  });
+  ASSERT_EQ(loading["status"], "running") << loading.dump();
+  ASSERT_EQ(loading["counts"]["inserted"], kRows) << "counts are recorded when the rows become visible";
+
+  a.process->signal(SIGKILL);
+  EXPECT_EQ(a.process->wait(10s), 128 + SIGKILL);
+  hold.abort();
+
+  // B's stale check (RUN_STALE_AFTER=5) ends the run with the load's counts.
+  auto& b = start_server(1);
+  ASSERT_FALSE(HasFatalFailure());
+  const auto ended = poll_run(b, run_id, 60s, finished);
+  EXPECT_EQ(ended["status"], "failed") << ended.dump();
+  EXPECT_EQ(ended["counts"]["inserted"], kRows) << ended.dump();
+  EXPECT_EQ(ended["counts"]["unchanged"], 0) << ended.dump();
+  EXPECT_NE(ended.value("error", "").find("rows are loaded and served"), std::string::npos) << ended.dump();
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'first'"), kRows);
+  EXPECT_EQ(count("SELECT count(*) FROM job_runs WHERE status IN ('queued', 'running')"), 0) << "never re-queued";
+  EXPECT_NE(b.process->output().find("ended runs whose worker stopped heartbeating while building indexes"),
+            std::string::npos);
+
+  // The source's next run finds every row and builds the missing indexes.
+  const auto next = b.client().request("POST", "/jobs/first/run?wait=true&force=true");
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_EQ(next.json()["status"], "succeeded") << next.body;
+  EXPECT_EQ(next.json()["counts"]["unchanged"], kRows) << next.body;
+  EXPECT_EQ(count("SELECT count(*) FROM products_missing_indexes('first')"), 0);
+
+  b.process->signal(SIGTERM);
+  EXPECT_EQ(b.process->wait(kShutdownTimeout + 5s), 0);
+}
+
 TEST_F(EtlMultiProcessTest, CancelMidRunEndsCancelledAndLeavesProductsAsBefore) {
   constexpr int kRows = 20'000;
   auto& a = start_server(1);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -57,6 +58,21 @@ double reads_on(const HttpClient& c, const std::string& pool) {
 void run_command(const char* env_name) {
   const auto command = required_env(env_name) + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+// Once the replica is usable again, every read runs there, the first one
+// included: none meets a pooled connection that died in the outage (which
+// would fail it over to the primary).
+void expect_reads_on_the_replica_at_once(const HttpClient& c) {
+  const double on_replica = reads_on(c, "replica");
+  const double on_primary = reads_on(c, "primary");
+  for (int i = 0; i < 5; ++i) {
+    const auto r = c.get("/items");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json().size(), 1u);
+  }
+  EXPECT_EQ(reads_on(c, "replica"), on_replica + 5);
+  EXPECT_EQ(reads_on(c, "primary"), on_primary);
 }
 
 class ReadReplicaTest : public ::testing::Test {
@@ -205,15 +221,30 @@ TEST_F(ReadReplicaTest, ReadsFallBackToThePrimaryWhileTheReplicaIsDown) {
 
   run_command("CATALOG_TEST_PG_REPLICA_START");
   EXPECT_TRUE(eventually([&] { return metric(c, "catalog_db_replica_usable") == 1; }, 10s));
-  // Reads go back to the replica. The first ones may still meet a pooled
-  // connection opened before the stop: each such read fails over to the
-  // primary (and answers), so allow a few.
-  EXPECT_TRUE(eventually(
-      [&] {
-        EXPECT_EQ(c.get("/items").status, 200);
-        return reads_on(c, "replica") > on_replica;
-      },
-      10s));
+  expect_reads_on_the_replica_at_once(c);
+}
+
+TEST_F(ReadReplicaTest, ReadsGoBackToTheReplicaAtOnceWhenItReturns) {
+  auto app = start_app("5");
+  const auto& c = app->client();
+  ASSERT_EQ(c.post_json("/items", {{"name", "survives"}}).status, 201);
+  ASSERT_TRUE(eventually([&] { return c.get("/items").json().size() == 1; }, 5s));
+  // Several pooled replica connections, all idle when the replica stops.
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i) {
+    readers.emplace_back([&] {
+      HttpClient own(app->port());
+      for (int j = 0; j < 5; ++j) EXPECT_EQ(own.get("/items").status, 200);
+    });
+  }
+  for (auto& t : readers) t.join();
+
+  // The outage is found by the replica check alone: no read meets it.
+  run_command("CATALOG_TEST_PG_REPLICA_STOP");
+  ASSERT_TRUE(eventually([&] { return metric(c, "catalog_db_replica_usable") == 0; }, 10s));
+  run_command("CATALOG_TEST_PG_REPLICA_START");
+  ASSERT_TRUE(eventually([&] { return metric(c, "catalog_db_replica_usable") == 1; }, 10s));
+  expect_reads_on_the_replica_at_once(c);
 }
 
 TEST_F(ReadReplicaTest, ReadsFallBackToThePrimaryWhileTheReplicaLags) {

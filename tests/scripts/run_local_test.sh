@@ -86,6 +86,9 @@ listening=$(ss -Hltn "sport = :$port" | awk '{print $4}')
 [ "$listening" = "127.0.0.1:$port" ] || fail "listens on '$listening', expected 127.0.0.1:$port only"
 grep -q "created the demo job" "$work/first.log" || fail "first start did not say it created the demo job"
 [ "$(http_code "$url/jobs/demo")" = 200 ] || fail "GET /jobs/demo is not 200"
+# The Google Merchant XML demo feed loads as the README shows.
+merchant=$(curl -s --max-time 60 -X POST "$url/jobs/demo-merchant/run?wait=true")
+grep -q '"inserted":5' <<<"$merchant" || fail "the demo-merchant run did not insert its 5 items: $merchant"
 
 # 2. The user changes the demo job.
 [ "$(http_code -X PUT "$url/jobs/demo" -H 'Content-Type: application/json' \

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -40,10 +42,14 @@ bool looks_like_key_secret(std::string_view token);
 
 /// The api_keys look-up behind the Dispatcher, cached in memory so that a
 /// busy server does not ask PostgreSQL on every request:
-///  - digest -> key record (or "no such key") kept for `ttl`; a key revoked
-///    in another process therefore stops working within `ttl` (revocations
-///    through this process's DELETE /keys drop its entries at once);
-///    expiry is checked on every request against the cached expires_at;
+///  - digest -> key record (or "no such key"). Revocations made anywhere
+///    (another task, `catalog-api keys revoke`) arrive as notifications
+///    (migration 13, through db::VersionCache's listener) and call
+///    invalidate() at once. An entry is used for `ttl`, and beyond it for as
+///    long as the listener that was live when it was read stays live
+///    (`live_epoch`); while the listener is down, `ttl` bounds how late a
+///    revocation made elsewhere takes effect. Expiry is checked on every
+///    request against the cached expires_at;
 ///  - at most `max_entries` entries, so random tokens cannot grow memory;
 ///  - last_used_at is written at most once per `ttl` per key, by a
 ///    background thread (start()), never on the request path.
@@ -52,6 +58,9 @@ class KeyStore : public Authenticator {
   struct Options {
     std::chrono::milliseconds ttl{5000};
     std::size_t max_entries = 10000;
+    /// db::VersionCache::live_epoch of the listener that delivers revocations
+    /// to invalidate(); unset (or 0) = none, entries live for `ttl` only.
+    std::function<std::uint64_t()> live_epoch;
   };
   KeyStore(db::KeysRepository& keys, Options options);
   ~KeyStore() override;
@@ -62,7 +71,8 @@ class KeyStore : public Authenticator {
   /// Never touches the database: a principal only from an entry younger
   /// than `ttl` (with the same revocation, expiry and digest checks).
   std::optional<Principal> try_cached(std::string_view token) override;
-  /// Forgets cached entries of the key `name` (after revoking it here).
+  /// Forgets cached entries of the key `name` (revoked or changed, here or
+  /// elsewhere).
   void invalidate(const std::string& name);
   /// Starts / stops the last_used_at writer. stop() writes what is pending.
   void start();
@@ -80,7 +90,12 @@ class KeyStore : public Authenticator {
     Principal principal;
     std::chrono::steady_clock::time_point fetched_at;
     std::chrono::steady_clock::time_point touched_at;
+    std::uint64_t epoch = 0;  ///< live_epoch() before the read; 0 = none
   };
+  std::uint64_t live_epoch() const;
+  /// Whether `e` may answer now: read within ttl, or still under the live
+  /// listener it was read under. Caller holds mutex_.
+  bool fresh(const Entry& e, std::chrono::steady_clock::time_point now, std::uint64_t epoch) const;
   void make_room();  // caller holds mutex_
   /// The principal of a cached entry after every check; caller holds mutex_.
   std::optional<Principal> admit(Entry& entry, const std::string& digest, std::chrono::steady_clock::time_point now);
@@ -90,6 +105,7 @@ class KeyStore : public Authenticator {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> cache_;  ///< by digest
   std::set<std::string> pending_touch_;
+  std::uint64_t invalidations_ = 0;  ///< invalidate() calls so far
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread writer_;

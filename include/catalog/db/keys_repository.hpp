@@ -20,6 +20,10 @@ struct ApiKey {
   std::optional<double> expires_epoch;      ///< expires_at as Unix seconds (for the cache)
 };
 
+/// Channel on which migration 13's trigger announces a change of what a key
+/// opens (revoked, scopes, expiry, secret, deleted); the payload is its name.
+inline constexpr const char* kApiKeysChannel = "api_keys";
+
 class KeysRepository {
  public:
   explicit KeysRepository(Pool& pool) : pool_(pool) {}

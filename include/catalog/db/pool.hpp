@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,9 +47,11 @@ class Pool {
 
    private:
     friend class Pool;
-    Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn, std::uint64_t generation)
+        : pool_(pool), conn_(std::move(conn)), generation_(generation) {}
     Pool* pool_;
     std::unique_ptr<pqxx::connection> conn_;
+    std::uint64_t generation_;  // drop_all() calls before it was leased
     bool discard_ = false;
   };
 
@@ -65,6 +68,11 @@ class Pool {
   template <typename Fn>
   auto with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>()));
 
+  /// Closes every connection: the idle ones now, those in use when they are
+  /// returned. For a database found down: its connections are dead, and
+  /// keeping them would fail one read per connection once it is back.
+  void drop_all() noexcept;
+
   /// True when a `SELECT 1` succeeds within `timeout`.
   bool ping(std::chrono::milliseconds timeout) noexcept;
 
@@ -77,7 +85,7 @@ class Pool {
   const std::string& dsn() const { return dsn_; }
 
  private:
-  void release(std::unique_ptr<pqxx::connection> conn, bool discard) noexcept;
+  void release(std::unique_ptr<pqxx::connection> conn, bool discard, std::uint64_t generation) noexcept;
   void drop_idle() noexcept;
   [[noreturn]] void rethrow_as_unavailable(std::exception_ptr error);
   [[noreturn]] static void rethrow_as_timeout(std::exception_ptr error);
@@ -89,6 +97,7 @@ class Pool {
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::size_t open_ = 0;
   std::size_t waiting_ = 0;
+  std::uint64_t generation_ = 0;  // bumped by drop_all()
 };
 
 /// True for exceptions that mean "the database connection is gone".

@@ -111,10 +111,14 @@ class RunsRepository {
   /// whose cancel was requested ends cancelled instead.
   void requeue(const std::string& run_id, const std::string& worker_id);
 
-  /// Re-queues running runs whose heartbeat is older than `stale_after`
-  /// (their worker died), or ends them cancelled when a cancel was requested.
-  /// Returns how many.
-  std::size_t requeue_stale(std::chrono::seconds stale_after);
+  /// Running runs whose heartbeat is older than `stale_after` (their worker
+  /// died): re-queued, or ended cancelled when a cancel was requested; one
+  /// that had committed its rows (index phase) ends with its recorded counts
+  /// (failed, or cancelled) instead, since a re-run would record zeros.
+  struct StaleRuns {
+    std::size_t requeued = 0, finished = 0;
+  };
+  StaleRuns handle_stale(std::chrono::seconds stale_after);
 
   /// Cancels a queued run at once; flags a running one for its worker.
   /// Throws NotFound, or Conflict when the run has already ended.

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "catalog/db/catalog_versions.hpp"
 
@@ -69,12 +71,23 @@ class VersionCache {
   /// the notification arrives (read-your-writes).
   void observe(const ScopeVersions& versions);
 
+  /// Also LISTEN on `channel` on the same connection: `handler(payload)` runs
+  /// on the listener thread for each notification. Call before start().
+  void subscribe(std::string channel, std::function<void(const std::string&)> handler);
+
+  /// Non-zero while the listener is connected, LISTENing and confirmed, the
+  /// same value for as long as that connection lasts; 0 otherwise. Whoever
+  /// reads the database while it is e, and still sees e later, has been
+  /// handed (through subscribe()) every notification committed in between.
+  std::uint64_t live_epoch() const noexcept;
+
   /// Test hook: called on the listener thread after each event
   /// ("connected", "confirmed", "lost").
   void set_event_hook(std::function<void(const char*)> hook);
 
  private:
   void run();
+  bool stopping();
   void serve_connection();
   void merge(std::string_view scope, std::int64_t version);
   void replace_all(const ScopeVersions& versions);
@@ -93,6 +106,10 @@ class VersionCache {
   int socket_ = -1;  // the listener connection's socket while it is open
   bool reported_down_ = false;  // listener thread only
   std::function<void(const char*)> hook_;
+  // Set before start(), read by the listener thread only.
+  std::vector<std::pair<std::string, std::function<void(const std::string&)>>> subscriptions_;
+  std::atomic<std::uint64_t> epoch_{0};  // the current connection's, 0 = none
+  std::uint64_t connections_ = 0;        // listener thread only
   std::thread thread_;
 };
 

@@ -2,9 +2,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "catalog/feeds/record_reader.hpp"
 
 namespace catalog::etl {
 
@@ -45,6 +48,10 @@ struct MaxDeletes {
   std::string describe() const;
 };
 
+/// Attribute names a feed follows (docs/formats.md): ours (`sku`,
+/// `product_name`, ...) or Google Merchant Center's (`id`, `title`, ...).
+enum class Profile { none, google_merchant };
+
 /// Validated job options (docs/etl.md; stored in jobs.options).
 struct JobOptions {
   char delimiter = ',';
@@ -57,13 +64,23 @@ struct JobOptions {
   MaxRejects max_rejects;
   MissingRows missing_rows = MissingRows::keep;
   MaxDeletes max_deletes;
+  /// Feed format; unset: from the object's name (feeds::format_for_object).
+  std::optional<feeds::Format> format;
+  Profile profile = Profile::none;
+
+  /// The format of a run on `object_name`.
+  feeds::Format format_for(const std::string& object_name) const {
+    return format ? *format : feeds::format_for_object(object_name);
+  }
 
   /// Parses and validates `options` (an object, or null for all defaults).
   /// Throws catalog::ValidationError("options.<name>", message) naming the
   /// offending option; unknown options are rejected.
   static JobOptions from_json(const nlohmann::json& options);
 
-  /// Canonical form: every option present (defaults filled in), keys sorted,
+  /// Canonical form: every option present (defaults filled in; `format` and
+  /// `profile` only when set, so that jobs from before them keep their
+  /// canonical text and their unchanged-source shortcut), keys sorted,
   /// names normalised. Two option sets that behave the same have the same
   /// canonical JSON, so it is what the unchanged-source shortcut compares.
   nlohmann::json to_json() const;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,10 +55,50 @@ struct ProductRow {
   std::string price_text() const;
 };
 
+/// What a feed column (or a keyed record's field) fills. `category_fallback`
+/// is google_merchant's google_product_category: the category only when the
+/// row has no product_type, an attribute otherwise.
+enum class FieldTarget : std::uint8_t {
+  ignore, sku, name, description, brand, category, category_fallback, price, currency, availability, attribute
+};
+
+/// Which field a (trimmed, lower-cased) column name fills under a job's
+/// options: its `header` mapping first, then its `key`, then the profile's
+/// names (google_merchant: id, title, product_type, ...), then our own names
+/// (sku, product_name, ...) for the fields nothing else claimed; every other
+/// name is an attribute. docs/formats.md has the table.
+class FieldRules {
+ public:
+  explicit FieldRules(const JobOptions& options);
+  FieldTarget target_of(const std::string& name) const;
+  /// The column name expected for a field, for messages ("title", "product_name").
+  std::string name_of(FieldTarget target) const;
+
+ private:
+  JobOptions options_;
+  std::vector<std::string> claimed_;  ///< fields filled through the header mapping or key option
+};
+
+/// Turns one feed's records into rows: a delimited feed's header fixes its
+/// columns (RowNormalizer); a keyed feed's records name their own fields
+/// (KeyedRowNormalizer). Both apply the same FieldRules and value rules, so
+/// the same product hashes the same whatever the format.
+class RowMapper {
+ public:
+  virtual ~RowMapper() = default;
+  /// Normalises one data record. Returns false and sets `reason` when the row
+  /// must be rejected. `out` is reused between calls to avoid allocations;
+  /// its attribute names stay valid until the next call.
+  virtual bool normalize(const std::vector<std::string_view>& fields, ProductRow& out,
+                         std::string& reason) const = 0;
+  /// The record as text for a stored reject (not cut, not sanitised).
+  virtual std::string raw_text(const std::vector<std::string_view>& fields, std::size_t max) const = 0;
+};
+
 /// Maps a feed header onto product fields and turns records into rows.
 /// Header names are trimmed and lower-cased; the job's `header` mapping and
 /// `key` column are applied; every other column goes to `attributes`.
-class RowNormalizer {
+class RowNormalizer : public RowMapper {
  public:
   /// Throws FeedError for a duplicated header (naming it), a header without
   /// the key or the product_name column, or an attribute column whose name is
@@ -67,19 +108,38 @@ class RowNormalizer {
   /// Normalises one data record. Returns false and sets `reason` when the row
   /// must be rejected (wrong field count, empty key, bad price or currency,
   /// NUL byte, a value over its byte limit, ...). `out` is reused between calls to avoid allocations.
-  bool normalize(const std::vector<std::string_view>& fields, ProductRow& out, std::string& reason) const;
+  bool normalize(const std::vector<std::string_view>& fields, ProductRow& out, std::string& reason) const override;
+  /// The fields joined with the job's delimiter.
+  std::string raw_text(const std::vector<std::string_view>& fields, std::size_t max) const override;
 
   /// Normalised names of the columns that go to `attributes`, sorted.
   std::vector<std::string> attribute_columns() const;
 
  private:
-  enum class Target : std::uint8_t { ignore, sku, name, description, brand, category, price, currency, availability, attribute };
   struct Column {
     std::string name;  ///< normalised
-    Target target = Target::ignore;
+    FieldTarget target = FieldTarget::ignore;
   };
   std::vector<Column> columns_;
   std::vector<std::size_t> attribute_order_;  ///< column indexes, sorted by name
+  char delimiter_ = ',';
+};
+
+/// Records of name/value pairs (NDJSON objects, XML items): each name is
+/// matched like a CSV header; a name given twice rejects the row, an absent
+/// key or product name rejects it like an empty one.
+class KeyedRowNormalizer : public RowMapper {
+ public:
+  explicit KeyedRowNormalizer(const JobOptions& options);
+  ~KeyedRowNormalizer() override;
+  bool normalize(const std::vector<std::string_view>& fields, ProductRow& out, std::string& reason) const override;
+  /// `name=value` pairs joined with ", ".
+  std::string raw_text(const std::vector<std::string_view>& fields, std::size_t max) const override;
+
+ private:
+  struct Names;
+  FieldRules rules_;
+  std::unique_ptr<Names> names_;  ///< normalised names and their targets, cached
 };
 
 /// Parses a feed price: optional sign, optional `$`, digits with optional
@@ -87,6 +147,11 @@ class RowNormalizer {
 /// half away from zero to cents, as numeric(12,2) does). Returns false for
 /// anything else or for a value outside numeric(12,2).
 bool parse_price(std::string_view text, std::int64_t& cents);
+
+/// parse_price, plus an optional ISO 4217 code before or after the amount,
+/// separated by spaces (`15.00 USD`, `USD 15.00`, `1,299.99 usd`): `currency`
+/// is then its upper-case code, else empty.
+bool parse_price_with_currency(std::string_view text, std::int64_t& cents, std::string& currency);
 
 /// `In Stock` → `in_stock`: trimmed, lower-cased, runs of spaces, dashes and
 /// underscores become one `_`.
