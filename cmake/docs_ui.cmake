@@ -134,8 +134,6 @@ const std::vector<DocsAsset>& embedded_docs_assets() {
   return kAssets;
 }
 
-std::string_view swagger_ui_version() noexcept { return "@catalog_swagger_locked@"; }
-
 }  // namespace catalog::handlers
 ]=])
 target_sources(catalog_core PRIVATE ${CMAKE_BINARY_DIR}/generated/docs_assets.cpp)

@@ -249,6 +249,10 @@ bool App::wait_ready(std::chrono::milliseconds timeout) const {
 
 std::vector<std::pair<std::string, std::string>> App::routes() const { return impl_->dispatcher.routes(); }
 
+bool App::requires_auth(const std::string& method, const std::string& path) const {
+  return impl_->dispatcher.requires_auth(method, path);
+}
+
 void App::shutdown(std::chrono::steady_clock::time_point deadline) {
   if (impl_->shut_down) return;
   impl_->shut_down = true;

@@ -124,14 +124,6 @@ std::chrono::milliseconds duration_or(const EnvLookup& env, const std::string& n
 
 }  // namespace
 
-EnvLookup process_env() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-}
-
 Config load(const EnvLookup& env, Purpose purpose) {
   Config c;
   if (auto level = non_empty(env, "LOG_LEVEL")) {

@@ -19,7 +19,4 @@ struct DocsAsset {
 /// Every embedded file, in a fixed order.
 const std::vector<DocsAsset>& embedded_docs_assets();
 
-/// The swagger-ui-dist version the files come from (docs/ui/package-lock.json).
-std::string_view swagger_ui_version() noexcept;
-
 }  // namespace catalog::handlers

@@ -70,7 +70,7 @@ void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<b
     response.set_header("Cache-Control", "no-store");
     return response;
   };
-  router.add("GET", "/health", handler, http::Router::Blocking::nonblocking);
+  router.add("GET", "/health", handler, http::Router::Blocking::nonblocking, http::Access::public_read);
 
   // /health/live is what the load balancer and the container health check
   // ask. It never looks at the database: during an RDS failover or
@@ -86,7 +86,7 @@ void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<b
     response.set_header("Cache-Control", "no-store");
     return response;
   };
-  router.add("GET", "/health/live", live, http::Router::Blocking::nonblocking);
+  router.add("GET", "/health/live", live, http::Router::Blocking::nonblocking, http::Access::public_read);
 }
 
 }  // namespace catalog::handlers

@@ -203,11 +203,13 @@ void add_item_routes(http::Router& router, db::ItemsRepository& items, const std
   router.add("POST", "/items", [&items](const http::Request& r) { return create(items, r); });
   router.add(
       "GET", "/items", [&items, cache_control](const http::Request& r) { return list(items, cache_control, r); },
-      [&items, cache_control](const http::Request& r) { return fast_304(items, cache_control, r, list_canonical); });
+      [&items, cache_control](const http::Request& r) { return fast_304(items, cache_control, r, list_canonical); },
+      http::Access::public_read);
   router.add(
       "GET", "/items/{id}",
       [&items, cache_control](const http::Request& r) { return get_one(items, cache_control, r); },
-      [&items, cache_control](const http::Request& r) { return fast_304(items, cache_control, r, one_canonical); });
+      [&items, cache_control](const http::Request& r) { return fast_304(items, cache_control, r, one_canonical); },
+      http::Access::public_read);
   router.add("PATCH", "/items/{id}", [&items](const http::Request& r) { return patch(items, r); });
   router.add("DELETE", "/items/{id}", [&items](const http::Request& r) { return remove(items, r); });
 }

@@ -176,7 +176,7 @@ std::string docs_page(const AssetMap& assets) {
 }  // namespace
 
 void add_openapi_routes(http::Router& router) {
-  router.add("GET", "/openapi.json", [](const http::Request&) {
+  router.add("GET", "/openapi.json", http::Access::public_read, [](const http::Request&) {
     http::Response response;
     response.body = std::string(openapi_document());
     response.set_header("Content-Type", "application/json; charset=utf-8");
@@ -186,7 +186,7 @@ void add_openapi_routes(http::Router& router) {
   auto assets = std::make_shared<const AssetMap>(load_assets());
   auto page = std::make_shared<const std::string>(docs_page(*assets));
   auto page_etag = std::make_shared<const std::string>(etag_of(*page));
-  router.add("GET", "/docs", [page, page_etag](const http::Request& request) {
+  router.add("GET", "/docs", http::Access::public_read, [page, page_etag](const http::Request& request) {
     // Revalidated on every visit: it names the current asset versions.
     static const std::string kHtml = "text/html; charset=utf-8";
     auto response = cached(request, {*page, kHtml, *page_etag}, "no-cache");
@@ -194,7 +194,7 @@ void add_openapi_routes(http::Router& router) {
     response.set_header("Referrer-Policy", "no-referrer");
     return response;
   });
-  router.add("GET", "/docs/assets/{name}", [assets](const http::Request& request) {
+  router.add("GET", "/docs/assets/{name}", http::Access::public_read, [assets](const http::Request& request) {
     const auto it = assets->find(request.params.at("name"));
     if (it == assets->end()) throw NotFound("no such file under /docs/assets");
     const auto& asset = it->second;

@@ -10,6 +10,7 @@
 #include "catalog/db/products_repository.hpp"
 #include "catalog/etl/normalizer.hpp"
 #include "catalog/handlers/routes.hpp"
+#include "catalog/http/cursor.hpp"
 #include "catalog/http/request_helpers.hpp"
 #include "handlers/etag.hpp"
 #include "handlers/query_params.hpp"
@@ -71,32 +72,27 @@ db::SortOrder order_param(const http::Request& request) {
 // NULL price). The sort and order are inside so that a cursor is never
 // silently applied to a different ordering.
 std::string encode_cursor(const db::ProductCursor& c, db::ProductSort sort, db::SortOrder order) {
-  const nlohmann::json array = {kCursorVersion, sort_name(sort), order_name(order),
-                                c.value ? nlohmann::json(*c.value) : nlohmann::json(nullptr), c.source, c.sku};
-  return http::base64url_encode(array.dump());
+  return http::encode_cursor(kCursorVersion, {sort_name(sort), order_name(order),
+                                              c.value ? nlohmann::json(*c.value) : nlohmann::json(nullptr), c.source,
+                                              c.sku});
 }
 
 db::ProductCursor decode_cursor(const std::string& text, db::ProductSort sort, db::SortOrder order) {
-  nlohmann::json array;
-  try {
-    array = nlohmann::json::parse(http::base64url_decode(text));
-  } catch (const nlohmann::json::exception&) {
+  // [sort_by, order, value, source, sku] after the version.
+  const auto fields = http::decode_cursor(text, kCursorVersion, 5);
+  if (!fields[0].is_string() || !fields[1].is_string() || !fields[3].is_string() || !fields[4].is_string() ||
+      !(fields[2].is_string() || fields[2].is_null())) {
     throw BadRequest("malformed cursor");
   }
-  if (!array.is_array() || array.size() != 6 || array[0] != kCursorVersion || !array[1].is_string() ||
-      !array[2].is_string() || !array[4].is_string() || !array[5].is_string() ||
-      !(array[3].is_string() || array[3].is_null())) {
-    throw BadRequest("malformed cursor");
-  }
-  const auto cursor_sort = array[1].get<std::string>();
-  const auto cursor_order = array[2].get<std::string>();
+  const auto cursor_sort = fields[0].get<std::string>();
+  const auto cursor_order = fields[1].get<std::string>();
   if (cursor_sort != sort_name(sort) || cursor_order != order_name(order)) {
     throw BadRequest("cursor belongs to sort_by=" + cursor_sort.substr(0, 16) + "&order=" +
                      cursor_order.substr(0, 16) + ", not sort_by=" + sort_name(sort) + "&order=" + order_name(order) +
                      "; start again without a cursor");
   }
-  db::ProductCursor cursor{std::nullopt, array[4].get<std::string>(), array[5].get<std::string>()};
-  if (array[3].is_string()) cursor.value = array[3].get<std::string>();
+  db::ProductCursor cursor{std::nullopt, fields[3].get<std::string>(), fields[4].get<std::string>()};
+  if (fields[2].is_string()) cursor.value = fields[2].get<std::string>();
   require_text(cursor.source, "cursor");
   require_text(cursor.sku, "cursor");
   bool value_ok = false;
@@ -372,11 +368,13 @@ http::Response get_one(db::ProductsRepository& products, const std::string& cach
 void add_product_routes(http::Router& router, db::ProductsRepository& products, const std::string& cache_control) {
   router.add(
       "GET", "/products", [&products, cache_control](const http::Request& r) { return list(products, cache_control, r); },
-      [&products, cache_control](const http::Request& r) { return list_fast(products, cache_control, r); });
+      [&products, cache_control](const http::Request& r) { return list_fast(products, cache_control, r); },
+      http::Access::public_read);
   router.add(
       "GET", "/products/{source}/{sku}",
       [&products, cache_control](const http::Request& r) { return get_one(products, cache_control, r); },
-      [&products, cache_control](const http::Request& r) { return get_one_fast(products, cache_control, r); });
+      [&products, cache_control](const http::Request& r) { return get_one_fast(products, cache_control, r); },
+      http::Access::public_read);
 }
 
 }  // namespace catalog::handlers

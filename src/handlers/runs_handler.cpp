@@ -7,6 +7,7 @@
 #include "catalog/db/runs_repository.hpp"
 #include "catalog/handlers/routes.hpp"
 #include "catalog/handlers/run_json.hpp"
+#include "catalog/http/cursor.hpp"
 #include "catalog/http/request_helpers.hpp"
 #include "handlers/query_params.hpp"
 
@@ -27,21 +28,16 @@ const char* const kStatuses[] = {"queued", "running", "succeeded", "failed", "sk
 // Cursor: base64url of the JSON array [version, queued_at, run id] of the
 // last run of the page (queued_at with microseconds, as the run shows it).
 std::string encode_list_cursor(const db::Run& last) {
-  return http::base64url_encode(nlohmann::json::array({kListCursorVersion, last.queued_at, last.id}).dump());
+  return http::encode_cursor(kListCursorVersion, {last.queued_at, last.id});
 }
 
 db::RunListQuery::After decode_list_cursor(const std::string& text) {
-  nlohmann::json array;
-  try {
-    array = nlohmann::json::parse(http::base64url_decode(text));
-  } catch (const nlohmann::json::exception&) {
+  const auto fields = http::decode_cursor(text, kListCursorVersion, 2);  // [queued_at, run id]
+  if (!fields[0].is_string() || !fields[1].is_string() || !rfc3339(fields[0].get<std::string>()) ||
+      !http::is_uuid(fields[1].get<std::string>())) {
     throw BadRequest("malformed cursor");
   }
-  if (!array.is_array() || array.size() != 3 || array[0] != kListCursorVersion || !array[1].is_string() ||
-      !array[2].is_string() || !rfc3339(array[1].get<std::string>()) || !http::is_uuid(array[2].get<std::string>())) {
-    throw BadRequest("malformed cursor");
-  }
-  return {array[1].get<std::string>(), array[2].get<std::string>()};
+  return {fields[0].get<std::string>(), fields[1].get<std::string>()};
 }
 
 db::RunListQuery parse_list_query(const http::Request& request) {

@@ -2,19 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
-#include <cstring>
-#include <random>
 #include <stdexcept>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
-#include "catalog/auth/key_store.hpp"
 #include "catalog/core/errors.hpp"
 #include "catalog/http/error_mapping.hpp"
-#include "catalog/log/logging.hpp"
 #include "catalog/metrics/metrics.hpp"
+#include "http/access_log.hpp"
 
 namespace catalog::http {
 namespace {
@@ -44,6 +37,13 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
       throw std::invalid_argument("only literal GET routes can be nonblocking: " + method + " " + pattern);
     }
     nonblocking_paths_.push_back(pattern);
+  }
+  if (access == Access::public_read) {
+    if (method != "GET") throw std::invalid_argument("only GET routes can be public: " + method + " " + pattern);
+    const auto first = pattern.substr(0, pattern.find('/', 1));
+    if (std::find(public_prefixes_.begin(), public_prefixes_.end(), first) == public_prefixes_.end()) {
+      public_prefixes_.push_back(first);
+    }
   }
   routes_.push_back({method, pattern, split_path(pattern), std::move(handler), access, {}});
 }
@@ -126,6 +126,21 @@ std::vector<std::pair<std::string, std::string>> Router::routes() const {
 
 Dispatcher::Dispatcher(Router router, Options options) : router_(std::move(router)), options_(std::move(options)) {}
 
+bool Router::is_public(std::string_view method, std::string_view path) const {
+  if (method != "GET" && method != "HEAD") return false;
+  const auto match = this->match(std::string(method), std::string(path));
+  if (match.handler != nullptr) return match.access == Access::public_read;
+  if (!match.allowed.empty()) return false;  // a 405 on a path that is not public
+  std::string decoded;
+  try {
+    decoded = percent_decode(path, false);
+  } catch (...) {
+    return false;  // not a path any route has
+  }
+  const std::string_view first = std::string_view(decoded).substr(0, decoded.find('/', 1));
+  return std::find(public_prefixes_.begin(), public_prefixes_.end(), first) != public_prefixes_.end();
+}
+
 bool Router::nonblocking(std::string_view method, std::string_view path) const {
   if (method != "GET" && method != "HEAD") return false;
   for (const auto& p : nonblocking_paths_) {
@@ -139,120 +154,6 @@ bool Dispatcher::runs_inline(std::string_view method, std::string_view target) c
   return router_.nonblocking(method, path) && !requires_auth(method, path);
 }
 
-bool Dispatcher::requires_auth(std::string_view method, std::string_view path) {
-  if (method != "GET" && method != "HEAD") return true;
-  // Prefix match per path segment, without allocating (every request asks).
-  static constexpr std::string_view kPublic[] = {"/items", "/products", "/health", "/openapi.json", "/docs"};
-  for (const auto p : kPublic) {
-    if (path.substr(0, p.size()) == p && (path.size() == p.size() || path[p.size()] == '/')) return false;
-  }
-  return true;
-}
-
-bool token_matches(std::string_view presented, const Secret& expected) {
-  // Compare digests, not the strings: equal length inputs for CRYPTO_memcmp,
-  // and the time taken reveals neither the token nor its length.
-  unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), a);
-  SHA256(reinterpret_cast<const unsigned char*>(expected.reveal().data()), expected.reveal().size(), b);
-  return CRYPTO_memcmp(a, b, sizeof a) == 0;
-}
-
-namespace {
-
-// The token a request presents: `Authorization: Bearer <t>`, else `X-API-Key`.
-std::optional<std::string_view> presented_token(const Request& request) {
-  if (auto auth = request.header("Authorization")) {
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth->size() > kBearer.size() && iequals(auth->substr(0, kBearer.size()), kBearer)) {
-      return auth->substr(kBearer.size());
-    }
-    return std::nullopt;
-  }
-  return request.header("X-API-Key");
-}
-
-}  // namespace
-
-std::optional<auth::Principal> Dispatcher::authenticate(const Request& request) const {
-  const auto token = presented_token(request);
-  if (!token) return std::nullopt;
-  if (token_matches(*token, *options_.api_token)) return auth::Principal{"api_token", true, false, {}};
-  if (options_.keys != nullptr) return options_.keys->authenticate(*token);
-  return std::nullopt;
-}
-
-std::optional<auth::Principal> Dispatcher::authenticate_cached(const Request& request) const {
-  const auto token = presented_token(request);
-  if (!token) return std::nullopt;
-  if (token_matches(*token, *options_.api_token)) return auth::Principal{"api_token", true, false, {}};
-  if (options_.keys != nullptr) return options_.keys->try_cached(*token);
-  return std::nullopt;
-}
-
-namespace {
-
-std::string clip(std::string_view text) { return std::string(text.substr(0, 80)); }
-
-// Throws Forbidden naming the scope needed unless `who` may use a route of
-// kind `access` (DESIGN.md "Auth": admin, read, feeds:<job-id>).
-void authorize(Access access, const auth::Principal& who, const Request& request) {
-  if (who.admin) return;
-  const bool read_method = request.method == "GET" || request.method == "HEAD";
-  switch (access) {
-    case Access::by_method:
-      if (read_method && who.read) return;
-      throw Forbidden(request.method + " " + clip(request.path) + " needs scope '" +
-                      (read_method ? "read" : "admin") + "'");
-    case Access::admin:
-      throw Forbidden(request.method + " " + clip(request.path) + " needs scope 'admin'");
-    case Access::feed_upload: {
-      const auto job = request.query_param("job");
-      // Without ?job= a feeds: key gets the handler's 422 naming the parameter.
-      if ((!job || job->empty()) && !who.feed_jobs.empty()) return;
-      if (job && who.can_upload_to_job(*job)) return;
-      throw Forbidden("uploading a feed needs scope 'admin' or 'feeds:" + clip(job.value_or("<job-id>")) + "'");
-    }
-    case Access::job_runs: {
-      const auto& job = request.params.at("id");
-      if (who.can_follow_job(job)) return;
-      throw Forbidden("this needs scope 'read' or 'feeds:" + clip(job) + "'");
-    }
-    case Access::job_lookup:
-      if (who.read || !who.feed_jobs.empty()) return;
-      throw Forbidden("this needs scope 'read' or a 'feeds:<job-id>' scope");
-  }
-  throw Forbidden("this needs scope 'admin'");
-}
-
-}  // namespace
-
-std::string choose_request_id(std::optional<std::string_view> client_value) {
-  if (client_value && !client_value->empty() && client_value->size() <= 128) {
-    bool sane = true;
-    for (char c : *client_value) sane = sane && c > 32 && c < 127 && c != '"';
-    if (sane) return std::string(*client_value);
-  }
-  // Ids need to be unique, not secret: a per-thread generator seeded once from
-  // the OS is ~50x cheaper than RAND_bytes on every request.
-  thread_local std::mt19937_64 random(std::random_device{}());
-  unsigned char bytes[16];
-  const std::uint64_t hi = random(), lo = random();
-  std::memcpy(bytes, &hi, 8);
-  std::memcpy(bytes + 8, &lo, 8);
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
-  static const char* kHex = "0123456789abcdef";
-  std::string id;
-  id.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
-    id += kHex[bytes[i] >> 4];
-    id += kHex[bytes[i] & 15];
-  }
-  return id;
-}
-
 Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_point received_at) const {
   request.request_id = choose_request_id(request.header("X-Request-Id"));
   Response response;
@@ -261,9 +162,12 @@ Response Dispatcher::handle(Request& request, std::chrono::steady_clock::time_po
   try {
     // Auth first: an unauthenticated caller learns nothing about which
     // protected routes exist.
-    auto match = router_.match(request.method, request.target.substr(0, request.target.find('?')));
-    const bool needs_key = options_.api_token && requires_auth(request.method, request.path);
-    if (needs_key) request.principal = authenticate(request);
+    const auto raw_path = request.target.substr(0, request.target.find('?'));
+    auto match = router_.match(request.method, raw_path);
+    const bool is_public = match.handler != nullptr ? match.access == Access::public_read
+                                                    : router_.is_public(request.method, raw_path);
+    const bool needs_key = options_.api_token && !is_public;
+    if (needs_key) request.principal = authenticate(request, *options_.api_token, options_.keys, KeyLookup::may_block);
     if (needs_key && !request.principal) {
       response = error_response(401, "unauthorized", "missing, invalid, revoked or expired API key", request.request_id);
       response.set_header("WWW-Authenticate", "Bearer");
@@ -299,11 +203,11 @@ std::optional<Response> Dispatcher::try_fast(Request& request,
   try {
     match = router_.match(request.method, request.target.substr(0, request.target.find('?')));
     if (match.fast == nullptr) return std::nullopt;
-    if (options_.api_token && requires_auth(request.method, request.path)) {
+    if (options_.api_token && match.access != Access::public_read) {
       // Only what is settled without a database round trip: anything else
       // (no key, unknown or stale key, a scope that does not allow this
       // route) is handle()'s to answer, with its 401 or 403.
-      request.principal = authenticate_cached(request);
+      request.principal = authenticate(request, *options_.api_token, options_.keys, KeyLookup::cached_only);
       if (!request.principal) return std::nullopt;
       authorize(match.access, *request.principal, request);
     }
@@ -328,23 +232,7 @@ void Dispatcher::finish(const Request& request, Response& response, std::string_
   if (request.method == "HEAD") response.head_only = true;
   response.set_header("X-Request-Id", request.request_id);
 
-  const auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received_at);
-  if (options_.metrics != nullptr) {
-    options_.metrics->record_request(route, request.method, response.status, latency.count() / 1000.0);
-  }
-  const auto level = response.status >= 500 ? spdlog::level::err : spdlog::level::info;
-  if (!log::enabled(level)) return;  // LOG_LEVEL=warn: no access log, so build none of it
-  nlohmann::json fields = {{"request_id", request.request_id},
-                           {"method", request.method},
-                           {"route", route},
-                           {"path", request.path},
-                           {"status", response.status},
-                           {"latency_ms", std::round(latency.count() * 1000) / 1000},
-                           {"bytes", response.body.size()}};
-  if (request.principal) fields["key"] = request.principal->name;  // the key's name, never its secret
-  if (auto trace = request.header("X-Amzn-Trace-Id")) fields["trace_id"] = *trace;
-  if (!internal_error.empty()) fields["error"] = internal_error;
-  log::write(level, "http", "request", fields);
+  record_request(request, response, route, internal_error, received_at, options_.metrics);
 }
 
 }  // namespace catalog::http

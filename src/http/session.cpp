@@ -17,6 +17,7 @@
 #include "catalog/core/errors.hpp"
 #include "catalog/http/error_mapping.hpp"
 #include "catalog/http/http_errors.hpp"
+#include "catalog/http/request_target.hpp"
 #include "catalog/http/router.hpp"
 #include "catalog/log/logging.hpp"
 #include "catalog/metrics/metrics.hpp"
@@ -313,9 +314,7 @@ Response Session::refusal(const Request& request, const std::string& message) {
 
 bool Session::parse_target(Request& request) noexcept {
   try {
-    const auto q = request.target.find('?');
-    request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
-    if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
+    parse_request_target(request);
     return true;
   } catch (...) {
     // dispatch() parses again on the pool and answers the error.
@@ -334,11 +333,7 @@ Response Session::overloaded_response(const Request& request) {
 Response Session::dispatch(Request& request, bool parsed) {
   Response response;
   try {
-    if (!parsed) {
-      const auto q = request.target.find('?');
-      request.path = percent_decode(std::string_view(request.target).substr(0, q), false);
-      if (q != std::string::npos) request.query = parse_query(std::string_view(request.target).substr(q + 1));
-    }
+    if (!parsed) parse_request_target(request);  // throws the error parse_target() swallowed
     response = shared_.dispatcher->handle(request, received_at_);
   } catch (...) {
     const std::string id = choose_request_id(request.header("X-Request-Id"));

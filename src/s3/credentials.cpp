@@ -267,14 +267,6 @@ class ImdsSource final : public CredentialsSource {
 
 }  // namespace
 
-EnvLookup process_env() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-}
-
 std::unique_ptr<CredentialsSource> make_environment_source(EnvLookup env) {
   return std::make_unique<EnvironmentSource>(std::move(env));
 }

@@ -72,15 +72,7 @@ TEST(CliKeysTest, AccessLogNamesTheKeyAndCliRevocationReachesTheServer) {
   ChildProcess server({kBinary, "serve"}, {{"DATABASE_URL", dsn}, {"API_TOKEN", bootstrap}, {"LOG_LEVEL", "info"},
                                            {"PORT", std::to_string(port)}, {"BIND_ADDRESS", "127.0.0.1"}});
   HttpClient client(port);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    try {
-      if (client.get("/health").status == 200) break;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_EQ(client.get("/health").status, 200) << server.output();
+  ASSERT_TRUE(wait_healthy(port, std::chrono::seconds(30))) << server.output();
 
   auto [code, out] = run_process({kBinary, "keys", "create", "--name", "partner-log", "--scope", "read"},
                                  {{"DATABASE_URL", dsn}});

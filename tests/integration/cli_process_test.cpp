@@ -16,18 +16,6 @@ namespace {
 
 const std::string kBinary = CATALOG_API_BINARY;
 
-bool wait_healthy(std::uint16_t port, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    try {
-      if (HttpClient(port).get("/health").status == 200) return true;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
 TEST(CliTest, VersionAndHelp) {
   auto [code, out] = run_process({kBinary, "--version"}, {});
   EXPECT_EQ(code, 0);

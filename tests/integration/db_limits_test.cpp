@@ -19,10 +19,8 @@
 
 #include <pqxx/pqxx>
 
-#include "catalog/core/clock.hpp"
-#include "catalog/s3/credentials.hpp"
-#include "catalog/s3/s3_client.hpp"
-#include "support/app_fixture.hpp"
+#include "support/feed_builder.hpp"
+#include "support/s3_app_test.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -31,71 +29,20 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string feed(int rows, int version = 1) {
-  std::string csv = "sku,product_name,description,brand,category,price,currency,availability\n";
-  for (int i = 1; i <= rows; ++i) {
-    csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + " v" + std::to_string(version) +
-           ",desc,Acme,Tools,\"$1," + std::to_string(100 + version) + ".50\",usd,In Stock\n";
-  }
-  return csv;
-}
+std::string feed(int rows, int version = 1) { return versioned_feed(rows, version); }
 
 long ms_since(Clock::time_point t) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
 }
 
-class DbLimitsTest : public ::testing::Test {
+class DbLimitsTest : public S3AppTest {
  protected:
-  void SetUp() override {
-    dsn_ = create_test_database("dblim");
-    env_ = base_env(dsn_);
-    for (const auto& [k, v] : s3_env()) env_[k] = v;
-    env_["JOB_WORKERS"] = "1";
-    bucket_ = env_["S3_RAW_BUCKET"];
-    prefix_ = "db-limits/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-              std::to_string(::getpid()) + "/";
-    auto credentials = std::make_shared<s3::StaticCredentialsProvider>(
-        s3::Credentials{env_["AWS_ACCESS_KEY_ID"], Secret(env_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
-    s3::S3Config config;
-    config.endpoint = env_["S3_ENDPOINT"];
-    config.region = env_["AWS_REGION"];
-    config.force_path_style = true;
-    store_ = std::make_unique<s3::CurlS3Client>(config, credentials, clock_);
-  }
+  DbLimitsTest() : S3AppTest("dblim") {}
 
-  void start(std::map<std::string, std::string> overrides = {}) {
-    app_.reset();
-    auto env = env_;
-    for (const auto& [k, v] : overrides) env[k] = v;
-    app_ = std::make_unique<RunningApp>(env);
-  }
-  const HttpClient& client() { return app_->client(); }
-
-  std::string uri(const std::string& key) const { return "s3://" + bucket_ + "/" + prefix_ + key; }
-  void put_object(const std::string& key, const std::string& body) { store_->put_object(bucket_, prefix_ + key, body); }
-  void put_job(const std::string& id, const std::string& source, const std::string& key) {
-    const auto r = client().request("PUT", "/jobs/" + id, nlohmann::json{{"source", source}, {"uri", uri(key)}}.dump(),
-                                    {"Content-Type: application/json"});
-    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
-  }
-  nlohmann::json run_and_wait(const std::string& job, const std::string& flags = "") {
-    const auto r = client().request("POST", "/jobs/" + job + "/run?wait=true" + flags);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.json();
-  }
-
-  pqxx::result query(const std::string& sql) {
-    pqxx::connection c(dsn_);
-    pqxx::work tx(c);
-    auto r = tx.exec(sql);
-    tx.commit();
-    return r;
-  }
   std::string value(const std::string& sql) {
     const auto r = query(sql);
     return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
   }
-  long count(const std::string& sql) { return query(sql)[0][0].as<long>(); }
 
   // Polls `sql` (one text value) until it equals `want` or `limit` passes; returns the last value.
   std::string wait_value(const std::string& sql, const std::string& want, std::chrono::milliseconds limit) {
@@ -127,13 +74,6 @@ class DbLimitsTest : public ::testing::Test {
       tx.reset();
     }
   };
-
-  std::string dsn_;
-  std::map<std::string, std::string> env_;
-  std::string bucket_, prefix_;
-  SystemClock clock_;
-  std::unique_ptr<s3::CurlS3Client> store_;
-  std::unique_ptr<RunningApp> app_;
 };
 
 // 1. A request statement that runs past DB_STATEMENT_TIMEOUT is cut and

@@ -62,10 +62,7 @@ class DocsUiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // A token is configured: the docs must load without one all the same.
-    auto env = base_env(create_test_database("docsui"));
-    env.erase("AUTH_DISABLED");
-    env["API_TOKEN"] = "docs-ui-token";
-    app_ = std::make_unique<RunningApp>(env);
+    app_ = std::make_unique<RunningApp>(token_env(create_test_database("docsui"), "docs-ui-token"));
   }
   const HttpClient& client() const { return app_->client(); }
 

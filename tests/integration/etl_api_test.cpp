@@ -12,10 +12,8 @@
 
 #include <pqxx/pqxx>
 
-#include "catalog/core/clock.hpp"
-#include "catalog/s3/credentials.hpp"
-#include "catalog/s3/s3_client.hpp"
-#include "support/app_fixture.hpp"
+#include "support/feed_builder.hpp"
+#include "support/s3_app_test.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
 
@@ -23,57 +21,18 @@ namespace catalog::testing {
 namespace {
 
 std::string feed(int rows, int changed_from = -1) {
-  std::string csv = "sku,product_name,description,brand,category,price,currency,availability,color\n";
-  for (int i = 1; i <= rows; ++i) {
+  auto columns = kPartnerColumns;
+  columns.push_back("color");
+  return FeedBuilder(columns).rows(1, rows, [&](int i) -> std::vector<std::string> {
     const bool changed = changed_from >= 0 && i >= changed_from;
-    csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",\"Line one, with comma\",Acme,Tools,\"$1," +
-           std::to_string(100 + i) + ".50\",usd," + (changed ? "Out of Stock" : "In Stock") + ",red\n";
-  }
-  return csv;
+    return {"SKU-" + std::to_string(i), "Product " + std::to_string(i), "Line one, with comma", "Acme", "Tools",
+            "$1," + std::to_string(100 + i) + ".50", "usd", changed ? "Out of Stock" : "In Stock", "red"};
+  });
 }
 
-class EtlApiTest : public ::testing::Test {
+class EtlApiTest : public S3AppTest {
  protected:
-  void SetUp() override {
-    dsn_ = create_test_database("etl_api");
-    env_ = base_env(dsn_);
-    for (const auto& [k, v] : s3_env()) env_[k] = v;
-    env_["JOB_WORKERS"] = "1";
-    bucket_ = env_["S3_RAW_BUCKET"];
-    prefix_ = "etl-api/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-              std::to_string(::getpid()) + "/";
-    credentials_ = std::make_shared<s3::StaticCredentialsProvider>(
-        s3::Credentials{env_["AWS_ACCESS_KEY_ID"], Secret(env_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
-    s3::S3Config config;
-    config.endpoint = env_["S3_ENDPOINT"];
-    config.region = env_["AWS_REGION"];
-    config.force_path_style = true;
-    store_ = std::make_unique<s3::CurlS3Client>(config, credentials_, clock_);
-  }
-
-  void start(std::map<std::string, std::string> overrides = {}) {
-    for (const auto& [k, v] : overrides) env_[k] = v;
-    app_ = std::make_unique<RunningApp>(env_);
-  }
-  const HttpClient& client() { return app_->client(); }
-
-  void put_object(const std::string& key, const std::string& body) { store_->put_object(bucket_, prefix_ + key, body); }
-
-  HttpResult put_job(const std::string& id, const nlohmann::json& body) {
-    return client().request("PUT", "/jobs/" + id, body.dump(), {"Content-Type: application/json"});
-  }
-
-  nlohmann::json run(const std::string& job, const std::string& flags = "") {
-    const auto r = client().request("POST", "/jobs/" + job + "/run?wait=true" + flags);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.json();
-  }
-
-  long count(const std::string& sql) {
-    pqxx::connection c(dsn_);
-    pqxx::read_transaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
+  EtlApiTest() : S3AppTest("etl_api") {}
 
   // A first load of 30,000 rows held in its index phase: the rows are
   // committed and served, and this transaction's lock on the partition keeps
@@ -86,12 +45,10 @@ class EtlApiTest : public ::testing::Test {
   HeldIndexPhase first_load_held_in_its_index_phase() {
     HeldIndexPhase hold;
     // Enough rows that the index builds take a moment (feed() is valid up to 899 rows).
-    std::string big = "sku,product_name,description,brand,category,price,currency,availability\n";
-    for (int i = 0; i < 30000; ++i) {
-      big += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",,Acme,Tools,1.50,usd,In Stock\n";
-    }
-    put_object("feed.csv", big);
-    EXPECT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status,
+    put_object("feed.csv", FeedBuilder().rows(0, 29999, [](int i) -> std::vector<std::string> {
+      return {"SKU-" + std::to_string(i), "Product " + std::to_string(i), "", "Acme", "Tools", "1.50", "usd", "In Stock"};
+    }));
+    EXPECT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", uri("feed.csv")}}).status,
               201);
     const auto triggered = client().request("POST", "/jobs/acme-daily/run");
     EXPECT_EQ(triggered.status, 202) << triggered.body;
@@ -116,43 +73,35 @@ class EtlApiTest : public ::testing::Test {
     EXPECT_GT(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0) << "the index phase was already over";
     return hold;
   }
-
-  std::string dsn_;
-  std::map<std::string, std::string> env_;
-  std::string bucket_, prefix_;
-  SystemClock clock_;
-  std::shared_ptr<s3::CredentialsProvider> credentials_;
-  std::unique_ptr<s3::CurlS3Client> store_;
-  std::unique_ptr<RunningApp> app_;
 };
 
 TEST_F(EtlApiTest, FirstLoadThenSkippedThenForcedRerunWritesNothing) {
   start();
   put_object("feed.csv", feed(200));
-  auto r = put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}});
+  auto r = put_job("acme-daily", {{"source", "acme"}, {"uri", uri("feed.csv")}});
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.header("location"), "/jobs/acme-daily");
-  EXPECT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 200)
+  EXPECT_EQ(put_job("acme-daily", {{"source", "acme"}, {"uri", uri("feed.csv")}}).status, 200)
       << "PUT is idempotent";
 
-  auto first = run("acme-daily");
+  auto first = run_and_wait("acme-daily");
   EXPECT_EQ(first["status"], "succeeded") << first.dump();
   EXPECT_EQ(first["counts"]["read"], 200);
   EXPECT_EQ(first["counts"]["inserted"], 200);
   EXPECT_EQ(first["counts"]["updated"], 0);
-  EXPECT_EQ(first["source"]["uri"], "s3://" + bucket_ + "/" + prefix_ + "feed.csv");
+  EXPECT_EQ(first["source"]["uri"], uri("feed.csv"));
   EXPECT_FALSE(first["source"]["etag"].get<std::string>().empty());
   EXPECT_EQ(first["progress"]["bytes"], feed(200).size());
   EXPECT_EQ(first["source"]["size"], feed(200).size());
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'acme'"), 200);
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE price = 1101.50 AND currency = 'USD' AND availability = 'in_stock'"), 1);
 
-  auto skipped = run("acme-daily");
+  auto skipped = run_and_wait("acme-daily");
   EXPECT_EQ(skipped["status"], "skipped") << "same ETag and options: no download";
   EXPECT_EQ(skipped["progress"]["bytes"], 0);
 
   const long xmin_before = count("SELECT sum(xmin::text::bigint) FROM products");
-  auto forced = run("acme-daily", "&force=true");
+  auto forced = run_and_wait("acme-daily", "&force=true");
   EXPECT_EQ(forced["status"], "succeeded");
   EXPECT_EQ(forced["counts"]["unchanged"], 200);
   EXPECT_EQ(forced["counts"]["inserted"], 0);
@@ -161,7 +110,7 @@ TEST_F(EtlApiTest, FirstLoadThenSkippedThenForcedRerunWritesNothing) {
 
   // A changed feed updates exactly the changed rows.
   put_object("feed.csv", feed(200, 199));
-  auto changed = run("acme-daily");
+  auto changed = run_and_wait("acme-daily");
   EXPECT_EQ(changed["status"], "succeeded");
   EXPECT_EQ(changed["counts"]["updated"], 2);
   EXPECT_EQ(changed["counts"]["unchanged"], 198);
@@ -202,7 +151,7 @@ TEST_F(EtlApiTest, FirstLoadServesItsRowsWhileItsIndexesBuildAndACancelThenKeeps
   EXPECT_GT(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0);
 
   // The next run finds every row unchanged and builds what is missing.
-  const auto next = run("acme-daily", "&force=true");
+  const auto next = run_and_wait("acme-daily", "&force=true");
   EXPECT_EQ(next["status"], "succeeded") << next.dump();
   EXPECT_EQ(next["counts"]["unchanged"], 30000);
   EXPECT_EQ(count("SELECT count(*) FROM products_missing_indexes('acme')"), 0);
@@ -236,12 +185,12 @@ TEST_F(EtlApiTest, TriggeredRunsStartAtOnceNotAtTheNextQueuePoll) {
   // each skipped run answer in milliseconds, not after the poll interval.
   start();
   put_object("feed.csv", feed(5));
-  ASSERT_EQ(put_job("prompt", {{"source", "prompt"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 201);
-  EXPECT_EQ(run("prompt")["status"], "succeeded");
+  ASSERT_EQ(put_job("prompt", {{"source", "prompt"}, {"uri", uri("feed.csv")}}).status, 201);
+  EXPECT_EQ(run_and_wait("prompt")["status"], "succeeded");
   long slowest_ms = 0;
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
-    EXPECT_EQ(run("prompt")["status"], "skipped");
+    EXPECT_EQ(run_and_wait("prompt")["status"], "skipped");
     const auto elapsed = std::chrono::steady_clock::now() - started;
     slowest_ms = std::max(slowest_ms, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
   }
@@ -253,14 +202,14 @@ TEST_F(EtlApiTest, PrefixUriTakesTheNewestObjectAndBareKeysUseTheRawBucket) {
   put_object("daily/2026-11-01.csv", feed(3));
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // S3 LastModified has second resolution
   put_object("daily/2026-11-02.csv", feed(5));
-  ASSERT_EQ(put_job("prefixed", {{"source", "p"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "daily/"}}).status, 201);
-  auto r = run("prefixed");
+  ASSERT_EQ(put_job("prefixed", {{"source", "p"}, {"uri", uri("daily/")}}).status, 201);
+  auto r = run_and_wait("prefixed");
   EXPECT_EQ(r["status"], "succeeded") << r.dump();
   EXPECT_EQ(r["counts"]["inserted"], 5);
   EXPECT_NE(r["source"]["uri"].get<std::string>().find("2026-11-02.csv"), std::string::npos);
 
   ASSERT_EQ(put_job("bare", {{"source", "b"}, {"uri", prefix_ + "daily/2026-11-01.csv"}}).status, 201);
-  r = run("bare");
+  r = run_and_wait("bare");
   EXPECT_EQ(r["status"], "succeeded") << r.dump();
   EXPECT_EQ(r["counts"]["inserted"], 3);
 }
@@ -310,7 +259,7 @@ TEST_F(EtlApiTest, JobUriMustNameAValidS3Bucket) {
   EXPECT_EQ(client().get("/jobs").json().size(), 0u) << "nothing was stored";
   // Valid names still work, dotted ones included.
   EXPECT_EQ(put_job("hosty", {{"source", "a"}, {"uri", "s3://my.raw-feeds.2026/partners/k.csv"}}).status, 201);
-  EXPECT_EQ(put_job("hosty", {{"source", "a"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "k.csv"}}).status, 200);
+  EXPECT_EQ(put_job("hosty", {{"source", "a"}, {"uri", uri("k.csv")}}).status, 200);
 }
 
 // libcurl resolved "." and ".." segments before sending, so a job could
@@ -383,8 +332,8 @@ TEST_F(EtlApiTest, SqlLikeAndPathCharactersInCsvValuesRoundTripVerbatim) {
            "," + csv_field("note " + nasty[i]) + "\n";
   }
   put_object("nasty.csv", csv);
-  ASSERT_EQ(put_job("nasty", {{"source", source}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "nasty.csv"}}).status, 201);
-  const auto result = run("nasty");
+  ASSERT_EQ(put_job("nasty", {{"source", source}, {"uri", uri("nasty.csv")}}).status, 201);
+  const auto result = run_and_wait("nasty");
   ASSERT_EQ(result["status"], "succeeded") << result.dump();
   EXPECT_EQ(result["counts"]["inserted"], nasty.size());
 
@@ -410,7 +359,7 @@ TEST_F(EtlApiTest, SqlLikeAndPathCharactersInCsvValuesRoundTripVerbatim) {
 TEST_F(EtlApiTest, SecondTriggerConflictsAndQueuedRunsCanBeCancelled) {
   start({{"JOB_WORKERS", "0"}});  // nothing executes: runs stay queued
   put_object("feed.csv", feed(3));
-  ASSERT_EQ(put_job("held", {{"source", "h"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 201);
+  ASSERT_EQ(put_job("held", {{"source", "h"}, {"uri", uri("feed.csv")}}).status, 201);
   const auto first = client().request("POST", "/jobs/held/run");
   ASSERT_EQ(first.status, 202) << first.body;
   const std::string run_id = first.json()["run_id"];
@@ -434,16 +383,16 @@ TEST_F(EtlApiTest, SecondTriggerConflictsAndQueuedRunsCanBeCancelled) {
 
 TEST_F(EtlApiTest, FailuresAreExplainedAndWriteNothing) {
   start();
-  ASSERT_EQ(put_job("missing", {{"source", "m"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "nope.csv"}}).status, 201);
-  auto r = run("missing");
+  ASSERT_EQ(put_job("missing", {{"source", "m"}, {"uri", uri("nope.csv")}}).status, 201);
+  auto r = run_and_wait("missing");
   EXPECT_EQ(r["status"], "failed");
   const std::string error = r["error"];
-  EXPECT_NE(error.find("s3://" + bucket_ + "/" + prefix_ + "nope.csv"), std::string::npos) << error;
+  EXPECT_NE(error.find(uri("nope.csv")), std::string::npos) << error;
   EXPECT_NE(error.find("404"), std::string::npos) << error;
 
   put_object("bad.csv", "sku,product_name,price\nA,Alpha,1.00\nB,Beta,not-a-price\n,NoKey,2.00\nD,Delta\n");
-  ASSERT_EQ(put_job("bad", {{"source", "bad"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "bad.csv"}}).status, 201);
-  r = run("bad");
+  ASSERT_EQ(put_job("bad", {{"source", "bad"}, {"uri", uri("bad.csv")}}).status, 201);
+  r = run_and_wait("bad");
   EXPECT_EQ(r["status"], "failed") << r.dump();
   EXPECT_GE(r["counts"]["rejected"], 1) << "max_rejects=0: the first bad row fails the run";
   EXPECT_EQ(r["counts"]["inserted"], 0);
@@ -453,11 +402,11 @@ TEST_F(EtlApiTest, FailuresAreExplainedAndWriteNothing) {
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'bad'"), 0) << "too many rejects writes nothing";
 
   // With a tolerance the good row lands and the bad ones are reported.
-  ASSERT_EQ(put_job("bad", {{"source", "bad"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "bad.csv"},
+  ASSERT_EQ(put_job("bad", {{"source", "bad"}, {"uri", uri("bad.csv")},
                             {"options", {{"max_rejects", 3}}}})
                 .status,
             200);
-  r = run("bad");
+  r = run_and_wait("bad");
   EXPECT_EQ(r["status"], "succeeded") << r.dump();
   EXPECT_EQ(r["counts"]["inserted"], 1);
   EXPECT_EQ(r["counts"]["rejected"], 3);
@@ -471,7 +420,7 @@ TEST_F(EtlApiTest, FailuresAreExplainedAndWriteNothing) {
 TEST_F(EtlApiTest, RunJobCommandRunsInTheForeground) {
   start({{"JOB_WORKERS", "0"}});
   put_object("feed.csv", feed(25));
-  ASSERT_EQ(put_job("cli-job", {{"source", "cli"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 201);
+  ASSERT_EQ(put_job("cli-job", {{"source", "cli"}, {"uri", uri("feed.csv")}}).status, 201);
   auto env = env_;
   env.erase("AUTH_DISABLED");
   auto [code, out] = run_process({CATALOG_API_BINARY, "run-job", "cli-job"}, env, std::chrono::seconds(60));
@@ -486,35 +435,35 @@ TEST_F(EtlApiTest, RunJobCommandRunsInTheForeground) {
 
 TEST_F(EtlApiTest, TruncatedSnapshotFailsTheRunUntilTheOperatorAcceptsTheDelete) {
   start();
-  const std::string uri = "s3://" + bucket_ + "/" + prefix_ + "snapshot.csv";
+  const std::string snapshot = uri("snapshot.csv");
   const nlohmann::json soft = {{"missing_rows", "soft_delete"}};
   put_object("snapshot.csv", feed(200));
-  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", soft}}).status, 201);
-  EXPECT_EQ(run("snap")["status"], "succeeded");
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", snapshot}, {"options", soft}}).status, 201);
+  EXPECT_EQ(run_and_wait("snap")["status"], "succeeded");
 
   // The partner's export was cut short: header and two rows.
   put_object("snapshot.csv", feed(2));
-  auto failed = run("snap");
+  auto failed = run_and_wait("snap");
   EXPECT_EQ(failed["status"], "failed") << failed.dump();
   EXPECT_NE(failed["error"].get<std::string>().find(
                 "would soft-delete 198 of 200 live rows, more than max_deletes=0.5 (100)"),
             std::string::npos)
       << failed.dump();
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'snap' AND deleted_at IS NULL"), 200);
-  EXPECT_EQ(run("snap")["status"], "failed") << "the same file fails again; it is never skipped";
+  EXPECT_EQ(run_and_wait("snap")["status"], "failed") << "the same file fails again; it is never skipped";
 
   // The operator confirms the feed is right and lets this run delete everything missing.
   nlohmann::json accept = soft;
   accept["max_deletes"] = "100%";
-  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", accept}}).status, 200);
-  auto accepted = run("snap");
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", snapshot}, {"options", accept}}).status, 200);
+  auto accepted = run_and_wait("snap");
   EXPECT_EQ(accepted["status"], "succeeded") << accepted.dump();
   EXPECT_EQ(accepted["counts"]["deleted"], 198);
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'snap' AND deleted_at IS NULL"), 2);
-  EXPECT_EQ(run("snap")["status"], "skipped") << "same object, same options";
+  EXPECT_EQ(run_and_wait("snap")["status"], "skipped") << "same object, same options";
   // Back to the default: the options differ from the last success's, so the file is read again.
-  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", uri}, {"options", soft}}).status, 200);
-  auto again = run("snap");
+  ASSERT_EQ(put_job("snap", {{"source", "snap"}, {"uri", snapshot}, {"options", soft}}).status, 200);
+  auto again = run_and_wait("snap");
   EXPECT_EQ(again["status"], "succeeded") << again.dump();
   EXPECT_EQ(again["counts"]["unchanged"], 2);
   EXPECT_EQ(again["counts"]["deleted"], 0);

@@ -19,9 +19,12 @@
 
 #include "catalog/db/migrations.hpp"
 #include "catalog/etl/engine.hpp"
+#include "support/scratch.hpp"
 #include "support/test_env.hpp"
 
 using namespace catalog::etl;
+using catalog::testing::create_migrated_database;
+using catalog::testing::make_temp_dir;
 
 namespace {
 
@@ -70,9 +73,8 @@ std::string generated_feed(int n, const std::vector<int>& changed = {}, int skip
 class EtlEngine : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = catalog::testing::create_test_database("etl");
+    dsn_ = create_migrated_database("etl");
     conn_ = std::make_unique<pqxx::connection>(dsn_);
-    catalog::db::migrate(*conn_);
   }
 
   RunResult run(const std::string& csv, const std::string& options_json = "{}", const std::string& run_id = kRun1,
@@ -151,12 +153,6 @@ class ScopedTmpdir {
   bool had_ = false;
   std::string old_;
 };
-
-std::string make_temp_dir() {
-  std::string path = (std::filesystem::temp_directory_path() / "catalog-spill-XXXXXX").string();
-  if (::mkdtemp(path.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return path;
-}
 
 }  // namespace
 
@@ -793,7 +789,7 @@ TEST_F(EtlEngine, ManyChangedRowsSpillToDiskInTmpdirAndAllApply) {
             std::to_string(i) + ".50,USD,In Stock\n";
   }
   const std::string renamed = "SELECT count(*) FROM products WHERE name LIKE 'Renamed product %'";
-  const std::string dir = make_temp_dir();
+  const std::string dir = make_temp_dir("catalog-spill");
   const std::string missing = "/nonexistent-catalog-tmp-" + std::to_string(::getpid());
   {
     ScopedTmpdir bad(missing);
@@ -834,7 +830,7 @@ TEST_F(EtlEngine, SpillGoesToTheConfiguredDirectoryAndFailsNamingIt) {
   };
   // A file where a directory is expected (root may write anywhere, so
   // permissions cannot make the directory unusable in this test).
-  const std::string dir = make_temp_dir();
+  const std::string dir = make_temp_dir("catalog-spill");
   const std::string not_a_dir = dir + "/plain-file";
   std::ofstream(not_a_dir) << "x";
   try {

@@ -20,11 +20,10 @@
 
 #include <pqxx/pqxx>
 
-#include "catalog/core/clock.hpp"
-#include "catalog/s3/credentials.hpp"
-#include "catalog/s3/s3_client.hpp"
+#include "support/feed_builder.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/s3_app_test.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -35,15 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 // Partner format: quoted fields with commas, a price with a thousands separator.
 // `version` changes every row's name and price.
-std::string feed(int rows, int version) {
-  std::string csv = "sku,product_name,description,brand,category,price,currency,availability\n";
-  csv.reserve(static_cast<std::size_t>(rows) * 90);
-  for (int i = 1; i <= rows; ++i) {
-    csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + " v" + std::to_string(version) +
-           ",\"Line one, with comma\",Acme,Tools,\"$1," + std::to_string(100 + version) + ".50\",usd,In Stock\n";
-  }
-  return csv;
-}
+std::string feed(int rows, int version) { return versioned_feed(rows, version, "Line one, with comma"); }
 
 struct Server {
   std::unique_ptr<ChildProcess> process;
@@ -58,15 +49,7 @@ class EtlMultiProcessTest : public ::testing::Test {
     dsn_ = create_test_database("etl_mp");
     s3_ = s3_env();
     bucket_ = s3_["S3_RAW_BUCKET"];
-    prefix_ = "etl-mp/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-              std::to_string(::getpid()) + "/";
-    auto credentials = std::make_shared<s3::StaticCredentialsProvider>(
-        s3::Credentials{s3_["AWS_ACCESS_KEY_ID"], Secret(s3_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
-    s3::S3Config config;
-    config.endpoint = s3_["S3_ENDPOINT"];
-    config.region = s3_["AWS_REGION"];
-    config.force_path_style = true;
-    store_ = std::make_unique<s3::CurlS3Client>(config, credentials, clock_);
+    prefix_ = "etl-mp/" + current_test_name() + "-" + std::to_string(::getpid()) + "/";
   }
 
   void TearDown() override {
@@ -98,19 +81,12 @@ class EtlMultiProcessTest : public ::testing::Test {
   }
 
   static void wait_healthy(const Server& s) {
-    const auto deadline = Clock::now() + 30s;
-    while (Clock::now() < deadline) {
-      try {
-        if (s.client().get("/health").status == 200) return;
-      } catch (const std::exception&) {
-      }
-      std::this_thread::sleep_for(50ms);
-    }
+    if (testing::wait_healthy(s.port, 30s)) return;
     FAIL() << "server on port " << s.port << " not healthy in 30 s:\n" << s.process->output();
   }
 
   std::string uri(const std::string& key) const { return "s3://" + bucket_ + "/" + prefix_ + key; }
-  void put_object(const std::string& key, const std::string& body) { store_->put_object(bucket_, prefix_ + key, body); }
+  void put_object(const std::string& key, const std::string& body) { store_.put(prefix_ + key, body); }
 
   static void put_job(const Server& s, const std::string& id, const std::string& source, const std::string& uri) {
     const auto r = s.client().request("PUT", "/jobs/" + id, nlohmann::json{{"source", source}, {"uri", uri}}.dump(),
@@ -201,8 +177,7 @@ class EtlMultiProcessTest : public ::testing::Test {
   std::string dsn_;
   std::map<std::string, std::string> s3_;
   std::string bucket_, prefix_;
-  SystemClock clock_;
-  std::unique_ptr<s3::CurlS3Client> store_;
+  TestS3 store_;
   std::vector<std::unique_ptr<Server>> servers_;
 };
 

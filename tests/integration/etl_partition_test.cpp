@@ -14,9 +14,13 @@
 
 #include "catalog/db/migrations.hpp"
 #include "catalog/etl/engine.hpp"
+#include "support/scratch.hpp"
 #include "support/test_env.hpp"
 
 using namespace catalog::etl;
+using catalog::testing::create_migrated_database;
+using catalog::testing::make_temp_dir;
+using catalog::testing::open_fds;
 
 namespace {
 
@@ -58,25 +62,12 @@ std::string feed(const FeedSpec& spec) {
   return s;
 }
 
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
-
-std::string make_temp_dir() {
-  std::string path = (std::filesystem::temp_directory_path() / "catalog-bigsrc-XXXXXX").string();
-  if (::mkdtemp(path.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return path;
-}
-
 class EtlPartitions : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = catalog::testing::create_test_database("etl_parts");
+    dsn_ = create_migrated_database("etl_parts");
     conn_ = std::make_unique<pqxx::connection>(dsn_);
-    catalog::db::migrate(*conn_);
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("catalog-bigsrc");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

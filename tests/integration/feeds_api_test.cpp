@@ -11,59 +11,46 @@
 
 #include <pqxx/pqxx>
 
-#include "catalog/core/clock.hpp"
-#include "catalog/s3/credentials.hpp"
-#include "catalog/s3/s3_client.hpp"
 #include "s3/crypto.hpp"
-#include "support/app_fixture.hpp"
+#include "support/feed_builder.hpp"
+#include "support/s3_app_test.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
 namespace {
 
-constexpr const char* kHeader = "sku,product_name,description,brand,category,price,currency,availability,color\n";
-
-std::string feed_rows(int first, int rows) {
-  std::string csv;
-  for (int i = first; i < first + rows; ++i) {
-    csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",\"Line one, with comma\",Acme,Tools,\"$" +
-           std::to_string(100 + i % 900) + ".50\",usd,In Stock,red\n";
-  }
-  return csv;
+std::vector<std::string> columns() {
+  auto out = kPartnerColumns;
+  out.push_back("color");
+  return out;
 }
 
-std::string feed_csv(int rows) { return kHeader + feed_rows(1, rows); }
+std::vector<std::string> feed_row(int i) {
+  return {"SKU-" + std::to_string(i), "Product " + std::to_string(i), "Line one, with comma", "Acme", "Tools",
+          "$" + std::to_string(100 + i % 900) + ".50", "usd", "In Stock", "red"};
+}
 
-class FeedsApiTest : public ::testing::Test {
+std::string feed_csv(int rows) { return FeedBuilder(columns()).rows(1, rows, feed_row); }
+
+/// A feed of at least `bytes` bytes, in steps of 1000 rows; `*rows` is how many.
+std::string feed_of_size(std::size_t bytes, int* rows) {
+  FeedBuilder feed(columns());
+  for (*rows = 0; feed.csv().size() < bytes; *rows += 1000) feed.rows(*rows + 1, *rows + 1000, feed_row);
+  return feed;
+}
+
+class FeedsApiTest : public S3AppTest {
  protected:
+  FeedsApiTest() : S3AppTest("feeds_api") {}
   void SetUp() override {
-    dsn_ = create_test_database("feeds_api");
-    env_ = base_env(dsn_);
-    for (const auto& [k, v] : s3_env()) env_[k] = v;
-    env_["JOB_WORKERS"] = "1";
-    bucket_ = env_["S3_RAW_BUCKET"];
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    S3AppTest::SetUp();
+    std::string name = current_test_name();
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     source_ = "feeds-" + name + "-" + std::to_string(::getpid());
-    credentials_ = std::make_shared<s3::StaticCredentialsProvider>(
-        s3::Credentials{env_["AWS_ACCESS_KEY_ID"], Secret(env_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
-    s3::S3Config config;
-    config.endpoint = env_["S3_ENDPOINT"];
-    config.region = env_["AWS_REGION"];
-    config.force_path_style = true;
-    store_ = std::make_unique<s3::CurlS3Client>(config, credentials_, clock_);
   }
-
-  void start(std::map<std::string, std::string> overrides = {}) {
-    for (const auto& [k, v] : overrides) env_[k] = v;
-    app_ = std::make_unique<RunningApp>(env_);
-  }
-  const HttpClient& client() { return app_->client(); }
 
   void create_job(const std::string& id) {
-    const auto r = client().request("PUT", "/jobs/" + id,
-                                    nlohmann::json{{"source", source_}, {"uri", "s3://" + bucket_ + "/unused/" + id + ".csv"}}.dump(),
-                                    {"Content-Type: application/json"});
+    const auto r = put_job(id, {{"source", source_}, {"uri", "s3://" + bucket_ + "/unused/" + id + ".csv"}});
     ASSERT_EQ(r.status, 201) << r.body;
   }
 
@@ -72,40 +59,11 @@ class FeedsApiTest : public ::testing::Test {
     return client().request("POST", target, body, std::move(headers));
   }
 
-  std::string object_bytes(const std::string& uri) {
-    const auto parsed = s3::S3Uri::parse(uri);
-    std::string out;
-    store_->get_object(parsed.bucket, parsed.key, [&](const char* d, std::size_t n) { out.append(d, n); });
-    return out;
-  }
+  std::string object_bytes(const std::string& uri) { return s3_.get_uri(uri); }
 
-  std::size_t objects_of_source() { return store_->list_objects(bucket_, "raw/partners/" + source_ + "/").size(); }
+  std::size_t objects_of_source() { return s3_.client().list_objects(bucket_, "raw/partners/" + source_ + "/").size(); }
 
-  nlohmann::json wait_run(const std::string& run_id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    nlohmann::json run;
-    while (std::chrono::steady_clock::now() < deadline) {
-      run = client().get("/runs/" + run_id).json();
-      if (run["status"] != "queued" && run["status"] != "running") return run;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "run " << run_id << " did not finish: " << run.dump();
-    return run;
-  }
-
-  long count(const std::string& sql) {
-    pqxx::connection c(dsn_);
-    pqxx::read_transaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
-
-  std::string dsn_;
-  std::map<std::string, std::string> env_;
-  std::string bucket_, source_;
-  SystemClock clock_;
-  std::shared_ptr<s3::CredentialsProvider> credentials_;
-  std::unique_ptr<s3::CurlS3Client> store_;
-  std::unique_ptr<RunningApp> app_;
+  std::string source_;
 };
 
 TEST_F(FeedsApiTest, UploadStoresTheObjectAndLoadsExactlyIt) {
@@ -155,9 +113,8 @@ TEST_F(FeedsApiTest, UploadStoresTheObjectAndLoadsExactlyIt) {
 TEST_F(FeedsApiTest, MultiMegabyteFeedUsesMultipartAndKeepsEveryByte) {
   start();
   create_job("big-feed");
-  std::string csv = kHeader;
   int rows = 0;
-  for (; csv.size() < 12u * 1024 * 1024; rows += 1000) csv += feed_rows(rows + 1, 1000);
+  const std::string csv = feed_of_size(12u * 1024 * 1024, &rows);
   const auto r = upload("/feeds?job=big-feed", csv);
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.json()["bytes"], csv.size());
@@ -183,10 +140,8 @@ TEST_F(FeedsApiTest, MultipartFormUploadStoresOnlyTheFilePart) {
   // Over one S3 part, so both kinds of multipart meet; CRLF rows, as browsers send.
   // Rows with CRLF endings and a quoted value holding a near-miss of the
   // boundary: only the real delimiter ends the part.
-  std::string csv;
   int rows = 0;
-  for (; csv.size() < 9u * 1024 * 1024; rows += 1000) csv += feed_rows(rows + 1, 1000);
-  csv = kHeader + csv;
+  std::string csv = feed_of_size(9u * 1024 * 1024, &rows);
   std::string crlf;
   for (const char c : csv) {
     if (c == '\n') crlf += '\r';

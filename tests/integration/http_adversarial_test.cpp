@@ -96,10 +96,7 @@ TEST_F(HttpAdversarialTest, HugeNumbersAndNulAre422NamingTheField) {
 
 TEST_F(HttpAdversarialTest, InvalidUtf8OrNulInThePathOrQueryIs400) {
   app_->shutdown();
-  auto env = env_;
-  env["API_TOKEN"] = kToken;
-  env.erase("AUTH_DISABLED");
-  app_ = std::make_unique<RunningApp>(env);
+  app_ = std::make_unique<RunningApp>(with_token(env_, kToken));
   const std::vector<std::string> auth = {std::string("Authorization: Bearer ") + kToken};
   for (const std::string target :
        {"/jobs/%FF%FE", "/jobs/a%00b", "/items/%C0%AF", "/products/acme/%ED%A0%80", "/products?q=%FF",
@@ -344,10 +341,7 @@ std::string concrete(std::string pattern) {
 
 TEST_F(HttpAdversarialTest, AuthSweepOverEveryRoute) {
   app_->shutdown();
-  auto env = env_;
-  env["API_TOKEN"] = kToken;
-  env.erase("AUTH_DISABLED");
-  app_ = std::make_unique<RunningApp>(env);
+  app_ = std::make_unique<RunningApp>(with_token(env_, kToken));
   auto routes = app_->app().routes();
   ASSERT_GE(routes.size(), 15u);
   for (const auto& [method, pattern] : std::vector(routes)) {

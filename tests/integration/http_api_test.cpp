@@ -217,10 +217,7 @@ TEST_F(HttpApiTest, ConcurrentCreatesAllLand) {
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto env = base_env(create_test_database("auth"));
-    env.erase("AUTH_DISABLED");
-    env["API_TOKEN"] = "s3cret-token";
-    app_ = std::make_unique<RunningApp>(env);
+    app_ = std::make_unique<RunningApp>(token_env(create_test_database("auth"), "s3cret-token"));
   }
   std::unique_ptr<RunningApp> app_;
 };

@@ -157,7 +157,7 @@ TEST_F(OpenApiTest, OperationsDeclareParametersAndMatchTheAuthRule) {
 
       const std::string concrete = concrete_path(path);
       const bool is_public = op.contains("security") && op["security"].empty();
-      EXPECT_EQ(is_public, !http::Dispatcher::requires_auth(upper(method), concrete)) << where;
+      EXPECT_EQ(is_public, !app_->app().requires_auth(upper(method), concrete)) << where;
     }
   }
 }
@@ -224,10 +224,7 @@ TEST_F(MetricsEndpointTest, CountsRequestsByRouteAndShowsPoolGauges) {
 class MetricsAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto env = base_env(create_test_database("metricsauth"));
-    env.erase("AUTH_DISABLED");
-    env["API_TOKEN"] = "metrics-token";
-    app_ = std::make_unique<RunningApp>(env);
+    app_ = std::make_unique<RunningApp>(token_env(create_test_database("metricsauth"), "metrics-token"));
   }
   std::unique_ptr<RunningApp> app_;
 };

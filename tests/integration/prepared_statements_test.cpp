@@ -22,9 +22,7 @@ struct PlanCounts {
 class PreparedStatementsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_test_database("prepared");
-    pqxx::connection c(dsn_);
-    db::migrate(c);
+    dsn_ = create_migrated_database("prepared");
     // One connection: every statement below runs on the one we inspect.
     pool_ = std::make_unique<db::Pool>(db::Pool::Options{Secret(dsn_), 1});
   }

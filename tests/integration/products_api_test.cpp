@@ -9,14 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "catalog/db/migrations.hpp"
 #include "catalog/db/pool.hpp"
 #include "catalog/db/products_repository.hpp"
 #include "catalog/handlers/routes.hpp"
-#include "catalog/http/error_mapping.hpp"
 #include "catalog/http/message.hpp"
-#include "catalog/http/request_helpers.hpp"
 #include "catalog/http/router.hpp"
+#include "catalog/http/request_helpers.hpp"
+#include "support/dispatch.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -48,16 +47,13 @@ Row row(std::string source, std::string sku, std::string name) {
 class ProductsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_test_database("products");
-    {
-      pqxx::connection c(dsn_);
-      db::migrate(c);
-    }
+    dsn_ = create_migrated_database("products");
     pool_ = std::make_unique<db::Pool>(db::Pool::Options{Secret(dsn_), 2});
     repository_ = std::make_unique<db::ProductsRepository>(*pool_);
     http::Router router;
     handlers::add_product_routes(router, *repository_);
     dispatcher_ = std::make_unique<http::Dispatcher>(std::move(router), http::Dispatcher::Options{});
+    client_ = std::make_unique<InProcessClient>(*dispatcher_);
   }
 
   void insert(const Row& r) {
@@ -95,38 +91,10 @@ class ProductsApiTest : public ::testing::Test {
     tx.commit();
   }
 
-  /// What the server does: split the target, decode, dispatch.
-  http::Response get(const std::string& target) {
-    http::Request request;
-    request.method = "GET";
-    request.target = target;
-    const auto q = target.find('?');
-    try {
-      request.path = http::percent_decode(std::string_view(target).substr(0, q), false);
-      if (q != std::string::npos) request.query = http::parse_query(std::string_view(target).substr(q + 1));
-    } catch (...) {  // the session answers these (invalid UTF-8, NUL, bad escapes) itself
-      return http::exception_response(std::current_exception(), "test");
-    }
-    return dispatcher_->handle(request, std::chrono::steady_clock::now());
-  }
-
-  nlohmann::json get_json(const std::string& target) {
-    const auto r = get(target);
-    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
-    return nlohmann::json::parse(r.body);
-  }
-
-  /// A 400 JSON error whose message mentions `needle`.
+  http::Response get(const std::string& target) { return client_->get(target); }
+  nlohmann::json get_json(const std::string& target) { return client_->get_json(target); }
   void expect_bad_request(const std::string& target, const std::string& needle) {
-    const auto r = get(target);
-    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
-    ASSERT_NE(r.header("Content-Type"), std::nullopt);
-    EXPECT_NE(r.header("Content-Type")->find("application/json"), std::string::npos);
-    const auto body = nlohmann::json::parse(r.body);
-    EXPECT_EQ(body["error"]["code"], "bad_request") << r.body;
-    EXPECT_NE(body["error"]["message"].get<std::string>().find(needle), std::string::npos)
-        << target << ": " << r.body;
-    EXPECT_FALSE(body["error"]["request_id"].get<std::string>().empty());
+    client_->expect_bad_request(target, needle);
   }
 
   /// (source, sku) in the given SQL order: an independent statement of the
@@ -145,19 +113,9 @@ class ProductsApiTest : public ::testing::Test {
   /// Follows next_cursor to the end; returns every (source/sku) in order.
   std::vector<std::string> page_through(const std::string& query, std::size_t limit) {
     std::vector<std::string> keys;
-    std::string target = "/products?" + query + "&limit=" + std::to_string(limit);
-    for (int pages = 0; pages < 1000; ++pages) {
-      const auto body = get_json(target);
-      EXPECT_LE(body["items"].size(), limit);
-      for (const auto& item : body["items"]) {
-        keys.push_back(item["source"].get<std::string>() + "/" + item["sku"].get<std::string>());
-      }
-      if (body["next_cursor"].is_null()) return keys;
-      EXPECT_EQ(body["items"].size(), limit) << "a short page must be the last";
-      target = "/products?" + query + "&limit=" + std::to_string(limit) + "&cursor=" +
-               body["next_cursor"].get<std::string>();
+    for (const auto& item : client_->all_items("/products?" + query, limit)) {
+      keys.push_back(item["source"].get<std::string>() + "/" + item["sku"].get<std::string>());
     }
-    ADD_FAILURE() << "paging did not end";
     return keys;
   }
 
@@ -173,6 +131,7 @@ class ProductsApiTest : public ::testing::Test {
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<db::ProductsRepository> repository_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
+  std::unique_ptr<InProcessClient> client_;
 };
 
 TEST_F(ProductsApiTest, GetOneReturnsEveryField) {

@@ -9,10 +9,8 @@
 
 #include <pqxx/pqxx>
 
-#include "catalog/core/clock.hpp"
-#include "catalog/s3/credentials.hpp"
-#include "catalog/s3/s3_client.hpp"
-#include "support/app_fixture.hpp"
+#include "support/feed_builder.hpp"
+#include "support/s3_app_test.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -20,54 +18,30 @@ namespace {
 
 /// `rows` rows SKU-1..SKU-rows; rows from `changed_from` on are out of stock.
 std::string feed(int rows, int changed_from = -1, int first = 1) {
-  std::string csv = "sku,product_name,price,currency,availability\n";
-  for (int i = first; i <= rows; ++i) {
-    const bool changed = changed_from >= 0 && i >= changed_from;
-    csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + ",1" + std::to_string(i) + ".50,USD," +
-           (changed ? "out_of_stock" : "in_stock") + "\n";
-  }
-  return csv;
+  return FeedBuilder({"sku", "product_name", "price", "currency", "availability"})
+      .rows(first, rows, [&](int i) -> std::vector<std::string> {
+        const bool changed = changed_from >= 0 && i >= changed_from;
+        return {"SKU-" + std::to_string(i), "Product " + std::to_string(i), "1" + std::to_string(i) + ".50", "USD",
+                changed ? "out_of_stock" : "in_stock"};
+      });
 }
 
-class ReadCacheTest : public ::testing::Test {
+class ReadCacheTest : public S3AppTest {
  protected:
-  void SetUp() override {
-    dsn_ = create_test_database("read_cache");
-    env_ = base_env(dsn_);
-    for (const auto& [k, v] : s3_env()) env_[k] = v;
-    env_["JOB_WORKERS"] = "1";
-    bucket_ = env_["S3_RAW_BUCKET"];
-    prefix_ = "read-cache/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-              std::to_string(::getpid()) + "/";
-    credentials_ = std::make_shared<s3::StaticCredentialsProvider>(
-        s3::Credentials{env_["AWS_ACCESS_KEY_ID"], Secret(env_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
-    s3::S3Config config;
-    config.endpoint = env_["S3_ENDPOINT"];
-    config.region = env_["AWS_REGION"];
-    config.force_path_style = true;
-    store_ = std::make_unique<s3::CurlS3Client>(config, credentials_, clock_);
-  }
-
-  void start(std::map<std::string, std::string> overrides = {}) {
-    for (const auto& [k, v] : overrides) env_[k] = v;
-    app_ = std::make_unique<RunningApp>(env_);
-  }
-  const HttpClient& client() { return app_->client(); }
+  ReadCacheTest() : S3AppTest("read_cache") {}
 
   /// Points job `source` at a feed with this content (missing rows soft-deleted).
   void set_feed(const std::string& source, const std::string& csv) {
-    store_->put_object(bucket_, prefix_ + source + ".csv", csv);
-    const nlohmann::json job = {{"source", source},
-                                {"uri", "s3://" + bucket_ + "/" + prefix_ + source + ".csv"},
-                                {"options", {{"missing_rows", "soft_delete"}, {"max_deletes", "100%"}}}};
-    const auto r = client().request("PUT", "/jobs/" + source, job.dump(), {"Content-Type: application/json"});
+    put_object(source + ".csv", csv);
+    const auto r = put_job(source, {{"source", source},
+                                    {"uri", uri(source + ".csv")},
+                                    {"options", {{"missing_rows", "soft_delete"}, {"max_deletes", "100%"}}}});
     ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
   }
 
+  /// A run that must succeed.
   nlohmann::json run(const std::string& source, const std::string& flags = "") {
-    const auto r = client().request("POST", "/jobs/" + source + "/run?wait=true" + flags);
-    EXPECT_EQ(r.status, 200) << r.body;
-    const auto body = r.json();
+    const auto body = run_and_wait(source, flags);
     EXPECT_EQ(body["status"], "succeeded") << body.dump();
     return body;
   }
@@ -84,14 +58,6 @@ class ReadCacheTest : public ::testing::Test {
     EXPECT_EQ(again.header("etag"), tag) << target;
     return tag;
   }
-
-  std::string dsn_;
-  std::map<std::string, std::string> env_;
-  std::string bucket_, prefix_;
-  SystemClock clock_;
-  std::shared_ptr<s3::CredentialsProvider> credentials_;
-  std::unique_ptr<s3::CurlS3Client> store_;
-  std::unique_ptr<RunningApp> app_;
 };
 
 TEST_F(ReadCacheTest, ItemPagesChangeTheirETagOnEveryItemWrite) {

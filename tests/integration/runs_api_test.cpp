@@ -9,14 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "catalog/db/migrations.hpp"
 #include "catalog/db/pool.hpp"
 #include "catalog/db/runs_repository.hpp"
 #include "catalog/handlers/routes.hpp"
-#include "catalog/http/error_mapping.hpp"
 #include "catalog/http/message.hpp"
-#include "catalog/http/request_helpers.hpp"
 #include "catalog/http/router.hpp"
+#include "catalog/http/request_helpers.hpp"
+#include "support/dispatch.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -27,17 +26,15 @@ constexpr const char* kToken = "runs-list-test-token";
 class RunsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_test_database("runs");
-    {
-      pqxx::connection c(dsn_);
-      db::migrate(c);
-    }
+    dsn_ = create_migrated_database("runs");
     pool_ = std::make_unique<db::Pool>(db::Pool::Options{Secret(dsn_), 2});
     runs_ = std::make_unique<db::RunsRepository>(*pool_);
     http::Router router;
     handlers::add_run_routes(router, *runs_);
     dispatcher_ = std::make_unique<http::Dispatcher>(std::move(router),
                                                      http::Dispatcher::Options{Secret(kToken), nullptr});
+    client_ = std::make_unique<InProcessClient>(
+        *dispatcher_, InProcessClient::Headers{{"Authorization", std::string("Bearer ") + kToken}});
     seed();
   }
 
@@ -64,33 +61,10 @@ class RunsApiTest : public ::testing::Test {
     tx.commit();
   }
 
-  http::Response get(const std::string& target, bool with_token = true) {
-    http::Request request;
-    request.method = "GET";
-    request.target = target;
-    const auto q = target.find('?');
-    try {
-      request.path = http::percent_decode(std::string_view(target).substr(0, q), false);
-      if (q != std::string::npos) request.query = http::parse_query(std::string_view(target).substr(q + 1));
-    } catch (...) {  // the session answers these (invalid UTF-8, NUL, bad escapes) itself
-      return http::exception_response(std::current_exception(), "test");
-    }
-    if (with_token) request.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
-    return dispatcher_->handle(request, std::chrono::steady_clock::now());
-  }
-
-  nlohmann::json get_json(const std::string& target) {
-    const auto r = get(target);
-    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
-    return nlohmann::json::parse(r.body);
-  }
-
+  http::Response get(const std::string& target, bool with_token = true) { return client_->get(target, with_token); }
+  nlohmann::json get_json(const std::string& target) { return client_->get_json(target); }
   void expect_bad_request(const std::string& target, const std::string& needle) {
-    const auto r = get(target);
-    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
-    const auto body = nlohmann::json::parse(r.body);
-    EXPECT_EQ(body["error"]["code"], "bad_request") << r.body;
-    EXPECT_NE(body["error"]["message"].get<std::string>().find(needle), std::string::npos) << target << ": " << r.body;
+    client_->expect_bad_request(target, needle);
   }
 
   /// Run ids in the promised order, by an independent query.
@@ -107,17 +81,7 @@ class RunsApiTest : public ::testing::Test {
   /// Follows next_cursor to the end; every run id in order.
   std::vector<std::string> page_through(const std::string& query, std::size_t limit) {
     std::vector<std::string> ids;
-    const std::string base = "/runs?" + query + (query.empty() ? "" : "&") + "limit=" + std::to_string(limit);
-    std::string target = base;
-    for (int pages = 0; pages < 100; ++pages) {
-      const auto body = get_json(target);
-      EXPECT_LE(body["items"].size(), limit);
-      for (const auto& run : body["items"]) ids.push_back(run["run_id"]);
-      if (body["next_cursor"].is_null()) return ids;
-      EXPECT_EQ(body["items"].size(), limit) << "a short page must be the last";
-      target = base + "&cursor=" + body["next_cursor"].get<std::string>();
-    }
-    ADD_FAILURE() << "paging did not end";
+    for (const auto& run : client_->all_items("/runs?" + query, limit)) ids.push_back(run["run_id"]);
     return ids;
   }
 
@@ -125,6 +89,7 @@ class RunsApiTest : public ::testing::Test {
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<db::RunsRepository> runs_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
+  std::unique_ptr<InProcessClient> client_;
 };
 
 TEST_F(RunsApiTest, ListsEveryJobsRunsNewestFirstAsGetRunShowsThem) {

@@ -17,11 +17,10 @@
 
 #include <pqxx/pqxx>
 
-#include "catalog/core/clock.hpp"
-#include "catalog/s3/credentials.hpp"
-#include "catalog/s3/s3_client.hpp"
+#include "support/feed_builder.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/s3_app_test.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -30,15 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string feed(int rows, int version) {
-  std::string csv = "sku,product_name,description,brand,category,price,currency,availability\n";
-  csv.reserve(static_cast<std::size_t>(rows) * 80);
-  for (int i = 1; i <= rows; ++i) {
-    csv += "SKU-" + std::to_string(i) + ",Product " + std::to_string(i) + " v" + std::to_string(version) +
-           ",desc,Acme,Tools,\"$1," + std::to_string(100 + version) + ".50\",usd,In Stock\n";
-  }
-  return csv;
-}
+std::string feed(int rows, int version) { return versioned_feed(rows, version); }
 
 TEST(ShutdownTest, SigtermCancelsALongRunAnswersItsWaiterAndExitsZeroWithinTheTimeout) {
   constexpr int kRows = 20'000;
@@ -47,14 +38,7 @@ TEST(ShutdownTest, SigtermCancelsALongRunAnswersItsWaiterAndExitsZeroWithinTheTi
   auto env = s3_env();
   const auto bucket = env["S3_RAW_BUCKET"];
   const auto key = "shutdown/" + std::to_string(::getpid()) + "/feed.csv";
-  SystemClock clock;
-  auto credentials = std::make_shared<s3::StaticCredentialsProvider>(
-      s3::Credentials{env["AWS_ACCESS_KEY_ID"], Secret(env["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
-  s3::S3Config s3_config;
-  s3_config.endpoint = env["S3_ENDPOINT"];
-  s3_config.region = env["AWS_REGION"];
-  s3_config.force_path_style = true;
-  s3::CurlS3Client store(s3_config, credentials, clock);
+  TestS3 store(env);
 
   const auto port = free_port();
   env["DATABASE_URL"] = dsn;
@@ -67,24 +51,16 @@ TEST(ShutdownTest, SigtermCancelsALongRunAnswersItsWaiterAndExitsZeroWithinTheTi
   env["SHUTDOWN_TIMEOUT"] = std::to_string(kShutdownTimeout.count());
   ChildProcess server({CATALOG_API_BINARY, "serve"}, env);
   HttpClient client(port);
-  const auto ready_by = Clock::now() + 30s;
-  while (Clock::now() < ready_by) {
-    try {
-      if (client.get("/health").status == 200) break;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  ASSERT_EQ(client.get("/health").status, 200) << server.output();
+  ASSERT_TRUE(wait_healthy(port, 30s)) << server.output();
 
   // Version 1 loaded; version 2 changes every row; one row stays locked.
-  store.put_object(bucket, key, feed(kRows, 1));
+  store.put(key, feed(kRows, 1));
   ASSERT_EQ(client.request("PUT", "/jobs/long", nlohmann::json{{"source", "long"}, {"uri", "s3://" + bucket + "/" + key}}.dump(),
                            {"Content-Type: application/json"}).status, 201);
   const auto first = client.request("POST", "/jobs/long/run?wait=true");
   ASSERT_EQ(first.status, 200) << first.body;
   ASSERT_EQ(first.json()["status"], "succeeded") << first.body;
-  store.put_object(bucket, key, feed(kRows, 2));
+  store.put(key, feed(kRows, 2));
   auto fingerprint = [&] {
     pqxx::connection c(dsn);
     pqxx::read_transaction tx(c);
@@ -160,15 +136,7 @@ TEST(ShutdownTest, ARequestThatWillNotEndDoesNotKeepTheProcessPastTheTimeout) {
                        {"AUTH_DISABLED", "1"}, {"DB_STATEMENT_TIMEOUT", "0"}, {"LOG_LEVEL", "info"},
                        {"SHUTDOWN_TIMEOUT", std::to_string(kShutdownTimeout.count())}});
   HttpClient client(port);
-  const auto ready_by = Clock::now() + 30s;
-  while (Clock::now() < ready_by) {
-    try {
-      if (client.get("/health").status == 200) break;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  ASSERT_EQ(client.get("/health").status, 200) << server.output();
+  ASSERT_TRUE(wait_healthy(port, 30s)) << server.output();
   const auto created = client.post_json("/items", {{"name", "before"}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = created.json()["id"];

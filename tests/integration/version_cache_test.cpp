@@ -68,9 +68,7 @@ int kill_listener(const std::string& dsn) {
 class VersionCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_test_database("vcache");
-    pqxx::connection conn(dsn_);
-    db::migrate(conn);
+    dsn_ = create_migrated_database("vcache");
   }
   db::VersionCache::Options options() const {
     db::VersionCache::Options o;
@@ -372,8 +370,7 @@ TEST_F(FastRevalidationTest, KilledListenerFallsBackToTheDatabaseAndRecovers) {
 TEST_F(FastRevalidationTest, AuthIsUnchangedOnPublicReads) {
   // GET /products* and /items* are public (DESIGN.md "Auth"): a key, even a
   // revoked or unknown one, changes nothing, on either path.
-  env_.erase("AUTH_DISABLED");
-  env_["API_TOKEN"] = "bootstrap-token-fast304";
+  env_ = with_token(env_, "bootstrap-token-fast304");
   start();
   write_products("acme", 2);
   const auto tag = wait_fast("/products?source=acme");

@@ -261,14 +261,7 @@ class SoakTest : public ::testing::Test {
     if (const char* lsan = std::getenv("LSAN_OPTIONS")) env["LSAN_OPTIONS"] = lsan;
     if (const char* ubsan = std::getenv("UBSAN_OPTIONS")) env["UBSAN_OPTIONS"] = ubsan;
     server_ = std::make_unique<ChildProcess>(std::vector<std::string>{CATALOG_API_BINARY, "serve"}, env);
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (Clock::now() < deadline) {
-      try {
-        if (HttpClient(port_).get("/health").status == 200) return;
-      } catch (const std::exception&) {
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    if (wait_healthy(port_, std::chrono::seconds(60))) return;
     FAIL() << "server not healthy in 60 s:\n" << server_->output();
   }
 

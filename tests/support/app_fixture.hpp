@@ -22,6 +22,18 @@ inline std::map<std::string, std::string> base_env(const std::string& dsn) {
           {"DB_POOL_SIZE", "4"}, {"LOG_LEVEL", "warn"}};
 }
 
+/// `env` with authentication on: `token` is the bootstrap admin key
+/// (API_TOKEN) and AUTH_DISABLED is gone.
+inline std::map<std::string, std::string> with_token(std::map<std::string, std::string> env, const std::string& token) {
+  env.erase("AUTH_DISABLED");
+  env["API_TOKEN"] = token;
+  return env;
+}
+/// base_env with authentication on (with_token).
+inline std::map<std::string, std::string> token_env(const std::string& dsn, const std::string& token) {
+  return with_token(base_env(dsn), token);
+}
+
 inline config::EnvLookup env_from(std::map<std::string, std::string> env) {
   return [env = std::move(env)](const std::string& name) -> std::optional<std::string> {
     auto it = env.find(name);

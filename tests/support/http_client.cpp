@@ -1,5 +1,7 @@
 #include "support/http_client.hpp"
 
+#include <thread>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -179,6 +181,19 @@ int status_of(const std::string& raw) {
 std::string body_of(const std::string& raw) {
   const auto end = raw.find("\r\n\r\n");
   return end == std::string::npos ? std::string() : raw.substr(end + 4);
+}
+
+bool wait_healthy(std::uint16_t port, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  const HttpClient client(port);
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      if (client.get("/health").status == 200) return true;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 }  // namespace catalog::testing

@@ -3,6 +3,7 @@
 // A small blocking HTTP client for integration tests (libcurl), plus a raw
 // socket helper for requests curl refuses to send (malformed, slow).
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -67,6 +68,10 @@ class RawConnection {
   int fd_ = -1;
   std::string pending_;
 };
+
+/// Polls GET /health on 127.0.0.1:port until it answers 200 (true) or
+/// `limit` passes (false); refused connections count as "not yet".
+bool wait_healthy(std::uint16_t port, std::chrono::milliseconds limit);
 
 /// Status code of a raw HTTP response ("HTTP/1.1 413 ..." → 413), 0 if none.
 int status_of(const std::string& raw_response);

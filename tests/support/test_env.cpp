@@ -8,6 +8,8 @@
 
 #include <pqxx/pqxx>
 
+#include "catalog/db/migrations.hpp"
+
 namespace catalog::testing {
 
 std::string create_test_database(const std::string& prefix) {
@@ -27,6 +29,13 @@ std::string create_test_database(const std::string& prefix) {
   } else {
     dsn += " dbname=" + name;
   }
+  return dsn;
+}
+
+std::string create_migrated_database(const std::string& prefix) {
+  auto dsn = create_test_database(prefix);
+  pqxx::connection c(dsn);
+  db::migrate(c);
   return dsn;
 }
 

@@ -42,3 +42,10 @@ inline std::map<std::string, std::string> s3_env() {
 }
 
 }  // namespace catalog::testing
+
+namespace catalog::testing {
+
+/// create_test_database, then the service's migrations applied to it.
+std::string create_migrated_database(const std::string& prefix);
+
+}  // namespace catalog::testing

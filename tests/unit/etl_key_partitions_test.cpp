@@ -11,24 +11,11 @@
 #include "catalog/core/errors.hpp"
 #include "catalog/etl/normalizer.hpp"
 #include "etl/key_partitions.hpp"
+#include "support/scratch.hpp"
 
 using namespace catalog::etl;
-
-namespace {
-
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
-
-std::string make_dir() {
-  std::string path = (std::filesystem::temp_directory_path() / "catalog-parts-XXXXXX").string();
-  if (::mkdtemp(path.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return path;
-}
-
-}  // namespace
+using catalog::testing::make_temp_dir;
+using catalog::testing::open_fds;
 
 TEST(EtlKeyPartitions, PartitionIsTheTopBitsAndRefinesWhenBitsGrow) {
   EXPECT_EQ(partition_of(0xFFFF'FFFF'FFFF'FFFFull, 0), 0u);
@@ -66,7 +53,7 @@ TEST(EtlKeyPartitions, MaxKeysWithinABudget) {
 }
 
 TEST(EtlKeyPartitions, RecordsComeBackInOrderAndTheFilesAreGone) {
-  const std::string dir = make_dir();
+  const std::string dir = make_temp_dir("catalog-parts");
   const std::size_t fds = open_fds();
   {
     PartitionFiles files(dir, 4);

@@ -80,7 +80,7 @@ http::Router access_router() {
   const auto ok = [](const http::Request& r) {
     return http::json_response(200, {{"who", r.principal ? r.principal->name : "-"}});
   };
-  router.add("GET", "/items", ok);
+  router.add("GET", "/items", Access::public_read, ok);
   router.add("POST", "/items", ok);
   router.add("GET", "/jobs", ok);
   router.add("POST", "/feeds", Access::feed_upload, ok);

@@ -77,18 +77,29 @@ TEST(RouterTest, DomainErrorsMapToStatusAndJsonShape) {
   EXPECT_EQ(r.body.find("secret internals"), std::string::npos) << "internals stay in the log";
 }
 
-TEST(RouterTest, AuthPolicyFollowsDesign) {
-  EXPECT_FALSE(Dispatcher::requires_auth("GET", "/items"));
-  EXPECT_FALSE(Dispatcher::requires_auth("GET", "/items/abc"));
-  EXPECT_FALSE(Dispatcher::requires_auth("HEAD", "/health"));
-  EXPECT_FALSE(Dispatcher::requires_auth("GET", "/products/acme/sku-1"));
-  EXPECT_FALSE(Dispatcher::requires_auth("GET", "/openapi.json"));
-  EXPECT_TRUE(Dispatcher::requires_auth("POST", "/items"));
-  EXPECT_TRUE(Dispatcher::requires_auth("DELETE", "/items/abc"));
-  EXPECT_TRUE(Dispatcher::requires_auth("GET", "/jobs"));
-  EXPECT_TRUE(Dispatcher::requires_auth("GET", "/runs/abc"));
-  EXPECT_TRUE(Dispatcher::requires_auth("GET", "/feeds"));
-  EXPECT_TRUE(Dispatcher::requires_auth("GET", "/itemsx")) << "prefix match is per path segment";
+TEST(RouterTest, PublicIsAPropertyOfTheRoute) {
+  const auto ok = [](const Request&) { return json_response(200, nlohmann::json::object()); };
+  Router router;
+  router.add("GET", "/items", ok, Router::Blocking::may_block, Access::public_read);
+  router.add("GET", "/items/{id}", ok, Router::Blocking::may_block, Access::public_read);
+  router.add("DELETE", "/items/{id}", ok);
+  router.add("GET", "/health", ok, Router::Blocking::nonblocking, Access::public_read);
+  router.add("GET", "/products/{source}/{sku}", Access::public_read, ok);
+  router.add("GET", "/jobs", ok);
+  router.add("GET", "/runs/{id}", Access::job_lookup, ok);
+  const Dispatcher d(std::move(router), {});
+  EXPECT_FALSE(d.requires_auth("GET", "/items"));
+  EXPECT_FALSE(d.requires_auth("GET", "/items/abc"));
+  EXPECT_FALSE(d.requires_auth("HEAD", "/health"));
+  EXPECT_FALSE(d.requires_auth("GET", "/products/acme/sku-1"));
+  EXPECT_FALSE(d.requires_auth("GET", "/items/a/b")) << "an unknown path under a public resource is a public 404";
+  EXPECT_TRUE(d.requires_auth("POST", "/items"));
+  EXPECT_TRUE(d.requires_auth("DELETE", "/items/abc"));
+  EXPECT_TRUE(d.requires_auth("GET", "/jobs"));
+  EXPECT_TRUE(d.requires_auth("GET", "/runs/abc"));
+  EXPECT_TRUE(d.requires_auth("GET", "/feeds"));
+  EXPECT_TRUE(d.requires_auth("GET", "/itemsx")) << "the public prefix is a whole path segment";
+  EXPECT_THROW(Router().add("POST", "/items", Access::public_read, ok), std::invalid_argument) << "only reads are public";
 }
 
 TEST(RouterTest, TokenViaBearerOrApiKey) {
@@ -108,7 +119,7 @@ TEST(RouterTest, TokenViaBearerOrApiKey) {
 TEST(RouterTest, OnlyNonblockingPublicRoutesRunOnTheIoThread) {
   Router router = sample_router();
   router.add("GET", "/health", [](const Request&) { return json_response(200, {{"status", "healthy"}}); },
-             Router::Blocking::nonblocking);
+             Router::Blocking::nonblocking, Access::public_read);
   router.add("GET", "/metrics", [](const Request&) { return json_response(200, {}); }, Router::Blocking::nonblocking);
   const Dispatcher d(std::move(router), {});
   EXPECT_TRUE(d.runs_inline("GET", "/health"));

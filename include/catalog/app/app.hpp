@@ -39,6 +39,9 @@ class App {
   /// (method, pattern) of every route served; the OpenAPI test checks
   /// docs/openapi.json against it.
   std::vector<std::pair<std::string, std::string>> routes() const;
+  /// Whether `method` + `path` needs a key when auth is on (the routes' own
+  /// Access::public_read); the OpenAPI test checks each operation's security.
+  bool requires_auth(const std::string& method, const std::string& path) const;
 
  private:
   struct Impl;

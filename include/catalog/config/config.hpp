@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/core/env.hpp"
 #include "catalog/core/secret.hpp"
 #include "catalog/notify/notify_url.hpp"
 #include "catalog/s3/s3_client.hpp"
@@ -98,11 +99,8 @@ struct Config {
   s3::S3Config s3;
 };
 
-/// Looks up one environment variable; nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-
-/// The real process environment.
-EnvLookup process_env();
+using catalog::EnvLookup;    // core/env.hpp
+using catalog::process_env;  // the real process environment
 
 /// Which settings a command needs: `serve` needs auth settled; `migrate` and
 /// `run-job` need only the database.

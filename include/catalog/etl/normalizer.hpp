@@ -112,7 +112,6 @@ class RowNormalizer : public RowMapper {
   /// The fields joined with the job's delimiter.
   std::string raw_text(const std::vector<std::string_view>& fields, std::size_t max) const override;
 
-  std::size_t column_count() const noexcept { return columns_.size(); }
   /// Normalised names of the columns that go to `attributes`, sorted.
   std::vector<std::string> attribute_columns() const;
 

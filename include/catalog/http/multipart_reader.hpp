@@ -43,7 +43,6 @@ class MultipartReader {
   std::string_view pending() const { return std::string_view(buffer_).substr(start_); }
   void consume(std::size_t count) { start_ += count; }
   bool fill();
-  std::size_t find_delimiter();
   bool after_delimiter();
   std::string read_part_headers();
   void skip_to_next_delimiter();

@@ -11,6 +11,8 @@
 #include "catalog/auth/principal.hpp"
 #include "catalog/core/secret.hpp"
 #include "catalog/http/message.hpp"
+#include "catalog/http/request_auth.hpp"
+#include "catalog/http/request_id.hpp"
 
 namespace catalog::metrics {
 class Registry;
@@ -21,18 +23,6 @@ class Authenticator;
 }
 
 namespace catalog::http {
-
-/// What a route needs from the caller's key (DESIGN.md "Auth"). Carried by
-/// the route table and enforced in Dispatcher::handle, the one place where
-/// authorization is decided; only routes whose job is known after a look-up
-/// (`job_lookup`) leave the job check to their handler (auth::require_follow).
-enum class Access {
-  by_method,    ///< public when Dispatcher::requires_auth() is false; else GET: read, others: admin
-  admin,        ///< scope admin only, even for GET (GET /keys)
-  feed_upload,  ///< admin or feeds:<?job=> (POST /feeds)
-  job_runs,     ///< admin, read or feeds:<{id}> (GET /jobs/{id}/runs)
-  job_lookup,   ///< admin, read or any feeds: scope; the handler checks the looked-up job or narrows its list
-};
 
 using Handler = std::function<Response(const Request&)>;
 
@@ -77,6 +67,12 @@ class Router {
   /// `path` is still percent-encoded: each segment is decoded after splitting.
   Match match(const std::string& method, const std::string& path) const;
 
+  /// Whether `method` + `path` (no query, still percent-encoded) needs no
+  /// key: it matches a route registered Access::public_read, or matches no
+  /// route and falls under a public route's first segment (an unknown path
+  /// under /items is a public 404, not a 401).
+  bool is_public(std::string_view method, std::string_view path) const;
+
   /// Whether `path` (no query) is a nonblocking route for `method` (GET or HEAD).
   bool nonblocking(std::string_view method, std::string_view path) const;
   /// Whether any route has a FastHandler.
@@ -98,10 +94,12 @@ class Router {
   std::vector<Route> routes_;
   bool has_fast_ = false;
   std::vector<std::string> nonblocking_paths_;  ///< literal GET patterns registered nonblocking
+  std::vector<std::string> public_prefixes_;    ///< first segments of public_read routes ("/items")
 };
 
-/// Everything around a handler: request id, auth, routing (404/405 + Allow),
-/// error mapping, access log. Pure (no Beast): the session calls handle().
+/// Everything around a handler, in that order: request id (request_id.hpp),
+/// routing (404/405 + Allow), auth (request_auth.hpp), error mapping, access
+/// log and metrics (access_log.hpp). Pure (no Beast): the session calls handle().
 class Dispatcher {
  public:
   struct Options {
@@ -114,8 +112,11 @@ class Dispatcher {
   /// Never throws: every failure becomes a JSON error response.
   Response handle(Request& request, std::chrono::steady_clock::time_point received_at) const;
 
-  /// Whether this method + path needs a token (the auth rule in docs/openapi.json).
-  static bool requires_auth(std::string_view method, std::string_view path);
+  /// Whether this method + path needs a token when auth is on (the auth rule
+  /// in docs/openapi.json): Router::is_public says no.
+  bool requires_auth(std::string_view method, std::string_view path) const {
+    return !router_.is_public(method, path);
+  }
 
   /// Whether the request can be handled on the I/O thread: its route is
   /// non-blocking and no token check is involved.
@@ -134,21 +135,11 @@ class Dispatcher {
   std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
 
  private:
-  /// The caller named by the request's token, or nullopt (401).
-  std::optional<auth::Principal> authenticate(const Request& request) const;
-  /// The same without blocking: nullopt also when it would take a look-up.
-  std::optional<auth::Principal> authenticate_cached(const Request& request) const;
   /// Everything after the handler: HEAD, X-Request-Id, access log, metrics.
   void finish(const Request& request, Response& response, std::string_view route, const std::string& internal_error,
               std::chrono::steady_clock::time_point received_at) const;
   Router router_;
   Options options_;
 };
-
-/// A request id to echo (a client's, when sane) or a fresh random one.
-std::string choose_request_id(std::optional<std::string_view> client_value);
-
-/// Constant-time comparison of a presented token with the configured one.
-bool token_matches(std::string_view presented, const Secret& expected);
 
 }  // namespace catalog::http

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "catalog/core/clock.hpp"
+#include "catalog/core/env.hpp"
 #include "catalog/core/secret.hpp"
 
 namespace catalog::s3 {
@@ -29,10 +30,7 @@ struct Credentials {
   std::string source;
 };
 
-/// Reads an environment variable; injectable so tests never touch the real env.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-/// The process environment.
-EnvLookup process_env();
+using catalog::EnvLookup;  // core/env.hpp
 
 /// Anything that can hand out credentials. Implementations are thread-safe.
 class CredentialsProvider {
