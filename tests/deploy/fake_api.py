@@ -25,7 +25,7 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         authed = self.headers.get("Authorization") == f"Bearer {token}"
         if path == "/health/live":
-            self.send(200, {"status": "live"})
+            self.send(200, {"status": "alive"})  # as src/handlers/health_handler.cpp answers
         elif path == "/health":
             if mode == "db_down":
                 self.send(503, {"status": "unhealthy", "database": "unreachable"})

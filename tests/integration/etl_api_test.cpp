@@ -15,6 +15,7 @@
 #include "catalog/core/clock.hpp"
 #include "catalog/s3/credentials.hpp"
 #include "catalog/s3/s3_client.hpp"
+#include "support/timing.hpp"
 #include "support/app_fixture.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
@@ -238,14 +239,19 @@ TEST_F(EtlApiTest, TriggeredRunsStartAtOnceNotAtTheNextQueuePoll) {
   put_object("feed.csv", feed(5));
   ASSERT_EQ(put_job("prompt", {{"source", "prompt"}, {"uri", "s3://" + bucket_ + "/" + prefix_ + "feed.csv"}}).status, 201);
   EXPECT_EQ(run("prompt")["status"], "succeeded");
-  long slowest_ms = 0;
+  std::vector<long> took_ms;
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
     EXPECT_EQ(run("prompt")["status"], "skipped");
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    slowest_ms = std::max(slowest_ms, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+    took_ms.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
   }
-  EXPECT_LT(slowest_ms, 700) << "the slowest of 5 skipped runs, in ms";
+  // The median, not the slowest: one run slowed by a loaded machine says
+  // nothing, while waiting for the 1 s poll would put the median near 500 ms
+  // plus the run itself.
+  std::sort(took_ms.begin(), took_ms.end());
+  EXPECT_LT(took_ms[2], scaled(std::chrono::milliseconds(450)).count())
+      << "median of 5 skipped runs, in ms (slowest " << took_ms[4] << ")";
 }
 
 TEST_F(EtlApiTest, PrefixUriTakesTheNewestObjectAndBareKeysUseTheRawBucket) {

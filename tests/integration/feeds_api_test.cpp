@@ -15,6 +15,7 @@
 #include "catalog/s3/credentials.hpp"
 #include "catalog/s3/s3_client.hpp"
 #include "s3/crypto.hpp"
+#include "support/timing.hpp"
 #include "support/app_fixture.hpp"
 #include "support/test_env.hpp"
 
@@ -59,6 +60,19 @@ class FeedsApiTest : public ::testing::Test {
     app_ = std::make_unique<RunningApp>(env_);
   }
   const HttpClient& client() { return app_->client(); }
+
+  /// POST /feeds requests the server has finished with (answered or given
+  /// up on), from /metrics: the proof that a handler had its chance to act.
+  long feed_posts_finished() {
+    const auto text = client().get("/metrics").body;
+    const std::string prefix = "catalog_http_requests_total{route=\"/feeds\",method=\"POST\",";
+    long total = 0;
+    for (auto at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+      const auto space = text.find(' ', at);
+      total += std::stol(text.substr(space + 1));
+    }
+    return total;
+  }
 
   void create_job(const std::string& id) {
     const auto r = client().request("PUT", "/jobs/" + id,
@@ -323,7 +337,10 @@ TEST_F(FeedsApiTest, ClientHangingUpMidUploadLeavesNoFeedAndNoRun) {
     conn.send(std::string(sent, 'a'));
   }  // closed here, with most of the body missing
   // The handler fails once the server notices; nothing may be left behind.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Wait until both handlers have ended (not a fixed sleep, which passes
+  // on a slow machine before they even ran).
+  EXPECT_TRUE(wait_until([&] { return feed_posts_finished() >= 2; }, std::chrono::seconds(30)))
+      << feed_posts_finished() << " of the 2 abandoned uploads finished";
   EXPECT_EQ(count("SELECT count(*) FROM feeds"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM job_runs"), 0);
   EXPECT_EQ(objects_of_source(), 0u);

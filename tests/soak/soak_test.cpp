@@ -1,13 +1,21 @@
 // Soak: the real catalog-api binary under 256 keep-alive connections of mixed
 // traffic (public reads, item writes, feed uploads, job reads) while an ETL
 // run of a large feed goes on beside it. The warm-up runs the same traffic,
-// the feed's first load and one forced re-run; the soak another re-run. Every answer must be an expected
-// 2xx (or the documented 409 of a feed upload for a job whose last run is
-// still active), no connection may fail, and the server's RSS after the soak
-// must stay within 10% of its RSS after the warm-up (release builds; ASan's
-// quarantine and shadow memory make RSS meaningless there, so the figure is
-// only printed). 60 s in release, 15 s under ASan; CATALOG_TEST_SOAK_SECONDS
-// overrides. Prints requests, req/s, p99 latency and the RSS figures.
+// the feed's first load and one forced re-run. The soak is two successive
+// periods of the same traffic, each with its own forced re-run. Every answer
+// must be an expected 2xx (or the documented 409 of a feed upload for a job
+// whose last run is still active) and no connection may fail.
+//
+// Memory: the first period may still raise RSS to its high-water mark
+// (allocator arenas, buffers sized to the peak of 256 connections); that
+// absolute figure is printed, bounded generously and documented in
+// docs/reliability.md. What tells a leak or an unbounded cache from a
+// high-water mark is the second period: the same traffic again must not keep
+// growing RSS (release builds; ASan's quarantine and shadow memory make RSS
+// meaningless there, so the figures are only printed).
+// 60 s (two 30 s periods) in release, 15 s under ASan;
+// CATALOG_TEST_SOAK_SECONDS overrides the total. Prints requests, req/s, p99
+// latency and the RSS figures.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -60,7 +68,12 @@ constexpr bool kAsan = CATALOG_SOAK_ASAN != 0;
 constexpr int kDefaultSoakSeconds = kAsan ? 15 : 60;
 constexpr int kWarmupSeconds = kAsan ? 5 : 20;
 constexpr int kFeedRows = kAsan ? 10000 : 100000;
-constexpr double kMaxRssGrowth = 1.10;
+/// Growth allowed over the second period, relative to RSS at its start: a
+/// leak of even 1 KiB per request (~60,000 requests a period) is far above it.
+constexpr double kMaxSecondPeriodGrowth = 0.03;
+/// The first period's absolute high-water mark (measured: see
+/// docs/reliability.md); generous, to catch a runaway, not to pin a figure.
+constexpr long kMaxRssKiB = 256 * 1024;
 constexpr int kReadTimeoutMs = 30000;
 
 int soak_seconds() {
@@ -454,25 +467,38 @@ TEST_F(SoakTest, MixedTrafficAt256ConnectionsWithAnEtlRunKeepsErrorsAtZeroAndRss
   EXPECT_EQ(status_of(warm_rerun), "succeeded") << warm_rerun.dump();
   const long rss_warm = rss_kib(server_->pid());
 
+  // Two successive periods of the same traffic, each with a forced re-run.
   const int seconds = soak_seconds();
+  const auto period = std::chrono::seconds(std::max(1, seconds / 2));
   const auto soak_start = Clock::now();
   phase = Phase::soak;
-  HttpResult rerun;
-  try {
-    rerun = call("POST", "/jobs/soak-etl/run?force=true");
-  } catch (const std::exception& e) {
-    rerun.body = e.what();
-  }
-  std::string rss_series;  // every 5 s, to tell a plateau from a leak
-  for (auto next = soak_start; Clock::now() - soak_start < std::chrono::seconds(seconds);) {
-    next += std::chrono::seconds(5);
-    std::this_thread::sleep_until(std::min(next, soak_start + std::chrono::seconds(seconds)));
-    rss_series += " " + std::to_string(rss_kib(server_->pid()) / 1024);
-  }
-  nlohmann::json second;
-  if (rerun.status == 202) second = wait_run(rerun.json()["run_id"], std::chrono::seconds(180));
+  struct Period {
+    HttpResult rerun;
+    nlohmann::json run;
+    long rss_start = 0, rss_end = 0;
+    std::string series;  ///< RSS MiB every 5 s
+  };
+  const auto run_period = [&](Period& p) {
+    const auto start = Clock::now();
+    p.rss_start = rss_kib(server_->pid());
+    try {
+      p.rerun = call("POST", "/jobs/soak-etl/run?force=true");
+    } catch (const std::exception& e) {
+      p.rerun.body = e.what();
+    }
+    for (auto next = start; Clock::now() - start < period;) {
+      next += std::chrono::seconds(5);
+      std::this_thread::sleep_until(std::min(next, start + period));
+      p.series += " " + std::to_string(rss_kib(server_->pid()) / 1024);
+    }
+    if (p.rerun.status == 202) p.run = wait_run(p.rerun.json()["run_id"], std::chrono::seconds(180));
+    p.rss_end = rss_kib(server_->pid());
+  };
+  Period first_period, second_period;
+  run_period(first_period);
+  run_period(second_period);
   const double soak_s = std::chrono::duration<double>(Clock::now() - soak_start).count();
-  const long rss_after = rss_kib(server_->pid());
+  const long rss_after = second_period.rss_end;
   stop_clients();
 
   std::sort(totals.latencies_ms.begin(), totals.latencies_ms.end());
@@ -484,16 +510,21 @@ TEST_F(SoakTest, MixedTrafficAt256ConnectionsWithAnEtlRunKeepsErrorsAtZeroAndRss
   std::printf(
       "soak%s: %d connections, %.1f s: %llu requests (%.0f req/s), p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
       "%llu errors; %llu uploads (%llu answered 409: run still active); %llu unexpected closes; ETL runs: warm-up %s, "
-      "soak %s (%s rows); RSS after warm-up %ld KiB, after soak %ld KiB (%+.1f%%); RSS MiB every 5 s:%s\n",
+      "periods %s, %s (%s rows); RSS after warm-up %ld KiB, after the first period %ld KiB, after the second %ld KiB "
+      "(second period %+.1f%%); RSS MiB every 5 s: first%s, second%s\n",
       kAsan ? " (ASan)" : "", kConnections, soak_s, static_cast<unsigned long long>(totals.requests),
       static_cast<double>(totals.requests) / soak_s, quantile(0.5), quantile(0.99), quantile(1.0),
       static_cast<unsigned long long>(totals.errors), static_cast<unsigned long long>(totals.uploads),
       static_cast<unsigned long long>(totals.upload_conflicts),
       static_cast<unsigned long long>(totals.unexpected_closes),
-      status_of(first).c_str(), status_of(second).c_str(),
-      second.is_object() && second.contains("counts") ? second["counts"].dump().c_str() : "?", rss_warm, rss_after,
-      rss_warm > 0 ? 100.0 * (static_cast<double>(rss_after) / static_cast<double>(rss_warm) - 1.0) : 0.0,
-      rss_series.c_str());
+      status_of(first).c_str(), status_of(first_period.run).c_str(), status_of(second_period.run).c_str(),
+      second_period.run.is_object() && second_period.run.contains("counts") ? second_period.run["counts"].dump().c_str()
+                                                                            : "?",
+      rss_warm, first_period.rss_end, rss_after,
+      first_period.rss_end > 0
+          ? 100.0 * (static_cast<double>(rss_after) / static_cast<double>(first_period.rss_end) - 1.0)
+          : 0.0,
+      first_period.series.c_str(), second_period.series.c_str());
 
   std::string samples;
   for (const auto& s : totals.samples) samples += "\n  " + s;
@@ -502,12 +533,17 @@ TEST_F(SoakTest, MixedTrafficAt256ConnectionsWithAnEtlRunKeepsErrorsAtZeroAndRss
   EXPECT_GT(totals.uploads, totals.upload_conflicts) << "some uploads must get through";
   EXPECT_EQ(totals.unexpected_closes, 0u) << "the server closed keep-alive connections:" << samples;
   EXPECT_EQ(status_of(first), "succeeded") << first.dump();
-  ASSERT_EQ(rerun.status, 202) << rerun.body;
-  EXPECT_EQ(status_of(second), "succeeded") << second.dump();
+  for (const Period* p : {&first_period, &second_period}) {
+    EXPECT_EQ(p->rerun.status, 202) << p->rerun.body;
+    EXPECT_EQ(status_of(p->run), "succeeded") << p->run.dump();
+  }
   ASSERT_GT(rss_warm, 0);
+  ASSERT_GT(first_period.rss_end, 0);
   if (!kAsan) {
-    EXPECT_LE(static_cast<double>(rss_after), kMaxRssGrowth * static_cast<double>(rss_warm))
-        << "RSS grew from " << rss_warm << " KiB after warm-up to " << rss_after << " KiB after the soak";
+    EXPECT_LE(first_period.rss_end, kMaxRssKiB) << "the first period's high-water mark, in KiB";
+    EXPECT_LE(static_cast<double>(rss_after), (1.0 + kMaxSecondPeriodGrowth) * static_cast<double>(first_period.rss_end))
+        << "RSS kept growing over the second period of the same traffic: " << first_period.rss_end << " KiB -> "
+        << rss_after << " KiB (MiB every 5 s:" << second_period.series << ")";
   }
 
   server_->signal(SIGTERM);
