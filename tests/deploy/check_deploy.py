@@ -294,7 +294,7 @@ GITHUB_ROLE = {
     "TaskDefinitions": ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
     "TagOnRegisterAndRun": ["ecs:TagResource"],
     "RunMigrateTask": ["ecs:RunTask"],
-    "WatchTasks": ["ecs:DescribeTasks"],
+    "WatchTasks": ["ecs:DescribeTasks", "ecs:StopTask"],
     "DeployService": ["ecs:DescribeServices", "ecs:UpdateService"],
     "ReadMigrateLog": ["logs:GetLogEvents"],
     "PassTaskRoles": ["iam:PassRole"],

@@ -13,6 +13,12 @@ way ecs.tf derives it. Three deploys:
   rollout fails    the circuit breaker keeps the old revision -> exit 1, the
                    service updated back to the previous revision, both new
                    revisions deregistered
+and the failures the fake now drives as AWS would: a wrong cluster, a
+migration that never stops (waiter timeouts until MIGRATE_TIMEOUT: the task
+is stopped, which the deploy role must be allowed to do), a migrate task that
+never ran its container, no capacity for it, and a service that never
+becomes stable. The fake enforces the deploy role's IAM actions from
+deploy/github.tf on every call.
 
 Prints `ok`/`FAIL` per assertion and `ecs-deploy tests: N passed, M failed`.
 """
@@ -66,7 +72,7 @@ def initial_state():
     }
 
 
-def deploy(work, state):
+def deploy(work, state, extra_env=None):
     path = os.path.join(work, "state.json")
     json.dump(state, open(path, "w"))
     bindir = os.path.join(work, "bin")
@@ -78,6 +84,7 @@ def deploy(work, state):
                AWS_REGION="us-east-1", ECS_CLUSTER=CLUSTER, ECS_SERVICE=SERVICE, ECS_SERVICE_FAMILY=FAM,
                ECS_JOB_FAMILY=JOB_FAM, ECS_JOB_CONTAINER="job", ECS_DEPLOY_POLL_SECONDS="0", STABLE_TIMEOUT="5",
                RUN_TASK_NETWORK_CONFIGURATION='{"awsvpcConfiguration":{"subnets":["subnet-1"],"securityGroups":["sg-1"],"assignPublicIp":"DISABLED"}}')
+    env.update(extra_env or {})
     p = subprocess.run(["bash", os.path.join(ROOT, "scripts", "ecs-deploy.sh"), NEW], env=env,
                        capture_output=True, text=True, timeout=120)
     return p, json.load(open(path))
@@ -146,6 +153,52 @@ with tempfile.TemporaryDirectory() as work:
     check("rollout fails: both new revisions deregistered; latest active = the old image",
           st["families"][FAM][1]["status"] == "INACTIVE" and st["families"][JOB_FAM][1]["status"] == "INACTIVE"
           and image(latest_active(st, FAM)) == OLD and image(latest_active(st, JOB_FAM)) == OLD)
+
+    # --- the fake is as strict as AWS: what the deploy role may do, the cluster ----------
+    s0 = initial_state()
+    s0["cluster"] = "another-cluster"
+    p, st = deploy(work, s0)
+    out = p.stdout + p.stderr
+    check("wrong cluster: exit 1 before anything is registered",
+          p.returncode == 1 and "register-task-definition" not in ops(st), out)
+
+    # --- migration never stops: the waiter times out until MIGRATE_TIMEOUT --------------
+    s0 = initial_state()
+    s0["waiter_timeouts"] = {"tasks-stopped": 1000}
+    p, st = deploy(work, s0, {"MIGRATE_TIMEOUT": "0"})
+    out = p.stdout + p.stderr
+    check("migration times out: exit 1, says so, service untouched",
+          p.returncode == 1 and "migration still running after 0s" in out and "update-service" not in ops(st), out)
+    check("migration times out: the task is stopped (the deploy role may StopTask) and the job revision retired",
+          st.get("stopped") == list(st["tasks"]) and st["families"][JOB_FAM][1]["status"] == "INACTIVE",
+          (st.get("stopped"), out))
+
+    # --- the migrate task never ran its container (image pull failed) -------------------
+    s0 = initial_state()
+    s0["task_failure"] = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+    p, st = deploy(work, s0)
+    out = p.stdout + p.stderr
+    check("migrate task failed to start: exit 1 naming the reason, service untouched",
+          p.returncode == 1 and "CannotPullContainerError" in out and "update-service" not in ops(st)
+          and st["families"][JOB_FAM][1]["status"] == "INACTIVE", out)
+
+    # --- no capacity: run-task starts nothing -------------------------------------------
+    s0 = initial_state()
+    s0["run_failure"] = "RESOURCE:MEMORY"
+    p, st = deploy(work, s0)
+    out = p.stdout + p.stderr
+    check("no capacity for the migration: exit 1, service untouched, job revision retired",
+          p.returncode == 1 and "did not start a task" in out and "update-service" not in ops(st)
+          and st["families"][JOB_FAM][1]["status"] == "INACTIVE", out)
+
+    # --- the service never becomes stable: rolled back ----------------------------------
+    s0 = initial_state()
+    s0["waiter_timeouts"] = {"services-stable": 1000}
+    p, st = deploy(work, s0, {"STABLE_TIMEOUT": "0"})
+    out = p.stdout + p.stderr
+    check("service never stable: exit 1, rolled back to revision 1",
+          p.returncode == 1 and "not stable within 0s" in out and st["service"]["taskDefinition"].endswith(f"/{FAM}:1"),
+          out)
 
     # --- usage -------------------------------------------------------------------------
     p = subprocess.run(["bash", os.path.join(ROOT, "scripts", "ecs-deploy.sh")], capture_output=True, text=True,

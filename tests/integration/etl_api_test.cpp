@@ -465,6 +465,19 @@ TEST_F(EtlApiTest, RunJobCommandRunsInTheForeground) {
   EXPECT_NE(out.find("\"inserted\": 25"), std::string::npos) << out;
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'cli'"), 25);
 
+  // The same object again: skipped, and a skip is a success for the
+  // scheduler (exit 0, README "run-job").
+  std::tie(code, out) = run_process({CATALOG_API_BINARY, "run-job", "cli-job"}, env, std::chrono::seconds(60));
+  EXPECT_EQ(code, 0) << "a skipped run exits 0:\n" << out;
+  EXPECT_NE(out.find("\"status\": \"skipped\""), std::string::npos) << out;
+  // --force re-reads it: every row unchanged, nothing written.
+  std::tie(code, out) =
+      run_process({CATALOG_API_BINARY, "run-job", "cli-job", "--force"}, env, std::chrono::seconds(60));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"status\": \"succeeded\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"unchanged\": 25"), std::string::npos) << out;
+  EXPECT_EQ(count("SELECT count(*) FROM job_runs WHERE job_id = 'cli-job'"), 3) << "three runs recorded";
+
   std::tie(code, out) = run_process({CATALOG_API_BINARY, "run-job", "no-such-job"}, env, std::chrono::seconds(60));
   EXPECT_NE(code, 0);
   EXPECT_NE(out.find("job 'no-such-job' does not exist"), std::string::npos) << out;
