@@ -30,8 +30,9 @@ resource "aws_lb_target_group" "api" {
 
   # After ECS deregisters a task (deploy, scale-in), the ALB stops sending it
   # new requests and waits this long for in-flight ones; only then does ECS
-  # send SIGTERM. Requests longer than 30 s (e.g. ?wait=true) are cut.
-  deregistration_delay = 30
+  # send SIGTERM. Longer than WAIT_TIMEOUT, so a ?wait=true request (the
+  # longest any request is held) ends with its answer, not a cut connection.
+  deregistration_delay = local.wait_timeout_seconds + 10
 
   health_check {
     enabled             = true

@@ -240,7 +240,11 @@ locals {
 }
 
 resource "aws_ecs_task_definition" "api" {
-  family                   = local.name
+  family = local.name
+  # CI registers revisions and rolls back to the previous one on failure; a
+  # revision Terraform replaces stays registered, so a rollback (by the deploy
+  # script or by ECS's circuit breaker) can still start it.
+  skip_destroy             = true
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = tostring(var.task_cpu)
@@ -266,6 +270,7 @@ resource "aws_ecs_task_definition" "api" {
 
 resource "aws_ecs_task_definition" "job" {
   family                   = "${local.name}-job"
+  skip_destroy             = true # as for the service family: a rollback may need it
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = tostring(var.job_task_cpu)

@@ -117,7 +117,7 @@ data "aws_iam_policy_document" "github_deploy" {
 
   statement {
     sid       = "WatchTasks"
-    actions   = ["ecs:DescribeTasks", "ecs:StopTask"] # StopTask: a migration past MIGRATE_TIMEOUT is stopped
+    actions   = ["ecs:DescribeTasks", "ecs:StopTask"] # StopTask: a migration that outlives its timeout is stopped, not left running
     resources = ["arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:task/${aws_ecs_cluster.main.name}/*"]
   }
 

@@ -60,10 +60,15 @@ locals {
     var.extra_tags,
   )
 
-  tmpdir             = "/var/tmp/catalog" # the image's TMPDIR (docker/Dockerfile)
-  container_name     = "api"
-  job_container_name = "job"
-  container_port     = 8000
+  tmpdir = "/var/tmp/catalog" # the image's TMPDIR (docker/Dockerfile)
+
+  # POST /jobs/{id}/run?wait=true holds a request this long (WAIT_TIMEOUT).
+  # The target group's deregistration delay outlasts it (alb.tf), so a deploy
+  # or scale-in lets such a request finish before ECS sends SIGTERM.
+  wait_timeout_seconds = 50
+  container_name       = "api"
+  job_container_name   = "job"
+  container_port       = 8000
 
   # HTTPS is the normal way to run this stack; without a certificate port 80
   # serves in clear text to plain_http_allowed_cidrs only.
@@ -82,7 +87,7 @@ locals {
   # exactly these names (tests/deploy/check_deploy.py compares them).
   container_environment = merge(local.base_environment, local.read_replica_environment)
 
-  # Only with var.db_read_replica (the server side of it lands with issue 13).
+  # Only with var.db_read_replica: list reads go to the replica while it is within READ_MAX_LAG.
   read_replica_environment = var.db_read_replica ? { READ_MAX_LAG = tostring(var.read_max_lag_seconds) } : {}
 
   base_environment = {
@@ -104,6 +109,7 @@ locals {
     MAX_FEED_BYTES     = tostring(var.max_feed_bytes)
     SHUTDOWN_TIMEOUT   = tostring(var.shutdown_timeout_seconds)
     TMPDIR             = local.tmpdir # spill files; a mounted volume, see ecs.tf
+    WAIT_TIMEOUT       = tostring(local.wait_timeout_seconds)
     # Keep-alive idle timeout must outlast the ALB's, or the ALB can reuse a
     # connection the server is closing and answer 502.
     IDLE_TIMEOUT = tostring(var.alb_idle_timeout + 5)

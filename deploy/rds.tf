@@ -65,6 +65,14 @@ resource "aws_db_parameter_group" "main" {
   }
 }
 
+# RDS creates /aws/rds/instance/<id>/postgresql itself, keeping logs for
+# ever; made here first (the instance depends on it), it keeps them
+# log_retention_days like the service's own logs.
+resource "aws_cloudwatch_log_group" "rds" {
+  name              = "/aws/rds/instance/${local.name}/postgresql"
+  retention_in_days = var.log_retention_days
+}
+
 resource "aws_db_instance" "main" {
   identifier     = local.name
   engine         = "postgres"
@@ -101,6 +109,7 @@ resource "aws_db_instance" "main" {
 
   performance_insights_enabled    = true
   enabled_cloudwatch_logs_exports = ["postgresql"]
+  depends_on                      = [aws_cloudwatch_log_group.rds]
 
   tags = { Name = local.name }
 
@@ -114,8 +123,7 @@ resource "aws_db_instance" "main" {
 # Same subnets, security group, parameter group (TLS forced) and encryption as
 # the primary; not public. The service gets DATABASE_READ_URL (a secret: it
 # carries the password) and READ_MAX_LAG; list routes run there and fall back
-# to the primary when the replica is down or lags more than READ_MAX_LAG. The
-# server side of this lands with issue 13; until then the service ignores both.
+# to the primary when the replica is down or lags more than READ_MAX_LAG.
 resource "aws_db_instance" "read" {
   count = var.db_read_replica ? 1 : 0
 

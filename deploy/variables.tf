@@ -279,7 +279,7 @@ variable "db_skip_final_snapshot" {
 }
 
 variable "db_read_replica" {
-  description = "Create an RDS read replica and give the service DATABASE_READ_URL (a secret) and READ_MAX_LAG. The server side (list routes on the replica, fallback to the primary) lands with issue 13; until then the service ignores both."
+  description = "Create an RDS read replica and give the service DATABASE_READ_URL (a secret) and READ_MAX_LAG. The service sends GET /products* and /items* to it while it is within READ_MAX_LAG, else to the primary."
   type        = bool
   default     = false
 }

@@ -28,7 +28,9 @@
 #
 #   sudo bash scripts/image-smoke.sh
 #
-# Env: IMAGE_SMOKE_ROWS (default 200000) rows in the spilling update run.
+# Env: IMAGE_SMOKE_ROWS (default 200000) rows in the spilling update run;
+# IMAGE_SMOKE_RESULT: a file that gets the tested image's name when all passed
+# (deploys push that image: scripts/push-image.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -279,4 +281,7 @@ if [ "$failed" -gt 0 ]; then
 fi
 log "timings: ${timings[*]}"
 echo "$passed passed, $failed failed"
+# The image that passed, for scripts/push-image.sh (deploys push this very
+# image, never a rebuild).
+if [ "$failed" = 0 ] && [ -n "${IMAGE_SMOKE_RESULT:-}" ]; then echo "$image" >"$IMAGE_SMOKE_RESULT"; fi
 [ "$failed" = 0 ]

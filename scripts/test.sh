@@ -23,7 +23,10 @@ export CCACHE_DIR=${CCACHE_DIR:-$root/.local/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
 # Paths below the checkout are hashed relative to it, so two checkouts (git
 # worktrees) sharing one CCACHE_DIR reuse each other's objects.
+# The build directory is then left out of the hash too (with -g ccache hashes
+# it by default, which defeats the sharing).
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 build() {  # build DIR [cmake args...]
   local dir=$1; shift

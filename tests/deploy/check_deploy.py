@@ -661,32 +661,52 @@ def _():
     assert wf["permissions"] == {"contents": "read"}, wf["permissions"]
 
 
-@check("deploy.yml: main only, OIDC (id-token: write, role-to-assume), build from the repo root, SHA tag, ecs-deploy.sh")
+@check("deploy.yml: main (or a manual redeploy of a commit), OIDC, deploys by digest the image ci.yml smoke-tested and pushed; builds nothing")
 def _():
     wf = WORKFLOWS["deploy.yml"]
     on = wf.get("on", wf.get(True))
-    assert list(on) == ["push"] and on["push"]["branches"] == ["main"], f"on: {on}"
+    assert set(on) == {"push", "workflow_dispatch"} and on["push"]["branches"] == ["main"], f"on: {on}"
+    assert on["workflow_dispatch"]["inputs"]["commit"]["required"] is True, "manual redeploy needs a commit input"
     ci = wf["jobs"].get("ci", {})
-    assert ci.get("uses") == "./.github/workflows/ci.yml" and wf["jobs"]["deploy"].get("needs") in ("ci", ["ci"]), \
-        "deploy must need the ci job that calls ci.yml (no deploy of an untested commit)"
-    assert "workflow_call" in WORKFLOWS["ci.yml"].get("on", WORKFLOWS["ci.yml"].get(True)), "ci.yml is not callable (workflow_call)"
+    assert ci.get("uses") == "./.github/workflows/ci.yml" and ci.get("with", {}).get("push_image") is True, \
+        "deploy must call ci.yml with push_image: true (the tested image is the pushed one)"
+    assert wf["jobs"]["deploy"].get("needs") in ("ci", ["ci"]), "deploy must need the ci job (no deploy of an untested commit)"
+    assert "needs.ci.result == 'success'" in wf["jobs"]["deploy"]["if"], wf["jobs"]["deploy"]["if"]
+    ci_on = WORKFLOWS["ci.yml"].get("on", WORKFLOWS["ci.yml"].get(True))
+    assert "push_image" in ci_on["workflow_call"]["inputs"] and "image" in ci_on["workflow_call"]["outputs"], ci_on
     assert wf["permissions"].get("id-token") == "write", wf["permissions"]
+    text = open(os.path.join(ROOT, ".github", "workflows", "deploy.yml")).read()
+    assert "buildx" not in text and "docker build" not in text and "podman build" not in text, "deploy.yml must not build an image"
     steps = [st for _, _, st in steps_of(wf)]
     creds = [st for st in steps if st.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
     assert len(creds) == 1 and creds[0]["with"].get("role-to-assume"), "no configure-aws-credentials with role-to-assume"
-    build = [st["run"] for st in steps if "docker buildx build" in st.get("run", "")]
-    assert build, "no docker buildx build step"
-    cmd = " ".join(build[0].replace("\\\n", " ").split())
-    assert "-f docker/Dockerfile" in cmd and cmd.rstrip().endswith(" ."), f"build must use -f docker/Dockerfile with the repo root as context: {cmd}"
-    assert "--push" in cmd, cmd
-    assert "${{ github.sha }}" in wf["jobs"]["deploy"]["env"]["IMAGE"], "image not tagged with the commit SHA"
+    image = [st for st in steps if st.get("id") == "image"]
+    assert image and image[0]["env"]["PUSHED"] == "${{ needs.ci.outputs.image }}", "deploy must take the image ci.yml pushed"
+    assert "describe-images" in image[0]["run"] and "@$digest" in image[0]["run"], "a manual redeploy must resolve the commit's digest"
     dep = [st for st in steps if "bash scripts/ecs-deploy.sh" in st.get("run", "")]
-    assert dep, "no scripts/ecs-deploy.sh step"
-    idx = steps.index
-    assert idx(creds[0]) < idx([st for st in steps if "docker buildx build" in st.get("run", "")][0]) < idx(dep[0]), "step order"
+    assert dep and dep[0]["env"]["IMAGE"] == "${{ steps.image.outputs.image }}", "ecs-deploy.sh must get the image by digest"
+    assert steps.index(creds[0]) < steps.index(image[0]) < steps.index(dep[0]), "step order"
     for v in ("ECS_CLUSTER", "ECS_SERVICE", "ECS_SERVICE_FAMILY", "ECS_JOB_FAMILY", "ECS_JOB_CONTAINER", "RUN_TASK_NETWORK_CONFIGURATION"):
         assert v in dep[0].get("env", {}), f"ecs-deploy.sh step lacks {v}"
         assert v in OUTPUTS["github_actions_variables"]["value"], f"output github_actions_variables lacks {v}"
+
+
+@check("ci.yml: the image the smoke test passed is the one pushed (by digest, skipped when the commit's tag exists)")
+def _():
+    wf = WORKFLOWS["ci.yml"]
+    steps = [st for _, _, st in steps_of(wf)]
+    smoke = [st for st in steps if "bash scripts/image-smoke.sh" in st.get("run", "")]
+    push = [st for st in steps if "bash scripts/push-image.sh" in st.get("run", "")]
+    assert smoke and push and steps.index(smoke[0]) < steps.index(push[0]), "push-image.sh must follow the smoke test"
+    assert smoke[0]["env"]["IMAGE_SMOKE_RESULT"] == push[0]["env"]["TESTED_IMAGE_FILE"], "push must take the image the smoke test named"
+    assert push[0]["if"] == "${{ inputs.push_image }}" and push[0]["env"]["COMMIT"] == "${{ github.sha }}", push[0]
+    assert wf["jobs"]["test"]["outputs"]["image"] == "${{ steps.push.outputs.image }}", wf["jobs"]["test"]["outputs"]
+    script = open(os.path.join(ROOT, "scripts", "push-image.sh")).read()
+    for want in ("describe-images", "imageTag=$tag", "podman push", "--digestfile", 'echo "$repo@$digest"', 'echo "$repo@$existing"'):
+        assert want in script, f"scripts/push-image.sh lacks {want}"
+    assert "podman build" not in script and "docker build" not in script, "push-image.sh must not rebuild"
+    smoke_text = open(os.path.join(ROOT, "scripts", "image-smoke.sh")).read()
+    assert 'echo "$image" >"$IMAGE_SMOKE_RESULT"' in smoke_text, "image-smoke.sh does not name the tested image"
 
 
 @check("scripts/ecs-deploy.sh: migrate on the job family, exit code checked, services-stable, rollback")
@@ -733,6 +753,30 @@ def _():
                         f"{doc}: `{s}` runs in deploy/: -f docker/Dockerfile resolves against the current directory"
                 if re.search(r"\bterraform (apply|plan)\b", s):
                     assert "-var-file=" in s, f"{doc}: `{s}` lacks -var-file= (an apply without it drops HTTPS, schedules, ...)"
+
+
+# ====================================== 14. what CI tested is what runs (issue 20 §3)
+@check("deregistration delay outlasts WAIT_TIMEOUT, which the task sets from the same local (below the ALB idle timeout)")
+def _():
+    tg = res("aws_lb_target_group", "api")
+    assert tg["deregistration_delay"] == "${local.wait_timeout_seconds + 10}", tg["deregistration_delay"]
+    assert LOCALS["base_environment"]["WAIT_TIMEOUT"] == "${tostring(local.wait_timeout_seconds)}", LOCALS["base_environment"]
+    assert LOCALS["wait_timeout_seconds"] + 10 <= 120 and LOCALS["wait_timeout_seconds"] < VARS["alb_idle_timeout"]["default"]
+
+
+@check("task definitions are kept when Terraform replaces them (skip_destroy): the service may roll back to them")
+def _():
+    for name in ("api", "job"):
+        assert res("aws_ecs_task_definition", name).get("skip_destroy") is True, f"aws_ecs_task_definition.{name} lacks skip_destroy = true"
+
+
+@check("RDS PostgreSQL log group is Terraform's, with the retention of the service's logs")
+def _():
+    lg = res("aws_cloudwatch_log_group", "rds")
+    assert lg["name"] == "/aws/rds/instance/${local.name}/postgresql", lg["name"]
+    assert lg["retention_in_days"] == "${var.log_retention_days}", lg
+    db = res("aws_db_instance", "main")
+    assert db["identifier"] == "${local.name}" and "aws_cloudwatch_log_group.rds" in str(db.get("depends_on")), db.get("depends_on")
 
 
 print(f"deploy checks: {passed} passed, {len(failed)} failed")
