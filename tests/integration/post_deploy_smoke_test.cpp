@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"
