@@ -9,8 +9,17 @@ Requests that pass are forwarded to s3rver (re-credentialed as s3rver's own
 account) and the response streamed back.
 
 It also fills two gaps of s3rver so the client's behaviour can be tested for
-real: `If-Match` on GetObject (412 PreconditionFailed when the ETag moved) and
-AbortMultipartUpload (answered 204). And it offers loopback-only test controls
+real, as strictly as S3 does them:
+- `If-Match` on GetObject: the condition is checked against the ETag of the
+  very response that would be served (one upstream GET, no HEAD-then-GET
+  window), 412 PreconditionFailed when it moved;
+- multipart uploads are tracked from CreateMultipartUpload on:
+  AbortMultipartUpload really ends the upload (UploadPart, Complete and a
+  second Abort then answer 404 NoSuchUpload, as S3 does), an unknown upload
+  id is 404 NoSuchUpload, and GET /__proxy/uploads?key_contains=... lists
+  every upload with its state (open, aborted, completed) so a test can prove
+  no upload was left open.
+And it offers loopback-only test controls
 under /__proxy/: fault injection (status codes, a connection cut mid-body),
 a request log, and a fake ECS container-credentials endpoint that issues
 temporary credentials the verifier then accepts.
@@ -49,6 +58,7 @@ class State:
         self.ecs = {}  # token -> {"ttl": seconds, "fetches": n}
         self.imds_tokens = set()
         self.imds_fetches = 0
+        self.uploads = {}  # upload id -> {"key": path, "state": "open" | "aborted" | "completed"}
 
 
 STATE = None
@@ -245,17 +255,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         raw_path, _, raw_query = self.path.partition("?")
         query = urllib.parse.parse_qs(raw_query, keep_blank_values=True)
-        if self.command == "DELETE" and "uploadId" in query:
-            self.reply(204, b"")  # s3rver has no AbortMultipartUpload
+        if self.command == "POST" and "uploads" in query and "uploadId" not in query:
+            self.create_multipart(raw_path, body)
             return
-        if self.command == "GET" and self.headers.get("If-Match"):
-            status, headers, _ = self.upstream("HEAD", self.path, b"")
-            if status == 200 and headers.get("ETag") != self.headers.get("If-Match"):
-                st, xml = s3_error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412,
-                                   "<Condition>If-Match</Condition>")
+        if "uploadId" in query:
+            upload_id = query["uploadId"][0]
+            with STATE.lock:
+                upload = STATE.uploads.get(upload_id)
+                if upload is not None and upload["state"] == "open" and self.command == "DELETE":
+                    upload["state"] = "aborted"  # s3rver has no AbortMultipartUpload: the proxy ends it
+                    self.reply(204, b"")
+                    return
+            if upload is None or upload["state"] != "open":
+                st, xml = s3_error("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, "
+                                   "or the upload may have been aborted or completed.", 404,
+                                   "<UploadId>%s</UploadId>" % escape(upload_id))
                 self.reply(st, xml)
                 return
         self.forward(body, fault if fault and fault["action"] == "cut" else None)
+        if self.command == "POST" and "uploadId" in query and self.last_status == 200:
+            with STATE.lock:
+                STATE.uploads[query["uploadId"][0]]["state"] = "completed"
+
+    def create_multipart(self, raw_path, body):
+        status, headers, data = self.upstream("POST", self.path, body)
+        if status == 200:
+            text = data.decode("utf-8", "replace")
+            start = text.find("<UploadId>")
+            end = text.find("</UploadId>")
+            if start >= 0 and end > start:
+                with STATE.lock:
+                    STATE.uploads[text[start + len("<UploadId>"):end]] = {
+                        "key": urllib.parse.unquote(raw_path), "state": "open"}
+        self.reply(status, data, headers.get("Content-Type", "application/xml"))
 
     def upstream_headers(self):
         out = {}
@@ -283,10 +315,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def forward(self, body, cut):
         conn = http.client.HTTPConnection("127.0.0.1", STATE.upstream_port, timeout=60)
         headers = self.upstream_headers()
+        headers.pop("If-Match", None)  # the proxy checks it below, on this very response
         if self.command in ("PUT", "POST") or body:
             headers["Content-Length"] = str(len(body))
         conn.request(self.command, self.path, body=body if body else None, headers=headers)
         resp = conn.getresponse()
+        self.last_status = resp.status
+        if_match = self.headers.get("If-Match") if self.command == "GET" else None
+        if if_match and resp.status in (200, 206) and resp.getheader("ETag") != if_match:
+            # Checked on the response that would be served: no window in
+            # which the object can change between the check and the body.
+            resp.read()
+            conn.close()
+            self.last_status = 412
+            st, xml = s3_error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412,
+                               "<Condition>If-Match</Condition>")
+            self.reply(st, xml)
+            return
         length = resp.getheader("Content-Length")
         chunked = length is None and self.command != "HEAD" and resp.status not in (204, 304)
         payload = resp.read() if chunked else None
@@ -397,6 +442,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply(200, json.dumps(doc).encode(), "application/json")
             else:
                 self.reply(404, b"", "text/plain")
+        elif route == "/__proxy/uploads":
+            needle = q.get("key_contains", [""])[0]
+            with STATE.lock:
+                found = [dict(u, upload_id=i) for i, u in STATE.uploads.items() if needle in u["key"]]
+            self.reply(200, json.dumps(found).encode(), "application/json")
         elif route == "/__proxy/imds-stats":
             with STATE.lock:
                 self.reply(200, json.dumps({"fetches": STATE.imds_fetches}).encode(), "application/json")

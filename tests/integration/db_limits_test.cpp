@@ -21,6 +21,7 @@
 
 #include "support/feed_builder.hpp"
 #include "support/s3_app_test.hpp"
+#include "support/timing.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -113,7 +114,16 @@ TEST_F(DbLimitsTest, RequestStatementPastTheTimeoutAnswers503TimeoutAndEtlIsExem
   const std::string run_id = queued.json()["run_id"];
   EXPECT_EQ(wait_value("SELECT status || ':' || rows_read FROM job_runs WHERE id = '" + run_id + "'", "running:50", 20s),
             "running:50");
-  std::this_thread::sleep_for(2500ms);
+  // The apply is blocked on the lock (seen in pg_stat_activity, not assumed),
+  // and stays blocked for longer than the 1 s request statement timeout.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND wait_event_type = 'Lock'") > 0;
+      },
+      20s))
+      << "the run's apply never waited on the row lock";
+  std::this_thread::sleep_for(2500ms);  // the wait that must outlast DB_STATEMENT_TIMEOUT
   products_lock.release();
   EXPECT_EQ(wait_value("SELECT status FROM job_runs WHERE id = '" + run_id + "'", "succeeded", 20s), "succeeded")
       << value("SELECT error FROM job_runs WHERE id = '" + run_id + "'");
@@ -248,7 +258,11 @@ TEST_F(DbLimitsTest, CancelRacingAClaimIsNeverLostAndAStaleCancelledRunIsNotRequ
   start({{"JOB_WORKERS", "1"}, {"RUN_STALE_AFTER", "5"}});
   EXPECT_EQ(wait_value("SELECT status FROM job_runs WHERE id = '" + run_id + "'", "cancelled", 10s), "cancelled")
       << "never re-queued and run";
-  std::this_thread::sleep_for(1500ms);  // a worker poll later: still cancelled, nothing loaded
+  // The worker had its chance to pick the cancelled run: it claimed and
+  // finished a later run of another job (a fixed sleep proved nothing on a
+  // slow machine). The cancelled run is still cancelled and loaded nothing.
+  put_job("witness", "witness", "feed.csv");
+  EXPECT_EQ(run_and_wait("witness")["status"], "succeeded");
   EXPECT_EQ(value("SELECT status FROM job_runs WHERE id = '" + run_id + "'"), "cancelled");
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'race'"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM job_runs WHERE status IN ('queued', 'running')"), 0) << "never stuck";

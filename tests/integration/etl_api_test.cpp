@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 #include <cctype>
 #include <chrono>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include "support/feed_builder.hpp"
 #include "support/s3_app_test.hpp"
+#include "support/timing.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
 
@@ -187,14 +189,19 @@ TEST_F(EtlApiTest, TriggeredRunsStartAtOnceNotAtTheNextQueuePoll) {
   put_object("feed.csv", feed(5));
   ASSERT_EQ(put_job("prompt", {{"source", "prompt"}, {"uri", uri("feed.csv")}}).status, 201);
   EXPECT_EQ(run_and_wait("prompt")["status"], "succeeded");
-  long slowest_ms = 0;
+  std::vector<long> took_ms;
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
     EXPECT_EQ(run_and_wait("prompt")["status"], "skipped");
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    slowest_ms = std::max(slowest_ms, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+    took_ms.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
   }
-  EXPECT_LT(slowest_ms, 700) << "the slowest of 5 skipped runs, in ms";
+  // The median, not the slowest: one run slowed by a loaded machine says
+  // nothing, while waiting for the 1 s poll would put the median near 500 ms
+  // plus the run itself.
+  std::sort(took_ms.begin(), took_ms.end());
+  EXPECT_LT(took_ms[2], scaled(std::chrono::milliseconds(450)).count())
+      << "median of 5 skipped runs, in ms (slowest " << took_ms[4] << ")";
 }
 
 TEST_F(EtlApiTest, PrefixUriTakesTheNewestObjectAndBareKeysUseTheRawBucket) {
@@ -427,6 +434,19 @@ TEST_F(EtlApiTest, RunJobCommandRunsInTheForeground) {
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("\"inserted\": 25"), std::string::npos) << out;
   EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'cli'"), 25);
+
+  // The same object again: skipped, and a skip is a success for the
+  // scheduler (exit 0, README "run-job").
+  std::tie(code, out) = run_process({CATALOG_API_BINARY, "run-job", "cli-job"}, env, std::chrono::seconds(60));
+  EXPECT_EQ(code, 0) << "a skipped run exits 0:\n" << out;
+  EXPECT_NE(out.find("\"status\": \"skipped\""), std::string::npos) << out;
+  // --force re-reads it: every row unchanged, nothing written.
+  std::tie(code, out) =
+      run_process({CATALOG_API_BINARY, "run-job", "cli-job", "--force"}, env, std::chrono::seconds(60));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"status\": \"succeeded\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"unchanged\": 25"), std::string::npos) << out;
+  EXPECT_EQ(count("SELECT count(*) FROM job_runs WHERE job_id = 'cli-job'"), 3) << "three runs recorded";
 
   std::tie(code, out) = run_process({CATALOG_API_BINARY, "run-job", "no-such-job"}, env, std::chrono::seconds(60));
   EXPECT_NE(code, 0);

@@ -14,6 +14,7 @@
 #include "s3/crypto.hpp"
 #include "support/feed_builder.hpp"
 #include "support/s3_app_test.hpp"
+#include "support/timing.hpp"
 #include "support/test_env.hpp"
 
 namespace catalog::testing {
@@ -47,6 +48,19 @@ class FeedsApiTest : public S3AppTest {
     std::string name = current_test_name();
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     source_ = "feeds-" + name + "-" + std::to_string(::getpid());
+  }
+
+  /// POST /feeds requests the server has finished with (answered or given
+  /// up on), from /metrics: the proof that a handler had its chance to act.
+  long feed_posts_finished() {
+    const auto text = client().get("/metrics").body;
+    const std::string prefix = "catalog_http_requests_total{route=\"/feeds\",method=\"POST\",";
+    long total = 0;
+    for (auto at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+      const auto space = text.find(' ', at);
+      total += std::stol(text.substr(space + 1));
+    }
+    return total;
   }
 
   void create_job(const std::string& id) {
@@ -278,7 +292,10 @@ TEST_F(FeedsApiTest, ClientHangingUpMidUploadLeavesNoFeedAndNoRun) {
     conn.send(std::string(sent, 'a'));
   }  // closed here, with most of the body missing
   // The handler fails once the server notices; nothing may be left behind.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Wait until both handlers have ended (not a fixed sleep, which passes
+  // on a slow machine before they even ran).
+  EXPECT_TRUE(wait_until([&] { return feed_posts_finished() >= 2; }, std::chrono::seconds(30)))
+      << feed_posts_finished() << " of the 2 abandoned uploads finished";
   EXPECT_EQ(count("SELECT count(*) FROM feeds"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM job_runs"), 0);
   EXPECT_EQ(objects_of_source(), 0u);

@@ -17,6 +17,7 @@
 #include <pqxx/pqxx>
 
 #include "catalog/http/message.hpp"
+#include "support/timing.hpp"
 #include "support/app_fixture.hpp"
 #include "support/test_env.hpp"
 
@@ -26,7 +27,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kServedWithin = 1000ms;
+// What a client would call "served as usual" (longer under sanitizers).
+const auto kServedWithin = scaled(2000ms);
 constexpr const char* kToken = "adv3rsarial-token";
 constexpr const char* kItemId = "00000000-0000-4000-8000-000000000001";
 constexpr const char* kRunId = "00000000-0000-4000-8000-000000000002";
@@ -239,15 +241,24 @@ TEST_F(HttpAdversarialTest, MalformedHttpCorpusGetsClientErrorsOrAClosedConnecti
       "\r\n\r\n\r\n",
       junk,
   };
+  // Requests that are not over yet (a chunk whose data has not all come):
+  // the server may wait for the rest, up to its timeouts. Every other case
+  // is complete and must be answered; a server that just hangs up fails.
+  const std::set<std::string> unfinished = {corpus[15]};
   const auto start = Clock::now();
   for (std::size_t i = 0; i < corpus.size(); ++i) {
     RawConnection c(app_->port());
     ASSERT_TRUE(c.connected());
     c.try_send(corpus[i], 2000);
     std::string got;
-    c.wait_closed(1500, &got);  // closed, or the server waits for more (its idle timeout)
+    const bool closed = c.wait_closed(static_cast<int>(scaled(1500ms).count()), &got);
     const int status = status_of(got);
-    EXPECT_TRUE(got.empty() || status != 0) << "case " << i << ": not HTTP: " << got.substr(0, 80);
+    if (unfinished.count(corpus[i]) != 0 && got.empty()) {
+      EXPECT_FALSE(closed) << "case " << i << ": hung up on an unfinished request without an answer";
+      continue;
+    }
+    EXPECT_NE(status, 0) << "case " << i << " (" << corpus[i].substr(0, 40) << "): no HTTP answer ("
+                         << (closed ? "connection closed" : "still waiting") << "): " << got.substr(0, 80);
     EXPECT_LT(status, 500) << "case " << i << ": " << got.substr(0, 200);
     if (status >= 400) {
       EXPECT_NE(got.find("application/json"), std::string::npos) << "case " << i << ": " << got.substr(0, 200);

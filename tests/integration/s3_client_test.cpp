@@ -246,6 +246,12 @@ TEST_F(S3Integration, FailedMultipartUploadIsAborted) {
     aborted |= e["method"] == "DELETE" && e["target"].get<std::string>().find("uploadId=") != std::string::npos;
   }
   EXPECT_TRUE(aborted);
+  // The proxy tracks uploads as S3 does: the abort really ended it (its
+  // parts can no longer be completed), and nothing was left open.
+  const auto uploads = control("GET", "/__proxy/uploads?key_contains=" + uri_encode(key, false));
+  ASSERT_EQ(uploads.size(), 1u) << uploads.dump();
+  EXPECT_EQ(uploads[0]["state"], "aborted") << uploads.dump();
+  EXPECT_TRUE(s3->list_objects(bucket_, key).empty()) << "no object from an aborted upload";
 }
 
 TEST_F(S3Integration, MissingKeyIsAClear404) {

@@ -6,7 +6,10 @@
 #   - a second start while the first runs says "already running", exits 0 and
 #     never claims "is up";
 #   - SIGTERM to its process group (what Ctrl-C does) leaves nothing running;
-#   - a user's change to the demo job (max_rejects) survives a restart.
+#   - a user's change to the demo job (max_rejects) survives a restart;
+#   - README's demo sequence: 50 inserted, then skipped, then (forced) 50
+#     unchanged;
+#   - another program holding the port: it is named and the script exits 1.
 # Usage: run_local_test.sh CATALOG_API_BINARY   (registered in tests/CMakeLists.txt)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -79,6 +82,20 @@ stop() {
 
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
 
+# 0. Another program holds the port: named, exit 1, nothing started.
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(120)' "$port" &
+holder=$!
+for _ in $(seq 100); do [ -n "$(ss -Hltn "sport = :$port")" ] && break; sleep 0.1; done
+rc=0
+timeout 60 bash "$root/scripts/run-local.sh" >"$work/held.log" 2>&1 || rc=$?
+kill "$holder"; wait "$holder" 2>/dev/null || true
+[ "$rc" = 1 ] || fail "with the port held by another program run-local.sh exited $rc, expected 1: $(cat "$work/held.log")"
+grep -q "port $port is in use by another program (.*python3" "$work/held.log" ||
+  fail "run-local.sh did not name the program holding the port: $(cat "$work/held.log")"
+[ ! -d "$state/pg" ] || fail "run-local.sh started PostgreSQL although the port was taken"
+
 # 1. First start: loopback only, demo job created.
 start "$work/first.log"
 listening=$(ss -Hltn "sport = :$port" | awk '{print $4}')
@@ -89,6 +106,17 @@ grep -q "created the demo job" "$work/first.log" || fail "first start did not sa
 # The Google Merchant XML demo feed loads as the README shows.
 merchant=$(curl -s --max-time 60 -X POST "$url/jobs/demo-merchant/run?wait=true")
 grep -q '"inserted":5' <<<"$merchant" || fail "the demo-merchant run did not insert its 5 items: $merchant"
+
+# 1b. README's demo sequence, as written there.
+demo_run() {  # demo_run QUERY PYTHON-CONDITION-ON-d
+  local body
+  body=$(curl -s --max-time 120 -X POST "$url/jobs/demo/run?wait=true$1")
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$body" "$2" ||
+    fail "POST /jobs/demo/run?wait=true$1: want $2, got $body"
+}
+demo_run "" 'd["status"] == "succeeded" and d["counts"]["inserted"] == 50'
+demo_run "" 'd["status"] == "skipped"'
+demo_run "&force=true" 'd["status"] == "succeeded" and d["counts"]["unchanged"] == 50 and d["counts"]["inserted"] == 0 and d["counts"]["updated"] == 0'
 
 # 2. The user changes the demo job.
 [ "$(http_code -X PUT "$url/jobs/demo" -H 'Content-Type: application/json' \
@@ -113,4 +141,4 @@ grep -q "created the demo job" "$work/restart.log" && fail "restart re-created t
 curl -s --max-time 10 "$url/jobs/demo" | grep -q '"max_rejects":7' ||
   fail "the user's max_rejects did not survive a restart: $(curl -s "$url/jobs/demo")"
 stop
-echo "run-local.sh: loopback bind, kept demo job, plain second start, clean stop: ok"
+echo "run-local.sh: port held -> exit 1, loopback bind, demo sequence, kept demo job, plain second start, clean stop: ok"

@@ -47,6 +47,35 @@ TEST(ConfigTest, DbPartsBuildAQuotedConnectionString) {
             "host='db.internal' port=5432 dbname='cat alog' user='app' password='it\\'s\\\\secret'");
 }
 
+TEST(ConfigTest, DbPasswordFromAFileReachesTheConnectionStringAndItsErrorsNameTheVariable) {
+  // As ECS or compose mounts it: one line with a trailing newline.
+  const std::string path = ::testing::TempDir() + "/db-password";
+  std::ofstream(path) << "it's-from\\file\n";
+  const std::map<std::string, std::string> parts = {
+      {"DB_HOST", "db.internal"}, {"DB_NAME", "catalog"}, {"DB_USER", "app"}, {"AUTH_DISABLED", "1"}};
+  auto with = [&](std::map<std::string, std::string> extra) {
+    extra.insert(parts.begin(), parts.end());
+    return extra;
+  };
+  const auto c = load(env(with({{"DB_PASSWORD_FILE", path}})));
+  EXPECT_EQ(c.database_dsn.reveal(),
+            "host='db.internal' port=5432 dbname='catalog' user='app' password='it\\'s-from\\\\file'");
+
+  const auto both = error_of(with({{"DB_PASSWORD", "direct-pw"}, {"DB_PASSWORD_FILE", path}}));
+  EXPECT_NE(both.find("DB_PASSWORD"), std::string::npos) << both;
+  EXPECT_EQ(both.find("direct-pw"), std::string::npos) << both;
+  EXPECT_EQ(both.find("from"), std::string::npos) << "the file's content is never shown: " << both;
+  const auto missing = error_of(with({{"DB_PASSWORD_FILE", "/nonexistent/db-password"}}));
+  EXPECT_NE(missing.find("DB_PASSWORD_FILE"), std::string::npos) << missing;
+  const std::string empty = ::testing::TempDir() + "/db-password-empty";
+  std::ofstream(empty) << "";
+  const auto blank = error_of(with({{"DB_PASSWORD_FILE", empty}}));
+  EXPECT_NE(blank.find("DB_PASSWORD_FILE"), std::string::npos) << blank;
+  EXPECT_NE(blank.find("empty"), std::string::npos) << blank;
+  std::remove(path.c_str());
+  std::remove(empty.c_str());
+}
+
 TEST(ConfigTest, SecretsFromFiles) {
   const std::string path = ::testing::TempDir() + "/token";
   std::ofstream(path) << "from-file\n";
