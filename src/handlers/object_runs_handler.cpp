@@ -77,7 +77,7 @@ http::Response rerun_feed(const ObjectRunDeps& d, const http::Request& request) 
   const auto feed = d.feeds.find(id);
   if (!feed) throw NotFound("feed '" + id + "' does not exist");
   if (request.principal && !request.principal->can_upload_to_job(feed->job_id)) {
-    throw Forbidden("key '" + request.principal->name + "' may not run feeds of job '" + feed->job_id + "'");
+    throw Forbidden("re-running a feed of job '" + feed->job_id + "' needs scope 'admin' or 'feeds:" + feed->job_id + "'");
   }
   const bool force = http::flag_param(request, "force");
   const auto run = d.runs.enqueue(feed->job_id, force, feed->uri, std::nullopt, caller(request));

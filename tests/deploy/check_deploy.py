@@ -543,9 +543,9 @@ def _():
     m = re.search(r'"run finished",(.*?)\);', runner, re.S)
     assert m, 'src/etl/job_runner.cpp no longer logs "run finished"'
     fields = set(re.findall(r'\{"([a-z_]+)",', m.group(1)))
-    router = open(os.path.join(ROOT, "src", "http", "router.cpp")).read()
-    assert re.search(r'"http", "request", fields', router), 'src/http/router.cpp no longer logs "request" lines'
-    req_fields = set(re.findall(r'\{"([a-z_]+)",', router))
+    access_log = open(os.path.join(ROOT, "src", "http", "access_log.cpp")).read()
+    assert re.search(r'"http", "request", fields', access_log), 'src/http/access_log.cpp no longer logs "request" lines'
+    req_fields = set(re.findall(r'\{"([a-z_]+)",', access_log))
     filters = RES["aws_cloudwatch_log_metric_filter"]
     rf = filters["runs_finished"]
     assert rf["pattern"] == '{ $.msg = "run finished" }', rf["pattern"]

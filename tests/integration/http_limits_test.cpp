@@ -86,8 +86,9 @@ class TestServer {
   explicit TestServer(http::Server::Options options) {
     http::Router router;
     router.add("GET", "/ping", [](const http::Request&) { return http::json_response(200, {{"ok", true}}); });
+    // Public and non-blocking, as the real /health: answered on the I/O thread.
     router.add("GET", "/health", [](const http::Request&) { return http::json_response(200, {{"ok", true}}); },
-               http::Router::Blocking::nonblocking);
+               http::Router::Blocking::nonblocking, http::Access::public_read);
     router.add("POST", "/echo", [](const http::Request& r) {
       return http::json_response(200, {{"bytes", r.body.size()}});
     });

@@ -416,7 +416,7 @@ TEST_F(FastRevalidationTest, AuthIsUnchangedOnPublicReads) {
 TEST_F(VersionCacheTest, KeyStoreTryCachedNeverLooksUp) {
   db::Pool pool(db::Pool::Options{Secret(dsn_), 2});
   db::KeysRepository keys(pool);
-  auth::KeyStore store(keys, auth::KeyStore::Options{milliseconds(500), 100});
+  auth::KeyStore store(keys, auth::KeyStore::Options{milliseconds(500), 100, {}});
   const auto secret = auth::generate_secret();
   {
     pqxx::connection conn(dsn_);
