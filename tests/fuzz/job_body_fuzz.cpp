@@ -59,8 +59,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.params["id"] = (flags & 1) ? std::string(in.until('\n')) : std::string("acme-daily");
   request.body = std::string(in.rest());
   const std::string raw_bucket = (flags & 2) ? "" : "catalog-raw";
+  // options.notify is checked against the service's rules: with and without a
+  // NOTIFY_SECRET, strict or permissive address policy.
+  catalog::handlers::JobNotifyRules notify_rules;
+  notify_rules.can_sign = (flags & 4) != 0;
+  notify_rules.policy.allow_http = (flags & 8) != 0;
+  notify_rules.policy.allow_private = (flags & 16) != 0;
   try {
-    const auto response = catalog::handlers::put_job(jobs, raw_bucket, request);
+    const auto response = catalog::handlers::put_job(jobs, raw_bucket, notify_rules, request);
     if (response.status >= 300) catalog::fuzz::finding("unexpected status " + std::to_string(response.status));
   } catch (...) {
     catalog::fuzz::require_client_error(std::current_exception(), "job definition");
