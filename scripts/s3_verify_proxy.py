@@ -19,6 +19,13 @@ real, as strictly as S3 does them:
   id is 404 NoSuchUpload, and GET /__proxy/uploads?key_contains=... lists
   every upload with its state (open, aborted, completed) so a test can prove
   no upload was left open.
+Both addressing styles are accepted, as S3 accepts them: path style
+(`Host: 127.0.0.1:PORT`, `/bucket/key`) and virtual-hosted style
+(`Host: bucket.s3.localhost:PORT`, `/key`; the suffix is --vhost-suffix). A
+virtual-hosted request is verified against the Host it came with (the
+bucket is part of the signed host, not of the canonical URI) and forwarded
+to s3rver (which runs path style) as `/bucket/key`.
+
 And it offers loopback-only test controls
 under /__proxy/: fault injection (status codes, a connection cut mid-body),
 a request log, and a fake ECS container-credentials endpoint that issues
@@ -47,8 +54,9 @@ UPSTREAM_KEY = "S3RVER"  # s3rver's built-in account
 
 
 class State:
-    def __init__(self, region, access_key, secret_key, upstream_port):
+    def __init__(self, region, access_key, secret_key, upstream_port, vhost_suffix):
         self.region = region
+        self.vhost_suffix = vhost_suffix.lower()
         self.upstream_port = upstream_port
         self.lock = threading.Lock()
         # access key id -> (secret, session token or None, expiry datetime or None)
@@ -173,6 +181,17 @@ def issue_credentials(ttl_seconds):
     }
 
 
+def vhost_bucket(host_header):
+    """The bucket of a virtual-hosted request (Host: BUCKET.<suffix>[:port]), or None for path style."""
+    name = host_header.lower()
+    if not name.startswith("["):
+        name = name.rsplit(":", 1)[0]
+    suffix = "." + STATE.vhost_suffix
+    if not name.endswith(suffix) or len(name) == len(suffix):
+        return None
+    return name[: -len(suffix)]
+
+
 def take_fault(method, target):
     with STATE.lock:
         for f in STATE.faults:
@@ -229,10 +248,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/__proxy/"):
             self.control(body)
             return
+        bucket = vhost_bucket(self.headers.get("Host", ""))
+        # What s3rver (path style only) is asked for.
+        self.upstream_target = self.path if bucket is None else "/" + bucket + self.path
         failure, akid = verify(self.command, self.path, self.headers, body)
         entry = {
             "method": self.command,
             "target": self.path,
+            "host": self.headers.get("Host"),
+            "style": "path" if bucket is None else "virtual-hosted",
             "range": self.headers.get("Range"),
             "if_match": self.headers.get("If-Match"),
             "access_key": akid,
@@ -278,7 +302,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE.uploads[query["uploadId"][0]]["state"] = "completed"
 
     def create_multipart(self, raw_path, body):
-        status, headers, data = self.upstream("POST", self.path, body)
+        status, headers, data = self.upstream("POST", self.upstream_target, body)
         if status == 200:
             text = data.decode("utf-8", "replace")
             start = text.find("<UploadId>")
@@ -286,7 +310,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if start >= 0 and end > start:
                 with STATE.lock:
                     STATE.uploads[text[start + len("<UploadId>"):end]] = {
-                        "key": urllib.parse.unquote(raw_path), "state": "open"}
+                        "key": urllib.parse.unquote(self.upstream_target.partition("?")[0]), "state": "open"}
         self.reply(status, data, headers.get("Content-Type", "application/xml"))
 
     def upstream_headers(self):
@@ -318,7 +342,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         headers.pop("If-Match", None)  # the proxy checks it below, on this very response
         if self.command in ("PUT", "POST") or body:
             headers["Content-Length"] = str(len(body))
-        conn.request(self.command, self.path, body=body if body else None, headers=headers)
+        conn.request(self.command, self.upstream_target, body=body if body else None, headers=headers)
         resp = conn.getresponse()
         self.last_status = resp.status
         if_match = self.headers.get("If-Match") if self.command == "GET" else None
@@ -462,10 +486,12 @@ def main():
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--access-key", required=True)
     ap.add_argument("--secret-key-file", required=True, help="file holding the secret (kept off the command line)")
+    ap.add_argument("--vhost-suffix", default="s3.localhost",
+                    help="Host BUCKET.<suffix>[:port] is a virtual-hosted request for BUCKET")
     args = ap.parse_args()
     with open(args.secret_key_file) as f:
         secret = f.read().strip()
-    STATE = State(args.region, args.access_key, secret, args.upstream_port)
+    STATE = State(args.region, args.access_key, secret, args.upstream_port, args.vhost_suffix)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print("s3 verify proxy on 127.0.0.1:%d -> 127.0.0.1:%d" % (args.port, args.upstream_port), file=sys.stderr, flush=True)

@@ -15,8 +15,8 @@
 #include <curl/curl.h>
 
 #include "catalog/log/logging.hpp"
-#include "catalog/s3/bucket_name.hpp"
 #include "catalog/s3/sigv4.hpp"
+#include "s3/addressing.hpp"
 #include "s3/crypto.hpp"
 #include "s3/curl_transfer.hpp"
 #include "s3/curl_util.hpp"
@@ -32,85 +32,15 @@ namespace {
 constexpr std::string_view kModule = "s3";
 
 using namespace detail;  // one transfer: curl_transfer.hpp
-struct Endpoint {
-  std::string scheme;  // "http" / "https"
-  std::string host;    // host[:port] exactly as written
-  std::string base_path;  // "" or "/prefix" without trailing slash
-};
-
-Endpoint parse_endpoint(const std::string& url) {
-  Endpoint e;
-  const auto sep = url.find("://");
-  if (sep == std::string::npos) throw ConfigError("S3_ENDPOINT must be a URL such as http://127.0.0.1:9000");
-  e.scheme = lower(url.substr(0, sep));
-  if (e.scheme != "http" && e.scheme != "https") throw ConfigError("S3_ENDPOINT must use http or https");
-  std::string rest = url.substr(sep + 3);
-  const auto slash = rest.find('/');
-  e.host = rest.substr(0, slash);
-  if (slash != std::string::npos) {
-    e.base_path = rest.substr(slash);
-    while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
-  }
-  if (e.host.empty()) throw ConfigError("S3_ENDPOINT has no host");
-  return e;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
-
-S3Uri S3Uri::parse(const std::string& uri) {
-  if (uri.rfind("s3://", 0) != 0) throw BadRequest("not an s3:// URI: '" + uri + "'");
-  const std::string rest = uri.substr(5);
-  const auto slash = rest.find('/');
-  S3Uri out;
-  out.bucket = rest.substr(0, slash);
-  if (slash != std::string::npos) out.key = rest.substr(slash + 1);
-  if (out.bucket.empty()) throw BadRequest("s3 URI has no bucket: '" + uri + "'");
-  return out;
-}
-
-S3Config s3_config_from_env(const EnvLookup& env) {
-  S3Config c;
-  if (auto r = env("AWS_REGION"); r && !r->empty()) {
-    c.region = *r;
-  } else if (auto d = env("AWS_DEFAULT_REGION"); d && !d->empty()) {
-    c.region = *d;
-  }
-  if (auto e = env("S3_ENDPOINT"); e && !e->empty()) {
-    c.endpoint = *e;
-    try {
-      parse_endpoint(c.endpoint);
-    } catch (const ConfigError& err) {
-      throw ConfigError(std::string("S3_ENDPOINT: ") + err.what());
-    }
-  }
-  if (auto t = env("S3_OBJECT_TIMEOUT"); t && !t->empty()) {
-    const auto seconds = xml::parse_u64(*t);
-    if (seconds == 0 || seconds > 7 * 24 * 3600) {
-      throw ConfigError("S3_OBJECT_TIMEOUT must be a number of seconds from 1 to 604800, got '" + t->substr(0, 40) + "'");
-    }
-    c.object_timeout = std::chrono::seconds(seconds);
-  }
-  if (auto f = env("S3_FORCE_PATH_STYLE"); f && !f->empty()) {
-    const std::string v = lower(*f);
-    if (v == "1" || v == "true" || v == "yes") {
-      c.force_path_style = true;
-    } else if (v == "0" || v == "false" || v == "no") {
-      c.force_path_style = false;
-    } else {
-      throw ConfigError("S3_FORCE_PATH_STYLE must be true or false, got '" + *f + "'");
-    }
-  }
-  return c;
-}
 
 struct CurlS3Client::Impl {
   S3Config config;
   std::shared_ptr<CredentialsProvider> credentials;
   const Clock& clock;
-  Endpoint endpoint;
-  bool custom_endpoint = false;
+  Addressing addressing;
 
   std::mutex pool_mutex;
   std::vector<detail::CurlHandle> pool;  // idle handles keep their connections alive
@@ -118,40 +48,10 @@ struct CurlS3Client::Impl {
   std::mt19937_64 rng{std::random_device{}()};
 
   Impl(S3Config c, std::shared_ptr<CredentialsProvider> p, const Clock& clk)
-      : config(std::move(c)), credentials(std::move(p)), clock(clk) {
+      : config(std::move(c)), credentials(std::move(p)), clock(clk), addressing(config) {
     detail::ensure_curl_global_init();
-    if (!config.endpoint.empty()) {
-      endpoint = parse_endpoint(config.endpoint);
-      custom_endpoint = true;
-    } else {
-      endpoint.scheme = "https";
-    }
     if (config.max_attempts < 1) config.max_attempts = 1;
     if (config.part_size < 5 * 1024 * 1024) config.part_size = 5 * 1024 * 1024;
-  }
-
-  bool path_style(const std::string& bucket) const {
-    return custom_endpoint || config.force_path_style || bucket.find('.') != std::string::npos;
-  }
-
-  // Host header value and the encoded path, exactly what gets signed and sent.
-  std::pair<std::string, std::string> target(const std::string& bucket, const std::string& key,
-                                             bool object_level) const {
-    const std::string encoded_key = object_level ? uri_encode(key, true) : std::string();
-    if (path_style(bucket)) {
-      const std::string host = custom_endpoint ? endpoint.host : "s3." + config.region + ".amazonaws.com";
-      std::string path = endpoint.base_path + "/" + uri_encode(bucket, false);
-      if (object_level) path += "/" + encoded_key;
-      return {host, path};
-    }
-    // The bucket becomes part of the host: never let it name another one
-    // (job uris are checked on PUT /jobs too; this is the last line).
-    if (const auto problem = bucket_name_problem(bucket); !problem.empty()) {
-      throw BadRequest("invalid S3 bucket name '" + bucket.substr(0, 80) + "': " + problem);
-    }
-    const std::string host = custom_endpoint ? bucket + "." + endpoint.host
-                                             : bucket + ".s3." + config.region + ".amazonaws.com";
-    return {host, endpoint.base_path + "/" + encoded_key};
   }
 
   std::string uri(const Request& r) const {
@@ -192,7 +92,7 @@ struct CurlS3Client::Impl {
   // One attempt. Returns the curl code; fills `t`.
   CURLcode perform_once(const Request& r, Transfer& t, std::string& curl_message) {
     const Credentials creds = credentials->get();
-    const auto [host, path] = target(r.bucket, r.key, r.object_level);
+    const auto [host, path] = addressing.target(r.bucket, r.key, r.object_level);
     SigningInput in;
     in.method = r.method;
     in.canonical_path = path;
@@ -207,7 +107,7 @@ struct CurlS3Client::Impl {
     const SignedRequest signed_request = sign_v4(in, creds);
 
     // The wire URL reuses the exact encoded path and query that were signed.
-    std::string url = endpoint.scheme + "://" + host + path;
+    std::string url = addressing.scheme() + "://" + host + path;
     if (!signed_request.canonical_query.empty()) url += "?" + signed_request.canonical_query;
 
     detail::Slist headers;
@@ -457,8 +357,8 @@ CurlS3Client::CurlS3Client(S3Config config, std::shared_ptr<CredentialsProvider>
 CurlS3Client::~CurlS3Client() = default;
 
 std::string CurlS3Client::object_url(const std::string& bucket, const std::string& key) const {
-  const auto [host, path] = impl_->target(bucket, key, true);
-  return impl_->endpoint.scheme + "://" + host + path;
+  const auto [host, path] = impl_->addressing.target(bucket, key, true);
+  return impl_->addressing.scheme() + "://" + host + path;
 }
 
 ObjectInfo CurlS3Client::head_object(const std::string& bucket, const std::string& key) {

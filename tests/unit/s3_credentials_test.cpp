@@ -208,7 +208,7 @@ TEST(S3ClientConfig, ReadsDesignEnvironmentNames) {
                                       {"S3_FORCE_PATH_STYLE", "true"}}));
   EXPECT_EQ(c.region, "eu-central-1");
   EXPECT_EQ(c.endpoint, "http://minio:9000");
-  EXPECT_TRUE(c.force_path_style);
+  EXPECT_EQ(c.force_path_style, std::optional<bool>(true));
   EXPECT_EQ(s3_config_from_env(env_of({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "x"}})).region,
             "us-west-2");
   try {

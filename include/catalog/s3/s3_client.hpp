@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "catalog/core/clock.hpp"
@@ -21,9 +22,11 @@ struct S3Config {
   /// Empty: AWS (`https://bucket.s3.REGION.amazonaws.com`). Otherwise the base
   /// URL of an S3-compatible store, e.g. `http://127.0.0.1:9000`.
   std::string endpoint;
-  /// Path style (`endpoint/bucket/key`). Always used with a custom endpoint;
-  /// on AWS only when forced or when the bucket name has a dot (TLS wildcard).
-  bool force_path_style = false;
+  /// Path style (`endpoint/bucket/key`) when true, virtual-hosted
+  /// (`bucket.endpoint/key`) when false. Unset (S3_FORCE_PATH_STYLE not
+  /// given): path style with a custom endpoint, virtual-hosted on AWS. A
+  /// bucket name with a dot is always path style (TLS wildcard certificate).
+  std::optional<bool> force_path_style;
   bool verify_tls = true;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   /// A transfer slower than low_speed_bytes per second for low_speed_time fails (and is retried/resumed).
