@@ -107,6 +107,8 @@ std::size_t Server::open_connections() const {
   return impl_->shared.sessions.size();
 }
 
+std::size_t Server::queued_requests() const { return impl_->shared.queued_requests.load(); }
+
 std::size_t Server::max_connections() const { return impl_->shared.max_connections; }
 
 }  // namespace catalog::http

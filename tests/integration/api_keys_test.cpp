@@ -12,6 +12,7 @@
 #include "support/app_fixture.hpp"
 #include "support/key_secret.hpp"
 #include "support/test_env.hpp"
+#include "support/timing.hpp"
 
 namespace catalog::testing {
 namespace {
@@ -50,14 +51,13 @@ class ApiKeysTest : public ::testing::Test {
   }
 
   void wait_finished(const std::string& run_id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto r = c().get("/runs/" + run_id, admin());
-      const auto status = r.json()["status"].get<std::string>();
-      if (status != "queued" && status != "running") return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "run " << run_id << " did not finish";
+    const bool finished = wait_until(
+        [&] {
+          const auto status = c().get("/runs/" + run_id, admin()).json()["status"].get<std::string>();
+          return status != "queued" && status != "running";
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(50));
+    if (!finished) FAIL() << "run " << run_id << " did not finish";
   }
 
   std::string create_key(const std::string& name, const std::vector<std::string>& scopes,
@@ -231,11 +231,9 @@ TEST_F(ApiKeysTest, RevocationTakesEffectWithinTheCacheTtl) {
     tx.exec("UPDATE api_keys SET revoked_at = now() WHERE name = 'soon-gone'");
     tx.commit();
   }
-  const auto revoked_at = std::chrono::steady_clock::now();
-  while (c().get("/jobs", h).status == 200) {
-    ASSERT_LT(std::chrono::steady_clock::now() - revoked_at, std::chrono::milliseconds(1500)) << "still accepted";
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // Polled; the bound is the 1 s TTL plus a margin for a loaded machine (scaled under ASan).
+  ASSERT_TRUE(wait_until([&] { return c().get("/jobs", h).status != 200; }, std::chrono::milliseconds(2000)))
+      << "still accepted";
   EXPECT_EQ(c().get("/jobs", h).status, 401);
 
   // Revoked through this server: at once.
@@ -276,13 +274,14 @@ TEST_F(ApiKeysTest, SecretIsShownOnceAndStoredOnlyAsADigest) {
   EXPECT_NE(all.find(auth::secret_digest_hex(secret)), std::string::npos) << all;
 
   // last_used_at is written off the request path, within a TTL or two.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   nlohmann::json listed;
-  do {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    listed = c().get("/keys", admin()).json();
-  } while (listed[0]["last_used_at"].is_null() && std::chrono::steady_clock::now() < deadline);
-  EXPECT_FALSE(listed[0]["last_used_at"].is_null()) << listed.dump();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        listed = c().get("/keys", admin()).json();
+        return !listed[0]["last_used_at"].is_null();
+      },
+      std::chrono::seconds(5), std::chrono::milliseconds(100)))
+      << listed.dump();
 }
 
 TEST_F(ApiKeysTest, InvalidKeyRequestsAreRejectedNamingTheField) {

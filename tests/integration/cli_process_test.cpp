@@ -10,6 +10,7 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
+#include "support/timing.hpp"
 
 namespace catalog::testing {
 namespace {
@@ -94,12 +95,9 @@ TEST(CliTest, HealthcheckIsShallowByDefaultAndDeepOnRequest) {
                                             " user=x dbname=x connect_timeout=1"},
                        {"AUTH_DISABLED", "1"}, {"PORT", std::to_string(port)}, {"BIND_ADDRESS", "127.0.0.1"},
                        {"SHUTDOWN_TIMEOUT", "5"}});
-  int code = 1;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline && (code = run_process({kBinary, "healthcheck"}, env).first) != 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(code, 0) << "alive without a database\n" << server.output();
+  EXPECT_TRUE(wait_until([&] { return run_process({kBinary, "healthcheck"}, env).first == 0; }, std::chrono::seconds(30),
+                         std::chrono::milliseconds(100)))
+      << "alive without a database\n" << server.output();
   auto [deep_code, deep_out] = run_process({kBinary, "healthcheck", "--deep"}, env);
   EXPECT_EQ(deep_code, 1);
   EXPECT_NE(deep_out.find("/health answered 503"), std::string::npos) << deep_out;
@@ -128,8 +126,11 @@ TEST(CliTest, SigtermLetsASlowRequestFinishThenExitsZero) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
   server.signal(SIGTERM);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(server.wait(std::chrono::milliseconds(1)), -1) << "still running while a request is in flight";
+  // The server has taken the signal (it logs it as the drain starts), so an
+  // exit that ignored the request in flight had its chance to happen.
+  ASSERT_TRUE(wait_until([&] { return server.output().find("shutting down") != std::string::npos; },
+                         std::chrono::seconds(10)))
+      << server.output();
 
   // New connections are refused once draining.
   RawConnection late(port);
@@ -145,6 +146,8 @@ TEST(CliTest, SigtermLetsASlowRequestFinishThenExitsZero) {
   const auto live_response = live.read_response();
   EXPECT_EQ(status_of(live_response), 503) << live_response;
   EXPECT_NE(live_response.find("\"draining\""), std::string::npos) << live_response;
+  // Both answered from the drain: still running while a request is in flight.
+  EXPECT_EQ(server.wait(std::chrono::milliseconds(1)), -1) << "exited with a request in flight\n" << server.output();
 
   slow.send(body.substr(10));
   const auto response = slow.read_response();

@@ -10,6 +10,9 @@
 #include <cctype>
 #include <chrono>
 #include <thread>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
 
 #include <pqxx/pqxx>
 
@@ -207,8 +210,22 @@ TEST_F(EtlApiTest, TriggeredRunsStartAtOnceNotAtTheNextQueuePoll) {
 TEST_F(EtlApiTest, PrefixUriTakesTheNewestObjectAndBareKeysUseTheRawBucket) {
   start();
   put_object("daily/2026-11-01.csv", feed(3));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // S3 LastModified has second resolution
-  put_object("daily/2026-11-02.csv", feed(5));
+  // S3 LastModified has second resolution: (re)write the newer object until
+  // S3 says it is newer, instead of sleeping a second and hoping.
+  const auto last_modified = [&](const std::string& key) {
+    std::tm tm{};
+    std::istringstream in(s3_.client().head_object(bucket_, prefix_ + key).last_modified);
+    in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
+    EXPECT_FALSE(in.fail()) << "unparsable Last-Modified";
+    return timegm(&tm);
+  };
+  const auto older = last_modified("daily/2026-11-01.csv");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        put_object("daily/2026-11-02.csv", feed(5));
+        return last_modified("daily/2026-11-02.csv") > older;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(200)));
   ASSERT_EQ(put_job("prefixed", {{"source", "p"}, {"uri", uri("daily/")}}).status, 201);
   auto r = run_and_wait("prefixed");
   EXPECT_EQ(r["status"], "succeeded") << r.dump();

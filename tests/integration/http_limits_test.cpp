@@ -168,7 +168,8 @@ TEST(HttpLimitsTest, FullWorkerQueueIsAnswered503OverloadedAtOnce) {
   auto first = std::async(std::launch::async, [&] { return client.get("/block"); });
   ASSERT_TRUE(s.gate().wait_for_waiters(1, 5s));
   auto second = std::async(std::launch::async, [&] { return client.get("/block"); });
-  std::this_thread::sleep_for(scaled(200ms));  // lets `second` reach the queue (no counter to poll)
+  // `second` is read and waiting for the worker: the queue is full.
+  ASSERT_TRUE(wait_until([&] { return s.server().queued_requests() == 1; }, 5s));
 
   const auto start = Clock::now();
   const auto third = client.get("/block");

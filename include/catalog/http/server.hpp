@@ -82,6 +82,9 @@ class Server {
 
   std::size_t open_connections() const;
 
+  /// Requests read and waiting in the worker queue (not yet on a worker).
+  std::size_t queued_requests() const;
+
   /// The connection cap in force: Options::max_connections, lowered at
   /// start() when RLIMIT_NOFILE would not allow that many sockets.
   std::size_t max_connections() const;
