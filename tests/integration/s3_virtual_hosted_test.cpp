@@ -60,15 +60,18 @@ class S3VirtualHostedTest : public S3AppTest {
   // Every request for `needle` was virtual-hosted on BUCKET.s3.localhost and
   // passed the signature check; returns how many there were.
   std::size_t expect_all_virtual_hosted_and_verified(const std::string& needle) {
-    const auto log = proxy_log(needle);
-    for (const auto& e : log) {
+    std::size_t n = 0;
+    for (const auto& e : proxy_log(needle)) {
+      // The test's own reads through the path-style fixture client (s3_) are not the client under test.
+      if (e["style"] == "path" && e["host"] == "127.0.0.1:" + proxy_port()) continue;
+      ++n;
       EXPECT_EQ(e["style"], "virtual-hosted") << e.dump();
       EXPECT_EQ(e["host"], bucket_ + ".s3.localhost:" + proxy_port()) << e.dump();
       EXPECT_TRUE(e["verified"].get<bool>()) << e.dump();
       EXPECT_EQ(e["target"].get<std::string>().rfind("/" + bucket_ + "/", 0), std::string::npos)
           << "the bucket is in the host, not the path: " << e.dump();
     }
-    return log.size();
+    return n;
   }
 
   SystemClock clock_;
