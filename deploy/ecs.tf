@@ -100,6 +100,11 @@ locals {
       name      = "API_TOKEN"
       valueFrom = aws_ssm_parameter.api_token.arn
     },
+    {
+      # Signs every run notification (X-Catalog-Signature); receivers verify with it.
+      name      = "NOTIFY_SECRET"
+      valueFrom = aws_secretsmanager_secret.notify.arn
+    },
   ]
 
   # The replica URL carries the password, so it is a secret too.
@@ -408,5 +413,29 @@ resource "aws_ssm_parameter" "api_token" {
 
   lifecycle {
     ignore_changes = [value]
+  }
+}
+
+# The webhook signing secret (NOTIFY_SECRET, docs/runbook.md "Notifications"):
+# generated here, handed to receivers by the operator, rotated outside
+# Terraform (docs/runbook.md "Rotating secrets"). Both families get it: the
+# service delivers notifications, run-job and run-object queue them.
+resource "random_password" "notify" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "notify" {
+  name                    = "${var.project}/${var.environment}/notify-secret"
+  description             = "catalog-api NOTIFY_SECRET: HMAC-SHA256 key of the X-Catalog-Signature on run notifications"
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "notify" {
+  secret_id     = aws_secretsmanager_secret.notify.id
+  secret_string = random_password.notify.result
+
+  lifecycle {
+    ignore_changes = [secret_string]
   }
 }

@@ -54,6 +54,12 @@ data "aws_iam_policy_document" "execution" {
   }
 
   statement {
+    sid       = "NotifySecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.notify.arn]
+  }
+
+  statement {
     sid       = "ApiToken"
     actions   = ["ssm:GetParameters"]
     resources = [aws_ssm_parameter.api_token.arn]

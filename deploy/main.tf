@@ -91,7 +91,7 @@ locals {
   image = var.image != "" ? var.image : "${aws_ecr_repository.api.repository_url}:${var.image_tag}"
 
   # Plain (non-secret) environment of the container, docs/runbook.md "Configuration".
-  # Secrets never go here: DB_PASSWORD, API_TOKEN (and DATABASE_READ_URL with
+  # Secrets never go here: DB_PASSWORD, API_TOKEN, NOTIFY_SECRET (and DATABASE_READ_URL with
   # a replica) are injected through `secrets`/`valueFrom` (ecs.tf), resolved by
   # the ECS agent with the execution role. deploy/task-definition.json lists
   # exactly these names (tests/deploy/check_deploy.py compares them).
@@ -120,6 +120,8 @@ locals {
     SHUTDOWN_TIMEOUT   = tostring(var.shutdown_timeout_seconds)
     TMPDIR             = local.tmpdir # spill files; a mounted volume, see ecs.tf
     WAIT_TIMEOUT       = tostring(local.wait_timeout_seconds)
+    # Webhooks every job's run ends are POSTed to (with each job's options.notify).
+    NOTIFY_URLS = join(",", var.notify_urls)
     # Keep-alive idle timeout must outlast the ALB's, or the ALB can reuse a
     # connection the server is closing and answer 502.
     IDLE_TIMEOUT = tostring(var.alb_idle_timeout + 5)

@@ -144,6 +144,24 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   cidr_ipv4         = each.value
 }
 
+# The deep probe (events.tf, aws_route53_health_check.deep) comes from Route
+# 53's health checkers, which allowed_cidrs / plain_http_allowed_cidrs need
+# not include: without this rule a restricted load balancer would keep the
+# deep-health alarm firing. AWS maintains the prefix list (weight 25 rules of
+# the security group's quota); it opens the probe's port to those checkers only.
+data "aws_ec2_managed_prefix_list" "route53_healthchecks" {
+  name = "com.amazonaws.${var.aws_region}.route53-healthchecks"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_health_probe" {
+  security_group_id = aws_security_group.alb.id
+  description       = "Route 53 health checkers: the deep GET /health probe"
+  ip_protocol       = "tcp"
+  from_port         = local.https_enabled ? 443 : 80
+  to_port           = local.https_enabled ? 443 : 80
+  prefix_list_id    = data.aws_ec2_managed_prefix_list.route53_healthchecks.id
+}
+
 resource "aws_vpc_security_group_egress_rule" "alb_to_service" {
   security_group_id            = aws_security_group.alb.id
   description                  = "To catalog-api tasks"

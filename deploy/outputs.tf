@@ -118,6 +118,11 @@ output "db_secret_arn" {
   value       = aws_secretsmanager_secret.db.arn
 }
 
+output "notify_secret_arn" {
+  description = "Secrets Manager secret holding NOTIFY_SECRET, the key receivers verify X-Catalog-Signature with (docs/runbook.md \"Notifications\")."
+  value       = aws_secretsmanager_secret.notify.arn
+}
+
 output "api_token_parameter" {
   description = "SSM SecureString holding API_TOKEN. Read it with: aws ssm get-parameter --with-decryption --name <this>"
   value       = aws_ssm_parameter.api_token.name

@@ -180,6 +180,17 @@ variable "log_level" {
   default     = "info"
 }
 
+variable "notify_urls" {
+  description = "NOTIFY_URLS: HTTPS webhook URLs told of every job's run ends (succeeded with changes, failed, cancelled; jobs add their own with options.notify). Signed with NOTIFY_SECRET (Secrets Manager, output notify_secret_arn). Empty: only the jobs' own."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for u in var.notify_urls : startswith(u, "https://") && !strcontains(u, ",")])
+    error_message = "notify_urls: every URL must be https:// (plain http is for local use only) and contain no comma."
+  }
+}
+
 variable "db_pool_size" {
   description = "DB_POOL_SIZE per task (request connections). Per task: pool + background pool (2 x JOB_WORKERS + 1) + 2 x JOB_WORKERS; total = tasks x that + scheduled jobs x 4; keep under the RDS max_connections (runbook, Connection budget)."
   type        = number

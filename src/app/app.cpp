@@ -24,6 +24,7 @@
 #include "catalog/handlers/run_json.hpp"
 #include "catalog/db/notifications_repository.hpp"
 #include "catalog/notify/deliverer.hpp"
+#include "catalog/notify/targets.hpp"
 #include "catalog/http/router.hpp"
 #include "catalog/http/server.hpp"
 #include "catalog/log/logging.hpp"
@@ -111,11 +112,11 @@ struct App::Impl {
         versions(db::VersionCache::Options{pool.dsn()}),
         items(pool, reads, &versions),
         jobs(pool),
-        runs(pool),
+        runs(pool, notify::run_end_notices(config.notify_urls, [this] { deliverer.wake(); })),
         products(pool, reads, &versions),
         feeds(pool),
         queue_jobs(background_pool),
-        queue_runs(background_pool),
+        queue_runs(background_pool, notify::run_end_notices(config.notify_urls, [this] { deliverer.wake(); })),
         keys(pool),
         key_store(keys, auth::KeyStore::Options{config.api_key_cache_ttl, 10000,
                                                 [this] { return versions.live_epoch(); }}),

@@ -24,6 +24,7 @@
 #include "catalog/db/keys_repository.hpp"
 #include "catalog/db/jobs_repository.hpp"
 #include "catalog/db/runs_repository.hpp"
+#include "catalog/notify/targets.hpp"
 #include "catalog/etl/job_runner.hpp"
 #include "catalog/etl/object_match.hpp"
 #include "catalog/handlers/run_json.hpp"
@@ -222,7 +223,7 @@ struct Foreground {
       : config(std::move(c)),
         pool({config.database_dsn, 2}),
         jobs(pool),
-        runs(pool),
+        runs(pool, notify::run_end_notices(config.notify_urls)),  // delivered by the service's tasks
         credentials(s3::default_credentials_chain(config::process_env(), clock)),
         store(config.s3, credentials, clock),
         runner(pool, jobs, runs, store, runner_options(config)) {}

@@ -77,19 +77,23 @@ const std::string kRequeueSet =
     "error = CASE WHEN cancel_requested THEN 'cancelled by request; products are unchanged' END, "
     "worker_id = CASE WHEN cancel_requested THEN worker_id END, "
     "started_at = CASE WHEN cancel_requested THEN started_at END, heartbeat_at = NULL ";
-const std::string kRequeue = "UPDATE job_runs " + kRequeueSet + "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
+// Both return the runs they touched: those that ended cancelled notify.
+const std::string kRequeue = "UPDATE job_runs " + kRequeueSet +
+                             "WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING " + kColumns;
 const std::string kRequeueStale = "UPDATE job_runs " + kRequeueSet +
-                                  "WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)";
+                                  "WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1) "
+                                  "RETURNING " + kColumns;
 // A dead worker's run whose rows were already committed (it was building the
 // secondary indexes) is not re-run: the re-run would find every row
 // unchanged and record zeros over the load's counts. It ends with the counts
 // it recorded, like a run whose index builds failed; the source's next run
 // builds the missing indexes.
-constexpr const char* kFinishStaleIndexPhase =
+const std::string kFinishStaleIndexPhase =
     "UPDATE job_runs SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END, "
     "finished_at = now(), error = 'the worker stopped while building the source''s secondary indexes (its heartbeat "
     "went stale); the rows are loaded and served, the source''s next run builds the missing indexes' "
-    "WHERE status = 'running' AND phase = 'indexes' AND heartbeat_at < now() - make_interval(secs => $1)";
+    "WHERE status = 'running' AND phase = 'indexes' AND heartbeat_at < now() - make_interval(secs => $1) "
+    "RETURNING " + kColumns;
 constexpr const char* kCancelQueued =
     "UPDATE job_runs SET status = 'cancelled', finished_at = now(), error = 'cancelled before it started' "
     "WHERE id = $1 AND status = 'queued'";
@@ -130,6 +134,24 @@ Run to_run(const pqxx::row& r) {
 }
 
 bool is_unique_violation(const pqxx::sql_error& e) { return e.sqlstate() == "23505"; }
+
+// Queues, in `tx`, the webhooks a run this repository just ended owes (its
+// RunEndNotices); a run that did not end (re-queued) owes none. How many.
+std::size_t queue_end_notices(pqxx::work& tx, const RunEndNotices& notices, const Run& ended) {
+  if (!notices.targets || !ended.finished()) return 0;
+  std::size_t queued = 0;
+  for (const auto& url : notices.targets(ended)) {
+    queued += tx.exec_params(kQueueNotification, ended.id, url).affected_rows();
+  }
+  return queued;
+}
+
+// queue_end_notices for every run in `touched` (rows of kColumns).
+std::size_t queue_end_notices(pqxx::work& tx, const RunEndNotices& notices, const pqxx::result& touched) {
+  std::size_t queued = 0;
+  for (const auto& row : touched) queued += queue_end_notices(tx, notices, to_run(row));
+  return queued;
+}
 
 }  // namespace
 
@@ -253,26 +275,35 @@ void RunsRepository::finish(const std::string& run_id, const std::string& worker
 }
 
 void RunsRepository::requeue(const std::string& run_id, const std::string& worker_id) {
-  pool_.with_connection([&](pqxx::connection& c) {
+  const auto queued = pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    tx.exec_params(kRequeue, run_id, worker_id);
+    const auto notices = queue_end_notices(tx, notices_, tx.exec_params(kRequeue, run_id, worker_id));
     tx.commit();
+    return notices;
   });
+  if (queued > 0 && notices_.queued) notices_.queued();
 }
 
 RunsRepository::StaleRuns RunsRepository::handle_stale(std::chrono::seconds stale_after) {
-  return pool_.with_connection([&](pqxx::connection& c) {
+  std::size_t queued = 0;
+  const auto result = pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     StaleRuns stale;
-    stale.finished = tx.exec_params(kFinishStaleIndexPhase, static_cast<double>(stale_after.count())).affected_rows();
-    stale.requeued = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count())).affected_rows();
+    const auto finished = tx.exec_params(kFinishStaleIndexPhase, static_cast<double>(stale_after.count()));
+    const auto requeued = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count()));
+    stale.finished = finished.size();
+    stale.requeued = requeued.size();
+    queued = queue_end_notices(tx, notices_, finished) + queue_end_notices(tx, notices_, requeued);
     tx.commit();
     return stale;
   });
+  if (queued > 0 && notices_.queued) notices_.queued();
+  return result;
 }
 
 Run RunsRepository::request_cancel(const std::string& run_id) {
-  return pool_.with_connection([&](pqxx::connection& c) {
+  std::size_t queued = 0;
+  auto cancelled = pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto current = tx.exec_params(kSelectOneForUpdate, run_id);
     if (current.empty()) throw NotFound("run '" + run_id + "' does not exist");
@@ -281,9 +312,17 @@ Run RunsRepository::request_cancel(const std::string& run_id) {
     else if (status == "running") tx.exec_params(kCancelRunning, run_id);
     else throw Conflict("run '" + run_id + "' has already ended (" + status + ")");
     auto run = to_run(tx.exec_params1(kSelectOne, run_id));
+    // A queued run ended here; a running one ends (and notifies) in its worker's finish().
+    queued = queue_end_notices(tx, notices_, run);
+    for (const auto& row : tx.exec_params(kSelectNotifications, run_id)) {
+      run.notifications.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(),
+                                   optional_field<std::string>(row[3])});
+    }
     tx.commit();
     return run;
   });
+  if (queued > 0 && notices_.queued) notices_.queued();
+  return cancelled;
 }
 
 std::optional<RunsRepository::LastSuccess> RunsRepository::last_success(const std::string& job_id) {

@@ -12,6 +12,7 @@
 #include "catalog/etl/normalizer.hpp"
 #include "catalog/log/logging.hpp"
 #include "catalog/metrics/metrics.hpp"
+#include "catalog/notify/targets.hpp"
 #include "catalog/s3/object_store.hpp"
 
 namespace catalog::etl {
@@ -63,25 +64,6 @@ std::vector<db::RunRejectRow> rejects_of(const RunResult& r) {
   std::vector<db::RunRejectRow> rows;
   for (const auto& reject : r.first_rejects) rows.push_back({reject.line, reject.reason, reject.raw});
   return rows;
-}
-
-// The webhooks a run's end owes: NOTIFY_URLS and the job's options.notify,
-// when the job's notify_on covers this end.
-std::vector<std::string> notify_targets(const nlohmann::json& run_options, const db::RunOutcome& outcome,
-                                        const std::vector<std::string>& defaults) {
-  JobOptions options;
-  try {
-    options = JobOptions::from_json(run_options);
-  } catch (const std::exception&) {
-    // Options that no longer parse failed the run; the defaults still hear of it.
-  }
-  const auto& c = outcome.counts;
-  if (!options.notifies(outcome.status, c.inserted + c.updated + c.deleted > 0)) return {};
-  std::vector<std::string> urls = defaults;
-  for (const auto& url : options.notify) {
-    if (std::find(urls.begin(), urls.end(), url) == urls.end()) urls.push_back(url);
-  }
-  return urls;
 }
 
 }  // namespace
@@ -370,7 +352,7 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
       runs_.requeue(run.id, worker_id);
       log::info("etl", "run re-queued by shutdown", {{"run_id", run.id}, {"job_id", run.job_id}});
     } else {
-      outcome.notify_urls = notify_targets(run.options, outcome, options_.notify_urls);
+      outcome.notify_urls = notify::targets(run.options, outcome, options_.notify_urls);
       runs_.finish(run.id, worker_id, outcome);
       if (!outcome.notify_urls.empty() && options_.on_recorded) options_.on_recorded();
       const auto& c = outcome.counts;

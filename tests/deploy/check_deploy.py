@@ -295,6 +295,7 @@ EXECUTION_ROLE = {
     "Logs": ["logs:CreateLogStream", "logs:PutLogEvents"],
     "DbSecret": ["secretsmanager:GetSecretValue"],
     "ApiToken": ["ssm:GetParameters"],
+    "NotifySecret": ["secretsmanager:GetSecretValue"],
 }
 SCHEDULER_ROLE = {
     "RunJobTasks": ["ecs:RunTask"],
@@ -325,10 +326,12 @@ def _():
     assert not RES.get("aws_iam_role_policy_attachment"), "managed policies attached to a role"
 
 
-@check("execution role: exactly ECR pull, this log group, the DB secret and the API token parameter")
+@check("execution role: exactly ECR pull, this log group, the DB secret, the API token parameter and the notify secret")
 def _():
     got = actions_by_sid("execution")
     assert got == EXECUTION_ROLE, f"execution role actions are {got}, want {EXECUTION_ROLE}"
+    notify = [st for st in policy_statements("execution") if st["sid"] == "NotifySecret"][0]
+    assert notify["resources"] == ["${aws_secretsmanager_secret.notify.arn}"], notify["resources"]
 
 
 @check("scheduler role: exactly ecs:RunTask (job family, this cluster), ecs:TagResource, iam:PassRole")
@@ -392,11 +395,15 @@ def _():
         assert not bad, f"task-definition.json environment has {bad}"
 
 
-@check("secrets come from Secrets Manager / SSM by ARN: DB_PASSWORD, API_TOKEN (+ DATABASE_READ_URL with a replica)")
+@check("secrets come from Secrets Manager / SSM by ARN: DB_PASSWORD, API_TOKEN, NOTIFY_SECRET (+ DATABASE_READ_URL with a replica)")
 def _():
     got = {s["name"]: s["valueFrom"] for s in LOCALS["base_secrets"]}
     assert got == {"DB_PASSWORD": "${aws_secretsmanager_secret.db.arn}:password::",
-                   "API_TOKEN": "${aws_ssm_parameter.api_token.arn}"}, got
+                   "API_TOKEN": "${aws_ssm_parameter.api_token.arn}",
+                   "NOTIFY_SECRET": "${aws_secretsmanager_secret.notify.arn}"}, got
+    assert res("aws_secretsmanager_secret_version", "notify")["secret_string"] == "${random_password.notify.result}"
+    assert LOCALS["base_environment"].get("NOTIFY_URLS") == '${join(",", var.notify_urls)}', LOCALS["base_environment"].get("NOTIFY_URLS")
+    assert VARS["notify_urls"]["default"] == [] and "https://" in one(VARS["notify_urls"]["validation"])["condition"], VARS["notify_urls"]
     rr = LOCALS["read_replica_secrets"]
     assert rr.startswith("${var.db_read_replica ?") and 'name = "DATABASE_READ_URL"' in rr and \
         "aws_secretsmanager_secret.db_read[0].arn" in rr, f"read_replica_secrets = {rr}"
@@ -410,7 +417,8 @@ def _():
         return one(res(t, n)["lifecycle"])["ignore_changes"]
     for t, n, attr in (("aws_ssm_parameter", "api_token", "value"), ("aws_db_instance", "main", "password"),
                        ("aws_secretsmanager_secret_version", "db", "secret_string"),
-                       ("aws_secretsmanager_secret_version", "db_read", "secret_string")):
+                       ("aws_secretsmanager_secret_version", "db_read", "secret_string"),
+                       ("aws_secretsmanager_secret_version", "notify", "secret_string")):
         assert "${%s}" % attr in ignored(t, n), f"{t}.{n} does not ignore_changes [{attr}]: an apply would undo a rotation"
 
 
@@ -606,6 +614,7 @@ def _():
     assert [s["name"] for s in c["secrets"]] == [s["name"] for s in LOCALS["base_secrets"]], c["secrets"]
     assert c["secrets"][0]["valueFrom"].startswith("arn:aws:secretsmanager:") and c["secrets"][0]["valueFrom"].endswith(":password::")
     assert c["secrets"][1]["valueFrom"].startswith("arn:aws:ssm:")
+    assert c["secrets"][2]["valueFrom"].startswith("arn:aws:secretsmanager:"), c["secrets"][2]
     opts = c["logConfiguration"]["options"]
     assert opts["awslogs-group"] == f"/ecs/{name}" and opts["awslogs-stream-prefix"] == api["logConfiguration"]["options"]["awslogs-stream-prefix"], opts
 
@@ -870,6 +879,12 @@ def _():
     assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/Route53", "HealthCheckStatus"), alarm
     assert alarm["dimensions"] == {"HealthCheckId": "${aws_route53_health_check.deep.id}"}, alarm["dimensions"]
     assert alarm["alarm_actions"] == ["${aws_sns_topic.alarms_us_east_1.arn}"], alarm["alarm_actions"]
+    # The checkers must get through the ALB's security group whatever allowed_cidrs says.
+    probe = res("aws_vpc_security_group_ingress_rule", "alb_health_probe")
+    assert probe["prefix_list_id"] == "${data.aws_ec2_managed_prefix_list.route53_healthchecks.id}", probe
+    assert DATA["aws_ec2_managed_prefix_list"]["route53_healthchecks"]["name"] == "com.amazonaws.${var.aws_region}.route53-healthchecks"
+    assert probe["from_port"] == probe["to_port"] == "${local.https_enabled ? 443 : 80}", probe
+    assert probe["security_group_id"] == "${aws_security_group.alb.id}", probe
     assert res("aws_sns_topic", "alarms_us_east_1")["provider"] in ("${aws.us_east_1}", "aws.us_east_1")
     assert PROVIDER_ALIASES.get("aws") == {"us_east_1"}, PROVIDER_ALIASES
 

@@ -3,17 +3,11 @@
 // checks every X-Catalog-Signature with its own HMAC.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <chrono>
-#include <memory>
+#include <map>
 #include <thread>
 
-#include "catalog/core/clock.hpp"
-#include "catalog/s3/credentials.hpp"
-#include "catalog/s3/s3_client.hpp"
-#include "support/app_fixture.hpp"
-#include "support/test_env.hpp"
+#include "support/s3_app_test.hpp"
 #include "support/webhook_receiver.hpp"
 
 namespace catalog::testing {
@@ -26,50 +20,26 @@ std::string small_feed() {
          "N-1,One,,Acme,Tools,1.50,usd,In Stock\nN-2,Two,,Acme,Tools,2.50,usd,In Stock\n";
 }
 
-class NotificationsTest : public ::testing::Test {
+// The shared set-up (S3AppTest) with a signing secret and the loopback
+// receiver allowed.
+class NotificationsTest : public S3AppTest {
  protected:
+  NotificationsTest() : S3AppTest("notify") {}
+
   void SetUp() override {
-    dsn_ = create_test_database("notify");
-    env_ = base_env(dsn_);
-    for (const auto& [k, v] : s3_env()) env_[k] = v;
-    env_["JOB_WORKERS"] = "1";
+    S3AppTest::SetUp();
     env_["NOTIFY_SECRET"] = kSecret;
     env_["NOTIFY_ALLOW_HTTP"] = "1";     // the receiver is plain http on loopback
     env_["NOTIFY_ALLOW_PRIVATE"] = "1";
     env_["NOTIFY_RETRY_BASE"] = "200ms";
-    bucket_ = env_["S3_RAW_BUCKET"];
-    prefix_ = "notify/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-              std::to_string(::getpid()) + "/";
   }
 
-  void start(std::map<std::string, std::string> overrides = {}) {
-    for (const auto& [k, v] : overrides) env_[k] = v;
-    app_.reset();
-    app_ = std::make_unique<RunningApp>(env_);
-  }
-  const HttpClient& client() { return app_->client(); }
-
-  void put_object(const std::string& key, const std::string& body) {
-    auto credentials = std::make_shared<s3::StaticCredentialsProvider>(
-        s3::Credentials{env_["AWS_ACCESS_KEY_ID"], Secret(env_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
-    s3::S3Config config;
-    config.endpoint = env_["S3_ENDPOINT"];
-    config.region = env_["AWS_REGION"];
-    config.force_path_style = true;
-    SystemClock clock;
-    s3::CurlS3Client(config, credentials, clock).put_object(bucket_, prefix_ + key, body);
-  }
-
+  /// PUT /jobs/{id} on `key` under this test's prefix with `options`.
   HttpResult put_job(const std::string& id, const std::string& key, const nlohmann::json& options) {
-    const nlohmann::json body = {{"source", id}, {"uri", "s3://" + bucket_ + "/" + prefix_ + key}, {"options", options}};
-    return client().request("PUT", "/jobs/" + id, body.dump(), {"Content-Type: application/json"});
+    return S3AppTest::put_job(id, nlohmann::json{{"source", id}, {"uri", uri(key)}, {"options", options}});
   }
 
-  nlohmann::json run(const std::string& job, const std::string& flags = "") {
-    const auto r = client().request("POST", "/jobs/" + job + "/run?wait=true" + flags);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.json();
-  }
+  nlohmann::json run(const std::string& job, const std::string& flags = "") { return run_and_wait(job, flags); }
 
   // GET /runs/{id} until its notifications are all final (delivered/failed).
   nlohmann::json run_when_notified(const std::string& run_id) {
@@ -86,9 +56,6 @@ class NotificationsTest : public ::testing::Test {
     return body;
   }
 
-  std::string dsn_, bucket_, prefix_;
-  std::map<std::string, std::string> env_;
-  std::unique_ptr<RunningApp> app_;
 };
 
 TEST_F(NotificationsTest, FailedRunIsPostedSignedAndItsDeliveryShowsOnTheRun) {
@@ -201,6 +168,83 @@ TEST_F(NotificationsTest, DefaultUrlsHearEveryJobAndAQueuedNotificationSurvivesA
   const auto shown = run_when_notified(ran["run_id"]);
   EXPECT_EQ(shown["notifications"][0]["status"], "delivered");
   EXPECT_EQ(shown["notifications"][0]["attempts"], 2);
+}
+
+// Runs that end without a worker's finish: POST /runs/{id}/cancel on a queued
+// run ends it there, under the job's notify_on like any other end.
+TEST_F(NotificationsTest, AQueuedRunCancelledByRequestIsPostedSignedUnlessNotifyOnLeavesCancelsOut) {
+  WebhookReceiver receiver(kSecret);
+  start({{"JOB_WORKERS", "0"}});  // nothing executes: runs stay queued
+  ASSERT_EQ(put_job("acme", "feed.csv", {{"notify", {receiver.url("/acme")}}}).status, 201);
+  ASSERT_EQ(put_job("quiet", "feed.csv", {{"notify", {receiver.url("/quiet")}}, {"notify_on", {"failed"}}}).status,
+            201);
+
+  const auto queued = client().request("POST", "/jobs/acme/run");
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  const std::string run_id = queued.json()["run_id"];
+  const auto cancelled = client().request("POST", "/runs/" + run_id + "/cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(cancelled.json()["status"], "cancelled");
+  ASSERT_EQ(cancelled.json()["notifications"].size(), 1u) << "queued with the cancel: " << cancelled.body;
+  EXPECT_EQ(cancelled.json()["notifications"][0]["url"], receiver.url("/acme"));
+
+  const auto quiet = client().request("POST", "/jobs/quiet/run");
+  ASSERT_EQ(quiet.status, 202) << quiet.body;
+  const auto quiet_cancelled = client().request("POST", "/runs/" + quiet.json()["run_id"].get<std::string>() + "/cancel");
+  ASSERT_EQ(quiet_cancelled.status, 200) << quiet_cancelled.body;
+  EXPECT_TRUE(quiet_cancelled.json()["notifications"].empty()) << "notify_on: failed only: " << quiet_cancelled.body;
+
+  const auto hooks = receiver.wait_for(1, std::chrono::seconds(30));
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_TRUE(hooks[0].signature_valid) << hooks[0].signature_problem;
+  EXPECT_EQ(hooks[0].path, "/acme");
+  const auto body = hooks[0].json();
+  EXPECT_EQ(body["event"], "run.finished");
+  EXPECT_EQ(body["run"]["run_id"], run_id);
+  EXPECT_EQ(body["run"]["status"], "cancelled");
+  EXPECT_EQ(body["run"]["error"], "cancelled before it started") << body.dump();
+  const auto shown = run_when_notified(run_id);
+  EXPECT_EQ(shown["notifications"][0]["status"], "delivered") << shown.dump();
+  // The quiet job's cancel was never queued, so never arrives late either:
+  // the receiver has seen exactly the one delivery when the first is final.
+  EXPECT_EQ(receiver.received().size(), 1u);
+}
+
+// The stale-heartbeat sweep ends a dead worker's run that had committed its
+// rows (failed) and one whose cancel was requested (cancelled): both notify.
+TEST_F(NotificationsTest, RunsTheStaleHeartbeatSweepEndsArePostedSigned) {
+  WebhookReceiver receiver(kSecret);
+  start({{"JOB_WORKERS", "0"}});
+  ASSERT_EQ(put_job("indexing", "feed.csv", {{"notify", {receiver.url("/indexing")}}}).status, 201);
+  ASSERT_EQ(put_job("doomed", "feed.csv", {{"notify", {receiver.url("/doomed")}}}).status, 201);
+  const auto indexing = client().request("POST", "/jobs/indexing/run");
+  const auto doomed = client().request("POST", "/jobs/doomed/run");
+  ASSERT_EQ(indexing.status, 202) << indexing.body;
+  ASSERT_EQ(doomed.status, 202) << doomed.body;
+  const std::string indexing_id = indexing.json()["run_id"], doomed_id = doomed.json()["run_id"];
+
+  // Another task's worker took both and died: one while building indexes,
+  // the other after a cancel was requested. Their heartbeats are an hour old.
+  query("UPDATE job_runs SET status = 'running', worker_id = 'ghost/1/0', started_at = now(), "
+        "heartbeat_at = now() - interval '1 hour', phase = 'indexes' WHERE id = '" + indexing_id + "'");
+  query("UPDATE job_runs SET status = 'running', worker_id = 'ghost/1/1', started_at = now(), "
+        "heartbeat_at = now() - interval '1 hour', cancel_requested = true WHERE id = '" + doomed_id + "'");
+  start({{"JOB_WORKERS", "1"}, {"RUN_STALE_AFTER", "5"}});
+
+  const auto hooks = receiver.wait_for(2, std::chrono::seconds(30));
+  ASSERT_EQ(hooks.size(), 2u);
+  std::map<std::string, std::string> status_by_path;
+  for (const auto& hook : hooks) {
+    EXPECT_TRUE(hook.signature_valid) << hook.signature_problem;
+    const auto body = hook.json();
+    EXPECT_EQ(body["event"], "run.finished");
+    status_by_path[hook.path] = body["run"]["status"];
+    EXPECT_EQ(body["run"]["run_id"], hook.path == "/indexing" ? indexing_id : doomed_id) << body.dump();
+  }
+  EXPECT_EQ(status_by_path["/indexing"], "failed");
+  EXPECT_EQ(status_by_path["/doomed"], "cancelled");
+  EXPECT_EQ(run_when_notified(indexing_id)["notifications"][0]["status"], "delivered");
+  EXPECT_EQ(run_when_notified(doomed_id)["notifications"][0]["status"], "delivered");
 }
 
 TEST_F(NotificationsTest, PutJobRefusesMetadataPrivateAndUnsignableTargets) {

@@ -3,17 +3,10 @@
 // PostgreSQL and the signature-checking S3 server.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <chrono>
-#include <thread>
 
-#include "catalog/core/clock.hpp"
-#include "catalog/s3/credentials.hpp"
-#include "catalog/s3/s3_client.hpp"
-#include "support/app_fixture.hpp"
 #include "support/process.hpp"
-#include "support/test_env.hpp"
+#include "support/s3_app_test.hpp"
 
 namespace catalog::testing {
 namespace {
@@ -27,36 +20,13 @@ std::string feed(int first, int count, bool one_bad_row = false) {
   return csv;
 }
 
-class ObjectRunsTest : public ::testing::Test {
+class ObjectRunsTest : public S3AppTest {
  protected:
-  void SetUp() override {
-    dsn_ = create_test_database("object_runs");
-    env_ = base_env(dsn_);
-    for (const auto& [k, v] : s3_env()) env_[k] = v;
-    env_["JOB_WORKERS"] = "1";
-    bucket_ = env_["S3_RAW_BUCKET"];
-    prefix_ = "object-runs/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-              std::to_string(::getpid()) + "/";
-  }
+  ObjectRunsTest() : S3AppTest("object_runs") {}
 
-  void start() { app_ = std::make_unique<RunningApp>(env_); }
-  const HttpClient& client() { return app_->client(); }
-
-  void put_object(const std::string& key, const std::string& body) {
-    auto credentials = std::make_shared<s3::StaticCredentialsProvider>(
-        s3::Credentials{env_["AWS_ACCESS_KEY_ID"], Secret(env_["AWS_SECRET_ACCESS_KEY"]), {}, {}, "static"});
-    s3::S3Config config;
-    config.endpoint = env_["S3_ENDPOINT"];
-    config.region = env_["AWS_REGION"];
-    config.force_path_style = true;
-    SystemClock clock;
-    s3::CurlS3Client(config, credentials, clock).put_object(bucket_, prefix_ + key, body);
-  }
-  std::string uri(const std::string& key) { return "s3://" + bucket_ + "/" + prefix_ + key; }
-
+  /// PUT /jobs/{id} reading `key` (an object or a prefix) under this test's prefix, with `options`.
   void put_job(const std::string& id, const std::string& key, const nlohmann::json& options = nlohmann::json::object()) {
-    const nlohmann::json body = {{"source", id}, {"uri", uri(key)}, {"options", options}};
-    const auto r = client().request("PUT", "/jobs/" + id, body.dump(), {"Content-Type: application/json"});
+    const auto r = S3AppTest::put_job(id, nlohmann::json{{"source", id}, {"uri", uri(key)}, {"options", options}});
     ASSERT_LT(r.status, 300) << r.body;
   }
 
@@ -79,21 +49,7 @@ class ObjectRunsTest : public ::testing::Test {
               {"reason", "PutObject"}}}};
   }
 
-  nlohmann::json finished(const std::string& run_id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    nlohmann::json run;
-    while (std::chrono::steady_clock::now() < deadline) {
-      run = client().get("/runs/" + run_id).json();
-      if (run["status"] != "queued" && run["status"] != "running") return run;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "run not finished in 60 s: " << run.dump();
-    return run;
-  }
-
-  std::string dsn_, bucket_, prefix_;
-  std::map<std::string, std::string> env_;
-  std::unique_ptr<RunningApp> app_;
+  nlohmann::json finished(const std::string& run_id) { return wait_run(run_id); }
 };
 
 TEST_F(ObjectRunsTest, S3EventRunsEveryJobThatTakesTheObjectOnExactlyThatObject) {

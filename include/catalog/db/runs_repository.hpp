@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,18 @@ struct RunOutcome {
   std::vector<std::string> notify_urls;
 };
 
+/// Who hears of the runs a RunsRepository ends by itself, without a worker's
+/// finish(): a queued run cancelled (POST /runs/{id}/cancel), a dead worker's
+/// run ended by the stale-heartbeat sweep, a run whose cancel was requested
+/// handed back by a stopping worker. Their webhooks are queued in the ending
+/// transaction, like finish()'s (notify::run_end_notices builds this).
+struct RunEndNotices {
+  /// The webhook URLs `ended` (as recorded, finished) owes; unset: none.
+  std::function<std::vector<std::string>(const Run& ended)> targets;
+  /// Called after a transaction that queued any has committed.
+  std::function<void()> queued;
+};
+
 /// GET /runs: runs across jobs, newest first (queued_at DESC, id DESC),
 /// keyset-paged. Every present filter narrows the list.
 struct RunListQuery {
@@ -86,7 +99,7 @@ struct RunListQuery {
 /// enforced by a unique partial index; workers claim with SKIP LOCKED.
 class RunsRepository {
  public:
-  explicit RunsRepository(Pool& pool) : pool_(pool) {}
+  explicit RunsRepository(Pool& pool, RunEndNotices notices = {}) : pool_(pool), notices_(std::move(notices)) {}
 
   /// Queues a run of `job_id` (snapshotting its options). `source_uri` pins
   /// the exact object (feed uploads). With `claim_as` the run is created
@@ -121,20 +134,22 @@ class RunsRepository {
   void finish(const std::string& run_id, const std::string& worker_id, const RunOutcome& outcome);
 
   /// Puts a running run back in the queue (shutdown of its worker); a run
-  /// whose cancel was requested ends cancelled instead.
+  /// whose cancel was requested ends cancelled instead (and notifies).
   void requeue(const std::string& run_id, const std::string& worker_id);
 
   /// Running runs whose heartbeat is older than `stale_after` (their worker
   /// died): re-queued, or ended cancelled when a cancel was requested; one
   /// that had committed its rows (index phase) ends with its recorded counts
   /// (failed, or cancelled) instead, since a re-run would record zeros.
+  /// Every run this ends queues the webhooks it owes (RunEndNotices).
   struct StaleRuns {
     std::size_t requeued = 0, finished = 0;
   };
   StaleRuns handle_stale(std::chrono::seconds stale_after);
 
-  /// Cancels a queued run at once; flags a running one for its worker.
-  /// Throws NotFound, or Conflict when the run has already ended.
+  /// Cancels a queued run at once (queueing the webhooks it owes; the run
+  /// returned lists them); flags a running one for its worker, whose finish()
+  /// notifies. Throws NotFound, or Conflict when the run has already ended.
   Run request_cancel(const std::string& run_id);
 
   /// ETag and options of the job's last succeeded run (the unchanged-source shortcut).
@@ -151,6 +166,7 @@ class RunsRepository {
 
  private:
   Pool& pool_;
+  RunEndNotices notices_;
 };
 
 }  // namespace catalog::db
