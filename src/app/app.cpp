@@ -8,6 +8,7 @@
 #include "catalog/auth/key_store.hpp"
 #include "catalog/core/clock.hpp"
 #include "catalog/db/feeds_repository.hpp"
+#include "catalog/db/health_monitor.hpp"
 #include "catalog/db/items_repository.hpp"
 #include "catalog/db/jobs_repository.hpp"
 #include "catalog/db/keys_repository.hpp"
@@ -108,6 +109,7 @@ struct App::Impl {
         pool(request_pool_options(config)),
         background_pool(background_pool_options(config)),
         read_pool(replica_pool(config)),
+        health(background_pool, kHealthTimeout),
         reads(pool, read_pool.get(), db::ReadRouter::Options{config.read_max_lag}),
         versions(db::VersionCache::Options{pool.dsn()}),
         items(pool, reads, &versions),
@@ -153,7 +155,7 @@ struct App::Impl {
 
   http::Router build_router() {
     http::Router router;
-    handlers::add_health_routes(router, background_pool, not_serving, stopping, kHealthTimeout);
+    handlers::add_health_routes(router, health, not_serving, stopping);
     handlers::add_item_routes(router, items, config.cache_control);
     handlers::add_product_routes(router, products, config.cache_control);
     handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket, config.wait_timeout,
@@ -175,6 +177,9 @@ struct App::Impl {
       try {
         pqxx::connection conn(pool.dsn());
         db::migrate(conn);
+        // /health's answer is fresh before anyone is told the app is ready:
+        // its monitor's first ask may still be queued behind this start-up.
+        health.check_now();
         {
           std::lock_guard lock(mutex);
           ready = true;
@@ -203,6 +208,7 @@ struct App::Impl {
   db::Pool pool;             // request traffic (DB_POOL_SIZE)
   db::Pool background_pool;  // heartbeats, health monitor, run queue (DB_BACKGROUND_POOL_SIZE)
   std::unique_ptr<db::Pool> read_pool;  // DATABASE_READ_URL, else null
+  db::HealthMonitor health;             // GET /health's view of the primary
   db::ReadRouter reads;                 // GET /products*, /items*: replica or primary
   db::VersionCache versions;            // catalog versions in memory (LISTEN on the primary)
   db::ItemsRepository items;

@@ -1,66 +1,15 @@
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
-#include "catalog/db/pool.hpp"
+#include "catalog/db/health_monitor.hpp"
 #include "catalog/handlers/routes.hpp"
 
 namespace catalog::handlers {
-namespace {
 
-// /health must never wait for PostgreSQL: ALB and ECS checks time out, and a
-// load test or many targets hit it thousands of times a second. A background
-// thread asks the database every kInterval (each ask bounded by `timeout`:
-// pool wait + statement_timeout + libpq connect_timeout) and publishes the
-// answer; the handler only reads it, so it runs on the I/O thread.
-constexpr std::chrono::milliseconds kInterval{500};
-
-class DatabaseMonitor {
- public:
-  DatabaseMonitor(db::Pool& pool, std::chrono::milliseconds timeout)
-      : pool_(pool), timeout_(timeout), thread_([this] { run(); }) {}
-  ~DatabaseMonitor() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  DatabaseMonitor(const DatabaseMonitor&) = delete;
-  DatabaseMonitor& operator=(const DatabaseMonitor&) = delete;
-
-  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
-
- private:
-  void run() {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      healthy_.store(pool_.ping(timeout_), std::memory_order_relaxed);
-      lock.lock();
-      wake_.wait_for(lock, kInterval, [this] { return stopping_; });
-    }
-  }
-
-  db::Pool& pool_;
-  const std::chrono::milliseconds timeout_;
-  std::atomic<bool> healthy_{false};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts once everything it uses exists
-};
-
-}  // namespace
-
-void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<bool>& not_serving,
-                       const std::atomic<bool>& draining, std::chrono::milliseconds timeout) {
-  auto monitor = std::make_shared<DatabaseMonitor>(pool, timeout);
+// /health must never wait for PostgreSQL: the handler only reads what the
+// monitor last heard, so it runs on the I/O thread.
+void add_health_routes(http::Router& router, const db::HealthMonitor& monitor, const std::atomic<bool>& not_serving,
+                       const std::atomic<bool>& draining) {
   // Three possible answers, written out once: the hottest route builds no JSON.
-  const auto handler = [monitor, &not_serving](const http::Request&) {
-    const bool database_ok = monitor->healthy();
+  const auto handler = [&monitor, &not_serving](const http::Request&) {
+    const bool database_ok = monitor.healthy();
     const bool healthy = database_ok && !not_serving.load();
     auto response = http::json_text_response(
         healthy ? 200 : 503,

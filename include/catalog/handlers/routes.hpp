@@ -10,6 +10,7 @@
 
 namespace catalog::db {
 class Pool;
+class HealthMonitor;
 class ItemsRepository;
 class ProductsRepository;
 class JobsRepository;
@@ -37,12 +38,12 @@ class Registry;
 
 namespace catalog::handlers {
 
-/// GET/HEAD /health (deep): 200 when PostgreSQL answers within `timeout`, 503
-/// when it does not, and while `not_serving` is set (before migrations, draining).
+/// GET/HEAD /health (deep): 200 when the monitor last heard PostgreSQL answer,
+/// 503 when it did not, and while `not_serving` is set (before migrations, draining).
 /// GET/HEAD /health/live (shallow): 200 while the process serves HTTP, 503
 /// once `draining` is set; never touches the database.
-void add_health_routes(http::Router& router, db::Pool& pool, const std::atomic<bool>& not_serving,
-                       const std::atomic<bool>& draining, std::chrono::milliseconds timeout);
+void add_health_routes(http::Router& router, const db::HealthMonitor& monitor, const std::atomic<bool>& not_serving,
+                       const std::atomic<bool>& draining);
 
 /// /items CRUD. GET answers carry an ETag (304 to a matching If-None-Match)
 /// and `cache_control` (CACHE_CONTROL) when not empty.
