@@ -370,7 +370,11 @@ TEST(HttpLimitsTest, CheapRequestsStayFastWhileSearchesRunAtThreeTimesTheWorkers
       }
     });
   }
-  std::this_thread::sleep_for(500ms);  // let the searches fill whatever they may
+  // Measure only once the searches have filled their share: the first
+  // refusal (after ADMISSION_MAX_WAIT) proves a search had to wait for it.
+  const auto saturated_by = Clock::now() + scaled(30s);
+  while (refused.load() == 0 && Clock::now() < saturated_by) std::this_thread::sleep_for(10ms);
+  const bool saturated = refused.load() > 0;
   std::chrono::steady_clock::duration worst{};
   for (int i = 0; i < 20; ++i) {
     const auto start = Clock::now();
@@ -381,6 +385,7 @@ TEST(HttpLimitsTest, CheapRequestsStayFastWhileSearchesRunAtThreeTimesTheWorkers
   }
   stop = true;
   for (auto& t : searchers) t.join();
+  ASSERT_TRUE(saturated) << "the searches never filled their share of the workers";
   const auto worst_ms = std::chrono::duration_cast<std::chrono::milliseconds>(worst).count();
   std::printf("cheap requests while searching: worst %lld ms (idle %lld ms)\n", static_cast<long long>(worst_ms),
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(idle).count()));
