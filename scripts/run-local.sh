@@ -206,4 +206,6 @@ esac
 log "catalog-api is up on $url (Ctrl-C to stop). Try:"
 log "  curl -i $url/health"
 log "  $url/docs in a browser (the API reference)"
+log "  curl -s -X POST '$url/jobs/demo/run?wait=true&dry_run=true'   (a preview: nothing written)"
+log "  curl -s $url/runs/<run_id>/changes   (what a run changed, or would)"
 wait "$api_pid"

@@ -7,6 +7,7 @@
 
 #include "catalog/auth/key_store.hpp"
 #include "catalog/core/clock.hpp"
+#include "catalog/db/changes_repository.hpp"
 #include "catalog/db/feeds_repository.hpp"
 #include "catalog/db/health_monitor.hpp"
 #include "catalog/db/items_repository.hpp"
@@ -63,6 +64,7 @@ etl::RunnerOptions runner_options(const config::Config& c, metrics::Registry& me
   o.workers = c.job_workers;
   o.raw_bucket = c.s3_raw_bucket;
   o.stale_after = c.run_stale_after;
+  o.retention_days = c.run_retention_days;
   o.notify_urls = c.notify_urls;
   return o;
 }
@@ -117,6 +119,7 @@ struct App::Impl {
         runs(pool, notify::run_end_notices(config.notify_urls, [this] { deliverer.wake(); })),
         products(pool, reads, &versions),
         feeds(pool),
+        changes(pool),
         queue_jobs(background_pool),
         queue_runs(background_pool, notify::run_end_notices(config.notify_urls, [this] { deliverer.wake(); })),
         keys(pool),
@@ -161,6 +164,7 @@ struct App::Impl {
     handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket, config.wait_timeout,
                              handlers::JobNotifyRules{config.notify_policy, config.notify_secret.has_value()});
     handlers::add_run_routes(router, runs);
+    handlers::add_change_routes(router, runs, changes);
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
     handlers::add_object_run_routes(router, {jobs, runs, feeds, runner, config.s3_raw_bucket, &metrics});
     handlers::add_openapi_routes(router);
@@ -216,6 +220,7 @@ struct App::Impl {
   db::RunsRepository runs;
   db::ProductsRepository products;
   db::FeedsRepository feeds;
+  db::ChangesRepository changes;  // GET /runs/{id}/changes, product history
   db::JobsRepository queue_jobs;  // the runner's, on the background pool
   db::RunsRepository queue_runs;
   db::KeysRepository keys;

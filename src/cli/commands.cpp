@@ -44,8 +44,9 @@ constexpr const char* kUsage = R"(catalog-api — partner catalog REST API and E
 
 Usage:
   catalog-api [serve]              HTTP server on $PORT (default 8000) plus job workers
-  catalog-api run-job <job-id> [--force]
+  catalog-api run-job <job-id> [--force] [--dry-run]
                                    run one ingest job in the foreground; exit 0 on success
+                                   (--dry-run: the whole pipeline, nothing written to products)
   catalog-api run-object s3://bucket/key
                                    run every job whose uri names that object (or a prefix
                                    holding it) on exactly that object; exit as run-job,
@@ -250,10 +251,10 @@ std::unique_ptr<Foreground> start_foreground() {
 // Runs one job in this process (on `object` when given, else the job's uri),
 // prints the run as JSON; true when it succeeded or was skipped.
 bool run_in_foreground(Foreground& fg, const sigset_t& signals, const std::string& job_id, bool force,
-                       const std::optional<std::string>& object, const std::string& trigger) {
+                       const std::optional<std::string>& object, const std::string& trigger, bool dry_run = false) {
   const auto worker_id = etl::JobRunner::make_worker_id(0);
-  const auto run = fg.runs.enqueue(job_id, force, object, worker_id, trigger);
-  std::fprintf(stderr, "run %s of job '%s' started%s\n", run.id.c_str(), job_id.c_str(),
+  const auto run = fg.runs.enqueue(job_id, force, object, worker_id, trigger, dry_run);
+  std::fprintf(stderr, "%s %s of job '%s' started%s\n", dry_run ? "dry run" : "run", run.id.c_str(), job_id.c_str(),
                object ? (" on " + *object).c_str() : "");
 
   // SIGTERM (ECS stopping the task) cancels the run: rolled back, re-queued.
@@ -284,18 +285,20 @@ bool run_in_foreground(Foreground& fg, const sigset_t& signals, const std::strin
 int run_job(int argc, char** argv) {
   std::string job_id;
   bool force = false;
+  bool dry_run = false;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--force") force = true;
+    else if (arg == "--dry-run") dry_run = true;
     else if (!arg.empty() && arg[0] == '-') throw ConfigError("run-job: unknown option '" + arg + "'");
     else if (job_id.empty()) job_id = arg;
     else throw ConfigError("run-job: one job id expected, got '" + job_id + "' and '" + arg + "'");
   }
-  if (job_id.empty()) throw ConfigError("run-job: usage: catalog-api run-job <job-id> [--force]");
+  if (job_id.empty()) throw ConfigError("run-job: usage: catalog-api run-job <job-id> [--force] [--dry-run]");
 
   const sigset_t signals = block_shutdown_signals();
   auto fg = start_foreground();
-  return run_in_foreground(*fg, signals, job_id, force, std::nullopt, "cli") ? 0 : 1;
+  return run_in_foreground(*fg, signals, job_id, force, std::nullopt, "cli", dry_run) ? 0 : 1;
 }
 
 // EventBridge S3 "Object Created" → ECS RunTask: every job whose uri names

@@ -148,6 +148,7 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.db_pool_size = static_cast<int>(integer_or(env, "DB_POOL_SIZE", 10, 1, 1000));
   c.job_workers = static_cast<int>(integer_or(env, "JOB_WORKERS", 2, 0, 64));
   c.run_stale_after = std::chrono::seconds(integer_or(env, "RUN_STALE_AFTER", 30, 5, 3600));
+  c.run_retention_days = static_cast<int>(integer_or(env, "RUN_RETENTION_DAYS", 30, 1, 36500));
   c.s3_raw_bucket = non_empty(env, "S3_RAW_BUCKET").value_or("");
   if (const auto problem = s3::bucket_name_problem(c.s3_raw_bucket); !c.s3_raw_bucket.empty() && !problem.empty()) {
     throw ConfigError("S3_RAW_BUCKET: '" + c.s3_raw_bucket + "' is not a valid S3 bucket name: " + problem);

@@ -11,7 +11,7 @@ namespace {
 const std::string kColumns =
     "id::text, job_id, status, force, source_uri, source_etag, source_size, options::text, bytes_read, rows_read, "
     "inserted, updated, unchanged, rejected, deleted, error, cancel_requested, worker_id, " +
-    rfc3339("queued_at") + ", " + rfc3339("started_at") + ", " + rfc3339("finished_at") + ", triggered_by";
+    rfc3339("queued_at") + ", " + rfc3339("started_at") + ", " + rfc3339("finished_at") + ", triggered_by, dry_run, first_load, delete_guard";
 const std::string kSelect = "SELECT " + kColumns + " FROM job_runs";
 
 // The job row is locked first (FOR UPDATE, its own statement): enqueues of
@@ -22,10 +22,10 @@ const std::string kSelect = "SELECT " + kColumns + " FROM job_runs";
 constexpr const char* kLockJob = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE";
 const std::string kInsert =
     "INSERT INTO job_runs (id, job_id, status, force, source_uri, options, worker_id, started_at, heartbeat_at, "
-    "triggered_by, pinned) "
+    "triggered_by, pinned, dry_run) "
     "SELECT gen_random_uuid(), job.id, CASE WHEN $4::text IS NULL THEN 'queued' ELSE 'running' END, $2, $3, "
     "job.options, $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, "
-    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $5, $3::text IS NOT NULL FROM jobs AS job "
+    "CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $5, $3::text IS NOT NULL, $6 FROM jobs AS job "
     "WHERE job.id = $1 AND ($3::text IS NOT NULL OR NOT EXISTS "
     "(SELECT 1 FROM job_runs WHERE job_id = $1 AND status IN ('queued', 'running'))) RETURNING id::text";
 constexpr const char* kActiveRun =
@@ -56,7 +56,7 @@ constexpr const char* kHeartbeat =
 constexpr const char* kFinish =
     "UPDATE job_runs SET status = $3, finished_at = now(), heartbeat_at = now(), inserted = $4, updated = $5, "
     "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10, "
-    "bytes_read = greatest(bytes_read, $11) "
+    "bytes_read = greatest(bytes_read, $11), first_load = $12, delete_guard = $13 "
     "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
 constexpr const char* kQueueNotification =
     "INSERT INTO run_notifications (run_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING";
@@ -101,7 +101,7 @@ constexpr const char* kCancelRunning =
     "UPDATE job_runs SET cancel_requested = true WHERE id = $1 AND status = 'running'";
 constexpr const char* kLastSuccess =
     "SELECT coalesce(source_etag, ''), options::text, coalesce(source_uri, ''), products_source FROM job_runs "
-    "WHERE job_id = $1 AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1";
+    "WHERE job_id = $1 AND status = 'succeeded' AND NOT dry_run ORDER BY finished_at DESC LIMIT 1";
 
 template <typename T>
 std::optional<T> optional_field(const pqxx::field& f) {
@@ -130,6 +130,9 @@ Run to_run(const pqxx::row& r) {
   run.started_at = optional_field<std::string>(r[19]);
   run.finished_at = optional_field<std::string>(r[20]);
   run.triggered_by = optional_field<std::string>(r[21]);
+  run.dry_run = r[22].as<bool>();
+  run.first_load = r[23].as<bool>();
+  run.delete_guard = optional_field<std::string>(r[24]);
   return run;
 }
 
@@ -157,14 +160,14 @@ std::size_t queue_end_notices(pqxx::work& tx, const RunEndNotices& notices, cons
 
 Run RunsRepository::enqueue(const std::string& job_id, bool force, const std::optional<std::string>& source_uri,
                             const std::optional<std::string>& claim_as,
-                            const std::optional<std::string>& triggered_by) {
+                            const std::optional<std::string>& triggered_by, bool dry_run) {
   return pool_.with_connection([&](pqxx::connection& c) {
     std::string id;
     bool conflict = false;
     try {
       pqxx::work tx(c);
       if (tx.exec_params(kLockJob, job_id).empty()) throw NotFound("job '" + job_id + "' does not exist");
-      auto result = tx.exec_params(kInsert, job_id, force, source_uri, claim_as, triggered_by);
+      auto result = tx.exec_params(kInsert, job_id, force, source_uri, claim_as, triggered_by, dry_run);
       if (result.empty()) {
         conflict = true;
       } else {
@@ -265,7 +268,7 @@ void RunsRepository::finish(const std::string& run_id, const std::string& worker
     pqxx::work tx(c);
     const auto finished = tx.exec_params(kFinish, run_id, worker_id, o.status, o.counts.inserted, o.counts.updated,
                                          o.counts.unchanged, o.counts.rejected, o.counts.deleted, o.counts.read,
-                                         o.error, o.bytes);
+                                         o.error, o.bytes, o.first_load, o.delete_guard);
     for (const auto& r : o.rejects) tx.exec_params(kInsertReject, run_id, r.line, r.reason, r.raw);
     if (finished.affected_rows() > 0) {
       for (const auto& url : o.notify_urls) tx.exec_params(kQueueNotification, run_id, url);

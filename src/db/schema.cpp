@@ -573,6 +573,31 @@ DROP INDEX job_runs_one_active_idx;
 CREATE UNIQUE INDEX job_runs_one_running_idx ON job_runs (job_id) WHERE status = 'running';
 CREATE UNIQUE INDEX job_runs_one_queued_trigger_idx ON job_runs (job_id) WHERE status = 'queued' AND NOT pinned;
 )sql"},
+      {17, "run_changes", R"sql(
+-- Dry runs and the per-run change log (docs/change-log.md). A dry run runs
+-- the whole pipeline and writes nothing to products; it never counts as a
+-- job's last succeeded run. first_load: the run loaded a source that had no
+-- rows, and recorded only its count. delete_guard: what the mass-delete
+-- guard would have said of a dry run (a real run fails with it).
+ALTER TABLE job_runs ADD COLUMN dry_run boolean NOT NULL DEFAULT false,
+  ADD COLUMN first_load boolean NOT NULL DEFAULT false,
+  ADD COLUMN delete_guard text;
+-- What each run changed (or would): one row per key, written set-based in
+-- the run's own transaction. fields: for updated/revived rows, each changed
+-- field's {"before", "after"}. Keyset-paged by sku within a run; a
+-- product's history goes through (source, sku).
+CREATE TABLE run_changes (
+  run_id uuid NOT NULL REFERENCES job_runs (id) ON DELETE CASCADE,
+  sku    text COLLATE "C" NOT NULL,
+  source text COLLATE "C" NOT NULL,
+  kind   text NOT NULL CHECK (kind IN ('inserted', 'updated', 'deleted', 'revived')),
+  fields jsonb,
+  PRIMARY KEY (run_id, sku)
+);
+CREATE INDEX run_changes_product_idx ON run_changes (source, sku);
+-- Retention (RUN_RETENTION_DAYS) finds old finished runs by this.
+CREATE INDEX job_runs_finished_idx ON job_runs (finished_at) WHERE finished_at IS NOT NULL;
+)sql"},
   };
   return migrations;
 }

@@ -74,6 +74,20 @@ class SourceLock {
   const std::string source_;
 };
 
+/// A dry run (RunRequest::dry_run), under the source's lock like a real one
+/// so its counts are those of the products it saw: the same pipeline, no
+/// partition made, nothing written to products; the commit keeps only the
+/// change log. No catalog version changes, no indexes or VACUUM to follow.
+RunResult dry_run(pqxx::connection& conn, const RunRequest& request, Clock::time_point started) {
+  pqxx::work tx(conn, "etl_dry_run");
+  tx.exec_params(kSetSource, request.source_name);
+  tx.exec(kNoJit);
+  RunResult result = run_pipeline(tx, request, std::string(), is_first_load(tx, request.source_name));
+  tx.commit();
+  result.timings.visible = std::chrono::duration<double>(Clock::now() - started).count();
+  return result;
+}
+
 }  // namespace
 
 RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
@@ -84,6 +98,7 @@ RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
   std::string partition_name;
   bool first_load = false;
   RunResult result;
+  if (request.dry_run) return dry_run(conn, request, started);
   {
     pqxx::work tx(conn, "etl_run");
     tx.exec_params(kSetSource, request.source_name);
@@ -91,7 +106,7 @@ RunResult run_feed(pqxx::connection& conn, const RunRequest& request) {
     const PartitionInfo partition = prepare_partition(tx, request.source_name);
     partition_name = partition.name;
     first_load = partition.first_load;
-    result = run_pipeline(tx, request, first_load ? partition_name : std::string());
+    result = run_pipeline(tx, request, first_load ? partition_name : std::string(), first_load);
     if (first_load) attach_first_load(tx, request.source_name);
     // New ETags for the source's pages when rows changed or appeared.
     db::ScopeVersions bumped;

@@ -127,6 +127,10 @@ PartitionInfo prepare_partition(pqxx::work& tx, const std::string& source) {
   return info;
 }
 
+bool is_first_load(pqxx::work& tx, const std::string& source) {
+  return tx.exec_params1(kFindPartition, source)[1].as<std::string>() != "attached";
+}
+
 void attach_first_load(pqxx::work& tx, const std::string& source) { tx.exec_params(kAttachBulkLoad, source); }
 
 std::size_t build_missing_indexes(pqxx::connection& conn, const RunRequest& req) {

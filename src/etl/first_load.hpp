@@ -23,6 +23,10 @@ struct PartitionInfo {
 /// On a first load, creates the fresh table (products_begin_bulk_load).
 PartitionInfo prepare_partition(pqxx::work& tx, const std::string& source);
 
+/// Whether the source's next load is a first load (no attached partition),
+/// without changing anything: what a dry run reports.
+bool is_first_load(pqxx::work& tx, const std::string& source);
+
 /// In the load's transaction, after the COPY: the fresh table's primary key
 /// (and any index products itself has), then the attach.
 void attach_first_load(pqxx::work& tx, const std::string& source);

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "catalog/core/errors.hpp"
+#include "catalog/db/run_retention.hpp"
 #include "catalog/etl/engine.hpp"
 #include "catalog/etl/job_options.hpp"
 #include "catalog/etl/normalizer.hpp"
@@ -14,6 +15,7 @@
 #include "catalog/metrics/metrics.hpp"
 #include "catalog/notify/targets.hpp"
 #include "catalog/s3/object_store.hpp"
+#include "etl/run_watch.hpp"
 
 namespace catalog::etl {
 namespace {
@@ -124,9 +126,16 @@ void JobRunner::stop() {
 void JobRunner::worker_loop(int n) {
   const auto worker_id = make_worker_id(n);
   auto next_stale_check = std::chrono::steady_clock::now();
+  auto next_prune = std::chrono::steady_clock::now();
   while (!stopping_.load()) {
     bool worked = false;
     try {
+      if (n == 0 && std::chrono::steady_clock::now() >= next_prune) {
+        // A bounded slice of work, then the queue again; a slice that left
+        // runs to prune comes back after a second, not after prune_every.
+        const bool more = prune_old_runs();
+        next_prune = std::chrono::steady_clock::now() + (more ? std::chrono::seconds(1) : options_.prune_every);
+      }
       if (std::chrono::steady_clock::now() >= next_stale_check) {
         const auto stale = runs_.handle_stale(options_.stale_after);
         if (stale.requeued != 0) {
@@ -153,227 +162,48 @@ void JobRunner::worker_loop(int n) {
   }
 }
 
+bool JobRunner::prune_old_runs() {
+  db::PruneLimits limits;
+  limits.max_batches = 20;
+  try {
+    const auto pruned = db::prune_runs(pool_, options_.retention_days, limits, [this] { return !stopping_.load(); });
+    if (pruned.runs != 0 || pruned.changes != 0) {
+      log::info("etl", "pruned finished runs older than RUN_RETENTION_DAYS",
+                {{"runs", pruned.runs}, {"changes", pruned.changes}, {"retention_days", options_.retention_days}});
+    }
+    return pruned.more;
+  } catch (const std::exception& e) {
+    log::warn("etl", "pruning old runs failed; trying again later", {{"error", e.what()}});
+    return false;
+  }
+}
+
+/// How one attempt at a run ended: the outcome to record, the engine's
+/// result for the log and metrics, and whether a stopping task hands the run
+/// back to the queue instead.
+struct JobRunner::Attempt {
+  db::RunOutcome outcome;
+  RunResult result;
+  bool requeue = false;
+};
+
 db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_id,
                                   const std::function<void(const LiveProgress&)>& on_progress) {
   const auto started = std::chrono::steady_clock::now();
-  log::info("etl", "run started", {{"run_id", run.id}, {"job_id", run.job_id}, {"worker", worker_id}, {"force", run.force}});
-  std::atomic<std::uint64_t> bytes{0}, rows{0}, total{0};
-  std::atomic<bool> cancel{false};
-  std::atomic<bool> done{false};
-  std::mutex beat_mutex;
-  std::condition_variable beat_cv;
-
-  // The engine's connection, so a cancel or a shutdown can interrupt the
-  // statement it is in (an apply waiting on a row lock, a long UPDATE):
-  // the engine only checks for cancellation between rows and statements.
-  std::mutex conn_mutex;
-  pqxx::connection* engine_conn = nullptr;
-  std::atomic<bool> interrupted{false};
-  auto interrupt_statement = [&] {
-    std::lock_guard lock(conn_mutex);
-    if (engine_conn == nullptr || interrupted.load()) return;
-    interrupted = true;
-    try {
-      engine_conn->cancel_query();
-    } catch (const std::exception& e) {
-      log::warn("etl", "could not interrupt the run's statement", {{"run_id", run.id}, {"error", e.what()}});
-    }
-  };
-
-  Active self{interrupt_statement};
+  log::info("etl", "run started", {{"run_id", run.id}, {"job_id", run.job_id}, {"worker", worker_id}, {"force", run.force},
+                                  {"dry_run", run.dry_run}});
+  RunWatch watch(runs_, run, worker_id, options_.heartbeat_every, stopping_, on_progress);
+  Active self{[&watch] { watch.interrupt_statement(); }};
   {
     std::lock_guard lock(mutex_);
     active_.push_back(&self);
     if (stopping_.load()) self.interrupt();  // begin_stop ran just before we registered
   }
-
-  // Heartbeat on its own connection: the engine's is busy in COPY. It also
-  // carries live progress to GET /runs/{id} and brings back cancel requests.
-  std::thread heartbeat([&] {
-    std::unique_lock lock(beat_mutex);
-    while (!beat_cv.wait_for(lock, options_.heartbeat_every, [&] { return done.load(); })) {
-      try {
-        bool cancel_requested = false;
-        if (!runs_.heartbeat(run.id, worker_id, bytes.load(), rows.load(), cancel_requested)) cancel = true;
-        if (cancel_requested) cancel = true;
-      } catch (const std::exception& e) {
-        log::warn("etl", "heartbeat failed", {{"run_id", run.id}, {"error", e.what()}});
-      }
-      if (cancel.load() || stopping_.load()) interrupt_statement();
-      if (on_progress) on_progress({bytes.load(), rows.load(), total.load()});
-    }
-  });
-  auto stop_heartbeat = [&] {
-    {
-      std::lock_guard lock(beat_mutex);
-      done = true;
-    }
-    beat_cv.notify_all();
-    if (heartbeat.joinable()) heartbeat.join();
-  };
-
-  db::RunOutcome outcome;
-  RunResult::Timings phases;  // logged with the outcome: where a slow run spent its time
-  std::uint32_t key_partitions = 1;  // run finished log: a large source's partitions
-  std::uint64_t partition_bytes = 0;
-  bool requeue = false;
-  auto on_cancelled = [&] {
-    if (stopping_.load() && !cancel.load()) {
-      requeue = true;  // this task is stopping: another one will run it again
-    } else {
-      outcome.status = "cancelled";
-      outcome.error = "cancelled by request; products are unchanged";
-    }
-  };
-  // A cancel that raced the claim (or arrived before the first heartbeat)
-  // must stop the run before it does anything: ask the queue once now.
-  auto check_cancel = [&] {
-    bool cancel_requested = run.cancel_requested;
-    if (!cancel_requested && !runs_.heartbeat(run.id, worker_id, 0, 0, cancel_requested)) cancel_requested = true;
-    if (cancel_requested) {
-      cancel = true;
-      throw RunCancelled();
-    }
-    if (stopping_.load()) throw RunCancelled();
-  };
-  try {
-    check_cancel();
-    const auto job = jobs_.find(run.job_id);
-    if (!job) throw Error("job '" + run.job_id + "' was deleted after this run was queued; nothing was loaded");
-    const auto options = JobOptions::from_json(run.options);
-    const auto object = resolve_source(store_, run.source_uri.value_or(job->uri), options_.raw_bucket);
-    const auto info = store_.head_object(object.bucket, object.key);
-    total = info.size;
-    runs_.set_source(run.id, object.uri(), info.etag, static_cast<std::int64_t>(info.size), job->source);
-    check_cancel();
-
-    // The shortcut holds only if this very object already loaded into this
-    // job's products source with the same options: a job whose `source`
-    // changed has never loaded the object into the new one.
-    const auto last = runs_.last_success(run.job_id);
-    if (!run.force && last && last->etag == info.etag && last->source_uri == object.uri() &&
-        last->products_source == job->source &&
-        JobOptions::from_json(nlohmann::json::parse(last->options)).canonical() == options.canonical()) {
-      outcome.status = "skipped";
-    } else {
-      RunRequest request;
-      request.object_name = object.key;
-      request.source_name = job->source;
-      request.options = options;
-      request.run_id = run.id;
-      const std::string etag = info.etag;
-      request.source = [&, etag](const ChunkSink& sink) {
-        s3::GetOptions get;
-        get.if_match = etag;  // the object we HEADed, or a clear error
-        store_.get_object(object.bucket, object.key,
-                          [&](const char* data, std::size_t size) {
-                            bytes += size;
-                            sink(std::string_view(data, size));
-                          },
-                          get);
-      };
-      request.on_progress = [&](const Progress& p) { rows = p.rows; };
-      request.progress_every_rows = 10'000;
-      request.is_cancelled = [&] { return cancel.load() || stopping_.load(); };
-      if (auto* versions = options_.versions) {
-        request.on_versions_committed = [versions](const db::ScopeVersions& v) { versions->observe(v); };
-      }
-      request.on_visible = [&](const RunResult& r) {
-        try {
-          runs_.record_counts(run.id, worker_id, counts_of(r));
-        } catch (const std::exception& e) {
-          log::warn("etl", "could not record the run's counts before its index builds",
-                    {{"run_id", run.id}, {"error", e.what()}});
-        }
-        log::info("etl", "rows visible", {{"run_id", run.id}, {"job_id", run.job_id}, {"visible_ms", to_ms(r.timings.visible)},
-                                          {"inserted", r.inserted}, {"updated", r.updated}});
-      };
-      pqxx::connection conn(pool_.dsn());
-      {
-        std::lock_guard lock(conn_mutex);
-        engine_conn = &conn;
-      }
-      struct Detach {
-        std::mutex& m;
-        pqxx::connection*& c;
-        ~Detach() {
-          std::lock_guard lock(m);
-          c = nullptr;
-        }
-      } detach{conn_mutex, engine_conn};
-      const auto result = run_feed(conn, request);
-      phases = result.timings;
-      key_partitions = result.key_partitions;
-      partition_bytes = result.partition_spilled_bytes;
-      outcome.status = "succeeded";
-      outcome.counts = counts_of(result);
-      outcome.rejects = rejects_of(result);
-    }
-  } catch (const RunCancelled&) {
-    on_cancelled();
-  } catch (const IndexesIncomplete& e) {
-    // The rows are committed and served: the counts are true, and the
-    // source's next run builds the missing indexes. Never re-queued, even by
-    // a shutdown: a re-run would find every row unchanged and record zeros
-    // over this run's counts.
-    phases = e.result().timings;
-    outcome.counts = counts_of(e.result());
-    outcome.rejects = rejects_of(e.result());
-    outcome.status = e.cancelled() || interrupted.load() ? "cancelled" : "failed";
-    outcome.error = e.what();
-  } catch (const TooManyRejects& e) {
-    outcome.status = "failed";
-    outcome.error = e.what();
-    outcome.counts = counts_of(e.result());
-    outcome.counts.inserted = outcome.counts.updated = outcome.counts.unchanged = outcome.counts.deleted = 0;
-    outcome.rejects = rejects_of(e.result());
-  } catch (const Error& e) {
-    // An interrupted statement surfaces as an error: it is the cancel, not a failure.
-    if (interrupted.load()) {
-      on_cancelled();
-    } else {
-      outcome.status = "failed";
-      outcome.error = e.what();
-    }
-  } catch (const std::exception& e) {
-    if (interrupted.load()) {
-      on_cancelled();
-    } else {
-      outcome.status = "failed";
-      outcome.error = std::string("internal error: ") + e.what();
-    }
-  }
-  stop_heartbeat();
-  outcome.bytes = bytes.load();
-
-  const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  try {
-    if (requeue) {
-      runs_.requeue(run.id, worker_id);
-      log::info("etl", "run re-queued by shutdown", {{"run_id", run.id}, {"job_id", run.job_id}});
-    } else {
-      outcome.notify_urls = notify::targets(run.options, outcome, options_.notify_urls);
-      runs_.finish(run.id, worker_id, outcome);
-      if (!outcome.notify_urls.empty() && options_.on_recorded) options_.on_recorded();
-      const auto& c = outcome.counts;
-      log::write(outcome.status == "failed" ? spdlog::level::warn : spdlog::level::info, "etl", "run finished",
-                 {{"run_id", run.id}, {"job_id", run.job_id}, {"status", outcome.status}, {"elapsed_ms", elapsed_ms},
-                  {"read", c.read}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
-                  {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")},
-                  {"load_keys_ms", to_ms(phases.load_keys)}, {"stream_ms", to_ms(phases.stream)},
-                  {"visible_ms", to_ms(phases.visible)}, {"indexes_ms", to_ms(phases.build_indexes)},
-                  {"apply_ms", to_ms(phases.apply)},
-                  {"soft_delete_ms", to_ms(phases.soft_delete)}, {"vacuum_ms", to_ms(phases.vacuum)},
-                  {"key_partitions", key_partitions}, {"partition_spill_bytes", partition_bytes}});
-      if (options_.metrics != nullptr) {
-        options_.metrics->record_run(outcome.status,
-                                     {c.read, c.inserted, c.updated, c.unchanged, c.rejected, c.deleted});
-      }
-    }
-  } catch (const std::exception& e) {
-    // The heartbeat goes stale and another worker re-runs it: never stuck.
-    log::error("etl", "could not record run outcome", {{"run_id", run.id}, {"error", e.what()}});
-  }
+  watch.start_heartbeat();
+  Attempt attempt = attempt_run(run, worker_id, watch);
+  watch.stop_heartbeat();
+  attempt.outcome.bytes = watch.bytes.load();
+  record(run, worker_id, attempt, std::chrono::steady_clock::now() - started);
   {
     std::lock_guard lock(mutex_);
     ++finished_count_;
@@ -381,8 +211,162 @@ db::RunOutcome JobRunner::execute(const db::Run& run, const std::string& worker_
   }
   finished_.notify_all();
   idle_.notify_all();
-  if (requeue) outcome.status = "queued";
-  return outcome;
+  if (attempt.requeue) attempt.outcome.status = "queued";
+  return attempt.outcome;
+}
+
+JobRunner::Attempt JobRunner::attempt_run(const db::Run& run, const std::string& worker_id, RunWatch& watch) {
+  Attempt a;
+  auto on_cancelled = [&] {
+    if (stopping_.load() && !watch.cancel_requested()) {
+      a.requeue = true;  // this task is stopping: another one will run it again
+    } else {
+      a.outcome.status = "cancelled";
+      a.outcome.error = "cancelled by request; products are unchanged";
+    }
+  };
+  try {
+    watch.check_cancel();
+    const auto job = jobs_.find(run.job_id);
+    if (!job) throw Error("job '" + run.job_id + "' was deleted after this run was queued; nothing was loaded");
+    const auto options = JobOptions::from_json(run.options);
+    const auto object = resolve_source(store_, run.source_uri.value_or(job->uri), options_.raw_bucket);
+    const auto info = store_.head_object(object.bucket, object.key);
+    watch.total = info.size;
+    runs_.set_source(run.id, object.uri(), info.etag, static_cast<std::int64_t>(info.size), job->source);
+    watch.check_cancel();
+
+    // The shortcut holds only if this very object already loaded into this
+    // job's products source with the same options: a job whose `source`
+    // changed has never loaded the object into the new one. A dry run
+    // always runs: a preview of an unchanged feed says so by its counts.
+    const auto last = run.dry_run ? std::nullopt : runs_.last_success(run.job_id);
+    if (!run.force && last && last->etag == info.etag && last->source_uri == object.uri() &&
+        last->products_source == job->source &&
+        JobOptions::from_json(nlohmann::json::parse(last->options)).canonical() == options.canonical()) {
+      a.outcome.status = "skipped";
+      return a;
+    }
+    a.result = load(run, worker_id, *job, options, object.bucket, object.key, info.etag, watch);
+    a.outcome.status = "succeeded";
+    a.outcome.counts = counts_of(a.result);
+    a.outcome.rejects = rejects_of(a.result);
+    a.outcome.first_load = a.result.first_load;
+    a.outcome.delete_guard = a.result.delete_guard;
+  } catch (const RunCancelled&) {
+    on_cancelled();
+  } catch (const IndexesIncomplete& e) {
+    // The rows are committed and served: the counts are true, and the
+    // source's next run builds the missing indexes. Never re-queued, even by
+    // a shutdown: a re-run would find every row unchanged and record zeros
+    // over this run's counts.
+    a.result = e.result();
+    a.outcome.first_load = e.result().first_load;
+    a.outcome.counts = counts_of(e.result());
+    a.outcome.rejects = rejects_of(e.result());
+    a.outcome.status = e.cancelled() || watch.interrupted() ? "cancelled" : "failed";
+    a.outcome.error = e.what();
+  } catch (const TooManyRejects& e) {
+    a.outcome.status = "failed";
+    a.outcome.error = e.what();
+    a.outcome.counts = counts_of(e.result());
+    a.outcome.counts.inserted = a.outcome.counts.updated = a.outcome.counts.unchanged = a.outcome.counts.deleted = 0;
+    a.outcome.rejects = rejects_of(e.result());
+  } catch (const Error& e) {
+    // An interrupted statement surfaces as an error: it is the cancel, not a failure.
+    if (watch.interrupted()) {
+      on_cancelled();
+    } else {
+      a.outcome.status = "failed";
+      a.outcome.error = e.what();
+    }
+  } catch (const std::exception& e) {
+    if (watch.interrupted()) {
+      on_cancelled();
+    } else {
+      a.outcome.status = "failed";
+      a.outcome.error = std::string("internal error: ") + e.what();
+    }
+  }
+  return a;
+}
+
+RunResult JobRunner::load(const db::Run& run, const std::string& worker_id, const db::Job& job,
+                          const JobOptions& options, const std::string& bucket, const std::string& key,
+                          const std::string& etag, RunWatch& watch) {
+  RunRequest request;
+  request.object_name = key;
+  request.source_name = job.source;
+  request.options = options;
+  request.run_id = run.id;
+  request.dry_run = run.dry_run;
+  request.record_changes = true;
+  request.source = [&](const ChunkSink& sink) {
+    s3::GetOptions get;
+    get.if_match = etag;  // the object we HEADed, or a clear error
+    store_.get_object(bucket, key,
+                      [&](const char* data, std::size_t size) {
+                        watch.bytes += size;
+                        sink(std::string_view(data, size));
+                      },
+                      get);
+  };
+  request.on_progress = [&](const Progress& p) { watch.rows = p.rows; };
+  request.progress_every_rows = 10'000;
+  request.is_cancelled = [&] { return watch.should_stop(); };
+  if (auto* versions = options_.versions) {
+    request.on_versions_committed = [versions](const db::ScopeVersions& v) { versions->observe(v); };
+  }
+  request.on_visible = [&](const RunResult& r) {
+    try {
+      runs_.record_counts(run.id, worker_id, counts_of(r));
+    } catch (const std::exception& e) {
+      log::warn("etl", "could not record the run's counts before its index builds",
+                {{"run_id", run.id}, {"error", e.what()}});
+    }
+    log::info("etl", "rows visible", {{"run_id", run.id}, {"job_id", run.job_id}, {"visible_ms", to_ms(r.timings.visible)},
+                                      {"inserted", r.inserted}, {"updated", r.updated}});
+  };
+  pqxx::connection conn(pool_.dsn());
+  const auto attached = watch.attach(conn);
+  return run_feed(conn, request);
+}
+
+void JobRunner::record(const db::Run& run, const std::string& worker_id, Attempt& a,
+                       std::chrono::steady_clock::duration elapsed) {
+  try {
+    if (a.requeue) {
+      runs_.requeue(run.id, worker_id);
+      log::info("etl", "run re-queued by shutdown", {{"run_id", run.id}, {"job_id", run.job_id}});
+      return;
+    }
+    auto& outcome = a.outcome;
+    // A dry run changed nothing: no webhook says it did.
+    if (!run.dry_run) outcome.notify_urls = notify::targets(run.options, outcome, options_.notify_urls);
+    runs_.finish(run.id, worker_id, outcome);
+    if (!outcome.notify_urls.empty() && options_.on_recorded) options_.on_recorded();
+    const auto& c = outcome.counts;
+    const auto& phases = a.result.timings;  // where a slow run spent its time
+    log::write(outcome.status == "failed" ? spdlog::level::warn : spdlog::level::info, "etl", "run finished",
+               {{"run_id", run.id}, {"job_id", run.job_id}, {"status", outcome.status}, {"dry_run", run.dry_run},
+                {"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()},
+                {"changes", a.result.changes_recorded},
+                {"read", c.read}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
+                {"rejected", c.rejected}, {"deleted", c.deleted}, {"error", outcome.error.value_or("")},
+                {"load_keys_ms", to_ms(phases.load_keys)}, {"stream_ms", to_ms(phases.stream)},
+                {"visible_ms", to_ms(phases.visible)}, {"indexes_ms", to_ms(phases.build_indexes)},
+                {"apply_ms", to_ms(phases.apply)},
+                {"soft_delete_ms", to_ms(phases.soft_delete)}, {"vacuum_ms", to_ms(phases.vacuum)},
+                {"changes_ms", to_ms(phases.changes)},
+                {"key_partitions", a.result.key_partitions}, {"partition_spill_bytes", a.result.partition_spilled_bytes}});
+    if (options_.metrics != nullptr) {
+      options_.metrics->record_run(outcome.status, {c.read, c.inserted, c.updated, c.unchanged, c.rejected, c.deleted},
+                                   run.dry_run, a.result.changes_recorded);
+    }
+  } catch (const std::exception& e) {
+    // The heartbeat goes stale and another worker re-runs it: never stuck.
+    log::error("etl", "could not record run outcome", {{"run_id", run.id}, {"error", e.what()}});
+  }
 }
 
 std::optional<db::Run> JobRunner::wait_finished(db::RunsRepository& reader, const std::string& run_id,

@@ -11,6 +11,8 @@
 #include "catalog/csv/csv_reader.hpp"
 #include "catalog/db/product_loader.hpp"
 #include "catalog/feeds/record_reader.hpp"
+#include "etl/apply_step.hpp"
+#include "etl/change_log.hpp"
 #include "etl/copy_row.hpp"
 #include "etl/feed_decoder.hpp"
 #include "etl/key_partitions.hpp"
@@ -46,32 +48,6 @@ constexpr const char* kCopyLiveKeys =
 constexpr const char* kCopyInsertTail =  // after "COPY <table>"
     " (source, sku, name, description, brand, category, price, currency, availability, "
     "attributes, content_hash, last_run_id) FROM STDIN";
-constexpr const char* kCreateStage =
-    "CREATE TEMP TABLE etl_stage (source text, sku text, name text, description text, brand text, "
-    "category text, price numeric(12,2), currency char(3), availability text, attributes jsonb, "
-    "content_hash bigint, last_run_id uuid) ON COMMIT DROP";
-constexpr const char* kCopyStage =
-    "COPY etl_stage (source, sku, name, description, brand, category, price, currency, availability, "
-    "attributes, content_hash, last_run_id) FROM STDIN";
-// Changed rows and revived rows. updated_at moves only when the content does.
-constexpr const char* kApplyUpdates = R"sql(
-UPDATE products AS p SET
-  name = s.name, description = s.description, brand = s.brand, category = s.category,
-  price = s.price, currency = s.currency, availability = s.availability, attributes = s.attributes,
-  updated_at = CASE WHEN p.content_hash <> s.content_hash THEN now() ELSE p.updated_at END,
-  content_hash = s.content_hash, deleted_at = NULL, last_run_id = s.last_run_id
-FROM etl_stage AS s
-WHERE p.source = $1 AND p.sku = s.sku
-  AND (p.content_hash <> s.content_hash OR p.deleted_at IS NOT NULL)
-)sql";
-constexpr const char* kCreateGone = "CREATE TEMP TABLE etl_gone (sku text) ON COMMIT DROP";
-constexpr const char* kCopyGone = "COPY etl_gone (sku) FROM STDIN";
-constexpr const char* kSoftDelete = R"sql(
-UPDATE products AS p SET deleted_at = now(), last_run_id = NULLIF($2, '')::uuid
-FROM etl_gone AS g
-WHERE p.source = $1 AND p.sku = g.sku AND p.deleted_at IS NULL
-)sql";
-
 constexpr std::size_t kRawMax = 200;
 constexpr std::uint64_t kCancelEveryRows = 1024;
 
@@ -99,13 +75,16 @@ std::string sanitize_utf8(std::string_view s, std::size_t max) {
 class Pipeline {
  public:
   /// `bulk_table` names the fresh table of a first load, or is empty.
-  Pipeline(pqxx::work& tx, const RunRequest& req, std::string bulk_table)
+  Pipeline(pqxx::work& tx, const RunRequest& req, std::string bulk_table, bool first_load)
       : tx_(tx),
         req_(req),
         bulk_table_(std::move(bulk_table)),
         temp_dir_(temp_directory(req.temp_dir)),
         max_keys_(KeyTable::max_keys_within(req.key_table_budget_bytes)),
-        changed_(temp_dir_, req.spill_after_bytes) {
+        changed_(temp_dir_, req.spill_after_bytes),
+        // A first load records only its count, not a million keys.
+        changes_(tx, req.source_name, req.run_id, req.record_changes && !first_load, temp_dir_, req.spill_after_bytes) {
+    result_.first_load = first_load;
     source_escaped_.clear();
     db::append_copy_text(source_escaped_, req.source_name);
     if (req.run_id.empty()) {
@@ -133,8 +112,13 @@ class Pipeline {
     // Before anything is applied: a truncated snapshot must not empty the catalogue.
     if (req_.options.missing_rows == MissingRows::soft_delete) check_deletes();
 
-    result_.inserted = insert_copy_->finish();
-    insert_copy_.reset();
+    if (insert_copy_) {
+      result_.inserted = insert_copy_->finish();
+      insert_copy_.reset();
+    } else {
+      result_.inserted = would_insert_;  // a dry run: counted, not written
+    }
+    changes_.flush_inserted();
     check_cancel();
     // Only the joins below: the key load keeps the default costs, under which
     // a large source is read with a sequential scan (measured faster here
@@ -148,6 +132,8 @@ class Pipeline {
     check_cancel();
     result_.unchanged = result_.read - result_.rejected - result_.inserted - result_.updated;
     result_.spilled_bytes = changed_.spilled_bytes();
+    result_.changes_recorded = changes_.recorded();
+    result_.timings.changes = changes_.seconds();
     if (parts_) {
       result_.key_partitions = parts_->count();
       result_.partition_spilled_bytes = parts_->bytes() + (gone_keys_ ? gone_keys_->bytes() : 0);
@@ -239,9 +225,12 @@ class Pipeline {
   }
 
   void stream_feed() {
-    insert_copy_ = std::make_unique<db::CopyIn>(
-        tx_, bulk_table_.empty() ? std::string("COPY products") + kCopyInsertTail
-                                 : "COPY " + tx_.quote_name(bulk_table_) + kCopyInsertTail + " WITH (FREEZE)");
+    // A dry run writes nothing to products: new rows are only counted.
+    if (!req_.dry_run) {
+      insert_copy_ = std::make_unique<db::CopyIn>(
+          tx_, bulk_table_.empty() ? std::string("COPY products") + kCopyInsertTail
+                                   : "COPY " + tx_.quote_name(bulk_table_) + kCopyInsertTail + " WITH (FREEZE)");
+    }
     // The one place the feed's format matters: every reader delivers the
     // same records (a keyed format has no header: its records name their fields).
     const feeds::Format format = req_.options.format_for(req_.object_name);
@@ -262,7 +251,7 @@ class Pipeline {
     req_.source(sink);
     decoder.finish();
     reader->finish();
-    insert_copy_->maybe_flush();
+    if (insert_copy_) insert_copy_->maybe_flush();
     if (req_.on_progress) req_.on_progress(Progress{result_.bytes, result_.read});
   }
 
@@ -306,13 +295,24 @@ class Pipeline {
     }
     KeyTable::mark_seen(slot, rec.line);
     if ((slot.meta & KeyTable::kInDb) == 0) {
-      append_copy_row(insert_copy_->buffer(), source_escaped_, row_, hash, run_id_escaped_, json_);
-      insert_copy_->maybe_flush();
+      write_new(hash);
     } else if (slot.content != hash || (slot.meta & KeyTable::kDeleted) != 0) {
       append_copy_row(changed_.buffer(), source_escaped_, row_, hash, run_id_escaped_, json_);
       changed_.count_row();
       changed_.maybe_spill();
     }
+  }
+
+  /// A row whose key is new (row_ holds it): COPYed into products, or
+  /// counted by a dry run; its key goes to the change log.
+  void write_new(std::uint64_t hash) {
+    if (insert_copy_) {
+      append_copy_row(insert_copy_->buffer(), source_escaped_, row_, hash, run_id_escaped_, json_);
+      insert_copy_->maybe_flush();
+    } else {
+      ++would_insert_;
+    }
+    changes_.add_inserted(row_.sku);
   }
 
   static std::string duplicate_reason(std::string_view sku, const KeyTable::Slot& slot) {
@@ -363,15 +363,15 @@ class Pipeline {
   }
 
   void apply_changes() {
-    tx_.exec(kCreateStage);
-    {
-      db::CopyIn stage(tx_, kCopyStage);
-      changed_.replay(stage);
-      stage.finish();
-    }
-    tx_.exec("ANALYZE etl_stage");
+    stage_changed(tx_, changed_);
     check_cancel();
-    result_.updated = tx_.exec_params(kApplyUpdates, req_.source_name).affected_rows();
+    // Recorded before the UPDATE: products still holds the values before.
+    changes_.record_staged();
+    if (req_.dry_run) {
+      result_.updated = changed_.rows();  // every staged row is changed or revived (the source is locked)
+      return;
+    }
+    result_.updated = apply_staged(tx_, req_.source_name);
   }
 
   /// Counts the live rows the feed did not name and fails the run if
@@ -381,9 +381,15 @@ class Pipeline {
     const std::uint64_t live = live_;
     const MaxDeletes& limit = req_.options.max_deletes;
     if (!limit.exceeded(delete_candidates_, live)) return;
-    throw TooManyDeletes("would soft-delete " + std::to_string(delete_candidates_) + " of " + std::to_string(live) +
+    std::string message = "would soft-delete " + std::to_string(delete_candidates_) + " of " + std::to_string(live) +
                          " live rows, more than max_deletes=" + limit.describe() +
-                         (limit.is_ratio ? " (" + std::to_string(limit.allowed(live)) + ")" : std::string()) +
+                         (limit.is_ratio ? " (" + std::to_string(limit.allowed(live)) + ")" : std::string());
+    if (req_.dry_run) {
+      // A preview reports what the guard would do and goes on counting.
+      result_.delete_guard = message + "; a real run would fail and change nothing";
+      return;
+    }
+    throw TooManyDeletes(message +
                          "; nothing was written. If the feed is right, set the job's max_deletes to 1.0 "
                          "(or \"100%\") for one run");
   }
@@ -427,13 +433,13 @@ class Pipeline {
     }
     check_cancel();
     if (gone.empty()) return;
-    tx_.exec(kCreateGone);
-    {
-      db::CopyIn copy(tx_, kCopyGone);
-      gone.replay(copy);
-      copy.finish();
+    stage_gone(tx_, gone);
+    changes_.record_gone();  // before the UPDATE, which makes them deleted
+    if (req_.dry_run) {
+      result_.deleted = gone.rows();  // live keys the feed did not name (the source is locked)
+      return;
     }
-    result_.deleted = tx_.exec_params(kSoftDelete, req_.source_name, req_.run_id).affected_rows();
+    result_.deleted = soft_delete_gone(tx_, req_.source_name, req_.run_id);
   }
 
   /// Appends the COPY text of the live keys that are in `table` and were not
@@ -542,8 +548,7 @@ class Pipeline {
             KeyTable::mark_seen(slot, r.line);
             if ((slot.meta & KeyTable::kInDb) == 0) {
               renormalize(r);
-              append_copy_row(insert_copy_->buffer(), source_escaped_, row_, r.content, run_id_escaped_, json_);
-              insert_copy_->maybe_flush();
+              write_new(r.content);
             } else if (slot.content != r.content || (slot.meta & KeyTable::kDeleted) != 0) {
               renormalize(r);
               append_copy_row(changed_.buffer(), source_escaped_, row_, r.content, run_id_escaped_, json_);
@@ -570,6 +575,8 @@ class Pipeline {
   std::unique_ptr<RowMapper> normalizer_;
   std::unique_ptr<db::CopyIn> insert_copy_;
   SpillBuffer changed_;
+  ChangeLog changes_;
+  std::uint64_t would_insert_ = 0;  ///< a dry run's new rows
   bool have_header_ = false;
   std::uint64_t delete_candidates_ = 0;  ///< live rows the feed did not name (check_deletes)
   ProductRow row_;
@@ -582,8 +589,8 @@ class Pipeline {
 
 }  // namespace
 
-RunResult run_pipeline(pqxx::work& tx, const RunRequest& req, const std::string& bulk_table) {
-  Pipeline pipeline(tx, req, bulk_table);
+RunResult run_pipeline(pqxx::work& tx, const RunRequest& req, const std::string& bulk_table, bool first_load) {
+  Pipeline pipeline(tx, req, bulk_table, first_load);
   return pipeline.run();
 }
 

@@ -13,7 +13,9 @@ namespace catalog::etl {
 
 /// Runs the feed through `tx` (already holding the source's lock and its
 /// transaction-local settings). `bulk_table` names the fresh table of a
-/// first load, or is empty. Throws as run_feed documents; the caller rolls back.
-RunResult run_pipeline(pqxx::work& tx, const RunRequest& req, const std::string& bulk_table);
+/// first load, or is empty (always for a dry run); `first_load` says the
+/// source has no rows yet (its change log records only the count).
+/// Throws as run_feed documents; the caller rolls back.
+RunResult run_pipeline(pqxx::work& tx, const RunRequest& req, const std::string& bulk_table, bool first_load);
 
 }  // namespace catalog::etl

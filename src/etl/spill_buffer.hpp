@@ -32,6 +32,7 @@ class SpillBuffer {
   /// catalog::Error naming the directory if the file cannot be created or written.
   void maybe_spill();
   bool empty() const { return rows_ == 0; }
+  std::uint64_t rows() const { return rows_; }
   /// Bytes written to the temporary file so far (0 = never spilled).
   std::uint64_t spilled_bytes() const { return spilled_; }
   /// Writes every buffered row, in order, into `copy`.

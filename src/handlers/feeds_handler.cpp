@@ -173,6 +173,7 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
   }
   const auto job_id = request.query_param("job");
   if (!job_id || job_id->empty()) throw ValidationError("job", "query parameter job is required: POST /feeds?job={id}");
+  const bool dry_run = http::flag_param(request, "dry_run");  // checked before the body is read
   if (d.raw_bucket.empty()) {
     throw ValidationError("job", "feed uploads need S3_RAW_BUCKET, which is not configured on this server");
   }
@@ -242,7 +243,7 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
   feed = d.feeds.insert(feed);
   db::Run run;
   try {
-    run = d.runs.enqueue(*job_id, false, feed.uri, std::nullopt, feed.uploaded_by);
+    run = d.runs.enqueue(*job_id, false, feed.uri, std::nullopt, feed.uploaded_by, dry_run);
   } catch (const Conflict& e) {
     // A run was queued while we uploaded: the feed stays recorded (run_id
     // NULL) so it can be loaded later by pointing a run at its uri.
@@ -252,7 +253,8 @@ http::Response upload(const FeedDeps& d, const http::Request& request) {
   d.feeds.set_run(feed.id, run.id);
 
   auto response = http::json_response(
-      201, {{"feed_id", feed.id}, {"run_id", run.id}, {"uri", feed.uri}, {"bytes", feed.bytes}, {"sha256", feed.sha256}});
+      201, {{"feed_id", feed.id}, {"run_id", run.id}, {"uri", feed.uri}, {"bytes", feed.bytes}, {"sha256", feed.sha256},
+            {"dry_run", dry_run}});
   response.set_header("Location", "/feeds/" + feed.id);
   return response;
 }

@@ -141,8 +141,9 @@ http::Response trigger(db::RunsRepository& runs, etl::JobRunner& runner, std::ch
   const auto& id = request.params.at("id");
   const bool force = http::flag_param(request, "force");
   const bool wait = http::flag_param(request, "wait");
+  const bool dry_run = http::flag_param(request, "dry_run");
   const auto who = request.principal ? std::optional<std::string>(request.principal->name) : std::nullopt;
-  auto run = runs.enqueue(id, force, std::nullopt, std::nullopt, who);
+  auto run = runs.enqueue(id, force, std::nullopt, std::nullopt, who, dry_run);
   runner.notify();
   if (wait) {
     if (auto finished = runner.wait_finished(runs, run.id, wait_timeout)) run = std::move(*finished);
@@ -176,7 +177,7 @@ void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepo
     jobs.remove(r.params.at("id"));
     return http::no_content();
   });
-  router.add("POST", "/jobs/{id}/run",
+  router.add("POST", "/jobs/{id}/run", http::Access::job_trigger,
              [&runs, &runner, wait_timeout](const http::Request& r) { return trigger(runs, runner, wait_timeout, r); });
   router.add("GET", "/jobs/{id}/runs", http::Access::job_runs, [&jobs, &runs](const http::Request& r) {
     const auto& id = r.params.at("id");

@@ -80,7 +80,8 @@ http::Response rerun_feed(const ObjectRunDeps& d, const http::Request& request) 
     throw Forbidden("re-running a feed of job '" + feed->job_id + "' needs scope 'admin' or 'feeds:" + feed->job_id + "'");
   }
   const bool force = http::flag_param(request, "force");
-  const auto run = d.runs.enqueue(feed->job_id, force, feed->uri, std::nullopt, caller(request));
+  const bool dry_run = http::flag_param(request, "dry_run");
+  const auto run = d.runs.enqueue(feed->job_id, force, feed->uri, std::nullopt, caller(request), dry_run);
   if (d.metrics != nullptr) d.metrics->record_triggered_run("feed_rerun");
   d.runner.notify();
   auto response = http::json_response(202, run_to_json(run));

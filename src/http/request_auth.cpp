@@ -70,6 +70,13 @@ void authorize(Access access, const auth::Principal& who, const Request& request
       if (who.can_follow_job(job)) return;
       throw Forbidden("this needs scope 'read' or 'feeds:" + clip(job) + "'");
     }
+    case Access::job_trigger: {
+      const auto& job = request.params.at("id");
+      const auto dry_run = request.query_param("dry_run");
+      if (dry_run && (*dry_run == "true" || *dry_run == "1") && who.can_upload_to_job(job)) return;
+      throw Forbidden(request.method + " " + clip(request.path) + " needs scope 'admin' (a dry run: 'admin' or 'feeds:" +
+                      clip(job) + "')");
+    }
     case Access::job_lookup:
       if (who.read || !who.feed_jobs.empty()) return;
       throw Forbidden("this needs scope 'read' or a 'feeds:<job-id>' scope");

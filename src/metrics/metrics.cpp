@@ -97,9 +97,11 @@ void Registry::record_request(std::string_view route, std::string_view method, i
   h.sum += seconds;
 }
 
-void Registry::record_run(std::string_view status, const EtlRows& rows) {
+void Registry::record_run(std::string_view status, const EtlRows& rows, bool dry_run, std::uint64_t changes) {
   std::lock_guard lock(mutex_);
-  ++runs_[std::string(status)];
+  ++runs_[{std::string(status), dry_run}];
+  changes_recorded_ += changes;
+  if (dry_run) return;
   rows_.read += rows.read;
   rows_.inserted += rows.inserted;
   rows_.updated += rows.updated;
@@ -170,12 +172,21 @@ std::string Registry::render(const std::optional<PoolGauges>& pool) const {
     sample(out, "catalog_db_pool_waiting", {}, std::to_string(pool->waiting));
   }
 
-  header(out, "catalog_etl_runs_total", "counter", "ETL runs finished, by final status.");
+  header(out, "catalog_etl_runs_total", "counter",
+         "ETL runs finished, by final status; dry runs (previews that write nothing) apart.");
   auto runs = runs_;
-  for (const char* status : kRunStatuses) runs.emplace(status, 0);
-  for (const auto& [status, count] : runs) {
-    sample(out, "catalog_etl_runs_total", label("status", status), std::to_string(count));
+  for (const char* status : kRunStatuses) {
+    runs.emplace(std::make_pair(std::string(status), false), 0);
+    runs.emplace(std::make_pair(std::string(status), true), 0);
   }
+  for (const auto& [key, count] : runs) {
+    sample(out, "catalog_etl_runs_total", label("status", key.first) + ',' + label("dry_run", key.second ? "true" : "false"),
+           std::to_string(count));
+  }
+
+  header(out, "catalog_changes_recorded_total", "counter",
+         "Rows recorded in the per-run change log (run_changes) by finished runs and dry runs.");
+  sample(out, "catalog_changes_recorded_total", "", std::to_string(changes_recorded_));
 
   header(out, "catalog_etl_rows_total", "counter", "Feed rows processed by finished ETL runs, by outcome.");
   const std::pair<const char*, std::uint64_t> kinds[] = {{"read", rows_.read},           {"inserted", rows_.inserted},

@@ -32,7 +32,7 @@ std::optional<Job> JobsRepository::find(const std::string&) { std::abort(); }
 std::vector<Job> JobsRepository::list() { std::abort(); }
 void JobsRepository::remove(const std::string&) { std::abort(); }
 Run RunsRepository::enqueue(const std::string&, bool, const std::optional<std::string>&,
-                            const std::optional<std::string>&, const std::optional<std::string>&) {
+                            const std::optional<std::string>&, const std::optional<std::string>&, bool) {
   std::abort();
 }
 std::vector<Run> RunsRepository::list_for_job(const std::string&, std::size_t) { std::abort(); }

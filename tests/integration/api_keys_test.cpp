@@ -95,11 +95,11 @@ Outcome expected(const Who& who, const std::string& method, const std::string& p
   const bool is_get = method == "GET";
   const bool keys_route = pattern.rfind("/keys", 0) == 0;
   if (who.kind == Who::read) return is_get && !keys_route ? Outcome::allowed : Outcome::forbidden;
-  // feeds:job-a keys: upload to job A and re-run its uploads, list feeds (narrowed), job A's feed, runs and run
-  // history.
+  // feeds:job-a keys: upload to job A and re-run its uploads, list feeds (narrowed), job A's feed, runs, run
+  // history and its runs' changes (a dry run of job A: ChangeLogTest.FeedsKeyMayPreviewItsOwnJobAndReadItsRunsChanges).
   static const std::set<std::pair<std::string, std::string>> kFeedRoutes = {
       {"POST", "/feeds"},         {"GET", "/feeds/{feed_id}"}, {"POST", "/feeds/{feed_id}/run"},
-      {"GET", "/jobs/{id}/runs"}, {"GET", "/runs/{run_id}"}};
+      {"GET", "/jobs/{id}/runs"}, {"GET", "/runs/{run_id}"},       {"GET", "/runs/{run_id}/changes"}};
   if (method == "GET" && pattern == "/feeds") return Outcome::allowed;
   if (kFeedRoutes.count({method, pattern})) return who.kind == Who::feeds_a ? Outcome::allowed : Outcome::forbidden;
   return Outcome::forbidden;

@@ -212,7 +212,7 @@ TEST_F(MetricsEndpointTest, CountsRequestsByRouteAndShowsPoolGauges) {
   EXPECT_GE(open, 1) << "the requests above used a pooled connection\n" << t;
   EXPECT_EQ(open, idle + in_use) << t;
   EXPECT_GE(sample_value(t, "catalog_db_pool_waiting"), 0) << t;
-  EXPECT_TRUE(has_line(t, R"(catalog_etl_runs_total{status="succeeded"} 0)")) << t;
+  EXPECT_TRUE(has_line(t, R"(catalog_etl_runs_total{status="succeeded",dry_run="false"} 0)")) << t;
   EXPECT_TRUE(has_line(t, R"(catalog_etl_rows_total{kind="read"} 0)")) << t;
 
   // A scrape is itself a request, seen by the next scrape.

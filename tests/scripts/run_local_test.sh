@@ -117,6 +117,29 @@ demo_run() {  # demo_run QUERY PYTHON-CONDITION-ON-d
 demo_run "" 'd["status"] == "succeeded" and d["counts"]["inserted"] == 50'
 demo_run "" 'd["status"] == "skipped"'
 demo_run "&force=true" 'd["status"] == "succeeded" and d["counts"]["unchanged"] == 50 and d["counts"]["inserted"] == 0 and d["counts"]["updated"] == 0'
+# README's preview: a dry run of the same feed, then of an uploaded update,
+# whose change list names what would change while products stay as they were.
+demo_run "&dry_run=true" 'd["status"] == "succeeded" and d["dry_run"] and d["counts"]["unchanged"] == 50'
+upload=$(curl -s --max-time 60 -X POST "$url/feeds?job=demo&dry_run=true" -H 'Content-Type: text/csv' \
+  --data-binary @"$root/tests/data/demo/acme-feed-update.csv")
+run_id=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["dry_run"]; print(d["run_id"])' "$upload") ||
+  fail "POST /feeds?job=demo&dry_run=true: want a queued dry run, got $upload"
+for _ in $(seq 1 120); do
+  curl -s --max-time 10 "$url/runs/$run_id" | grep -qE '"status":"(queued|running)"' || break
+  sleep 0.5
+done
+changes=$(curl -s --max-time 10 "$url/runs/$run_id/changes")
+python3 - "$changes" <<'PY' || fail "GET /runs/$run_id/changes: want ACME-0002's price, ACME-0003's availability, ACME-0051 new; got $changes"
+import json, sys
+d = json.loads(sys.argv[1])
+by = {i["sku"]: i for i in d["items"]}
+assert d["dry_run"] and set(by) == {"ACME-0002", "ACME-0003", "ACME-0051"}, by
+assert by["ACME-0002"]["fields"] == {"price": {"before": "386.46", "after": "399.00"}}, by
+assert by["ACME-0003"]["fields"]["availability"]["after"] == "out_of_stock", by
+assert by["ACME-0051"]["kind"] == "inserted", by
+PY
+curl -s --max-time 10 "$url/products/acme/ACME-0002" | grep -q '"price":"386.46"' ||
+  fail "the dry run changed ACME-0002: $(curl -s "$url/products/acme/ACME-0002")"
 
 # 2. The user changes the demo job.
 [ "$(http_code -X PUT "$url/jobs/demo" -H 'Content-Type: application/json' \
@@ -141,4 +164,4 @@ grep -q "created the demo job" "$work/restart.log" && fail "restart re-created t
 curl -s --max-time 10 "$url/jobs/demo" | grep -q '"max_rejects":7' ||
   fail "the user's max_rejects did not survive a restart: $(curl -s "$url/jobs/demo")"
 stop
-echo "run-local.sh: port held -> exit 1, loopback bind, demo sequence, kept demo job, plain second start, clean stop: ok"
+echo "run-local.sh: port held -> exit 1, loopback bind, demo sequence, dry run and its changes, kept demo job, plain second start, clean stop: ok"

@@ -197,3 +197,23 @@ TEST(ConfigTest, DatabaseBoundsAndWaitTimeout) {
 
 }  // namespace
 }  // namespace catalog::config
+
+namespace catalog::config {
+namespace {
+
+TEST(ConfigTest, RunRetentionDaysDefaultsTo30AndIsValidated) {
+  const std::map<std::string, std::string> base = {{"DATABASE_URL", "postgresql://u:p@db/catalog"}, {"API_TOKEN", "t"}};
+  EXPECT_EQ(load(env(base)).run_retention_days, 30);
+  auto with = [&](std::map<std::string, std::string> extra) {
+    for (const auto& kv : base) extra.insert(kv);
+    return extra;
+  };
+  EXPECT_EQ(load(env(with({{"RUN_RETENTION_DAYS", "7"}}))).run_retention_days, 7);
+  for (const auto& bad : {"0", "-3", "30d", "x"}) {
+    const auto error = error_of(with({{"RUN_RETENTION_DAYS", bad}}));
+    EXPECT_EQ(error.rfind("RUN_RETENTION_DAYS: ", 0), 0u) << "'" << bad << "': " << error;
+  }
+}
+
+}  // namespace
+}  // namespace catalog::config

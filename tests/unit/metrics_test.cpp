@@ -92,22 +92,36 @@ TEST(MetricsTest, PoolGaugesOnlyWhenGiven) {
 TEST(MetricsTest, EtlRunsAndRows) {
   Registry r;
   auto text = r.render(std::nullopt);
-  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="succeeded"} 0)")) << text;
+  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="succeeded",dry_run="false"} 0)")) << text;
   EXPECT_TRUE(has_line(text, R"(catalog_etl_rows_total{kind="deleted"} 0)")) << text;
   r.record_run("succeeded", {10, 4, 3, 2, 1, 0});
   r.record_run("succeeded", {5, 0, 0, 5, 0, 2});
   r.record_run("failed", {7, 0, 0, 0, 7, 0});
   text = r.render(std::nullopt);
   EXPECT_TRUE(has_line(text, "# TYPE catalog_etl_runs_total counter"));
-  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="succeeded"} 2)")) << text;
-  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="failed"} 1)")) << text;
-  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="cancelled"} 0)")) << text;
+  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="succeeded",dry_run="false"} 2)")) << text;
+  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="failed",dry_run="false"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="cancelled",dry_run="false"} 0)")) << text;
   EXPECT_TRUE(has_line(text, R"(catalog_etl_rows_total{kind="read"} 22)")) << text;
   EXPECT_TRUE(has_line(text, R"(catalog_etl_rows_total{kind="inserted"} 4)")) << text;
   EXPECT_TRUE(has_line(text, R"(catalog_etl_rows_total{kind="updated"} 3)")) << text;
   EXPECT_TRUE(has_line(text, R"(catalog_etl_rows_total{kind="unchanged"} 7)")) << text;
   EXPECT_TRUE(has_line(text, R"(catalog_etl_rows_total{kind="rejected"} 8)")) << text;
   EXPECT_TRUE(has_line(text, R"(catalog_etl_rows_total{kind="deleted"} 2)")) << text;
+}
+
+TEST(MetricsTest, DryRunsCountedApartWithoutRows) {
+  Registry r;
+  r.record_run("succeeded", {10, 4, 3, 2, 1, 0}, false, 7);
+  r.record_run("succeeded", {10, 10, 0, 0, 0, 0}, true, 10);
+  const auto text = r.render(std::nullopt);
+  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="succeeded",dry_run="false"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="succeeded",dry_run="true"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(catalog_etl_runs_total{status="failed",dry_run="true"} 0)")) << text;
+  // A dry run wrote nothing: its rows are not counted, its change log is.
+  EXPECT_TRUE(has_line(text, R"(catalog_etl_rows_total{kind="inserted"} 4)")) << text;
+  EXPECT_TRUE(has_line(text, "# TYPE catalog_changes_recorded_total counter")) << text;
+  EXPECT_TRUE(has_line(text, "catalog_changes_recorded_total 17")) << text;
 }
 
 TEST(MetricsTest, EveryLineIsCommentOrSample) {

@@ -69,6 +69,9 @@ struct Config {
   // ETL
   int job_workers = 2;
   std::chrono::seconds run_stale_after{30};  ///< RUN_STALE_AFTER: re-queue a run silent this long
+  /// RUN_RETENTION_DAYS: finished runs older than this go, with their
+  /// rejects and change log (the last succeeded run of each job stays).
+  int run_retention_days = 30;
 
   // Database budget and bounds (docs/runbook.md "Connection budget").
   /// DB_STATEMENT_TIMEOUT: cap on each statement of a request's database work

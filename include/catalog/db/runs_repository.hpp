@@ -53,6 +53,9 @@ struct Run {
   std::vector<RunRejectRow> rejects;  ///< filled by find() only
   std::vector<RunNotification> notifications;  ///< filled by find() only
   std::optional<std::string> triggered_by;  ///< key name, "api_token" or "cli"; null when unknown
+  bool dry_run = false;                     ///< a preview: writes nothing to products
+  bool first_load = false;                  ///< loaded a source with no rows: its change log is only the count
+  std::optional<std::string> delete_guard;  ///< a dry run past max_deletes: what the guard would say
 
   bool finished() const { return status != "queued" && status != "running"; }
 };
@@ -67,6 +70,8 @@ struct RunOutcome {
   /// Webhooks to queue with the outcome, in its transaction (so a crash never
   /// loses one, and a run recorded twice never queues two).
   std::vector<std::string> notify_urls;
+  bool first_load = false;
+  std::optional<std::string> delete_guard;
 };
 
 /// Who hears of the runs a RunsRepository ends by itself, without a worker's
@@ -105,10 +110,11 @@ class RunsRepository {
   /// the exact object (feed uploads). With `claim_as` the run is created
   /// already running for that worker (the foreground `run-job`).
   /// `triggered_by` names who asked (a key name, "api_token", "cli").
+  /// `dry_run`: a preview that writes nothing to products.
   /// Throws NotFound for an unknown job, Conflict naming the active run.
   Run enqueue(const std::string& job_id, bool force, const std::optional<std::string>& source_uri,
               const std::optional<std::string>& claim_as = std::nullopt,
-              const std::optional<std::string>& triggered_by = std::nullopt);
+              const std::optional<std::string>& triggered_by = std::nullopt, bool dry_run = false);
 
   std::optional<Run> find(const std::string& run_id);
   std::vector<Run> list_for_job(const std::string& job_id, std::size_t limit);
@@ -152,7 +158,8 @@ class RunsRepository {
   /// notifies. Throws NotFound, or Conflict when the run has already ended.
   Run request_cancel(const std::string& run_id);
 
-  /// ETag and options of the job's last succeeded run (the unchanged-source shortcut).
+  /// ETag and options of the job's last succeeded run that was not a dry
+  /// run (the unchanged-source shortcut).
   struct LastSuccess {
     std::string etag;
     std::string options;

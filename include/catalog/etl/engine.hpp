@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,13 @@ struct RunResult {
   std::uint64_t rejected = 0;
   std::uint64_t deleted = 0;  ///< soft-deleted by missing_rows=soft_delete
   std::vector<Reject> first_rejects;  ///< the first kMaxStoredRejects rejects, in line order
+  /// The source had no rows: the change log holds only the count.
+  bool first_load = false;
+  /// Rows recorded in run_changes (docs/change-log.md).
+  std::uint64_t changes_recorded = 0;
+  /// A dry run past max_deletes: what the mass-delete guard would say (a
+  /// real run fails with it). Counts are still what the run would do.
+  std::optional<std::string> delete_guard;
   /// Bytes of changed rows written to a temporary file in TMPDIR (0 = all fitted in memory).
   std::uint64_t spilled_bytes = 0;
   /// Key-hash partitions of a run whose key table would not fit
@@ -69,6 +77,7 @@ struct RunResult {
     double build_indexes = 0;  ///< the source's missing secondary indexes, after that commit (a first load's)
     double apply = 0;          ///< end of the insert COPY, staging and UPDATE of changed rows
     double soft_delete = 0;    ///< missing_rows=soft_delete
+    double changes = 0;        ///< the change log's statements (part of apply, soft_delete and stream)
     double vacuum = 0;         ///< ANALYZE (and VACUUM) of the partition after a load that added many rows
   } timings;
 };
@@ -126,8 +135,18 @@ struct RunRequest {
   /// products.source of every row (the job's source).
   std::string source_name;
   JobOptions options;
-  /// job_runs.id (uuid text) stored as products.last_run_id on written rows; empty = NULL.
+  /// job_runs.id (uuid text) stored as products.last_run_id on written rows
+  /// and as run_changes.run_id; empty = NULL, and no change log.
   std::string run_id;
+  /// Records what the run changes in run_changes (docs/change-log.md): the
+  /// job runner always asks; run_id must then name a job_runs row (the
+  /// table's foreign key), and one run loads one source.
+  bool record_changes = false;
+  /// A preview: the whole pipeline runs and the change log is recorded, but
+  /// nothing is written to products (new rows are counted, the changed and
+  /// missing ones are staged and recorded, the UPDATEs skipped); the
+  /// mass-delete guard reports in RunResult::delete_guard instead of failing.
+  bool dry_run = false;
   /// Called every `progress_every_rows` rows and once when the feed has been
   /// read. Runs on the engine's thread while its connection is busy (in COPY):
   /// report through another connection.

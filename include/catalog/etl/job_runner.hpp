@@ -26,6 +26,10 @@ class Registry;
 
 namespace catalog::etl {
 
+class RunWatch;
+struct JobOptions;
+struct RunResult;
+
 struct RunnerOptions {
   int workers = 2;                                ///< JOB_WORKERS; 0 = this process runs no queued runs
   std::string raw_bucket;                         ///< S3_RAW_BUCKET, for jobs whose uri is a bare key
@@ -36,6 +40,8 @@ struct RunnerOptions {
   db::VersionCache* versions = nullptr;           ///< told of the versions a run commits when set
   std::vector<std::string> notify_urls;           ///< NOTIFY_URLS: called for every job's runs
   std::function<void()> on_recorded;              ///< a run's outcome is recorded (wakes the notifier)
+  int retention_days = 30;                        ///< RUN_RETENTION_DAYS (db/run_retention)
+  std::chrono::minutes prune_every{10};           ///< how often worker 0 prunes old runs (first: at start)
 };
 
 /// Live progress of a run, for the CLI's progress bar.
@@ -79,6 +85,20 @@ class JobRunner {
 
  private:
   void worker_loop(int n);
+  /// Worker 0's housekeeping: old runs pruned in small batches
+  /// (db/run_retention); true when some are left for the next call.
+  bool prune_old_runs();
+  struct Attempt;
+  /// One attempt at `run`: the unchanged-source shortcut or a load, and how
+  /// it ended; never throws.
+  Attempt attempt_run(const db::Run& run, const std::string& worker_id, RunWatch& watch);
+  /// Streams s3://bucket/key (as HEAD saw it: `etag`) through the engine on a
+  /// connection `watch` can interrupt.
+  RunResult load(const db::Run& run, const std::string& worker_id, const db::Job& job, const JobOptions& options,
+                 const std::string& bucket, const std::string& key, const std::string& etag, RunWatch& watch);
+  /// Records how the attempt ended (or hands the run back), logs and counts it.
+  void record(const db::Run& run, const std::string& worker_id, Attempt& attempt,
+              std::chrono::steady_clock::duration elapsed);
   /// A run executing here, as begin_stop reaches it: interrupts its statement.
   struct Active {
     std::function<void()> interrupt;

@@ -16,6 +16,7 @@ class ProductsRepository;
 class JobsRepository;
 class RunsRepository;
 class FeedsRepository;
+class ChangesRepository;
 class ReadRouter;
 class KeysRepository;
 }  // namespace catalog::db
@@ -63,6 +64,10 @@ void add_job_routes(http::Router& router, db::JobsRepository& jobs, db::RunsRepo
 
 /// GET /runs (every job, newest first, keyset-paged), GET /runs/{id}, POST /runs/{id}/cancel.
 void add_run_routes(http::Router& router, db::RunsRepository& runs);
+
+/// GET /runs/{run_id}/changes (kind filter, keyset cursor; a feeds:<job> key
+/// its own job's runs) and GET /products/{source}/{sku}/history (scope read).
+void add_change_routes(http::Router& router, db::RunsRepository& runs, db::ChangesRepository& changes);
 
 /// POST /feeds?job={id} (body streamed to S3 at raw/partners/<source>/feeds/<feed_id>/<file name>,
 /// then a run of the job on that object), GET /feeds, GET /feeds/{feed_id}.

@@ -28,6 +28,7 @@ enum class Access {
   feed_upload,  ///< admin or feeds:<?job=> (POST /feeds)
   job_runs,     ///< admin, read or feeds:<{id}> (GET /jobs/{id}/runs)
   job_lookup,   ///< admin, read or any feeds: scope; the handler checks the looked-up job or narrows its list
+  job_trigger,  ///< admin; feeds:<{id}> too for `?dry_run=true` (POST /jobs/{id}/run: a partner previews its feed)
 };
 
 /// How far authenticate() may go to settle an api_keys token.

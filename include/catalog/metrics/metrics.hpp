@@ -56,8 +56,10 @@ class Registry {
   /// one of kRefusalReasons (docs/runbook.md "Admission and refusals").
   void record_refusal(std::string_view reason);
 
-  /// One finished ETL run (succeeded, failed, skipped, cancelled) and its rows.
-  void record_run(std::string_view status, const EtlRows& rows);
+  /// One finished ETL run (succeeded, failed, skipped, cancelled) and its
+  /// rows; a dry run is counted apart (label dry_run="true") and its rows,
+  /// written nowhere, are not counted. `changes`: rows it recorded in the change log.
+  void record_run(std::string_view status, const EtlRows& rows, bool dry_run = false, std::uint64_t changes = 0);
 
   /// One notification attempt's result: delivered, retry or failed.
   void record_notification(std::string_view result);
@@ -87,7 +89,8 @@ class Registry {
   std::map<std::string, RouteStats, std::less<>> routes_;
   std::atomic<std::uint64_t> fast_responses_{0};
   std::array<std::atomic<std::uint64_t>, 8> refusals_{};  ///< by index in kRefusalReasons
-  std::map<std::string, std::uint64_t> runs_;                                     ///< by status
+  std::map<std::pair<std::string, bool>, std::uint64_t> runs_;                    ///< by status, dry run
+  std::uint64_t changes_recorded_ = 0;                                            ///< run_changes rows
   EtlRows rows_;
   std::map<std::string, std::uint64_t, std::less<>> notifications_;  ///< by result
   std::map<std::string, std::uint64_t, std::less<>> triggered_runs_;  ///< by trigger

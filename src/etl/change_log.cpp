@@ -1,0 +1,101 @@
+#include "etl/change_log.hpp"
+
+#include <chrono>
+
+#include "catalog/db/product_loader.hpp"
+
+namespace catalog::etl {
+namespace {
+
+// https://www.postgresql.org/docs/15/sql-copy.html (text format).
+constexpr const char* kCopyInserted = "COPY run_changes (run_id, source, sku, kind) FROM STDIN";
+
+// Before the UPDATE, so products still holds the old values. One row per
+// staged key; `fields` names each field whose value differs, with the value
+// before and after (price as text, "10.00", like the products API shows it).
+constexpr const char* kRecordStaged = R"sql(
+INSERT INTO run_changes (run_id, source, sku, kind, fields)
+SELECT $2::uuid, p.source, p.sku, CASE WHEN p.deleted_at IS NULL THEN 'updated' ELSE 'revived' END,
+  (SELECT coalesce(jsonb_object_agg(f.name, jsonb_build_object('before', f.before, 'after', f.after)), '{}'::jsonb)
+   FROM (VALUES ('name', to_jsonb(p.name), to_jsonb(s.name)),
+                ('description', to_jsonb(p.description), to_jsonb(s.description)),
+                ('brand', to_jsonb(p.brand), to_jsonb(s.brand)),
+                ('category', to_jsonb(p.category), to_jsonb(s.category)),
+                ('price', to_jsonb(p.price::text), to_jsonb(s.price::text)),
+                ('currency', to_jsonb(p.currency::text), to_jsonb(s.currency::text)),
+                ('availability', to_jsonb(p.availability), to_jsonb(s.availability)),
+                ('attributes', p.attributes, s.attributes)) AS f(name, before, after)
+   WHERE f.before IS DISTINCT FROM f.after)
+FROM etl_stage AS s JOIN products AS p ON p.source = $1 AND p.sku = s.sku
+WHERE p.content_hash <> s.content_hash OR p.deleted_at IS NOT NULL
+)sql";
+
+constexpr const char* kRecordGone = R"sql(
+INSERT INTO run_changes (run_id, source, sku, kind)
+SELECT $2::uuid, p.source, p.sku, 'deleted'
+FROM etl_gone AS g JOIN products AS p ON p.source = $1 AND p.sku = g.sku AND p.deleted_at IS NULL
+)sql";
+
+/// Adds the time until it goes out of scope to `total`.
+class Timed {
+ public:
+  explicit Timed(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~Timed() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  Timed(const Timed&) = delete;
+  Timed& operator=(const Timed&) = delete;
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+ChangeLog::ChangeLog(pqxx::work& tx, const std::string& source, const std::string& run_id, bool enabled,
+                     const std::string& temp_dir, std::size_t spill_after_bytes)
+    : tx_(tx), source_(source), run_id_(run_id), enabled_(enabled && !run_id.empty()),
+      inserted_(temp_dir, spill_after_bytes) {
+  if (!enabled_) return;
+  db::append_copy_text(prefix_, run_id_);
+  prefix_.push_back('\t');
+  db::append_copy_text(prefix_, source_);
+  prefix_.push_back('\t');
+}
+
+void ChangeLog::add_inserted(std::string_view sku) {
+  if (!enabled_) return;
+  std::string& buf = inserted_.buffer();
+  buf.append(prefix_);
+  db::append_copy_text(buf, sku);
+  buf.append("\tinserted\n");
+  inserted_.count_row();
+  inserted_.maybe_spill();
+}
+
+std::uint64_t ChangeLog::flush_inserted() {
+  if (!enabled_ || inserted_.empty()) return 0;
+  const Timed timed(seconds_);
+  db::CopyIn copy(tx_, kCopyInserted);
+  inserted_.replay(copy);
+  copy.finish();
+  recorded_ += inserted_.rows();
+  return inserted_.rows();
+}
+
+std::uint64_t ChangeLog::record_staged() {
+  if (!enabled_) return 0;
+  const Timed timed(seconds_);
+  const auto n = tx_.exec_params(kRecordStaged, source_, run_id_).affected_rows();
+  recorded_ += n;
+  return n;
+}
+
+std::uint64_t ChangeLog::record_gone() {
+  if (!enabled_) return 0;
+  const Timed timed(seconds_);
+  const auto n = tx_.exec_params(kRecordGone, source_, run_id_).affected_rows();
+  recorded_ += n;
+  return n;
+}
+
+}  // namespace catalog::etl
