@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "db/row_reader.hpp"
 #include "db/sql_format.hpp"
 
 namespace catalog::db {
@@ -24,12 +25,6 @@ const std::string kHistory =
     "FROM run_changes AS c JOIN job_runs AS r ON r.id = c.run_id "
     "WHERE c.source = $1 AND c.sku = $2 AND NOT r.dry_run "
     "ORDER BY r.finished_at DESC NULLS FIRST, r.started_at DESC, c.run_id DESC LIMIT $3";
-
-template <typename T>
-std::optional<T> optional_field(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<T>();
-}
 
 }  // namespace
 

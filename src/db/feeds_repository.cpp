@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "db/row_reader.hpp"
 #include "db/sql_format.hpp"
 
 namespace catalog::db {
@@ -23,12 +24,6 @@ const std::string kSelectForJob = kSelect + " WHERE f.job_id = $1 ORDER BY f.upl
 // Job ids travel as a JSON array (a partner key's feeds: scopes).
 const std::string kSelectForJobs = kSelect +
     " WHERE f.job_id IN (SELECT json_array_elements_text($1::json)) ORDER BY f.uploaded_at DESC, f.id DESC LIMIT $2";
-
-template <typename T>
-std::optional<T> optional_field(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<T>();
-}
 
 Feed to_feed(const pqxx::row& r) {
   Feed feed;

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string_view>
 
+#include <pqxx/field>
 #include <pqxx/result>
 #include <pqxx/row>
 
@@ -33,5 +34,12 @@ class RowReader {
 
   pqxx::row::const_iterator field_;
 };
+
+/// A nullable column as std::nullopt or its value.
+template <typename T>
+std::optional<T> optional_field(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<T>();
+}
 
 }  // namespace catalog::db

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "catalog/core/errors.hpp"
+#include "db/row_reader.hpp"
 #include "db/sql_format.hpp"
 
 namespace catalog::db {
@@ -102,12 +103,6 @@ constexpr const char* kCancelRunning =
 constexpr const char* kLastSuccess =
     "SELECT coalesce(source_etag, ''), options::text, coalesce(source_uri, ''), products_source FROM job_runs "
     "WHERE job_id = $1 AND status = 'succeeded' AND NOT dry_run ORDER BY finished_at DESC LIMIT 1";
-
-template <typename T>
-std::optional<T> optional_field(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<T>();
-}
 
 Run to_run(const pqxx::row& r) {
   Run run;
