@@ -82,18 +82,14 @@ std::uint64_t ChangeLog::flush_inserted() {
   return inserted_.rows();
 }
 
-std::uint64_t ChangeLog::record_staged() {
-  if (!enabled_) return 0;
-  const Timed timed(seconds_);
-  const auto n = tx_.exec_params(kRecordStaged, source_, run_id_).affected_rows();
-  recorded_ += n;
-  return n;
-}
+std::uint64_t ChangeLog::record_staged() { return record(kRecordStaged); }
 
-std::uint64_t ChangeLog::record_gone() {
+std::uint64_t ChangeLog::record_gone() { return record(kRecordGone); }
+
+std::uint64_t ChangeLog::record(const char* insert_select) {
   if (!enabled_) return 0;
   const Timed timed(seconds_);
-  const auto n = tx_.exec_params(kRecordGone, source_, run_id_).affected_rows();
+  const auto n = tx_.exec_params(insert_select, source_, run_id_).affected_rows();
   recorded_ += n;
   return n;
 }

@@ -43,6 +43,9 @@ class ChangeLog {
   double seconds() const { return seconds_; }
 
  private:
+  /// One INSERT ... SELECT into run_changes ($1 source, $2 run id).
+  std::uint64_t record(const char* insert_select);
+
   pqxx::work& tx_;
   const std::string& source_;
   const std::string& run_id_;
