@@ -10,7 +10,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
-
+#include <vector>
 
 #include <curl/curl.h>
 
@@ -32,6 +32,35 @@ namespace {
 constexpr std::string_view kModule = "s3";
 
 using namespace detail;  // one transfer: curl_transfer.hpp
+
+/// One multipart part's bytes, grown as the source yields them: a small upload
+/// never holds (or zero-fills) a whole part, and only a large one reaches
+/// part_size (8 MiB by default) per concurrent upload.
+class PartBuffer {
+ public:
+  explicit PartBuffer(std::size_t part_size) : part_size_(part_size) {}
+
+  /// Refills with up to part_size bytes; returns how many (0 at the end).
+  std::size_t fill(const ByteSource& source) {
+    bytes_.clear();
+    while (bytes_.size() < part_size_) {
+      const std::size_t at = bytes_.size();
+      const std::size_t want = std::min(part_size_ - at, std::max(kFirstRead, at));
+      if (bytes_.capacity() < at + want) bytes_.reserve(std::min(part_size_, 2 * (at + want)));
+      bytes_.resize(at + want);
+      const std::size_t n = source(bytes_.data() + at, want);
+      bytes_.resize(at + n);
+      if (n == 0) break;
+    }
+    return bytes_.size();
+  }
+  const char* data() const { return bytes_.data(); }
+
+ private:
+  static constexpr std::size_t kFirstRead = 64 * 1024;
+  std::size_t part_size_;
+  std::vector<char> bytes_;
+};
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -421,17 +450,8 @@ ObjectInfo CurlS3Client::put_object(const std::string& bucket, const std::string
 ObjectInfo CurlS3Client::put_object_stream(const std::string& bucket, const std::string& key,
                                            const ByteSource& source, const PutOptions& options) {
   const std::size_t part_size = impl_->config.part_size;
-  std::string buffer;
-  buffer.resize(part_size);
-  auto fill = [&]() {
-    std::size_t used = 0;
-    while (used < part_size) {
-      const std::size_t n = source(buffer.data() + used, part_size - used);
-      if (n == 0) break;
-      used += n;
-    }
-    return used;
-  };
+  PartBuffer buffer(part_size);
+  auto fill = [&]() { return buffer.fill(source); };
 
   std::size_t used = fill();
   if (used < part_size) {

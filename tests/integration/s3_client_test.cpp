@@ -228,13 +228,15 @@ TEST_F(S3Integration, SmallStreamedUploadIsOnePut) {
 TEST_F(S3Integration, FailedMultipartUploadIsAborted) {
   const std::string key = unique_prefix("abort") + "feed.csv";
   const std::string chunk(1024 * 1024, 'z');
-  int calls = 0;
+  std::size_t given = 0;
   auto s3 = client();
   try {
+    // Fails after the first 8 MiB part, i.e. with the multipart upload open.
     s3->put_object_stream(bucket_, key, [&](char* buf, std::size_t cap) -> std::size_t {
-      if (++calls > 8) throw std::runtime_error("source failed: disk gone");
+      if (given >= 9 * chunk.size()) throw std::runtime_error("source failed: disk gone");
       const std::size_t n = std::min(cap, chunk.size());
       std::memcpy(buf, chunk.data(), n);
+      given += n;
       return n;
     });
     FAIL() << "expected the producer's error";
