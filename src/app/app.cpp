@@ -27,6 +27,7 @@
 #include "catalog/db/notifications_repository.hpp"
 #include "catalog/notify/deliverer.hpp"
 #include "catalog/notify/targets.hpp"
+#include "catalog/http/response_cache.hpp"
 #include "catalog/http/router.hpp"
 #include "catalog/http/server.hpp"
 #include "catalog/log/logging.hpp"
@@ -114,6 +115,7 @@ struct App::Impl {
         health(background_pool, kHealthTimeout),
         reads(pool, read_pool.get(), db::ReadRouter::Options{config.read_max_lag}),
         versions(db::VersionCache::Options{pool.dsn()}),
+        pages(config.response_cache_bytes),
         items(pool, reads, &versions),
         jobs(pool),
         runs(pool, notify::run_end_notices(config.notify_urls, [this] { deliverer.wake(); })),
@@ -159,8 +161,8 @@ struct App::Impl {
   http::Router build_router() {
     http::Router router;
     handlers::add_health_routes(router, health, not_serving, stopping);
-    handlers::add_item_routes(router, items, config.cache_control);
-    handlers::add_product_routes(router, products, config.cache_control);
+    handlers::add_item_routes(router, items, config.cache_control, &pages);
+    handlers::add_product_routes(router, products, config.cache_control, &pages);
     handlers::add_job_routes(router, jobs, runs, runner, config.s3_raw_bucket, config.wait_timeout,
                              handlers::JobNotifyRules{config.notify_policy, config.notify_secret.has_value()});
     handlers::add_run_routes(router, runs);
@@ -168,7 +170,7 @@ struct App::Impl {
     handlers::add_feed_routes(router, feeds, jobs, runs, runner, store, config.s3_raw_bucket);
     handlers::add_object_run_routes(router, {jobs, runs, feeds, runner, config.s3_raw_bucket, &metrics});
     handlers::add_openapi_routes(router);
-    handlers::add_metrics_routes(router, metrics, pool, &reads);
+    handlers::add_metrics_routes(router, metrics, pool, &reads, &pages);
     handlers::add_key_routes(router, keys, key_store);
     return router;
   }
@@ -215,6 +217,7 @@ struct App::Impl {
   db::HealthMonitor health;             // GET /health's view of the primary
   db::ReadRouter reads;                 // GET /products*, /items*: replica or primary
   db::VersionCache versions;            // catalog versions in memory (LISTEN on the primary)
+  http::ResponseCache pages;            // list pages at those versions (RESPONSE_CACHE_BYTES)
   db::ItemsRepository items;
   db::JobsRepository jobs;
   db::RunsRepository runs;

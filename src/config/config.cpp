@@ -211,6 +211,8 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.upload_workers = static_cast<std::size_t>(integer_or(env, "UPLOAD_WORKERS", 0, 0, 10000));
   c.expensive_queue_limit = static_cast<std::size_t>(integer_or(env, "EXPENSIVE_QUEUE_LIMIT", 64, 0, 1000000));
   c.admission_max_wait = std::chrono::milliseconds(integer_or(env, "ADMISSION_MAX_WAIT_MS", 5000, 1, 60000));
+  c.response_cache_bytes =
+      static_cast<std::size_t>(integer_or(env, "RESPONSE_CACHE_BYTES", 64LL << 20, 0, 1LL << 40));
   // The read replica serves only the API's list/detail reads; run-job and
   // migrate never use it.
   c.database_read_dsn = connection_string(env, "DATABASE_READ_URL");

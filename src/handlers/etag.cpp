@@ -69,6 +69,25 @@ void set_cache_headers(http::Response& response, const std::string& etag, const 
   if (!cache_control.empty()) response.set_header("Cache-Control", cache_control);
 }
 
+std::optional<http::Response> fast_list_page(http::ResponseCache* pages, char kind, std::int64_t version,
+                                             std::string_view canonical_query, const std::string& cache_control,
+                                             const http::Request& request) {
+  const auto etag = make_etag(kind, version, canonical_query);
+  if (has_if_none_match(request)) {
+    if (if_none_match(request, etag, false)) return not_modified(etag, cache_control);
+    if (if_none_match(request, etag, true)) return std::nullopt;  // `*`: the pool checks the page exists
+  }
+  if (pages == nullptr) return std::nullopt;
+  const auto page = pages->find(http::ResponseCache::name(kind, canonical_query), version);
+  if (!page) return std::nullopt;
+  return *page;
+}
+
+void keep_list_page(http::ResponseCache* pages, char kind, std::int64_t version, std::string_view canonical_query,
+                    const http::Response& page) {
+  if (pages != nullptr) pages->insert(http::ResponseCache::name(kind, canonical_query), version, page);
+}
+
 void add_canonical_field(std::string& canonical, std::string_view text) {
   canonical += std::to_string(text.size());
   canonical += ':';

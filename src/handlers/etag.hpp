@@ -5,10 +5,12 @@
 // page query (docs/products-api.md "Caching").
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "catalog/http/message.hpp"
+#include "catalog/http/response_cache.hpp"
 
 namespace catalog::handlers {
 
@@ -29,6 +31,18 @@ http::Response not_modified(const std::string& etag, const std::string& cache_co
 
 /// Sets ETag and Cache-Control on a 200.
 void set_cache_headers(http::Response& response, const std::string& etag, const std::string& cache_control);
+
+/// The I/O thread's answer to a GET of a list page whose catalog version
+/// the version cache vouches for (`version`): 304 when If-None-Match names
+/// its ETag, else the page from `pages` if it holds it at that version. A `*`
+/// or a miss declines (nullopt) to the pool.
+std::optional<http::Response> fast_list_page(http::ResponseCache* pages, char kind, std::int64_t version,
+                                             std::string_view canonical_query, const std::string& cache_control,
+                                             const http::Request& request);
+
+/// Keeps a list page the pool computed at `version` in `pages` (when given).
+void keep_list_page(http::ResponseCache* pages, char kind, std::int64_t version, std::string_view canonical_query,
+                    const http::Response& page);
 
 /// Appends `text` to a canonical query with its length, so that no two
 /// different field lists produce the same string.

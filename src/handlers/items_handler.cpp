@@ -112,8 +112,9 @@ std::string one_canonical(const http::Request& request) {
 }
 
 // The I/O thread's half of the GET routes (http::FastHandler): 304 when
-// If-None-Match names the ETag at the items' version held in memory;
-// parsing as below, and anything else declines to the pool.
+// If-None-Match names the ETag at the items' version held in memory, or a
+// list page kept at that version; parsing as below, and anything else
+// declines to the pool.
 std::optional<http::Response> fast_304(const db::ItemsRepository& items, const std::string& cache_control,
                                        const http::Request& request, std::string (*canonical)(const http::Request&)) {
   if (!has_if_none_match(request)) return std::nullopt;
@@ -125,9 +126,17 @@ std::optional<http::Response> fast_304(const db::ItemsRepository& items, const s
   return not_modified(etag, cache_control);
 }
 
-std::string list_canonical(const http::Request& request) { return parse_list(request).canonical; }
+std::optional<http::Response> list_fast(const db::ItemsRepository& items, http::ResponseCache* pages,
+                                        const std::string& cache_control, const http::Request& request) {
+  if (pages == nullptr && !has_if_none_match(request)) return std::nullopt;
+  const auto canonical = parse_list(request).canonical;
+  const auto version = items.cached_version();
+  if (!version) return std::nullopt;
+  return fast_list_page(pages, 'i', *version, canonical, cache_control, request);
+}
 
-http::Response list(db::ItemsRepository& items, const std::string& cache_control, const http::Request& request) {
+http::Response list(db::ItemsRepository& items, http::ResponseCache* pages, const std::string& cache_control,
+                    const http::Request& request) {
   const auto [limit, after, canonical] = parse_list(request);
   if (has_if_none_match(request)) {
     const auto etag = make_etag('i', items.version(), canonical);
@@ -155,6 +164,7 @@ http::Response list(db::ItemsRepository& items, const std::string& cache_control
                                     ">; rel=\"next\"");
   }
   set_cache_headers(response, make_etag('i', version, canonical), cache_control);
+  keep_list_page(pages, 'i', version, canonical, response);
   return response;
 }
 
@@ -199,11 +209,13 @@ http::Response remove(db::ItemsRepository& items, const http::Request& request) 
 
 }  // namespace
 
-void add_item_routes(http::Router& router, db::ItemsRepository& items, const std::string& cache_control) {
+void add_item_routes(http::Router& router, db::ItemsRepository& items, const std::string& cache_control,
+                     http::ResponseCache* pages) {
   router.add("POST", "/items", [&items](const http::Request& r) { return create(items, r); });
   router.add(
-      "GET", "/items", [&items, cache_control](const http::Request& r) { return list(items, cache_control, r); },
-      [&items, cache_control](const http::Request& r) { return fast_304(items, cache_control, r, list_canonical); },
+      "GET", "/items",
+      [&items, pages, cache_control](const http::Request& r) { return list(items, pages, cache_control, r); },
+      [&items, pages, cache_control](const http::Request& r) { return list_fast(items, pages, cache_control, r); },
       http::Access::public_read);
   router.add(
       "GET", "/items/{id}",

@@ -1,8 +1,10 @@
-// GET /metrics: the registry's counters and histograms plus the pool gauges,
-// read at scrape time, in the Prometheus text exposition format.
+// GET /metrics: the registry's counters and histograms plus the pool and
+// response-cache gauges, read at scrape time, in the Prometheus text
+// exposition format.
 #include "catalog/db/pool.hpp"
 #include "catalog/db/read_router.hpp"
 #include "catalog/handlers/routes.hpp"
+#include "catalog/http/response_cache.hpp"
 #include "catalog/metrics/metrics.hpp"
 
 namespace catalog::handlers {
@@ -35,13 +37,14 @@ std::string render_reads(const db::ReadRouter& reads) {
 }  // namespace
 
 void add_metrics_routes(http::Router& router, const metrics::Registry& registry, db::Pool& pool,
-                        const db::ReadRouter* reads) {
-  router.add("GET", "/metrics", [&registry, &pool, reads](const http::Request&) {
+                        const db::ReadRouter* reads, const http::ResponseCache* pages) {
+  router.add("GET", "/metrics", [&registry, &pool, reads, pages](const http::Request&) {
     const auto stats = pool.stats();
     http::Response response;
     response.status = 200;
     response.body = registry.render(metrics::PoolGauges{stats.open, stats.idle, stats.in_use, stats.waiting});
     if (reads != nullptr) response.body += render_reads(*reads);
+    if (pages != nullptr) response.body += pages->render_metrics();
     response.set_header("Content-Type", metrics::kContentType);
     response.set_header("Cache-Control", "no-store");
     return response;

@@ -258,7 +258,8 @@ std::string canonical_query(const db::ProductQuery& q) {
   return canonical;
 }
 
-http::Response list(db::ProductsRepository& products, const std::string& cache_control, const http::Request& request) {
+http::Response list(db::ProductsRepository& products, http::ResponseCache* pages, const std::string& cache_control,
+                    const http::Request& request) {
   auto query = parse_list_query(request);
   const auto canonical = canonical_query(query);
   // A revalidation costs one single-row read: the page query runs only when
@@ -293,6 +294,7 @@ http::Response list(db::ProductsRepository& products, const std::string& cache_c
   body += '}';
   auto response = http::json_text_response(200, std::move(body));
   set_cache_headers(response, make_etag('p', page.version, canonical), cache_control);
+  keep_list_page(pages, 'p', page.version, canonical, response);
   return response;
 }
 
@@ -316,17 +318,16 @@ std::string one_canonical(const http::Request& request) {
 
 // The I/O thread's half of the two GET routes (http::FastHandler): a 304
 // when If-None-Match names the page's ETag at the catalog version held in
-// memory. Parameters are parsed exactly as below (a bad one throws, and the
-// pool answers the 400); `*`, a mismatch or an unusable cache decline.
-std::optional<http::Response> list_fast(const db::ProductsRepository& products, const std::string& cache_control,
-                                        const http::Request& request) {
-  if (!has_if_none_match(request)) return std::nullopt;
+// memory, or a list page kept at that version. Parameters are parsed exactly
+// as below (a bad one throws, and the pool answers the 400); `*`, a mismatch
+// or an unusable cache decline.
+std::optional<http::Response> list_fast(const db::ProductsRepository& products, http::ResponseCache* pages,
+                                        const std::string& cache_control, const http::Request& request) {
+  if (pages == nullptr && !has_if_none_match(request)) return std::nullopt;
   const auto query = parse_list_query(request);
   const auto version = products.cached_version(query.filter.source);
   if (!version) return std::nullopt;
-  const auto etag = make_etag('p', *version, canonical_query(query));
-  if (!if_none_match(request, etag, false)) return std::nullopt;
-  return not_modified(etag, cache_control);
+  return fast_list_page(pages, 'p', *version, canonical_query(query), cache_control, request);
 }
 
 std::optional<http::Response> get_one_fast(const db::ProductsRepository& products, const std::string& cache_control,
@@ -365,10 +366,14 @@ http::Response get_one(db::ProductsRepository& products, const std::string& cach
 
 }  // namespace
 
-void add_product_routes(http::Router& router, db::ProductsRepository& products, const std::string& cache_control) {
+void add_product_routes(http::Router& router, db::ProductsRepository& products, const std::string& cache_control,
+                        http::ResponseCache* pages) {
   router.add(
-      "GET", "/products", [&products, cache_control](const http::Request& r) { return list(products, cache_control, r); },
-      [&products, cache_control](const http::Request& r) { return list_fast(products, cache_control, r); },
+      "GET", "/products",
+      [&products, pages, cache_control](const http::Request& r) { return list(products, pages, cache_control, r); },
+      [&products, pages, cache_control](const http::Request& r) {
+        return list_fast(products, pages, cache_control, r);
+      },
       http::Access::public_read);
   router.add(
       "GET", "/products/{source}/{sku}",

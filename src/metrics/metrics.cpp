@@ -153,7 +153,7 @@ std::string Registry::render(const std::optional<PoolGauges>& pool) const {
 
   header(out, "catalog_http_fast_responses_total", "counter",
          "Requests answered on the I/O thread without the worker pool or the database (304 from the in-memory "
-         "catalog versions).");
+         "catalog versions, or a list page from the response cache).");
   sample(out, "catalog_http_fast_responses_total", {}, std::to_string(fast_responses_.load(std::memory_order_relaxed)));
 
   header(out, "catalog_http_refusals_total", "counter",

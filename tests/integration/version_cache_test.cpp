@@ -247,16 +247,18 @@ class FastRevalidationTest : public ::testing::Test {
     tx.commit();
   }
 
-  std::uint64_t fast_responses() {
+  std::uint64_t metric(const std::string& series) {
     // /metrics needs a key when API_TOKEN is set.
     const auto token = env_.find("API_TOKEN");
     const auto text = token == env_.end() ? c().get("/metrics").body
                                           : c().get("/metrics", {"Authorization: Bearer " + token->second}).body;
-    const std::string name = "catalog_http_fast_responses_total ";
+    const std::string name = series + " ";
     const auto at = text.find("\n" + name);
     if (at == std::string::npos) return 0;
     return std::stoull(text.substr(at + 1 + name.size()));
   }
+  std::uint64_t fast_responses() { return metric("catalog_http_fast_responses_total"); }
+  std::uint64_t cache_hits() { return metric("catalog_response_cache_hits_total"); }
 
   /// Waits until the service's cache answers (a revalidation of `target`
   /// with its ETag is answered on the I/O thread); returns the ETag.
@@ -307,11 +309,84 @@ TEST_F(FastRevalidationTest, MatchingETagIs304FromMemoryWithTheSameHeaders) {
   EXPECT_EQ(c().get(item, {"If-None-Match: " + c().get(item).header("etag")}).status, 304);
   EXPECT_EQ(fast_responses(), before + 5);
 
-  // `*` and mismatches go to the pool, which answers as before.
+  // `*` goes to the pool, which answers as before; a mismatch gets the page,
+  // which the response cache holds since wait_fast() read it.
   EXPECT_EQ(c().get(page, {"If-None-Match: *"}).status, 304);
-  EXPECT_EQ(c().get(page, {"If-None-Match: \"p1-0000000000000000\""}).status, 200);
   EXPECT_EQ(c().get("/products/acme/NOPE", {"If-None-Match: *"}).status, 404);
   EXPECT_EQ(fast_responses(), before + 5);
+  const auto mismatch = c().get(page, {"If-None-Match: \"p1-0000000000000000\""});
+  EXPECT_EQ(mismatch.status, 200);
+  EXPECT_EQ(mismatch.header("etag"), tag);
+  EXPECT_EQ(mismatch.json()["items"].size(), 2u);
+  EXPECT_EQ(fast_responses(), before + 6);
+}
+
+TEST_F(FastRevalidationTest, RepeatedPagesComeFromMemoryAndNeverOutliveTheirRows) {
+  start();
+  write_products("acme", 3);
+  const std::string page = "/products?source=acme&limit=2&with_count=true";
+  const auto tag = wait_fast(page);
+  const auto first = c().get(page);
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(first.json()["count"], 3);
+
+  // The same page again: from memory, byte for byte, with its own request id.
+  const auto hits = cache_hits();
+  const auto fast = fast_responses();
+  const auto again = c().get(page, {"X-Request-Id: cached-1"});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("etag"), tag);
+  EXPECT_EQ(again.header("cache-control"), "max-age=5, must-revalidate");
+  EXPECT_EQ(again.header("content-type"), first.header("content-type"));
+  EXPECT_EQ(again.header("x-request-id"), "cached-1");
+  EXPECT_EQ(c().request("HEAD", page).body, "") << "HEAD from memory: headers only";
+  EXPECT_EQ(cache_hits(), hits + 2);
+  EXPECT_EQ(fast_responses(), fast + 2);
+  // The next page is another page: its own entry, its own cursor.
+  const auto next = c().get("/products?source=acme&limit=2&with_count=true&cursor=" +
+                            first.json()["next_cursor"].get<std::string>());
+  ASSERT_EQ(next.status, 200);
+  EXPECT_EQ(next.json()["items"].size(), 1u);
+  EXPECT_NE(next.body, first.body);
+
+  // Rows written by another process: the cached page (count 3) is not
+  // served once the version moves, within the bound of the 304 path.
+  write_products("acme", 5);
+  const auto took = time_until([&] { return c().get(page).json()["count"] == 5; }, scaled(milliseconds(10000)));
+  EXPECT_LT(took, scaled(milliseconds(2500))) << "a stale page for at most the notification delay";
+  EXPECT_NE(c().get(page).header("etag"), tag);
+
+  // Errors are never kept: the same bad request is answered by the pool each time.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(c().get("/products?source=acme&limit=0").status, 400);
+}
+
+TEST_F(FastRevalidationTest, OwnWritesAreInTheNextPageAtOnce) {
+  start();
+  ASSERT_EQ(c().post_json("/items", {{"name", "lamp"}}).status, 201);
+  wait_fast("/items");
+  const auto hits = cache_hits();
+  for (int i = 0; i < 20; ++i) {
+    const auto page = c().get("/items");
+    ASSERT_EQ(page.status, 200);
+    ASSERT_EQ(page.json().size(), static_cast<std::size_t>(i + 1)) << "write " << i;
+    EXPECT_EQ(c().get("/items").body, page.body) << "unchanged: the same page, from memory";
+    ASSERT_EQ(c().post_json("/items", {{"name", "chair " + std::to_string(i)}}).status, 201);
+  }
+  EXPECT_GE(cache_hits(), hits + 20);
+}
+
+TEST_F(FastRevalidationTest, ResponseCacheOffServesEveryPageFromTheDatabase) {
+  env_["RESPONSE_CACHE_BYTES"] = "0";
+  start();
+  write_products("acme", 3);
+  const std::string page = "/products?source=acme";
+  wait_fast(page);  // the 304 path works without the cache
+  const auto fast = fast_responses();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(c().get(page).status, 200);
+  EXPECT_EQ(fast_responses(), fast);
+  EXPECT_EQ(cache_hits(), 0u);
+  EXPECT_EQ(metric("catalog_response_cache_capacity_bytes"), 0u);
 }
 
 TEST_F(FastRevalidationTest, BadParametersAre400EvenWithAMatchingETag) {

@@ -215,5 +215,20 @@ TEST(ConfigTest, RunRetentionDaysDefaultsTo30AndIsValidated) {
   }
 }
 
+TEST(ConfigTest, ResponseCacheBytesDefaultsTo64MiBAndZeroTurnsItOff) {
+  const std::map<std::string, std::string> base = {{"DATABASE_URL", "postgresql://u:p@db/catalog"}, {"API_TOKEN", "t"}};
+  EXPECT_EQ(load(env(base)).response_cache_bytes, std::size_t{64} << 20);
+  auto with = [&](std::map<std::string, std::string> extra) {
+    for (const auto& kv : base) extra.insert(kv);
+    return extra;
+  };
+  EXPECT_EQ(load(env(with({{"RESPONSE_CACHE_BYTES", "0"}}))).response_cache_bytes, 0u);
+  EXPECT_EQ(load(env(with({{"RESPONSE_CACHE_BYTES", "1048576"}}))).response_cache_bytes, 1048576u);
+  for (const auto& bad : {"-1", "64MiB", "x"}) {
+    const auto error = error_of(with({{"RESPONSE_CACHE_BYTES", bad}}));
+    EXPECT_EQ(error.rfind("RESPONSE_CACHE_BYTES: ", 0), 0u) << "'" << bad << "': " << error;
+  }
+}
+
 }  // namespace
 }  // namespace catalog::config

@@ -51,6 +51,9 @@ struct Config {
   std::size_t upload_workers = 0;
   std::size_t expensive_queue_limit = 64;
   std::chrono::milliseconds admission_max_wait{5000};
+  /// RESPONSE_CACHE_BYTES: what the in-memory cache of list pages may hold
+  /// (http::ResponseCache); 0 turns it off.
+  std::size_t response_cache_bytes = std::size_t{64} << 20;
   /// CACHE_CONTROL: Cache-Control of GET /items* and GET /products* answers
   /// (they carry ETags); no-cache makes clients and proxies revalidate.
   std::string cache_control = "no-cache";

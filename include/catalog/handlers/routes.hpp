@@ -37,6 +37,10 @@ namespace catalog::metrics {
 class Registry;
 }
 
+namespace catalog::http {
+class ResponseCache;
+}
+
 namespace catalog::handlers {
 
 /// GET/HEAD /health (deep): 200 when the monitor last heard PostgreSQL answer,
@@ -47,8 +51,10 @@ void add_health_routes(http::Router& router, const db::HealthMonitor& monitor, c
                        const std::atomic<bool>& draining);
 
 /// /items CRUD. GET answers carry an ETag (304 to a matching If-None-Match)
-/// and `cache_control` (CACHE_CONTROL) when not empty.
-void add_item_routes(http::Router& router, db::ItemsRepository& items, const std::string& cache_control = "no-cache");
+/// and `cache_control` (CACHE_CONTROL) when not empty; list pages are kept in
+/// `pages` (when given) and answered from it while the items are unchanged.
+void add_item_routes(http::Router& router, db::ItemsRepository& items, const std::string& cache_control = "no-cache",
+                     http::ResponseCache* pages = nullptr);
 
 /// What PUT /jobs/{id} checks options.notify against.
 struct JobNotifyRules {
@@ -95,9 +101,9 @@ void add_object_run_routes(http::Router& router, const ObjectRunDeps& deps);
 void add_key_routes(http::Router& router, db::KeysRepository& keys, auth::KeyStore& store);
 
 /// GET /products (filters, sort, keyset cursor) and GET /products/{source}/{sku},
-/// with ETags and `cache_control` as for the items.
+/// with ETags, `cache_control` and list pages kept in `pages` as for the items.
 void add_product_routes(http::Router& router, db::ProductsRepository& products,
-                        const std::string& cache_control = "no-cache");
+                        const std::string& cache_control = "no-cache", http::ResponseCache* pages = nullptr);
 
 /// The OpenAPI document (docs/openapi.json), embedded at build time.
 std::string_view openapi_document() noexcept;
@@ -107,8 +113,8 @@ std::string_view openapi_document() noexcept;
 void add_openapi_routes(http::Router& router);
 
 /// GET /metrics: Prometheus text from `registry`, pool gauges read at scrape time,
-/// and (when `reads` is given) which pool served the reads.
+/// and (when given) which pool served the reads and the response cache's figures.
 void add_metrics_routes(http::Router& router, const metrics::Registry& registry, db::Pool& pool,
-                        const db::ReadRouter* reads = nullptr);
+                        const db::ReadRouter* reads = nullptr, const http::ResponseCache* pages = nullptr);
 
 }  // namespace catalog::handlers

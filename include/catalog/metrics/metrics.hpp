@@ -49,7 +49,8 @@ class Registry {
   void record_request(std::string_view route, std::string_view method, int status, double seconds);
 
   /// One request answered on the I/O thread by a route's fast handler (a
-  /// 304 from the in-memory catalog versions); also counted by record_request.
+  /// 304 from the in-memory catalog versions, or a page from the response
+  /// cache); also counted by record_request.
   void record_fast_response() { fast_responses_.fetch_add(1, std::memory_order_relaxed); }
 
   /// One request or connection refused to protect the others, by reason:
