@@ -40,18 +40,22 @@ RATIO_TARGETS = [
     ("products_list", "catalog-api", "fastapi", 10.0),
     ("product_get", "catalog-api", "fastapi", None),
     ("items_create", "catalog-api", "fastapi", 5.0),
-    # List routes at the database's limit (issue 13): >= 0.8x the plain query alone.
-    ("items_list", "catalog-api", "pgbench", 0.8),
-    ("products_list", "catalog-api", "pgbench", 0.8),
-    ("products_filter", "catalog-api", "pgbench", 0.8),
-    ("products_sort_name", "catalog-api", "pgbench", 0.8),
-    ("products_sort_price", "catalog-api", "pgbench", 0.8),
-    ("products_sort_updated", "catalog-api", "pgbench", 0.8),
+    # The same list page asked over and over is served from the response
+    # cache (issue 22): >= 3x the plain query alone, PostgreSQL no longer the limit.
+    ("items_list", "catalog-api", "pgbench", 3.0),
+    ("products_list", "catalog-api", "pgbench", 3.0),
+    ("products_filter", "catalog-api", "pgbench", 3.0),
+    ("products_sort_name", "catalog-api", "pgbench", 3.0),
+    ("products_sort_price", "catalog-api", "pgbench", 3.0),
+    ("products_sort_updated", "catalog-api", "pgbench", 3.0),
+    # Random rows, never the same twice: at the database's limit (issue 13).
     ("product_get", "catalog-api", "pgbench", 0.8),
     # A revalidated page (304, no page query) against nginx's return 200.
     ("products_304", "catalog-api", "nginx", 0.5, "health"),
 ]
-P99_TARGETS = [("health", "catalog-api", 2.0)]  # ms (issue 13; was 5)
+# p99 no worse than the reference's p99 in the same run (issue 22: an absolute
+# latency on a shared 2-core machine is noise; was <= 2 ms, issue 13).
+P99_TARGETS = [("health", "catalog-api", "nginx")]
 CSV_TARGET_MBPS = 500.0
 
 
@@ -124,16 +128,17 @@ def ratio_rows(runs):
             else:
                 row["status"] = "PASS" if row["ratio"] is not None and row["ratio"] >= minimum else "MISS"
         rows.append(row)
-    for route, target, max_ms in P99_TARGETS:
-        a = runs.get((route, target))
-        if a is None:
+    for route, target, reference in P99_TARGETS:
+        a, b = runs.get((route, target)), runs.get((route, reference))
+        if a is None or b is None:
             continue
-        row = {"route": route, "numerator": target, "metric": "p99_ms", "target_max": max_ms}
-        if a["status"] != "ok":
-            row["status"] = "INVALID" if a["status"] == "INVALID" else "N/A (not available)"
+        row = {"route": route, "numerator": target, "metric": "p99_ms", "reference": reference}
+        if a["status"] != "ok" or b["status"] != "ok" or a.get("p99_ms") is None or b.get("p99_ms") is None:
+            row["status"] = "INVALID" if "INVALID" in (a["status"], b["status"]) else "N/A (not available)"
         else:
             row["value"] = a["p99_ms"]
-            row["status"] = "PASS" if a["p99_ms"] <= max_ms else "MISS"
+            row["target_max"] = b["p99_ms"]
+            row["status"] = "PASS" if a["p99_ms"] <= b["p99_ms"] else "MISS"
         rows.append(row)
     return rows
 
@@ -246,7 +251,8 @@ def print_table(meta, runs, ratios, micro, micro_rows, etl_rows, etl_problems):
             if r.get("metric") == "p99_ms":
                 what = f"{r['numerator']} p99"
                 val = f"{r['value']:.2f} ms" if "value" in r else "-"
-                tgt = f"<= {r['target_max']:g} ms"
+                tgt = (f"<= {r['reference']} {r['target_max']:.2f} ms" if "target_max" in r
+                       else f"<= {r['reference']}'s")
             else:
                 what = f"{r['numerator']} / {r['denominator']}"
                 if r["route"] == "products_304":
