@@ -34,9 +34,10 @@ constexpr const char* kActiveRun =
     "ORDER BY status = 'running' DESC, queued_at LIMIT 1";
 const std::string kSelectOne = kSelect + " WHERE id = $1";
 // A cancel waits for a claim in progress to commit, then sees `running`.
-// NO KEY UPDATE: a running run's transaction holds KEY SHARE on its own row
-// (run_changes' foreign key), which FOR UPDATE would wait for, so a cancel
-// would wait for the very run it is meant to stop.
+// NO KEY UPDATE: a running run's transaction may hold KEY SHARE on its own
+// row (a foreign key to job_runs checked by its writes; run_changes had one
+// until migration 18), which FOR UPDATE would wait for, so a cancel would
+// wait for the very run it is meant to stop.
 const std::string kSelectOneForUpdate = kSelect + " WHERE id = $1 FOR NO KEY UPDATE";
 const std::string kSelectForJob = kSelect + " WHERE job_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2";
 constexpr const char* kSelectRejects = "SELECT line, reason, coalesce(raw, '') FROM run_rejects WHERE run_id = $1 ORDER BY line";

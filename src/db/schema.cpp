@@ -598,6 +598,22 @@ CREATE INDEX run_changes_product_idx ON run_changes (source, sku);
 -- Retention (RUN_RETENTION_DAYS) finds old finished runs by this.
 CREATE INDEX job_runs_finished_idx ON job_runs (finished_at) WHERE finished_at IS NOT NULL;
 )sql"},
+      {18, "run_changes_statement_cascade", R"sql(
+-- The change log's foreign key checked job_runs once per recorded row (a
+-- trigger call and a row lock each: a third of the log's cost, docs/
+-- performance.md). Rows are only ever written by their own run, whose row
+-- exists; what the key still did, deleting a run's changes with the run, is
+-- now one statement per DELETE of job_runs, whichever way runs are deleted.
+ALTER TABLE run_changes DROP CONSTRAINT run_changes_run_id_fkey;
+CREATE FUNCTION job_runs_delete_changes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM run_changes AS c USING deleted_runs AS d WHERE c.run_id = d.id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER job_runs_delete_changes AFTER DELETE ON job_runs
+  REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION job_runs_delete_changes();
+)sql"},
   };
   return migrations;
 }
