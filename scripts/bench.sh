@@ -198,11 +198,12 @@ wait_health() {  # wait_health PORT SECONDS
   return 1
 }
 
-# One wrk measurement: run_wrk ROUTE TARGET PORT METHOD PATH [BODY] [PRODUCT_KEYS] [SERVER_PGID] [IF_NONE_MATCH]
+# One wrk measurement: run_wrk ROUTE TARGET PORT METHOD PATH [BODY] [PRODUCT_KEYS] [SERVER_PGID] [IF_NONE_MATCH] [PATHS_FILE]
 run_wrk() {
-  local route=$1 target=$2 port=$3 method=$4 path=$5 body=${6:-} keys=${7:-} pgid=${8:-} inm=${9:-}
+  local route=$1 target=$2 port=$3 method=$4 path=$5 body=${6:-} keys=${7:-} pgid=${8:-} inm=${9:-} paths=${10:-}
   local base="$WORK/http/$route.$target" url="http://127.0.0.1:$port$path" code check_path=$path
   [ -n "$keys" ] && check_path=/products/acme/SKU-00000004
+  [ -n "$paths" ] && check_path=$(head -n 1 "$paths")
   # Precheck: the route answers 2xx (wrk itself only counts >= 400 as errors).
   if [ "$method" = POST ]; then
     code=$(curl -s -o "$base.precheck" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
@@ -221,6 +222,7 @@ run_wrk() {
   [ -n "$body" ] && envs+=(WRK_BODY="$body")
   [ -n "$keys" ] && envs+=(WRK_PRODUCT_KEYS="$keys")
   [ -n "$inm" ] && envs+=(WRK_IF_NONE_MATCH="$inm")
+  [ -n "$paths" ] && envs+=(WRK_PATHS="$paths")
   local wrk=(wrk -t"$THREADS" -c"$CONNECTIONS" --timeout 10s --latency -s bench/wrk/bench.lua)
   log "$method $path on $target: warm-up ${WARMUP}s, measure ${DURATION}s"
   env "${envs[@]}" "${PIN_CLIENT[@]}" "${wrk[@]}" -d"${WARMUP}s" "$url" >"$base.warmup.txt" 2>&1 || true
@@ -249,12 +251,14 @@ pg_all_ticks() {
 # servers and pgbench on the load generator's CPU. Written in the shape of
 # run_wrk's outputs (target "pgbench"; no latency percentiles).
 # run_pgbench ROUTE SQL
+# run_pgbench ROUTE SQL [PGOPTIONS]
 run_pgbench() {
   local route=$1 sql=$2 base="$WORK/http/$1.pgbench" d0 d1 tps
   printf '%s\n' "$sql" >"$base.sql"
   printf '{"route":"%s","target":"pgbench","method":"SQL","path":"plain columns","precheck_status":"200"' \
     "$route" >"$base.meta"
-  local pgb=("$(pg_bindir)/pgbench" -n -M prepared -c 8 -j 1 -h 127.0.0.1 -p "$PGPORT" -U postgres -f "$base.sql" bench)
+  local pgb=(env PGOPTIONS="${3:-}" "$(pg_bindir)/pgbench" -n -M prepared -c 8 -j 1 -h 127.0.0.1 -p "$PGPORT"
+             -U postgres -f "$base.sql" bench)
   log "pgbench reference of $route: warm-up ${WARMUP}s, measure ${DURATION}s"
   "${PIN_CLIENT[@]}" "${pgb[@]}" -T "$WARMUP" >"$base.warmup.txt" 2>&1 || true
   d0=$(pg_all_ticks)
@@ -270,6 +274,28 @@ run_pgbench() {
   printf ',"available":true,"db_cpu_s":%s}\n' "$(awk "BEGIN{print ($d1-$d0)/$HZ}")" >>"$base.meta"
   printf '{"requests":%d,"duration_us":%d,"bytes":0,"errors":{"connect":0,"read":0,"write":0,"status":0,"timeout":0},"latency_us":{"p50":null,"p90":null,"p99":null,"max":null,"mean":null}}\n' \
     "$(awk "BEGIN{printf \"%d\", $tps * $DURATION}")" "$((DURATION * 1000000))" >"$base.wrk.json"
+}
+# collect_pages PORT products|items COUNT OUT: real page paths, found by
+# following next_cursor (products) or the Link header (items) from the first
+# page; prints how many.
+collect_pages() {
+  "$PY" - "$@" <<'PY'
+import json, sys, urllib.parse, urllib.request
+port, kind, count, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+path, paths = "/%s?limit=100" % kind, []
+while path and len(paths) < count:
+    paths.append(path)
+    with urllib.request.urlopen("http://127.0.0.1:%s%s" % (port, path), timeout=30) as r:
+        body, link = r.read(), r.headers.get("Link")
+    if kind == "products":
+        cursor = json.loads(body).get("next_cursor")
+        path = "/products?limit=100&cursor=" + urllib.parse.quote(cursor, safe="") if cursor else None
+    else:
+        path = link.split(">")[0].lstrip("<") if link else None
+with open(out, "w") as f:
+    f.write("\n".join(paths) + "\n")
+print(len(paths))
+PY
 }
 PLAIN_PRODUCT="p.source, p.sku, p.name, p.description, p.brand, p.category, p.price, p.currency, p.availability, p.attributes, p.created_at, p.updated_at, p.deleted_at, p.last_run_id"
 
@@ -354,6 +380,23 @@ SQL
   fi
   run_wrk product_get catalog-api "$CATALOG_PORT" GET '/products/{source}/{sku}' "" "$ROWS" "$CATALOG_PID"
   run_wrk product_get fastapi "$FASTAPI_PORT" GET '/products/{source}/{sku}' "" "$ROWS" "$FASTAPI_PID"
+  # Pages that are not the same page twice (issue 22): real cursors, asked in
+  # random order, as sync jobs page through a catalogue. They are measured on
+  # a second instance with RESPONSE_CACHE_BYTES=0, so every page is computed
+  # (a client paging through asks each page once per version anyway).
+  PRODUCT_PAGES=$(collect_pages "$CATALOG_PORT" products 1000 "$WORK/http/products.paths" || echo 0)
+  ITEM_PAGES=$(collect_pages "$CATALOG_PORT" items 200 "$WORK/http/items.paths" || echo 0)
+  log "collected $PRODUCT_PAGES /products and $ITEM_PAGES /items page paths"
+  UNCACHED_PORT=$(free_port)
+  UNCACHED_PID=$(start_catalog "$UNCACHED_PORT" "$WORK/logs/catalog-api-uncached.log" env RESPONSE_CACHE_BYTES=0)
+  add_cleanup "stop_group $UNCACHED_PID"
+  if wait_health "$UNCACHED_PORT" 60; then
+    run_wrk products_pages catalog-api "$UNCACHED_PORT" GET /products "" "" "$UNCACHED_PID" "" "$WORK/http/products.paths"
+    run_wrk items_pages catalog-api "$UNCACHED_PORT" GET /items "" "" "$UNCACHED_PID" "" "$WORK/http/items.paths"
+  else
+    log "catalog-api without the response cache did not start: no varied-pages figures"
+  fi
+  stop_group "$UNCACHED_PID"
   # The plain-column references, run while the servers sit idle (before
   # POST /items adds rows to the items page).
   run_pgbench items_list "SELECT id, name, description, created_at FROM items ORDER BY created_at DESC, id DESC LIMIT 101;"
@@ -362,6 +405,15 @@ SQL
   run_pgbench products_sort_name "SELECT $PLAIN_PRODUCT FROM products p WHERE p.deleted_at IS NULL ORDER BY p.name, p.source, p.sku LIMIT 101;"
   run_pgbench products_sort_price "SELECT $PLAIN_PRODUCT FROM ((SELECT * FROM products p WHERE p.deleted_at IS NULL AND p.price IS NOT NULL ORDER BY p.price DESC, p.source DESC, p.sku DESC LIMIT 101) UNION ALL (SELECT * FROM products p WHERE p.deleted_at IS NULL AND p.price IS NULL ORDER BY p.source DESC, p.sku DESC LIMIT 101)) p ORDER BY p.price DESC NULLS LAST, p.source DESC, p.sku DESC LIMIT 101;"
   run_pgbench products_sort_updated "SELECT $PLAIN_PRODUCT FROM products p WHERE p.deleted_at IS NULL ORDER BY p.updated_at DESC, p.source DESC, p.sku DESC LIMIT 101;"
+  # The same kind of page from a random start in the range the collected
+  # cursors cover, prepared with a generic plan as the server's page statements are.
+  run_pgbench products_pages "\\set i random(1, $((PRODUCT_PAGES * 100)))
+SELECT $PLAIN_PRODUCT FROM products p WHERE p.deleted_at IS NULL AND (p.sku, p.source) > ('SKU-' || lpad(:i::text, 8, '0'), '') ORDER BY p.sku, p.source LIMIT 101;" \
+    "-c plan_cache_mode=force_generic_plan"
+  NEWEST_ITEM=$("${PSQL[@]}" -d bench -Atc "SELECT max(created_at) FROM items")
+  run_pgbench items_pages "\\set i random(1, $((ITEM_PAGES * 100)))
+SELECT id, name, description, created_at FROM items WHERE (created_at, id) < ('$NEWEST_ITEM'::timestamptz - make_interval(secs => :i), 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid) ORDER BY created_at DESC, id DESC LIMIT 101;" \
+    "-c plan_cache_mode=force_generic_plan"
   run_pgbench product_get "\\set i random(1, $ROWS)
 SELECT $PLAIN_PRODUCT FROM products p WHERE p.source = (ARRAY['acme','globex','initech','umbrella'])[:i::int % 4 + 1] AND p.sku = 'SKU-' || lpad(:i::text, 8, '0');"
   run_wrk items_create catalog-api "$CATALOG_PORT" POST /items "$ITEM_BODY" "" "$CATALOG_PID"

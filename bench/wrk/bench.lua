@@ -5,9 +5,12 @@
 --   WRK_IF_NONE_MATCH  sent as If-None-Match (a revalidation: 304 expected)
 --   WRK_PRODUCT_KEYS  N: GET /products/{source}/{sku} on a random key of the
 --                generated catalog (sku SKU-00000001..N, source by i % 4)
+--   WRK_PATHS    a file of request paths, one a line: GET a random one each
+--                time (pages that are not the same page twice)
 local method = os.getenv("WRK_METHOD") or "GET"
 local body = os.getenv("WRK_BODY")
 local keys = tonumber(os.getenv("WRK_PRODUCT_KEYS") or "")
+local paths_file = os.getenv("WRK_PATHS")
 local sources = { "acme", "globex", "initech", "umbrella" }
 
 wrk.method = method
@@ -18,15 +21,25 @@ if body then
   wrk.headers["Content-Type"] = "application/json"
 end
 
+local function seed()
+  math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000))
+end
+
 if keys then
-  local counter = 0
-  function init(args)
-    math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000))
-  end
+  init = seed
   function request()
     local i = math.random(1, keys)
     local path = string.format("/products/%s/SKU-%08d", sources[(i % 4) + 1], i)
     return wrk.format("GET", path)
+  end
+elseif paths_file then
+  local paths = {}
+  for line in io.lines(paths_file) do
+    if line ~= "" then paths[#paths + 1] = line end
+  end
+  init = seed
+  function request()
+    return wrk.format("GET", paths[math.random(1, #paths)])
   end
 end
 
