@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <string>
-#include <utility>
 
 #include "catalog/db/product_loader.hpp"
 
@@ -25,17 +24,16 @@ std::string changed_field(const char* name, const std::string& before, const std
 
 const std::string& record_staged_sql() {
   static const std::string sql = [] {
+    struct Field {
+      const char* name;
+      const char* as_text;  ///< a cast to text where the API shows the value as text
+    };
     std::string fields;
-    for (const auto& [name, value] : {std::pair{"name", "%.name"}, std::pair{"description", "%.description"},
-                                      std::pair{"brand", "%.brand"}, std::pair{"category", "%.category"},
-                                      std::pair{"price", "%.price::text"}, std::pair{"currency", "%.currency::text"},
-                                      std::pair{"availability", "%.availability"},
-                                      std::pair{"attributes", "%.attributes"}}) {
-      std::string before = value, after = value;
-      before[0] = 'p';
-      after[0] = 's';
+    for (const Field& f : {Field{"name", ""}, Field{"description", ""}, Field{"brand", ""}, Field{"category", ""},
+                           Field{"price", "::text"}, Field{"currency", "::text"}, Field{"availability", ""},
+                           Field{"attributes", ""}}) {
       if (!fields.empty()) fields += " || ";
-      fields += changed_field(name, before, after);
+      fields += changed_field(f.name, std::string("p.") + f.name + f.as_text, std::string("s.") + f.name + f.as_text);
     }
     return "INSERT INTO run_changes (run_id, source, sku, kind, fields) "
            "SELECT $2::uuid, p.source, p.sku, CASE WHEN p.deleted_at IS NULL THEN 'updated' ELSE 'revived' END, " +
