@@ -3,8 +3,9 @@
 # build (release and ASan+UBSan), start a throw-away PostgreSQL and S3-compatible
 # server on free loopback ports, run every unit and integration test in both
 # builds, plus a short fuzz run of every libFuzzer target (scripts/fuzz.sh,
-# 10 s each) and, as the last CTest test, a grep of every log line for the
-# secrets the suite uses (scripts/secrets-grep.sh). Ends with CTest's summary
+# 10 s each) and, as the last CTest tests, a grep of every log line for the
+# secrets the suite uses (scripts/secrets-grep.sh) and a recap of the earlier
+# stages that failed (scripts/earlier-stages.sh). Ends with CTest's summary
 # line; exits non-zero if anything failed.
 # Arguments go to both ctest runs, e.g. `bash scripts/test.sh -R EtlApi`;
 # with arguments the fuzz run is skipped unless CATALOG_TEST_FUZZ=1
@@ -47,16 +48,33 @@ asan=${CATALOG_TEST_ASAN:-1}
 [ "$asan" = 0 ] || build build-asan -DCATALOG_SANITIZE=ON -DCATALOG_BUILD_BENCH=OFF \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
 
+work=$(mktemp -d /tmp/catalog-test.XXXXXX)
+chmod 755 "$work"
+trap 'run_cleanup; rm -rf "$work"' EXIT
+# Each stage leaves <stage>.passed or <stage>.failed (with what failed) here;
+# the last CTest run's EarlierStages test repeats the failures at the end of
+# the log, where a CI log is read (scripts/earlier-stages.sh).
+export CATALOG_TEST_STAGES_DIR=$work/stages
+mkdir -p "$CATALOG_TEST_STAGES_DIR"
+# record_ctest STAGE BUILD_DIR STATUS: the failed tests and their failure lines.
+record_ctest() {
+  local stage=$1 dir=$2 rc=$3
+  if [ "$rc" = 0 ]; then touch "$CATALOG_TEST_STAGES_DIR/$stage.passed"; return; fi
+  python3 scripts/lib/ctest_failures.py "$dir/Testing/Temporary" >"$CATALOG_TEST_STAGES_DIR/$stage.failed" 2>&1 ||
+    echo "ctest exited $rc (no failure list: $dir/Testing/Temporary)" >>"$CATALOG_TEST_STAGES_DIR/$stage.failed"
+}
+
 status=0
 fuzz=${CATALOG_TEST_FUZZ:-$([ $# = 0 ] && echo 1 || echo 0)}
 if [ "$fuzz" != 0 ]; then
   log "fuzz: every target for ${CATALOG_TEST_FUZZ_SECONDS:-10}s"
-  bash scripts/fuzz.sh "${CATALOG_TEST_FUZZ_SECONDS:-10}" || status=1
+  fuzz_rc=0
+  bash scripts/fuzz.sh "${CATALOG_TEST_FUZZ_SECONDS:-10}" 2>&1 | tee "$work/fuzz.out" || fuzz_rc=$?
+  if [ "$fuzz_rc" = 0 ]; then touch "$CATALOG_TEST_STAGES_DIR/fuzz.passed"; else
+    status=1
+    { grep -A3 -E 'FAILED|^error:' "$work/fuzz.out" || tail -20 "$work/fuzz.out"; } >"$CATALOG_TEST_STAGES_DIR/fuzz.failed"
+  fi
 fi
-
-work=$(mktemp -d /tmp/catalog-test.XXXXXX)
-chmod 755 "$work"
-trap 'run_cleanup; rm -rf "$work"' EXIT
 
 pg_port=$(free_port)
 start_postgres "$work/pg" "$pg_port"
@@ -100,7 +118,10 @@ export CATALOG_TEST_WORK_DIR=$work
 mkdir -p "$work/logs-release" "$work/logs-asan"
 
 log "tests: release build"
-(export CATALOG_TEST_LOG_DIR=$work/logs-release; cd build && ctest -j "$jobs" --output-on-failure --timeout 300 "$@") || status=1
+rc=0
+(export CATALOG_TEST_LOG_DIR=$work/logs-release; cd build && ctest -j "$jobs" --output-on-failure --timeout 300 "$@") || rc=$?
+record_ctest release build "$rc"
+[ "$rc" = 0 ] || status=1
 if [ "$asan" != 0 ]; then
   log "tests: ASan+UBSan build"
   (export CATALOG_TEST_LOG_DIR=$work/logs-asan; cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 600 "$@") || status=1
