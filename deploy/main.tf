@@ -125,5 +125,8 @@ locals {
     # Keep-alive idle timeout must outlast the ALB's, or the ALB can reuse a
     # connection the server is closing and answer 502.
     IDLE_TIMEOUT = tostring(var.alb_idle_timeout + 5)
+    # Every connection comes from the ALB, which appends the client's address
+    # to X-Forwarded-For: per-client shares count that address, not the ALB's.
+    TRUST_X_FORWARDED_FOR = "true"
   }
 }

@@ -89,6 +89,8 @@ http::Server::Options server_options(const config::Config& c, metrics::Registry&
   o.worker_queue_limit = c.worker_queue_limit;
   o.expensive_workers = c.expensive_workers;
   o.upload_workers = c.upload_workers;
+  o.client_slots = c.admission_client_slots;
+  o.trust_forwarded_for = c.trust_forwarded_for;
   o.expensive_queue_limit = c.expensive_queue_limit;
   o.admission_max_wait = c.admission_max_wait;
   o.metrics = &metrics;
@@ -117,7 +119,7 @@ struct App::Impl {
         versions(db::VersionCache::Options{pool.dsn()}),
         pages(config.response_cache_bytes),
         items(pool, reads, &versions),
-        jobs(pool),
+        jobs(pool, notify::run_end_notices(config.notify_urls, [this] { deliverer.wake(); })),
         runs(pool, notify::run_end_notices(config.notify_urls, [this] { deliverer.wake(); })),
         products(pool, reads, &versions),
         feeds(pool),

@@ -209,6 +209,7 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.worker_queue_limit = static_cast<std::size_t>(integer_or(env, "WORKER_QUEUE_LIMIT", 1024, 1, 1000000));
   c.expensive_workers = static_cast<std::size_t>(integer_or(env, "EXPENSIVE_WORKERS", 0, 0, 10000));
   c.upload_workers = static_cast<std::size_t>(integer_or(env, "UPLOAD_WORKERS", 0, 0, 10000));
+  c.admission_client_slots = static_cast<std::size_t>(integer_or(env, "ADMISSION_CLIENT_SLOTS", 0, 0, 10000));
   c.expensive_queue_limit = static_cast<std::size_t>(integer_or(env, "EXPENSIVE_QUEUE_LIMIT", 64, 0, 1000000));
   c.admission_max_wait = std::chrono::milliseconds(integer_or(env, "ADMISSION_MAX_WAIT_MS", 5000, 1, 60000));
   c.response_cache_bytes =
@@ -218,6 +219,7 @@ Config load(const EnvLookup& env, Purpose purpose) {
   c.database_read_dsn = connection_string(env, "DATABASE_READ_URL");
   c.read_max_lag = std::chrono::seconds(integer_or(env, "READ_MAX_LAG", 5, 1, 3600));
   c.auth_disabled = boolean_or(env, "AUTH_DISABLED", false);
+  c.trust_forwarded_for = boolean_or(env, "TRUST_X_FORWARDED_FOR", false);
   c.api_token = secret_from(env, "API_TOKEN");
   c.api_key_cache_ttl = std::chrono::seconds(integer_or(env, "API_KEY_CACHE_TTL", 5, 1, 300));
   if (!c.api_token && !c.auth_disabled) {

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "catalog/core/errors.hpp"
+#include "db/run_rows.hpp"
 #include "db/sql_format.hpp"
 
 namespace catalog::db {
@@ -21,9 +22,9 @@ constexpr const char* kLockJob = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE";
 constexpr const char* kRunningRun =
     "SELECT id::text FROM job_runs WHERE job_id = $1 AND status = 'running' LIMIT 1";
 // A queued run of a deleted job would only fail later: it ends now, cancelled.
-constexpr const char* kCancelQueued =
+const std::string kCancelQueued =
     "UPDATE job_runs SET status = 'cancelled', finished_at = now(), error = 'cancelled before it started: its job was deleted' "
-    "WHERE job_id = $1 AND status = 'queued'";
+    "WHERE job_id = $1 AND status = 'queued' RETURNING " + run_columns();
 constexpr const char* kDelete = "DELETE FROM jobs WHERE id = $1";
 
 Job to_job(const pqxx::row& r) {
@@ -62,7 +63,7 @@ std::vector<Job> JobsRepository::list() {
 }
 
 void JobsRepository::remove(const std::string& id) {
-  pool_.with_connection([&](pqxx::connection& c) {
+  const auto queued = pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     if (tx.exec_params(kLockJob, id).empty()) throw NotFound("job '" + id + "' does not exist");
     auto running = tx.exec_params(kRunningRun, id);
@@ -70,10 +71,12 @@ void JobsRepository::remove(const std::string& id) {
       throw Conflict("job '" + id + "' has a running run " + running[0][0].as<std::string>() +
                      "; cancel it or wait for it to end");
     }
-    tx.exec_params(kCancelQueued, id);
+    const auto notices = queue_end_notices(tx, notices_, tx.exec_params(kCancelQueued, id));
     tx.exec_params(kDelete, id);
     tx.commit();
+    return notices;
   });
+  if (queued > 0 && notices_.queued) notices_.queued();
 }
 
 }  // namespace catalog::db

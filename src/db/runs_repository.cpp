@@ -4,16 +4,13 @@
 
 #include "catalog/core/errors.hpp"
 #include "db/row_reader.hpp"
+#include "db/run_rows.hpp"
 #include "db/sql_format.hpp"
 
 namespace catalog::db {
 namespace {
 
-const std::string kColumns =
-    "id::text, job_id, status, force, source_uri, source_etag, source_size, options::text, bytes_read, rows_read, "
-    "inserted, updated, unchanged, rejected, deleted, error, cancel_requested, worker_id, " +
-    rfc3339("queued_at") + ", " + rfc3339("started_at") + ", " + rfc3339("finished_at") + ", triggered_by, dry_run, first_load, delete_guard";
-const std::string kSelect = "SELECT " + kColumns + " FROM job_runs";
+const std::string kSelect = "SELECT " + run_columns() + " FROM job_runs";
 
 // The job row is locked first (FOR UPDATE, its own statement): enqueues of
 // one job take turns, so the "nothing active" check below sees every run
@@ -63,8 +60,6 @@ constexpr const char* kFinish =
     "unchanged = $6, rejected = $7, deleted = $8, rows_read = greatest(rows_read, $9), error = $10, "
     "bytes_read = greatest(bytes_read, $11), first_load = $12, delete_guard = $13 "
     "WHERE id = $1 AND worker_id = $2 AND status = 'running'";
-constexpr const char* kQueueNotification =
-    "INSERT INTO run_notifications (run_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 constexpr const char* kSelectNotifications =
     "SELECT url, status, attempts, last_error FROM run_notifications WHERE run_id = $1 ORDER BY created_at, url";
 // A run's counts once its rows are committed, while it still builds indexes
@@ -84,10 +79,10 @@ const std::string kRequeueSet =
     "started_at = CASE WHEN cancel_requested THEN started_at END, heartbeat_at = NULL ";
 // Both return the runs they touched: those that ended cancelled notify.
 const std::string kRequeue = "UPDATE job_runs " + kRequeueSet +
-                             "WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING " + kColumns;
+                             "WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING " + run_columns();
 const std::string kRequeueStale = "UPDATE job_runs " + kRequeueSet +
                                   "WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1) "
-                                  "RETURNING " + kColumns;
+                                  "RETURNING " + run_columns();
 // A dead worker's run whose rows were already committed (it was building the
 // secondary indexes) is not re-run: the re-run would find every row
 // unchanged and record zeros over the load's counts. It ends with the counts
@@ -98,7 +93,7 @@ const std::string kFinishStaleIndexPhase =
     "finished_at = now(), error = 'the worker stopped while building the source''s secondary indexes (its heartbeat "
     "went stale); the rows are loaded and served, the source''s next run builds the missing indexes' "
     "WHERE status = 'running' AND phase = 'indexes' AND heartbeat_at < now() - make_interval(secs => $1) "
-    "RETURNING " + kColumns;
+    "RETURNING " + run_columns();
 constexpr const char* kCancelQueued =
     "UPDATE job_runs SET status = 'cancelled', finished_at = now(), error = 'cancelled before it started' "
     "WHERE id = $1 AND status = 'queued'";
@@ -108,52 +103,7 @@ constexpr const char* kLastSuccess =
     "SELECT coalesce(source_etag, ''), options::text, coalesce(source_uri, ''), products_source FROM job_runs "
     "WHERE job_id = $1 AND status = 'succeeded' AND NOT dry_run ORDER BY finished_at DESC LIMIT 1";
 
-Run to_run(const pqxx::row& r) {
-  Run run;
-  run.id = r[0].as<std::string>();
-  run.job_id = r[1].as<std::string>();
-  run.status = r[2].as<std::string>();
-  run.force = r[3].as<bool>();
-  run.source_uri = optional_field<std::string>(r[4]);
-  run.source_etag = optional_field<std::string>(r[5]);
-  run.source_size = optional_field<std::int64_t>(r[6]);
-  run.options = nlohmann::json::parse(r[7].as<std::string>());
-  run.bytes_read = r[8].as<std::uint64_t>();
-  run.rows_read = r[9].as<std::uint64_t>();
-  run.counts = {r[9].as<std::uint64_t>(), r[10].as<std::uint64_t>(), r[11].as<std::uint64_t>(),
-                r[12].as<std::uint64_t>(), r[13].as<std::uint64_t>(), r[14].as<std::uint64_t>()};
-  run.error = optional_field<std::string>(r[15]);
-  run.cancel_requested = r[16].as<bool>();
-  run.worker_id = optional_field<std::string>(r[17]);
-  run.queued_at = r[18].as<std::string>();
-  run.started_at = optional_field<std::string>(r[19]);
-  run.finished_at = optional_field<std::string>(r[20]);
-  run.triggered_by = optional_field<std::string>(r[21]);
-  run.dry_run = r[22].as<bool>();
-  run.first_load = r[23].as<bool>();
-  run.delete_guard = optional_field<std::string>(r[24]);
-  return run;
-}
-
 bool is_unique_violation(const pqxx::sql_error& e) { return e.sqlstate() == "23505"; }
-
-// Queues, in `tx`, the webhooks a run this repository just ended owes (its
-// RunEndNotices); a run that did not end (re-queued) owes none. How many.
-std::size_t queue_end_notices(pqxx::work& tx, const RunEndNotices& notices, const Run& ended) {
-  if (!notices.targets || !ended.finished()) return 0;
-  std::size_t queued = 0;
-  for (const auto& url : notices.targets(ended)) {
-    queued += tx.exec_params(kQueueNotification, ended.id, url).affected_rows();
-  }
-  return queued;
-}
-
-// queue_end_notices for every run in `touched` (rows of kColumns).
-std::size_t queue_end_notices(pqxx::work& tx, const RunEndNotices& notices, const pqxx::result& touched) {
-  std::size_t queued = 0;
-  for (const auto& row : touched) queued += queue_end_notices(tx, notices, to_run(row));
-  return queued;
-}
 
 }  // namespace
 
@@ -270,7 +220,7 @@ void RunsRepository::finish(const std::string& run_id, const std::string& worker
                                          o.error, o.bytes, o.first_load, o.delete_guard);
     for (const auto& r : o.rejects) tx.exec_params(kInsertReject, run_id, r.line, r.reason, r.raw);
     if (finished.affected_rows() > 0) {
-      for (const auto& url : o.notify_urls) tx.exec_params(kQueueNotification, run_id, url);
+      for (const auto& url : o.notify_urls) queue_notification(tx, run_id, url);
     }
     tx.commit();
   });

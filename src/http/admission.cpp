@@ -31,31 +31,41 @@ RequestClass classify(std::string_view method, std::string_view path,
   return RequestClass::cheap;
 }
 
-AdmissionGate::Decision AdmissionGate::enter(std::function<void()> start, std::function<void()> expire) {
+AdmissionGate::Decision AdmissionGate::enter(const std::string& client, std::function<void()> start,
+                                             std::function<void()> expire) {
   std::deque<Waiter> stale;
   Decision decision;
   {
     std::lock_guard lock(mutex_);
     take_stale(stale);
-    if (running_ < slots_ && waiting_.empty()) {
+    auto& held = held_[client];
+    if (held >= per_client_) {
+      decision = Decision::client_share;
+    } else if (running_ < slots_ && waiting_.empty()) {
       ++running_;
       decision = Decision::run;
     } else if (waiting_.size() >= queue_limit_) {
       decision = Decision::queue_full;
     } else {
-      waiting_.push_back({std::chrono::steady_clock::now(), std::move(start), std::move(expire)});
+      waiting_.push_back({std::chrono::steady_clock::now(), client, std::move(start), std::move(expire)});
       decision = Decision::queued;
+    }
+    if (decision == Decision::run || decision == Decision::queued) {
+      ++held;
+    } else if (held == 0) {
+      held_.erase(client);
     }
   }
   for (auto& w : stale) w.expire();
   return decision;
 }
 
-void AdmissionGate::release() {
+void AdmissionGate::release(const std::string& client) {
   std::deque<Waiter> stale;
   std::function<void()> next;
   {
     std::lock_guard lock(mutex_);
+    forget_one(client);
     take_stale(stale);
     if (!waiting_.empty()) {
       next = std::move(waiting_.front().start);  // the slot passes on: running_ unchanged
@@ -80,9 +90,23 @@ void AdmissionGate::expire_stale() {
 void AdmissionGate::take_stale(std::deque<Waiter>& out) {
   const auto now = std::chrono::steady_clock::now();
   while (!waiting_.empty() && now - waiting_.front().since >= max_wait_) {
+    forget_one(waiting_.front().client);
     out.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
   }
+}
+
+void AdmissionGate::forget_one(const std::string& client) {
+  auto it = held_.find(client);
+  if (it == held_.end()) return;
+  if (--it->second == 0) held_.erase(it);
+}
+
+std::string client_address(std::string_view forwarded_for, std::string_view peer) {
+  auto last = forwarded_for.substr(forwarded_for.rfind(',') + 1);  // npos + 1 == 0: the whole value
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+  return std::string(last.empty() ? peer : last);
 }
 
 std::string_view handler_refusal_reason(const Response& response) {

@@ -227,6 +227,17 @@ std::optional<Response> Dispatcher::try_fast(Request& request,
   return response;
 }
 
+std::optional<std::string> Dispatcher::known_key(const Request& request) const {
+  if (!options_.api_token) return std::nullopt;
+  try {
+    if (auto who = authenticate(request, *options_.api_token, options_.keys, KeyLookup::cached_only)) {
+      return std::move(who->name);
+    }
+  } catch (...) {
+  }
+  return std::nullopt;
+}
+
 void Dispatcher::finish(const Request& request, Response& response, std::string_view route,
                         const std::string& internal_error, std::chrono::steady_clock::time_point received_at) const {
   if (request.method == "HEAD") response.head_only = true;

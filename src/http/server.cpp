@@ -24,9 +24,9 @@ struct Server::Impl {
     const auto& o = shared.options;
     const auto quarter = std::max<std::size_t>(1, static_cast<std::size_t>(o.worker_threads) / 4);
     shared.expensive = std::make_unique<AdmissionGate>(o.expensive_workers ? o.expensive_workers : quarter,
-                                                       o.expensive_queue_limit, o.admission_max_wait);
+                                                       o.expensive_queue_limit, o.admission_max_wait, o.client_slots);
     shared.uploads = std::make_unique<AdmissionGate>(o.upload_workers ? o.upload_workers : quarter,
-                                                     o.expensive_queue_limit, o.admission_max_wait);
+                                                     o.expensive_queue_limit, o.admission_max_wait, o.client_slots);
   }
 
   // Expensive reads waiting past admission_max_wait are answered even when

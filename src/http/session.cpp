@@ -70,6 +70,24 @@ Session::Session(tcp::socket&& socket, Shared& shared)
     chunk_extension_bytes_ += extensions.size();
     if (chunk_extension_bytes_ > kMaxChunkExtensionBytes) ec = bhttp::error::bad_chunk_extension;
   };
+  beast::error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  peer_ = ec ? std::string("unknown") : peer.address().to_string();
+}
+
+// Who a request counts against in the admission gates: its key when the key
+// is known without waiting, else the client's address (the connection's
+// peer, or behind a trusted balancer the address it forwarded). A made-up
+// token names nobody, so rotating tokens gains nothing.
+std::string Session::admission_client(const Request& request) const {
+  if (auto key = shared_.dispatcher->known_key(request)) return "key:" + *key;
+  if (!shared_.options.trust_forwarded_for) return "address:" + peer_;
+  // Several X-Forwarded-For fields are one list (RFC 9110 §5.3): the last entry of the last field.
+  std::string_view forwarded;
+  for (const auto& [name, value] : request.headers) {
+    if (beast::iequals(name, "X-Forwarded-For")) forwarded = value;
+  }
+  return "address:" + client_address(forwarded, peer_);
 }
 
 void Session::start(std::list<std::weak_ptr<Session>>::iterator self) {
@@ -260,7 +278,9 @@ void Session::on_body(beast::error_code ec, std::size_t) {
   // behind them.
   if (parsed && classify(request->method, request->path, request->query) == RequestClass::expensive) {
     auto self = shared_from_this();
+    admission_client_ = admission_client(*request);
     const auto decision = shared_.expensive->enter(
+        admission_client_,
         [self, request, keep_alive, version] { self->run_on_worker(request, keep_alive, version, true, true); },
         [self, request, keep_alive, version] {
           net::post(self->stream_.get_executor(), [self, request, keep_alive, version] {
@@ -275,6 +295,12 @@ void Session::on_body(beast::error_code ec, std::size_t) {
       return write(refusal(*request, "the server is busy with expensive requests; retry shortly"), version,
                    keep_alive && !shared_.draining.load());
     }
+    if (decision == AdmissionGate::Decision::client_share) {
+      shared_.note_overload("client_share", "a client holds its share of the expensive slots");
+      return write(refusal(*request, "this client already has " + std::to_string(shared_.expensive->per_client()) +
+                                         " expensive requests in progress; retry when one ends"),
+                   version, keep_alive && !shared_.draining.load());
+    }
     return;  // queued: started or refused later
   }
   run_on_worker(request, keep_alive, version, parsed, false);
@@ -287,16 +313,19 @@ void Session::on_body(beast::error_code ec, std::size_t) {
 void Session::run_on_worker(std::shared_ptr<Request> request, bool keep_alive, unsigned version, bool parsed,
                             bool expensive) {
   if (!shared_.enqueue_request()) {
-    if (expensive) shared_.expensive->release();
+    if (expensive) shared_.expensive->release(admission_client_);
     net::post(stream_.get_executor(), [self = shared_from_this(), request, keep_alive, version] {
       self->write(self->overloaded_response(*request), version, keep_alive && !self->shared_.draining.load());
     });
     return;
   }
-  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version, parsed, expensive] {
+  // The client is copied: the strand may start this connection's next
+  // request (and name its client) once the answer is written.
+  net::post(*shared_.workers, [self = shared_from_this(), request, keep_alive, version, parsed, expensive,
+                               client = expensive ? admission_client_ : std::string()] {
     self->shared_.queued_requests.fetch_sub(1);
     Response response = self->dispatch(*request, parsed);
-    if (expensive) self->shared_.expensive->release();
+    if (expensive) self->shared_.expensive->release(client);
     if (const auto reason = handler_refusal_reason(response); !reason.empty()) self->shared_.count_refusal(reason);
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->write(response, version, keep_alive && !self->shared_.draining.load());
@@ -353,7 +382,17 @@ void Session::start_stream() {
   // send the body: uploads together hold at most their share of workers.
   // The others wait here, their bodies unread, for ADMISSION_MAX_WAIT_MS.
   auto self = shared_from_this();
+  Request credentials;  // what admission_client() reads: the request itself is built later
+  for (const auto& field : parser_->get()) {
+    const auto name = field.name_string();
+    if (beast::iequals(name, "Authorization") || beast::iequals(name, "X-API-Key") ||
+        beast::iequals(name, "X-Forwarded-For")) {
+      credentials.headers.emplace_back(std::string(name), std::string(field.value()));
+    }
+  }
+  admission_client_ = admission_client(credentials);
   const auto decision = shared_.uploads->enter(
+      admission_client_,
       [self] { net::post(self->stream_.get_executor(), [self] { self->begin_stream(); }); },
       [self] {
         net::post(self->stream_.get_executor(), [self] {
@@ -366,11 +405,18 @@ void Session::start_stream() {
     shared_.note_overload("upload_share", "every upload slot is taken and the queue is full");
     return send_error(503, "overloaded", "too many uploads in progress; retry shortly", true);
   }
+  if (decision == AdmissionGate::Decision::client_share) {
+    shared_.note_overload("client_share", "a client holds its share of the upload slots");
+    return send_error(503, "overloaded",
+                      "this client already has " + std::to_string(shared_.uploads->per_client()) +
+                          " uploads in progress; retry when one ends",
+                      true);
+  }
 }
 
 void Session::begin_stream() {
   if (!shared_.enqueue_request()) {
-    shared_.uploads->release();
+    shared_.uploads->release(admission_client_);
     shared_.note_overload("queue_full", "worker queue full");
     // The body is left unread: answer and close.
     return send_error(503, "overloaded", "the server is busy; retry shortly", true);
@@ -399,11 +445,12 @@ void Session::begin_stream() {
       shared_.options.read_timeout + std::chrono::seconds(10));
   request->body_stream = [pipe = pipe_](char* buffer, std::size_t capacity) { return pipe->read(buffer, capacity); };
 
-  net::post(*shared_.workers, [self = shared_from_this(), request, pipe = pipe_, keep_alive, version] {
+  net::post(*shared_.workers, [self = shared_from_this(), request, pipe = pipe_, keep_alive, version,
+                               client = admission_client_] {
     self->shared_.queued_requests.fetch_sub(1);
     Response response = self->dispatch(*request, false);
     pipe->close_consumer();
-    self->shared_.uploads->release();
+    self->shared_.uploads->release(client);
     if (const auto reason = handler_refusal_reason(response); !reason.empty()) self->shared_.count_refusal(reason);
     net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
       self->finish_stream(std::move(response), version, keep_alive);

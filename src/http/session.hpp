@@ -53,6 +53,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Response overloaded_response(const Request& request);
   /// 503 `overloaded` + Retry-After with `message` (not counted: callers count).
   static Response refusal(const Request& request, const std::string& message);
+  /// Whom `request` counts against in the admission gates (a known key, else the peer address).
+  std::string admission_client(const Request& request) const;
   void run_on_worker(std::shared_ptr<Request> request, bool keep_alive, unsigned version, bool parsed, bool expensive);
   void release_body_budget();
   void on_body(beast::error_code ec, std::size_t);
@@ -116,6 +118,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t reserved_body_bytes_ = 0;  // of Shared::buffered_body_bytes, held until the next request
   std::chrono::steady_clock::time_point stream_deadline_;  // total deadline of a streamed body
   std::list<std::weak_ptr<Session>>::iterator self_;
+  std::string peer_;              // the peer's address, for admission_client()
+  std::string admission_client_;  // whom the request in an admission gate counts against (strand only)
 };
 
 }  // namespace catalog::http

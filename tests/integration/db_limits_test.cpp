@@ -94,6 +94,18 @@ TEST_F(DbLimitsTest, RequestStatementPastTheTimeoutAnswers503TimeoutAndEtlIsExem
   EXPECT_EQ(r.header("retry-after"), "1");
   EXPECT_GE(took, 900) << "cut by the 1 s statement_timeout, not earlier";
   EXPECT_LT(took, 2500) << "answered within DB_STATEMENT_TIMEOUT + 1.5 s";
+  // The work stopped in PostgreSQL, not just the answer: with the lock still
+  // held, no backend waits on it any more (a client that gave up on its
+  // query without cancelling it would leave the UPDATE waiting here).
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND wait_event_type = 'Lock'") == 0;
+      },
+      5s))
+      << "the timed-out UPDATE still waits in PostgreSQL";
+  EXPECT_EQ(count("SELECT count(*) FROM items WHERE id = '" + id + "' AND name = 'renamed'"), 0)
+      << "the cancelled UPDATE must not have been applied";
   lock.release();
 
   // The pool's connections survived their cancelled statements.

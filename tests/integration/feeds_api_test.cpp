@@ -215,6 +215,50 @@ TEST_F(FeedsApiTest, ExpectContinueIsAnsweredWhenTheHandlerWantsTheBody) {
   EXPECT_EQ(status_of(conn.read_response()), 200);
 }
 
+// One partner key cannot hold every upload slot (issue 21): 12 silent uploads
+// from one feeds:<job> key used to take every worker. With UPLOAD_WORKERS=2
+// a key holds at most one (half the slots): its next upload is refused at
+// once, counted as `client_share`, while another partner's upload takes the
+// free slot and lands.
+TEST_F(FeedsApiTest, OnePartnerKeyHoldsAtMostItsShareOfUploadSlots) {
+  const std::string admin = "Authorization: Bearer share-test-bootstrap-token";
+  start({{"AUTH_DISABLED", "0"}, {"API_TOKEN", "share-test-bootstrap-token"}, {"UPLOAD_WORKERS", "2"},
+         {"ADMISSION_MAX_WAIT_MS", "20000"}});
+  std::map<std::string, std::string> key_of;
+  for (const std::string job : {"share-a", "share-b"}) {
+    const auto r = client().request("PUT", "/jobs/" + job,
+                                    nlohmann::json{{"source", source_}, {"uri", "s3://" + bucket_ + "/unused.csv"}}.dump(),
+                                    {"Content-Type: application/json", admin});
+    ASSERT_EQ(r.status, 201) << r.body;
+    const auto k = client().post_json("/keys", {{"name", "partner-" + job}, {"scopes", {"feeds:" + job}}}, {admin});
+    ASSERT_EQ(k.status, 201) << k.body;
+    key_of[job] = "Authorization: Bearer " + k.json()["secret"].get<std::string>();
+    // A key counts as itself once the server knows it: its first request teaches it.
+    ASSERT_EQ(client().get("/jobs/" + job + "/runs", {key_of[job]}).status, 200);
+  }
+  // Partner A's first upload announces 100 MB and goes silent; the "100
+  // Continue" says its handler runs, so it holds an upload slot.
+  RawConnection silent(app_->port());
+  silent.send("POST /feeds?job=share-a HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" + key_of["share-a"] +
+              "\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
+  ASSERT_EQ(status_of(silent.read_response(20000)), 100);
+  silent.send(std::string(1024, 'a'));
+
+  const auto csv = feed_csv(5);
+  const auto started = std::chrono::steady_clock::now();
+  const auto second = upload("/feeds?job=share-a", csv, {"Content-Type: text/csv", key_of["share-a"]});
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(second.status, 503) << second.body;
+  EXPECT_EQ(second.header("retry-after"), "1");
+  EXPECT_NE(second.body.find("uploads in progress"), std::string::npos) << second.body;
+  EXPECT_LT(waited, std::chrono::seconds(10)) << "refused at once, not after ADMISSION_MAX_WAIT_MS (20 s)";
+
+  const auto other = upload("/feeds?job=share-b", csv, {"Content-Type: text/csv", key_of["share-b"]});
+  EXPECT_EQ(other.status, 201) << "another partner's upload takes the free slot: " << other.body;
+  const auto metrics = client().get("/metrics", {admin}).body;
+  EXPECT_NE(metrics.find("catalog_http_refusals_total{reason=\"client_share\"} 1"), std::string::npos) << metrics;
+}
+
 TEST_F(FeedsApiTest, BodiesOverMaxFeedBytesAre413AndWriteNothing) {
   start({{"MAX_FEED_BYTES", "100000"}});
   create_job("small-feed");
@@ -283,7 +327,7 @@ TEST_F(FeedsApiTest, UnauthenticatedUploadIs401WithoutReadingTheBody) {
 }
 
 TEST_F(FeedsApiTest, ClientHangingUpMidUploadLeavesNoFeedAndNoRun) {
-  start();
+  start({{"ADMISSION_CLIENT_SLOTS", "2"}});  // both uploads come from one client
   create_job("hangup");
   for (const std::size_t sent : {std::size_t{1} << 20, std::size_t{10} << 20}) {  // single PUT and multipart
     RawConnection conn(app_->port());

@@ -351,6 +351,7 @@ TEST(HttpLimitsTest, CheapRequestsStayFastWhileSearchesRunAtThreeTimesTheWorkers
   auto options = small_options();
   options.worker_threads = 4;
   options.admission_max_wait = 1000ms;
+  options.trust_forwarded_for = true;  // each searcher its own client, as behind the ALB
   TestServer s(options);
   const auto client = s.client();
   const auto idle_start = Clock::now();
@@ -361,9 +362,10 @@ TEST(HttpLimitsTest, CheapRequestsStayFastWhileSearchesRunAtThreeTimesTheWorkers
   std::atomic<int> searched{0}, refused{0}, retry_after{0};
   std::vector<std::thread> searchers;
   for (int i = 0; i < 3 * options.worker_threads; ++i) {
-    searchers.emplace_back([&] {
+    searchers.emplace_back([&, i] {
+      const std::string forwarded = "X-Forwarded-For: 127.0.1." + std::to_string(i + 1);
       while (!stop) {
-        const auto r = client.get("/products?q=ab&with_count=true&limit=100");
+        const auto r = client.get("/products?q=ab&with_count=true&limit=100", {forwarded});
         if (r.status == 200) ++searched;
         if (r.status == 503) ++refused;
         if (r.status == 503 && r.header("retry-after") == "1") ++retry_after;
@@ -407,13 +409,14 @@ TEST(HttpLimitsTest, SilentUploadsHoldOnlyTheirShareOfWorkers) {
   options.worker_threads = 4;
   options.read_timeout = 30s;
   options.admission_max_wait = 500ms;
+  options.trust_forwarded_for = true;  // six clients, as behind the ALB
   TestServer s(options);
   std::vector<std::unique_ptr<RawConnection>> uploads;
   for (int i = 0; i < 6; ++i) {
     auto c = std::make_unique<RawConnection>(s.port());
     ASSERT_TRUE(c->connected());
-    c->send("POST /feeds HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100000000\r\n\r\n" +
-            std::string(1024, 'a'));
+    c->send("POST /feeds HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100000000\r\n"
+            "X-Forwarded-For: 127.0.1." + std::to_string(i + 1) + "\r\n\r\n" + std::string(1024, 'a'));
     uploads.push_back(std::move(c));
   }
   // Meanwhile, cheap requests keep their workers.

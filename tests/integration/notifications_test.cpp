@@ -210,6 +210,29 @@ TEST_F(NotificationsTest, AQueuedRunCancelledByRequestIsPostedSignedUnlessNotify
   EXPECT_EQ(receiver.received().size(), 1u);
 }
 
+// Deleting a job cancels its queued run; that run ended, so it is heard of
+// like any cancelled run (it used to end silently).
+TEST_F(NotificationsTest, AQueuedRunCancelledByDeletingItsJobIsPostedSigned) {
+  WebhookReceiver receiver(kSecret);
+  start({{"JOB_WORKERS", "0"}});  // nothing executes: the run stays queued
+  ASSERT_EQ(put_job("doomed", "feed.csv", {{"notify", {receiver.url("/doomed")}}}).status, 201);
+  const auto queued = client().request("POST", "/jobs/doomed/run");
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  const std::string run_id = queued.json()["run_id"];
+  ASSERT_EQ(client().request("DELETE", "/jobs/doomed").status, 204);
+
+  const auto hooks = receiver.wait_for(1, std::chrono::seconds(30));
+  ASSERT_EQ(hooks.size(), 1u) << "the cancelled run was never posted";
+  EXPECT_TRUE(hooks[0].signature_valid) << hooks[0].signature_problem;
+  EXPECT_EQ(hooks[0].path, "/doomed");
+  const auto body = hooks[0].json();
+  EXPECT_EQ(body["run"]["run_id"], run_id);
+  EXPECT_EQ(body["run"]["status"], "cancelled");
+  EXPECT_EQ(body["run"]["error"], "cancelled before it started: its job was deleted") << body.dump();
+  const auto shown = run_when_notified(run_id);
+  EXPECT_EQ(shown["notifications"][0]["status"], "delivered") << shown.dump();
+}
+
 // The stale-heartbeat sweep ends a dead worker's run that had committed its
 // rows (failed) and one whose cancel was requested (cancelled): both notify.
 TEST_F(NotificationsTest, RunsTheStaleHeartbeatSweepEndsArePostedSigned) {

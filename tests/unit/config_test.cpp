@@ -230,5 +230,21 @@ TEST(ConfigTest, ResponseCacheBytesDefaultsTo64MiBAndZeroTurnsItOff) {
   }
 }
 
+TEST(ConfigTest, ClientShareSlotsAndForwardedForTrustDefaultToHalfAndOff) {
+  const std::map<std::string, std::string> base = {{"DATABASE_URL", "postgresql://u:p@db/catalog"}, {"API_TOKEN", "t"}};
+  const auto defaults = load(env(base));
+  EXPECT_EQ(defaults.admission_client_slots, 0u) << "0: half of each class's slots";
+  EXPECT_FALSE(defaults.trust_forwarded_for) << "directly exposed, X-Forwarded-For is the client's own word";
+  auto with = [&](std::map<std::string, std::string> extra) {
+    for (const auto& kv : base) extra.insert(kv);
+    return extra;
+  };
+  const auto set = load(env(with({{"ADMISSION_CLIENT_SLOTS", "3"}, {"TRUST_X_FORWARDED_FOR", "true"}})));
+  EXPECT_EQ(set.admission_client_slots, 3u);
+  EXPECT_TRUE(set.trust_forwarded_for);
+  EXPECT_EQ(error_of(with({{"ADMISSION_CLIENT_SLOTS", "-1"}})).rfind("ADMISSION_CLIENT_SLOTS: ", 0), 0u);
+  EXPECT_EQ(error_of(with({{"TRUST_X_FORWARDED_FOR", "maybe"}})).rfind("TRUST_X_FORWARDED_FOR: ", 0), 0u);
+}
+
 }  // namespace
 }  // namespace catalog::config

@@ -49,6 +49,8 @@ struct Config {
   /// quarter of the workers, at least 1.
   std::size_t expensive_workers = 0;
   std::size_t upload_workers = 0;
+  std::size_t admission_client_slots = 0;
+  bool trust_forwarded_for = false;
   std::size_t expensive_queue_limit = 64;
   std::chrono::milliseconds admission_max_wait{5000};
   /// RESPONSE_CACHE_BYTES: what the in-memory cache of list pages may hold

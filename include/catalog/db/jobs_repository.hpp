@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/db/pool.hpp"
+#include "catalog/db/runs_repository.hpp"
 
 namespace catalog::db {
 
@@ -22,18 +23,21 @@ struct Job {
 
 class JobsRepository {
  public:
-  explicit JobsRepository(Pool& pool) : pool_(pool) {}
+  /// `notices`: what a queued run cancelled by remove() owes (as RunsRepository's).
+  explicit JobsRepository(Pool& pool, RunEndNotices notices = {}) : pool_(pool), notices_(std::move(notices)) {}
 
   /// Creates or replaces; `created` tells which (201 vs 200).
   Job upsert(const Job& job, bool& created);
   std::optional<Job> find(const std::string& id);
   std::vector<Job> list();
-  /// Deletes the job and cancels its queued run, if any; throws Conflict when
-  /// a run of it is running, NotFound when it does not exist.
+  /// Deletes the job and cancels its queued run, if any (which then owes its
+  /// end notifications, like any cancelled run); throws Conflict when a run
+  /// of it is running, NotFound when it does not exist.
   void remove(const std::string& id);
 
  private:
   Pool& pool_;
+  RunEndNotices notices_;
 };
 
 }  // namespace catalog::db

@@ -53,6 +53,12 @@ class Server {
     /// Workers that streamed uploads (POST /feeds) may hold at once (each
     /// waits for its client's body); 0: a quarter of worker_threads, at least 1.
     std::size_t upload_workers = 0;
+    /// Of each of those two classes, what one client (a key, else a peer
+    /// address) may hold, running and waiting; 0: half the class's slots.
+    std::size_t client_slots = 0;
+    /// Behind a load balancer: a keyless client is the address it appended
+    /// to X-Forwarded-For, not the balancer's own (TRUST_X_FORWARDED_FOR).
+    bool trust_forwarded_for = false;
     /// Expensive reads that may wait for a slot, and how long: beyond
     /// either, 503 `overloaded` + Retry-After.
     std::size_t expensive_queue_limit = 64;

@@ -23,10 +23,11 @@ struct EtlRows {
 
 /// Why a request or connection was refused (catalog_http_refusals_total):
 /// every one is rendered, at 0 until it happens.
-inline constexpr std::array<std::string_view, 8> kRefusalReasons = {
+inline constexpr std::array<std::string_view, 9> kRefusalReasons = {
     "queue_full",        // the worker queue, or the expensive-read queue, is full
     "queue_wait",        // an expensive read waited past ADMISSION_MAX_WAIT
     "upload_share",      // every upload slot is taken
+    "client_share",      // one client (key or address) already holds its share of a class
     "body_budget",       // MAX_BUFFERED_BODY_BYTES is in use
     "pool_wait",         // no database connection within the pool's wait
     "statement_timeout", // DB_STATEMENT_TIMEOUT cancelled the query
