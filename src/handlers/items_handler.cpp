@@ -6,13 +6,13 @@
 #include "catalog/handlers/routes.hpp"
 #include "catalog/http/request_helpers.hpp"
 #include "handlers/etag.hpp"
+#include "handlers/item_body.hpp"
 
 namespace catalog::handlers {
 namespace {
 
 constexpr std::size_t kDefaultLimit = 100;
 constexpr std::size_t kMaxLimit = 1000;
-constexpr std::size_t kMaxNameLength = 255;
 
 /// One item as a JSON object written straight into `out`, byte for byte what
 /// nlohmann::json dumped before (keys in its sorted order), without a tree.
@@ -36,51 +36,9 @@ http::Response item_response(int status, const db::Item& item) {
   return http::json_text_response(status, std::move(body));
 }
 
-void reject_unknown_fields(const nlohmann::json& body) {
-  for (const auto& [key, value] : body.items()) {
-    if (key != "name" && key != "description") throw ValidationError(key, "unknown field '" + key + "'");
-  }
-}
-
-std::string validated_name(const nlohmann::json& value) {
-  if (!value.is_string()) throw ValidationError("name", "name must be a string");
-  const auto name = value.get<std::string>();
-  const auto length = http::utf8_length(name);
-  if (length < 1 || length > kMaxNameLength) {
-    throw ValidationError("name", "name must be 1 to 255 characters, got " + std::to_string(length));
-  }
-  return name;
-}
-
-std::optional<std::string> validated_description(const nlohmann::json& value) {
-  if (value.is_null()) return std::nullopt;
-  if (!value.is_string()) throw ValidationError("description", "description must be a string or null");
-  return value.get<std::string>();
-}
-
-std::string encode_cursor(const db::Item& last) {
-  std::string raw(last.created_at.text());
-  raw += '|';
-  raw += last.id;
-  return http::base64url_encode(raw);
-}
-
-db::ItemCursor decode_cursor(const std::string& text) {
-  const auto raw = http::base64url_decode(text);
-  const auto bar = raw.find('|');
-  if (bar == std::string::npos || !http::is_uuid(raw.substr(bar + 1)) || bar != 27) {
-    throw BadRequest("malformed cursor");
-  }
-  return {raw.substr(0, bar), raw.substr(bar + 1)};
-}
-
 http::Response create(db::ItemsRepository& items, const http::Request& request) {
-  const auto body = http::json_object_body(request);
-  reject_unknown_fields(body);
-  if (!body.contains("name")) throw ValidationError("name", "name is required");
-  const auto name = validated_name(body["name"]);
-  const auto description = body.contains("description") ? validated_description(body["description"]) : std::nullopt;
-  const auto item = items.create(name, description);
+  const auto fields = parse_item_body(request, true);
+  const auto item = items.create(*fields.name, fields.description.value_or(std::nullopt));
   auto response = item_response(201, item);
   response.set_header("Location", "/items/" + std::string(item.id));
   return response;
@@ -94,7 +52,7 @@ struct ListQuery {
 
 ListQuery parse_list(const http::Request& request) {
   ListQuery q{http::limit_param(request, kDefaultLimit, kMaxLimit), std::nullopt, "items?"};
-  if (const auto cursor = request.query_param("cursor")) q.after = decode_cursor(*cursor);
+  if (const auto cursor = request.query_param("cursor")) q.after = decode_item_cursor(*cursor);
   add_canonical_field(q.canonical, std::to_string(q.limit));
   if (q.after) {
     add_canonical_field(q.canonical, q.after->created_at);
@@ -160,7 +118,7 @@ http::Response list(db::ItemsRepository& items, http::ResponseCache* pages, cons
   body += ']';
   auto response = http::json_text_response(200, std::move(body));
   if (more) {
-    response.set_header("Link", "</items?limit=" + std::to_string(limit) + "&cursor=" + encode_cursor(page.back()) +
+    response.set_header("Link", "</items?limit=" + std::to_string(limit) + "&cursor=" + encode_item_cursor(page.back()) +
                                     ">; rel=\"next\"");
   }
   set_cache_headers(response, make_etag('i', version, canonical), cache_control);
@@ -189,13 +147,8 @@ http::Response get_one(db::ItemsRepository& items, const std::string& cache_cont
 http::Response patch(db::ItemsRepository& items, const http::Request& request) {
   const auto& id = request.params.at("id");
   http::require_uuid(id, "item");
-  const auto body = http::json_object_body(request);
-  reject_unknown_fields(body);
-  std::optional<std::string> name;
-  if (body.contains("name")) name = validated_name(body["name"]);
-  std::optional<std::optional<std::string>> description;
-  if (body.contains("description")) description = validated_description(body["description"]);
-  auto item = items.update(id, name, description);
+  const auto fields = parse_item_body(request, false);
+  auto item = items.update(id, fields.name, fields.description);
   if (!item) throw NotFound("item '" + id + "' does not exist");
   return item_response(200, *item);
 }

@@ -13,6 +13,7 @@
 #include "catalog/http/cursor.hpp"
 #include "catalog/http/request_helpers.hpp"
 #include "handlers/etag.hpp"
+#include "handlers/product_cursor.hpp"
 #include "handlers/query_params.hpp"
 
 namespace catalog::handlers {
@@ -20,35 +21,11 @@ namespace {
 
 constexpr std::size_t kDefaultLimit = 100;
 constexpr std::size_t kMaxLimit = 1000;
-constexpr int kCursorVersion = 1;
 
 const std::set<std::string> kListParams = {"source", "sku",     "brand",  "category", "availability", "currency",
                                            "q",      "updated_since", "sort_by", "order", "limit",
                                            "cursor", "include_deleted", "with_count"};
 const std::set<std::string> kGetParams = {};
-
-/// numeric(12,2) as PostgreSQL prints it: optional '-', 1..10 digits, '.', 2 digits.
-bool is_price_text(std::string_view s) {
-  const std::size_t start = !s.empty() && s[0] == '-' ? 1 : 0;
-  const auto dot = s.find('.');
-  if (dot == std::string_view::npos || dot == start || dot - start > 10 || s.size() != dot + 3) return false;
-  for (std::size_t i = start; i < s.size(); ++i) {
-    if (i != dot && (s[i] < '0' || s[i] > '9')) return false;
-  }
-  return true;
-}
-
-const char* sort_name(db::ProductSort sort) {
-  switch (sort) {
-    case db::ProductSort::sku: return "sku";
-    case db::ProductSort::name: return "name";
-    case db::ProductSort::price: return "price";
-    case db::ProductSort::updated_at: return "updated_at";
-  }
-  return "sku";
-}
-
-const char* order_name(db::SortOrder order) { return order == db::SortOrder::asc ? "asc" : "desc"; }
 
 db::ProductSort sort_param(const http::Request& request) {
   const auto text = request.query_param("sort_by");
@@ -65,46 +42,6 @@ db::SortOrder order_param(const http::Request& request) {
   if (!text || *text == "asc") return db::SortOrder::asc;
   if (*text == "desc") return db::SortOrder::desc;
   throw BadRequest("query parameter 'order' must be asc or desc, got '" + text->substr(0, 64) + "'");
-}
-
-// Cursor: base64url of the JSON array [version, sort_by, order, value, source, sku]
-// where value is the last row's sort column (null for the sku sort and for a
-// NULL price). The sort and order are inside so that a cursor is never
-// silently applied to a different ordering.
-std::string encode_cursor(const db::ProductCursor& c, db::ProductSort sort, db::SortOrder order) {
-  return http::encode_cursor(kCursorVersion, {sort_name(sort), order_name(order),
-                                              c.value ? nlohmann::json(*c.value) : nlohmann::json(nullptr), c.source,
-                                              c.sku});
-}
-
-db::ProductCursor decode_cursor(const std::string& text, db::ProductSort sort, db::SortOrder order) {
-  // [sort_by, order, value, source, sku] after the version.
-  const auto fields = http::decode_cursor(text, kCursorVersion, 5);
-  if (!fields[0].is_string() || !fields[1].is_string() || !fields[3].is_string() || !fields[4].is_string() ||
-      !(fields[2].is_string() || fields[2].is_null())) {
-    throw BadRequest("malformed cursor");
-  }
-  const auto cursor_sort = fields[0].get<std::string>();
-  const auto cursor_order = fields[1].get<std::string>();
-  if (cursor_sort != sort_name(sort) || cursor_order != order_name(order)) {
-    throw BadRequest("cursor belongs to sort_by=" + cursor_sort.substr(0, 16) + "&order=" +
-                     cursor_order.substr(0, 16) + ", not sort_by=" + sort_name(sort) + "&order=" + order_name(order) +
-                     "; start again without a cursor");
-  }
-  db::ProductCursor cursor{std::nullopt, fields[3].get<std::string>(), fields[4].get<std::string>()};
-  if (fields[2].is_string()) cursor.value = fields[2].get<std::string>();
-  require_text(cursor.source, "cursor");
-  require_text(cursor.sku, "cursor");
-  bool value_ok = false;
-  switch (sort) {
-    case db::ProductSort::sku: value_ok = !cursor.value; break;
-    case db::ProductSort::name: value_ok = cursor.value.has_value(); break;
-    case db::ProductSort::price: value_ok = !cursor.value || is_price_text(*cursor.value); break;
-    case db::ProductSort::updated_at: value_ok = cursor.value && rfc3339(*cursor.value); break;
-  }
-  if (!value_ok) throw BadRequest("malformed cursor");
-  if (cursor.value) require_text(*cursor.value, "cursor");
-  return cursor;
 }
 
 /// Money is an exact decimal string with two decimals ("1299.00", "-0.50"),
@@ -227,7 +164,7 @@ db::ProductQuery parse_list_query(const http::Request& request) {
   q.sort = sort_param(request);
   q.order = order_param(request);
   q.limit = http::limit_param(request, kDefaultLimit, kMaxLimit);
-  if (auto cursor = request.query_param("cursor")) q.after = decode_cursor(*cursor, q.sort, q.order);
+  if (auto cursor = request.query_param("cursor")) q.after = decode_product_cursor(*cursor, q.sort, q.order);
   return q;
 }
 
@@ -286,7 +223,7 @@ http::Response list(db::ProductsRepository& products, http::ResponseCache* pages
   body += "],\"next_cursor\":";
   if (more) {
     append_json_string(
-        body, encode_cursor(db::ProductsRepository::cursor_after(page.items.back(), query.sort), query.sort, query.order));
+        body, encode_product_cursor(db::ProductsRepository::cursor_after(page.items.back(), query.sort), query.sort, query.order));
   } else {
     body += "null";
   }

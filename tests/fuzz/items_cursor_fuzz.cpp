@@ -1,19 +1,19 @@
-// The GET /items cursor decoder (src/handlers/items_handler.cpp): any text as
+// The GET /items cursor codec (src/handlers/item_body.cpp): any text as
 // `?cursor=`. Properties: a malformed cursor is a 400, never another error; a
 // cursor that decodes re-encodes to the same position.
 #include <cstdint>
 #include <string>
 
-#include "handlers/items_handler.cpp"
+#include "catalog/core/errors.hpp"
+#include "handlers/item_body.hpp"
 
 #include "fuzz_support.hpp"
-#include "items_stubs.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   catalog::db::ItemCursor cursor;
   try {
-    cursor = catalog::handlers::decode_cursor(text);
+    cursor = catalog::handlers::decode_item_cursor(text);
   } catch (...) {
     catalog::fuzz::require_client_error(std::current_exception(), "items cursor");
     return 0;
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;  // only timestamps read from the database are ever encoded
   }
   last.id = cursor.id;
-  const auto again = catalog::handlers::decode_cursor(catalog::handlers::encode_cursor(last));
+  const auto again = catalog::handlers::decode_item_cursor(catalog::handlers::encode_item_cursor(last));
   if (again.created_at != cursor.created_at || again.id != cursor.id) {
     catalog::fuzz::finding("items cursor does not survive encode/decode");
   }

@@ -1,25 +1,14 @@
-// The GET /products cursor decoder (src/handlers/products_handler.cpp): any
+// The GET /products cursor decoder (src/handlers/product_cursor.cpp): any
 // text as `?cursor=` under each sort and order. Properties: a malformed cursor
 // is a 400, never another error; what decodes is valid UTF-8 text without NUL
 // (it becomes a query parameter) and re-encodes to the same position.
 #include <cstdint>
 #include <string>
 
-#include "handlers/products_handler.cpp"
-
+#include "catalog/core/utf8.hpp"
+#include "catalog/http/request_helpers.hpp"
 #include "fuzz_support.hpp"
-#include "handler_stubs.hpp"
-
-// The file's repository references; never called in a fuzz run.
-namespace catalog::db {
-std::int64_t ProductsRepository::version(const std::optional<std::string>&) { std::abort(); }
-std::optional<std::int64_t> ProductsRepository::cached_version(const std::optional<std::string>&) const { return std::nullopt; }
-std::optional<Product> ProductsRepository::find(const std::string&, const std::string&, std::int64_t*) {
-  std::abort();
-}
-ProductPage ProductsRepository::list(const ProductQuery&) { std::abort(); }
-ProductCursor ProductsRepository::cursor_after(const Product&, ProductSort) { std::abort(); }
-}  // namespace catalog::db
+#include "handlers/product_cursor.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   catalog::fuzz::Input in(data, size);
@@ -34,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (flags & 8) text = catalog::http::base64url_encode(text);
   catalog::db::ProductCursor cursor;
   try {
-    cursor = catalog::handlers::decode_cursor(text, sort, order);
+    cursor = catalog::handlers::decode_product_cursor(text, sort, order);
   } catch (...) {
     catalog::fuzz::require_client_error(std::current_exception(), "products cursor");
     return 0;
@@ -45,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   const auto again =
-      catalog::handlers::decode_cursor(catalog::handlers::encode_cursor(cursor, sort, order), sort, order);
+      catalog::handlers::decode_product_cursor(catalog::handlers::encode_product_cursor(cursor, sort, order), sort, order);
   if (again.value != cursor.value || again.source != cursor.source || again.sku != cursor.sku) {
     catalog::fuzz::finding("products cursor does not survive encode/decode");
   }
