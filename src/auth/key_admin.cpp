@@ -13,16 +13,18 @@ CreatedKey create_key(db::KeysRepository& keys, const std::string& name, const s
   validate_key_name(name, "name");
   if (scopes.empty()) throw ValidationError("scopes", "at least one scope is required (admin, read or feeds:<job-id>)");
   std::set<std::string> seen;
-  std::vector<std::string> unique;
+  std::vector<std::string> unique, jobs;
   for (const auto& s : scopes) {
     validate_scope(s, "scopes");
-    if (seen.insert(s).second) unique.push_back(s);
+    if (!seen.insert(s).second) continue;
+    unique.push_back(s);
+    if (auto job = feeds_scope_job(s)) jobs.push_back(*job);
   }
   std::optional<long long> lifetime;
   if (expires_in) lifetime = parse_lifetime_seconds(*expires_in, "expires_in");
   CreatedKey created;
   created.secret = generate_secret();
-  created.key = keys.create(name, unique, lifetime, secret_digest_hex(created.secret));
+  created.key = keys.create(name, unique, jobs, lifetime, secret_digest_hex(created.secret));
   return created;
 }
 

@@ -201,27 +201,9 @@ void KeyStore::flush_last_used() {
 }
 
 void KeyStore::start() {
-  std::lock_guard lock(mutex_);
-  if (writer_.joinable()) return;
-  stopping_ = false;
-  writer_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      wake_.wait_for(lock, options_.ttl, [this] { return stopping_; });
-      lock.unlock();
-      flush_last_used();
-      lock.lock();
-    }
-  });
+  writer_.start(options_.ttl, [this] { flush_last_used(); }, PeriodicThread::OnStop::run_once_more);
 }
 
-void KeyStore::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (writer_.joinable()) writer_.join();
-}
+void KeyStore::stop() { writer_.stop(); }
 
 }  // namespace catalog::auth

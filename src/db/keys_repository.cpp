@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "catalog/auth/principal.hpp"
 #include "catalog/core/errors.hpp"
 #include "db/sql_format.hpp"
 
@@ -49,11 +48,9 @@ ApiKey to_key(const pqxx::row& r) {
 }  // namespace
 
 ApiKey KeysRepository::create(const std::string& name, const std::vector<std::string>& scopes,
-                              std::optional<long long> lifetime_seconds, const std::string& secret_sha256) {
-  nlohmann::json jobs = nlohmann::json::array();
-  for (const auto& s : scopes) {
-    if (auto job = auth::feeds_scope_job(s)) jobs.push_back(*job);
-  }
+                              const std::vector<std::string>& scoped_jobs, std::optional<long long> lifetime_seconds,
+                              const std::string& secret_sha256) {
+  const nlohmann::json jobs = scoped_jobs;
   return pool_.with_connection([&](pqxx::connection& c) {
     pqxx::work tx(c);
     const auto missing = tx.exec_params(kMissingJobs, jobs.dump());

@@ -15,25 +15,9 @@ RunWatch::RunWatch(db::RunsRepository& runs, const db::Run& run, std::string wor
 
 RunWatch::~RunWatch() { stop_heartbeat(); }
 
-void RunWatch::start_heartbeat() {
-  heartbeat_ = std::thread([this] {
-    std::unique_lock lock(beat_mutex_);
-    while (!beat_cv_.wait_for(lock, every_, [this] { return done_; })) {
-      lock.unlock();
-      beat();
-      lock.lock();
-    }
-  });
-}
+void RunWatch::start_heartbeat() { heartbeat_.start(every_, [this] { beat(); }); }
 
-void RunWatch::stop_heartbeat() {
-  {
-    std::lock_guard lock(beat_mutex_);
-    done_ = true;
-  }
-  beat_cv_.notify_all();
-  if (heartbeat_.joinable()) heartbeat_.join();
-}
+void RunWatch::stop_heartbeat() { heartbeat_.stop(); }
 
 void RunWatch::beat() {
   try {

@@ -7,12 +7,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+
+#include "catalog/core/periodic_thread.hpp"
 #include <string>
-#include <thread>
 
 #include <pqxx/pqxx>
 
@@ -78,10 +78,7 @@ class RunWatch {
   std::atomic<bool> interrupted_{false};
   std::mutex conn_mutex_;
   pqxx::connection* engine_ = nullptr;  ///< guarded by conn_mutex_
-  std::mutex beat_mutex_;
-  std::condition_variable beat_cv_;
-  bool done_ = false;  ///< guarded by beat_mutex_
-  std::thread heartbeat_;
+  PeriodicThread heartbeat_;
 };
 
 }  // namespace catalog::etl

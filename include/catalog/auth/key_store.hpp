@@ -1,7 +1,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -10,10 +9,10 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
 #include "catalog/auth/principal.hpp"
+#include "catalog/core/periodic_thread.hpp"
 
 namespace catalog::db {
 class KeysRepository;
@@ -106,9 +105,7 @@ class KeyStore : public Authenticator {
   std::unordered_map<std::string, Entry> cache_;  ///< by digest
   std::set<std::string> pending_touch_;
   std::uint64_t invalidations_ = 0;  ///< invalidate() calls so far
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread writer_;
+  PeriodicThread writer_;  ///< writes last_used_at every ttl
 };
 
 }  // namespace catalog::auth

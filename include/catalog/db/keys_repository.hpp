@@ -28,11 +28,13 @@ class KeysRepository {
  public:
   explicit KeysRepository(Pool& pool) : pool_(pool) {}
 
-  /// Stores a key. Throws Conflict when the name is taken (revoked names stay
-  /// taken, for the audit trail) and ValidationError("scopes") when a
-  /// `feeds:<job>` scope names a job that does not exist.
+  /// Stores a key with `scopes` as given. Throws Conflict when the name is
+  /// taken (revoked names stay taken, for the audit trail) and
+  /// ValidationError("scopes") when one of `scoped_jobs` (the jobs its
+  /// `feeds:<job>` scopes name: what scopes mean is auth's to say) does not exist.
   ApiKey create(const std::string& name, const std::vector<std::string>& scopes,
-                std::optional<long long> lifetime_seconds, const std::string& secret_sha256);
+                const std::vector<std::string>& scoped_jobs, std::optional<long long> lifetime_seconds,
+                const std::string& secret_sha256);
   /// Every key, revoked ones included, oldest first.
   std::vector<ApiKey> list();
   /// Marks the key revoked (idempotent); false when there is no such key.
