@@ -4,6 +4,19 @@
 #include "catalog/db/product_loader.hpp"
 
 namespace catalog::etl {
+namespace {
+
+// A tab, then the field as COPY text, or \N for an empty optional field.
+void append_text_or_null(std::string& out, const std::string& field) {
+  out.push_back('\t');
+  if (field.empty()) {
+    db::append_copy_null(out);
+  } else {
+    db::append_copy_text(out, field);
+  }
+}
+
+}  // namespace
 
 void append_copy_row(std::string& out, std::string_view source_escaped, const ProductRow& row, std::uint64_t hash,
                      std::string_view run_id_escaped, std::string& json) {
@@ -13,12 +26,7 @@ void append_copy_row(std::string& out, std::string_view source_escaped, const Pr
   out.push_back('\t');
   db::append_copy_text(out, row.name);
   for (const std::string* f : {&row.description, &row.brand, &row.category}) {
-    out.push_back('\t');
-    if (f->empty()) {
-      db::append_copy_null(out);
-    } else {
-      db::append_copy_text(out, *f);
-    }
+    append_text_or_null(out, *f);
   }
   out.push_back('\t');
   if (row.has_price) {
@@ -27,12 +35,7 @@ void append_copy_row(std::string& out, std::string_view source_escaped, const Pr
     db::append_copy_null(out);
   }
   for (const std::string* f : {&row.currency, &row.availability}) {
-    out.push_back('\t');
-    if (f->empty()) {
-      db::append_copy_null(out);
-    } else {
-      db::append_copy_text(out, *f);
-    }
+    append_text_or_null(out, *f);
   }
   out.push_back('\t');
   json.clear();

@@ -22,7 +22,6 @@ constexpr std::size_t kMaxLimit = 1000;
 constexpr int kCursorVersion = 1;
 const std::set<std::string> kChangeParams = {"kind", "limit", "cursor"};
 const std::set<std::string> kHistoryParams = {"limit"};
-const char* const kKinds[] = {"inserted", "updated", "deleted", "revived"};
 
 template <typename T>
 nlohmann::json or_null(const std::optional<T>& value) {
@@ -47,16 +46,7 @@ db::ChangeQuery parse_change_query(const http::Request& request) {
   db::ChangeQuery query;
   query.run_id = request.params.at("run_id");
   http::require_uuid(query.run_id, "run");
-  if (auto kind = text_param(request, "kind")) {
-    std::string known;
-    for (const char* k : kKinds) {
-      if (*kind == k) query.kind = kind;
-      known += known.empty() ? k : std::string(", ") + k;
-    }
-    if (!query.kind) {
-      throw BadRequest("query parameter 'kind' must be one of " + known + ", got '" + kind->substr(0, 64) + "'");
-    }
-  }
+  query.kind = choice_param(request, "kind", {"inserted", "updated", "deleted", "revived"});
   query.limit = http::limit_param(request, kDefaultLimit, kMaxLimit);
   if (auto cursor = request.query_param("cursor")) query.after_sku = decode_cursor(*cursor);
   return query;

@@ -44,6 +44,18 @@ std::optional<std::string> text_param(const http::Request& request, const std::s
   return value;
 }
 
+std::optional<std::string> choice_param(const http::Request& request, const std::string& name,
+                                        std::initializer_list<const char*> allowed) {
+  auto value = text_param(request, name);
+  if (!value) return std::nullopt;
+  std::string known;
+  for (const char* choice : allowed) {
+    if (*value == choice) return value;
+    known += known.empty() ? choice : std::string(", ") + choice;
+  }
+  throw BadRequest("query parameter '" + name + "' must be one of " + known + ", got '" + value->substr(0, 64) + "'");
+}
+
 std::optional<std::string> rfc3339(std::string text) {
   int year, month, day, hour, minute, second;
   if (text.size() < 20 || !digits(text, 0, 4, year) || text[4] != '-' || !digits(text, 5, 2, month) ||

@@ -4,6 +4,7 @@
 // GET /runs): unknown names are a 400, text must be storable, timestamps are
 // RFC 3339. Private to the handlers.
 
+#include <initializer_list>
 #include <optional>
 #include <set>
 #include <string>
@@ -22,6 +23,11 @@ void require_text(const std::string& value, const std::string& what);
 
 /// An optional, non-empty text parameter (BadRequest when empty or not text).
 std::optional<std::string> text_param(const http::Request& request, const std::string& name);
+
+/// An optional parameter that must be one of `allowed` (BadRequest naming
+/// them all otherwise, e.g. `?status=` of GET /runs).
+std::optional<std::string> choice_param(const http::Request& request, const std::string& name,
+                                        std::initializer_list<const char*> allowed);
 
 /// RFC 3339 date-time (https://www.rfc-editor.org/rfc/rfc3339#section-5.6):
 /// YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM). Returns it with `T`/`Z` upper-cased
