@@ -19,25 +19,16 @@
 #include "support/key_secret.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
+#include "support/timing.hpp"
 
 namespace catalog::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 constexpr const char* kBootstrap = "bootstrap-token-for-revocation-test";
 // Far below the 300 s cache TTL, generous for a notification on a loaded machine.
 constexpr auto kAtOnce = 3s;
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
-  const auto deadline = Clock::now() + within;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
 
 std::vector<std::string> bearer(const std::string& token) { return {"Authorization: Bearer " + token}; }
 
@@ -76,7 +67,7 @@ TEST_F(KeyRevocationTest, ARevocationOnOneTaskStopsTheKeyOnTheOtherAtOnce) {
 
   ASSERT_EQ(first_->client().request("DELETE", "/keys/partner", {}, bearer(kBootstrap)).status, 204);
   EXPECT_TRUE(refused(*first_, secret)) << "the task that revoked it";
-  EXPECT_TRUE(eventually([&] { return refused(*second_, secret); }, kAtOnce)) << "the other task";
+  EXPECT_TRUE(wait_until([&] { return refused(*second_, secret); }, kAtOnce)) << "the other task";
 }
 
 TEST_F(KeyRevocationTest, ARevocationWithTheCliStopsTheKeyOnEveryTaskAtOnce) {
@@ -89,7 +80,7 @@ TEST_F(KeyRevocationTest, ARevocationWithTheCliStopsTheKeyOnEveryTaskAtOnce) {
 
   std::tie(code, out) = run_process({CATALOG_API_BINARY, "keys", "revoke", "cli-partner"}, env);
   ASSERT_EQ(code, 0) << out;
-  EXPECT_TRUE(eventually([&] { return refused(*first_, secret) && refused(*second_, secret); }, kAtOnce));
+  EXPECT_TRUE(wait_until([&] { return refused(*first_, secret) && refused(*second_, secret); }, kAtOnce));
 }
 
 // The key cache and the listener alone: while the listener is down the TTL
@@ -107,7 +98,7 @@ TEST(KeyRevocationListenerTest, WhileTheListenerIsDownTheTtlIsTheBound) {
   auth::KeyStore store(keys, auth::KeyStore::Options{300s, 100, [&] { return listener.live_epoch(); }});
   listener.subscribe(db::kApiKeysChannel, [&](const std::string& name) { store.invalidate(name); });
   listener.start();
-  ASSERT_TRUE(eventually([&] { return listener.live_epoch() != 0; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return listener.live_epoch() != 0; }, 10s));
 
   const auto revoke = [&](const std::string& name) {
     pqxx::connection conn(dsn);
@@ -129,7 +120,7 @@ TEST(KeyRevocationListenerTest, WhileTheListenerIsDownTheTtlIsTheBound) {
   const auto live = add_key("live");
   ASSERT_TRUE(store.authenticate(live));
   revoke("live");
-  EXPECT_TRUE(eventually([&] { return !store.try_cached(live) && !store.authenticate(live); }, kAtOnce));
+  EXPECT_TRUE(wait_until([&] { return !store.try_cached(live) && !store.authenticate(live); }, kAtOnce));
 
   // Listener down: the cached look-up stands for its TTL.
   const auto outage = add_key("outage");
@@ -141,7 +132,7 @@ TEST(KeyRevocationListenerTest, WhileTheListenerIsDownTheTtlIsTheBound) {
 
   // Listener back: read again, refused.
   listener.start();
-  EXPECT_TRUE(eventually([&] { return !store.authenticate(outage); }, 10s));
+  EXPECT_TRUE(wait_until([&] { return !store.authenticate(outage); }, 10s));
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <functional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -19,6 +18,7 @@
 
 #include "support/app_fixture.hpp"
 #include "support/test_env.hpp"
+#include "support/timing.hpp"
 
 namespace catalog::testing {
 namespace {
@@ -31,15 +31,6 @@ std::string with_dbname(std::string dsn, const std::string& name) {
   const auto end = dsn.find(' ', pos);
   dsn.replace(pos, end == std::string::npos ? std::string::npos : end - pos, "dbname=" + name);
   return dsn;
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
-  const auto deadline = steady_clock::now() + within;
-  while (steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
 }
 
 /// The value of the sample whose line starts with `series` in /metrics, -1 if absent.
@@ -126,7 +117,7 @@ class ReadReplicaTest : public ::testing::Test {
     // one, not the response cache.
     env["RESPONSE_CACHE_BYTES"] = "0";
     auto app = std::make_unique<RunningApp>(env);
-    EXPECT_TRUE(eventually(
+    EXPECT_TRUE(wait_until(
         [&] {
           try {
             pqxx::connection conn(replica_dsn_);
@@ -139,7 +130,7 @@ class ReadReplicaTest : public ::testing::Test {
         },
         10s))
         << "the replica never replayed the migrations";
-    EXPECT_TRUE(eventually([&] { return metric(app->client(), "catalog_db_replica_usable") == 1; }, 5s))
+    EXPECT_TRUE(wait_until([&] { return metric(app->client(), "catalog_db_replica_usable") == 1; }, 5s))
         << app->client().get("/metrics").body;
     return app;
   }
@@ -155,7 +146,7 @@ TEST_F(ReadReplicaTest, ListAndDetailReadsRunOnTheReplica) {
   const auto seen = c.post_json("/items", {{"name", "replicated"}});
   ASSERT_EQ(seen.status, 201) << seen.body;
   const auto seen_id = seen.json()["id"].get<std::string>();
-  ASSERT_TRUE(eventually([&] { return c.get("/items/" + seen_id).status == 200; }, 5s));
+  ASSERT_TRUE(wait_until([&] { return c.get("/items/" + seen_id).status == 200; }, 5s));
   EXPECT_EQ(c.get("/products?limit=5").status, 200);
   EXPECT_EQ(c.get("/products/nosource/nosku").status, 404);
   EXPECT_GE(reads_on(c, "replica"), 3);
@@ -174,7 +165,7 @@ TEST_F(ReadReplicaTest, ListAndDetailReadsRunOnTheReplica) {
   EXPECT_EQ(reads_on(c, "primary"), primary_before);
 
   replica_admin("SELECT pg_wal_replay_resume()");
-  EXPECT_TRUE(eventually([&] { return c.get("/items/" + hidden_id).status == 200; }, 5s));
+  EXPECT_TRUE(wait_until([&] { return c.get("/items/" + hidden_id).status == 200; }, 5s));
 }
 
 TEST_F(ReadReplicaTest, WritesRunOnThePrimary) {
@@ -193,16 +184,16 @@ TEST_F(ReadReplicaTest, WritesRunOnThePrimary) {
     pqxx::nontransaction tx(conn);
     EXPECT_EQ(tx.exec_params1("SELECT name FROM items WHERE id = $1", id)[0].as<std::string>(), "renamed");
   }
-  EXPECT_TRUE(eventually([&] { return c.get("/items/" + id).json().value("name", "") == "renamed"; }, 5s));
+  EXPECT_TRUE(wait_until([&] { return c.get("/items/" + id).json().value("name", "") == "renamed"; }, 5s));
   EXPECT_EQ(c.request("DELETE", "/items/" + id).status, 204);
-  EXPECT_TRUE(eventually([&] { return c.get("/items/" + id).status == 404; }, 5s));
+  EXPECT_TRUE(wait_until([&] { return c.get("/items/" + id).status == 404; }, 5s));
 }
 
 TEST_F(ReadReplicaTest, ReadsFallBackToThePrimaryWhileTheReplicaIsDown) {
   auto app = start_app("5");
   const auto& c = app->client();
   ASSERT_EQ(c.post_json("/items", {{"name", "survives"}}).status, 201);
-  ASSERT_TRUE(eventually([&] { return c.get("/items").json().size() == 1; }, 5s));
+  ASSERT_TRUE(wait_until([&] { return c.get("/items").json().size() == 1; }, 5s));
   const double on_replica = reads_on(c, "replica");
   EXPECT_GE(on_replica, 1);
 
@@ -223,7 +214,7 @@ TEST_F(ReadReplicaTest, ReadsFallBackToThePrimaryWhileTheReplicaIsDown) {
   EXPECT_EQ(c.get("/health").status, 200) << "a replica outage does not take the service out of the load balancer";
 
   run_command("CATALOG_TEST_PG_REPLICA_START");
-  EXPECT_TRUE(eventually([&] { return metric(c, "catalog_db_replica_usable") == 1; }, 10s));
+  EXPECT_TRUE(wait_until([&] { return metric(c, "catalog_db_replica_usable") == 1; }, 10s));
   expect_reads_on_the_replica_at_once(c);
 }
 
@@ -231,7 +222,7 @@ TEST_F(ReadReplicaTest, ReadsGoBackToTheReplicaAtOnceWhenItReturns) {
   auto app = start_app("5");
   const auto& c = app->client();
   ASSERT_EQ(c.post_json("/items", {{"name", "survives"}}).status, 201);
-  ASSERT_TRUE(eventually([&] { return c.get("/items").json().size() == 1; }, 5s));
+  ASSERT_TRUE(wait_until([&] { return c.get("/items").json().size() == 1; }, 5s));
   // Several pooled replica connections, all idle when the replica stops.
   std::vector<std::thread> readers;
   for (int i = 0; i < 4; ++i) {
@@ -244,9 +235,9 @@ TEST_F(ReadReplicaTest, ReadsGoBackToTheReplicaAtOnceWhenItReturns) {
 
   // The outage is found by the replica check alone: no read meets it.
   run_command("CATALOG_TEST_PG_REPLICA_STOP");
-  ASSERT_TRUE(eventually([&] { return metric(c, "catalog_db_replica_usable") == 0; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return metric(c, "catalog_db_replica_usable") == 0; }, 10s));
   run_command("CATALOG_TEST_PG_REPLICA_START");
-  ASSERT_TRUE(eventually([&] { return metric(c, "catalog_db_replica_usable") == 1; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return metric(c, "catalog_db_replica_usable") == 1; }, 10s));
   expect_reads_on_the_replica_at_once(c);
 }
 
@@ -261,17 +252,17 @@ TEST_F(ReadReplicaTest, ReadsFallBackToThePrimaryWhileTheReplicaLags) {
   // The replica cannot show the row until replay resumes; once its lag passes
   // READ_MAX_LAG (1 s) reads go to the primary, which has it.
   const auto started = steady_clock::now();
-  EXPECT_TRUE(eventually([&] { return c.get("/items/" + id).status == 200; }, 5s));
+  EXPECT_TRUE(wait_until([&] { return c.get("/items/" + id).status == 200; }, 5s));
   EXPECT_LT(steady_clock::now() - started, 3s);
   EXPECT_EQ(metric(c, "catalog_db_replica_usable"), 0);
-  EXPECT_TRUE(eventually([&] { return metric(c, "catalog_db_replica_lag_seconds") > 1; }, 2s))
+  EXPECT_TRUE(wait_until([&] { return metric(c, "catalog_db_replica_lag_seconds") > 1; }, 2s))
       << c.get("/metrics").body;
   const double on_primary = reads_on(c, "primary");
   EXPECT_EQ(c.get("/items?limit=10").json().size(), 1u);
   EXPECT_EQ(reads_on(c, "primary"), on_primary + 1);
 
   replica_admin("SELECT pg_wal_replay_resume()");
-  EXPECT_TRUE(eventually([&] { return metric(c, "catalog_db_replica_usable") == 1; }, 5s));
+  EXPECT_TRUE(wait_until([&] { return metric(c, "catalog_db_replica_usable") == 1; }, 5s));
   const double on_replica = reads_on(c, "replica");
   EXPECT_EQ(c.get("/items/" + id).status, 200);
   EXPECT_EQ(reads_on(c, "replica"), on_replica + 1);

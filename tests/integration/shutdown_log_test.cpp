@@ -14,21 +14,12 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
+#include "support/timing.hpp"
 
 namespace catalog::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
-  const auto deadline = Clock::now() + within;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
 
 TEST(ShutdownLogTest, ANormalShutdownLogsNoWarning) {
   const auto dsn = create_test_database("shutdown_log");
@@ -38,7 +29,7 @@ TEST(ShutdownLogTest, ANormalShutdownLogsNoWarning) {
                                                {"DB_POOL_SIZE", "4"},     {"LOG_LEVEL", "info"}};
   ChildProcess server({CATALOG_API_BINARY, "serve"}, env);
   HttpClient client(port);
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(wait_until(
       [&] {
         try {
           return client.get("/health").status == 200;
@@ -50,7 +41,7 @@ TEST(ShutdownLogTest, ANormalShutdownLogsNoWarning) {
       << server.output();
   // The catalog version listener is connected (it is the one that warned).
   pqxx::connection probe(dsn);
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(wait_until(
       [&] {
         pqxx::read_transaction tx(probe);
         return tx.exec_params1("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND "
