@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 # A GoogleTest failure ("file:line: Failure" and the lines explaining it), a
-# sanitizer report or an uncaught error's message.
+# sanitizer report, an uncaught error's message, or a script test's FAIL or
+# error: line (deploy checks, scripts/lib/common.sh's die).
 FAILURE = re.compile(r": Failure$")
-VERDICT = re.compile(r"Sanitizer|runtime error|terminate called|what\(\)|Timeout|timed out")
+VERDICT = re.compile(r"Sanitizer|runtime error|terminate called|what\(\)|Timeout|timed out|^FAIL |^error: ")
 FAILURE_CONTEXT = 5
 MAX_LINES = 14
 
