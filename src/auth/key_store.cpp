@@ -142,15 +142,28 @@ std::optional<Principal> KeyStore::try_cached(std::string_view token) {
   return admit(it->second, digest, now);
 }
 
-std::optional<Principal> KeyStore::admit(Entry& e, const std::string& digest,
-                                         std::chrono::steady_clock::time_point now) {
-  if (!e.found || e.revoked) return std::nullopt;
+std::optional<Principal> KeyStore::remembered(std::string_view token) {
+  if (!looks_like_key_secret(token)) return std::nullopt;
+  const std::string digest = secret_digest_hex(token);
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(digest);
+  if (it == cache_.end() || !valid(it->second, digest)) return std::nullopt;
+  return it->second.principal;
+}
+
+bool KeyStore::valid(const Entry& e, const std::string& digest) {
+  if (!e.found || e.revoked) return false;
   // The map found the entry by digest; compare the digests once more in
   // constant time so no early-exit string compare decides access.
   if (e.digest.size() != digest.size() || CRYPTO_memcmp(e.digest.data(), digest.data(), digest.size()) != 0) {
-    return std::nullopt;
+    return false;
   }
-  if (e.expires_epoch && now_epoch() >= *e.expires_epoch) return std::nullopt;
+  return !(e.expires_epoch && now_epoch() >= *e.expires_epoch);
+}
+
+std::optional<Principal> KeyStore::admit(Entry& e, const std::string& digest,
+                                         std::chrono::steady_clock::time_point now) {
+  if (!valid(e, digest)) return std::nullopt;
   if (now - e.touched_at >= options_.ttl) {
     e.touched_at = now;
     pending_touch_.insert(e.principal.name);

@@ -42,7 +42,15 @@ std::optional<auth::Principal> authenticate(const Request& request, const Secret
   if (!token) return std::nullopt;
   if (token_matches(*token, api_token)) return auth::Principal{"api_token", true, false, {}};
   if (keys == nullptr) return std::nullopt;
-  return lookup == KeyLookup::may_block ? keys->authenticate(*token) : keys->try_cached(*token);
+  switch (lookup) {
+    case KeyLookup::may_block:
+      return keys->authenticate(*token);
+    case KeyLookup::cached_only:
+      return keys->try_cached(*token);
+    case KeyLookup::remembered:
+      return keys->remembered(*token);
+  }
+  return std::nullopt;
 }
 
 void authorize(Access access, const auth::Principal& who, const Request& request) {

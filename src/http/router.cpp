@@ -230,7 +230,7 @@ std::optional<Response> Dispatcher::try_fast(Request& request,
 std::optional<std::string> Dispatcher::known_key(const Request& request) const {
   if (!options_.api_token) return std::nullopt;
   try {
-    if (auto who = authenticate(request, *options_.api_token, options_.keys, KeyLookup::cached_only)) {
+    if (auto who = authenticate(request, *options_.api_token, options_.keys, KeyLookup::remembered)) {
       return std::move(who->name);
     }
   } catch (...) {

@@ -488,7 +488,7 @@ TEST_F(FastRevalidationTest, AuthIsUnchangedOnPublicReads) {
   EXPECT_EQ(c().get("/jobs", {"If-None-Match: " + tag}).status, 401);
 }
 
-TEST_F(VersionCacheTest, KeyStoreTryCachedNeverLooksUp) {
+TEST_F(VersionCacheTest, KeyStoreTryCachedNeverLooksUpAndRememberedOutlivesFreshness) {
   db::Pool pool(db::Pool::Options{Secret(dsn_), 2});
   db::KeysRepository keys(pool);
   auth::KeyStore store(keys, auth::KeyStore::Options{milliseconds(500), 100, {}});
@@ -517,8 +517,14 @@ TEST_F(VersionCacheTest, KeyStoreTryCachedNeverLooksUp) {
   }
   std::this_thread::sleep_for(milliseconds(600));
   EXPECT_FALSE(store.try_cached(secret)) << "stale entries are not used";
+  // Its identity for the admission shares does not flicker with freshness.
+  const auto remembered = store.remembered(secret);
+  ASSERT_TRUE(remembered) << "a stale entry still names its key";
+  EXPECT_EQ(remembered->name, "p");
+  EXPECT_FALSE(store.remembered("cat_" + std::string(43, 'A'))) << "a made-up token names nobody";
   EXPECT_FALSE(store.authenticate(secret));
   EXPECT_FALSE(store.try_cached(secret)) << "revoked";
+  EXPECT_FALSE(store.remembered(secret)) << "a revoked key names nobody";
 }
 
 }  // namespace

@@ -38,6 +38,23 @@ TEST(MetricsTest, UnknownMethodsCollapseToOther) {
                        R"(catalog_http_requests_total{route="unmatched",method="other",status="404"} 2)"));
 }
 
+// Every refusal reason renders from 0 and counts apart; "other" took an
+// unknown reason and once read past the counters' end (1.4e19 on a scrape).
+TEST(MetricsTest, EveryRefusalReasonStartsAtZeroAndCountsApart) {
+  Registry r;
+  for (const auto reason : kRefusalReasons) {
+    const std::string line = "catalog_http_refusals_total{reason=\"" + std::string(reason) + "\"} 0";
+    EXPECT_TRUE(has_line(r.render(std::nullopt), line)) << line;
+  }
+  r.record_refusal("client_share");
+  r.record_refusal("no such reason");
+  r.record_refusal("other");
+  const auto text = r.render(std::nullopt);
+  EXPECT_TRUE(has_line(text, R"(catalog_http_refusals_total{reason="client_share"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(catalog_http_refusals_total{reason="other"} 2)")) << text;
+  EXPECT_TRUE(has_line(text, R"(catalog_http_refusals_total{reason="queue_full"} 0)")) << text;
+}
+
 TEST(MetricsTest, HistogramBucketsAreCumulative) {
   Registry r;
   r.record_request("/health", "GET", 200, 0.0005);  // le 0.001

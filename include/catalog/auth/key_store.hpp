@@ -29,6 +29,11 @@ class Authenticator {
   /// cache entry); nullopt when unknown, not cached, stale or refused: the
   /// caller then asks authenticate() off the I/O thread.
   virtual std::optional<Principal> try_cached(std::string_view) { return std::nullopt; }
+  /// The principal of a key this store has seen valid, even if its entry is
+  /// no longer fresh: an identity (one key, one share of the upload slots),
+  /// never a grant. Without it a key's identity flickered with the cache's
+  /// freshness, and two of its uploads could count as two clients.
+  virtual std::optional<Principal> remembered(std::string_view) { return std::nullopt; }
 };
 
 /// A fresh key secret: `cat_` + 32 random bytes (OpenSSL RAND_bytes) in
@@ -70,6 +75,7 @@ class KeyStore : public Authenticator {
   /// Never touches the database: a principal only from an entry younger
   /// than `ttl` (with the same revocation, expiry and digest checks).
   std::optional<Principal> try_cached(std::string_view token) override;
+  std::optional<Principal> remembered(std::string_view token) override;
   /// Forgets cached entries of the key `name` (revoked or changed, here or
   /// elsewhere).
   void invalidate(const std::string& name);
@@ -96,6 +102,9 @@ class KeyStore : public Authenticator {
   /// listener it was read under. Caller holds mutex_.
   bool fresh(const Entry& e, std::chrono::steady_clock::time_point now, std::uint64_t epoch) const;
   void make_room();  // caller holds mutex_
+  /// Whether a cached entry names a live key: found, not revoked, not
+  /// expired, its digest equal in constant time. Caller holds mutex_.
+  static bool valid(const Entry& entry, const std::string& digest);
   /// The principal of a cached entry after every check; caller holds mutex_.
   std::optional<Principal> admit(Entry& entry, const std::string& digest, std::chrono::steady_clock::time_point now);
 

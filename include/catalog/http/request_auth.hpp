@@ -35,6 +35,8 @@ enum class Access {
 enum class KeyLookup {
   may_block,    ///< ask the key store, which may query PostgreSQL (worker threads)
   cached_only,  ///< only what the store holds fresh (the I/O thread): nullopt otherwise
+  remembered,   ///< any key the store remembers as valid, fresh or not: who the caller
+                ///< is for the admission shares, never what it may do
 };
 
 /// The caller named by the request's token (`Authorization: Bearer <t>`, else

@@ -132,8 +132,8 @@ class Dispatcher {
   std::optional<Response> try_fast(Request& request, std::chrono::steady_clock::time_point received_at) const;
 
   /// The name of the key the request presents when it is known without
-  /// waiting (API_TOKEN, or a key the KeyStore holds fresh); nullopt for no
-  /// key, an unknown or uncached one, or auth disabled. The admission gates
+  /// waiting (API_TOKEN, or a key the KeyStore remembers valid, fresh or
+  /// not); nullopt for no key, an unknown or uncached one, or auth disabled. The admission gates
   /// count a client's share by it (a made-up token names nobody).
   std::optional<std::string> known_key(const Request& request) const;
 

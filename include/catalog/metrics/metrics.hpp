@@ -90,7 +90,7 @@ class Registry {
   /// route's first request.
   std::map<std::string, RouteStats, std::less<>> routes_;
   std::atomic<std::uint64_t> fast_responses_{0};
-  std::array<std::atomic<std::uint64_t>, 8> refusals_{};  ///< by index in kRefusalReasons
+  std::array<std::atomic<std::uint64_t>, kRefusalReasons.size()> refusals_{};  ///< by index in kRefusalReasons
   std::map<std::pair<std::string, bool>, std::uint64_t> runs_;                    ///< by status, dry run
   std::uint64_t changes_recorded_ = 0;                                            ///< run_changes rows
   EtlRows rows_;
