@@ -14,19 +14,15 @@ namespace {
 constexpr std::size_t kDefaultLimit = 100;
 constexpr std::size_t kMaxLimit = 1000;
 
-/// One item as a JSON object written straight into `out`, byte for byte what
-/// nlohmann::json dumped before (keys in its sorted order), without a tree.
+/// One item as a JSON object, keys in the sorted order nlohmann::json
+/// dumped them in before.
 void append_item(std::string& out, const db::Item& item) {
-  out += "{\"created_at\":\"";
-  out += item.created_at.text();  // RFC 3339: nothing to escape
-  out += "\",\"description\":";
-  if (item.description) append_json_string(out, *item.description);
-  else out += "null";
-  out += ",\"id\":";
-  append_json_string(out, item.id);
-  out += ",\"name\":";
-  append_json_string(out, item.name);
-  out += '}';
+  JsonObjectWriter json(out);
+  json.string("created_at", item.created_at.text());
+  json.nullable("description", item.description);
+  json.string("id", item.id);
+  json.string("name", item.name);
+  json.close();
 }
 
 http::Response item_response(int status, const db::Item& item) {

@@ -47,27 +47,9 @@ db::SortOrder order_param(const http::Request& request) {
 /// Money is an exact decimal string with two decimals ("1299.00", "-0.50"),
 /// as payment and commerce APIs write it: no client parses it through a
 /// binary double. PostgreSQL prints numeric(12,2) in exactly that form.
-void append_price(std::string& out, const std::optional<std::string_view>& price) {
-  if (!price) {
-    out += "null";
-    return;
-  }
-  if (!is_price_text(*price)) throw Error("internal error", "bad price " + std::string(*price));
-  out += '"';
-  out += *price;
-  out += '"';
-}
-
-void append_nullable(std::string& out, const std::optional<std::string_view>& text) {
-  if (text) append_json_string(out, *text);
-  else out += "null";
-}
-
-/// RFC 3339 text needs no escaping.
-void append_timestamp(std::string& out, const db::UtcTimestamp& t) {
-  out += '"';
-  out += t.text();
-  out += '"';
+std::optional<std::string_view> price_text(const std::optional<std::string_view>& price) {
+  if (price && !is_price_text(*price)) throw Error("internal error", "bad price " + std::string(*price));
+  return price;
 }
 
 /// One product as a JSON object, written straight into `out`: a page of 100
@@ -75,39 +57,24 @@ void append_timestamp(std::string& out, const db::UtcTimestamp& t) {
 /// cost more CPU than the query. `attributes` is PostgreSQL's jsonb text,
 /// valid JSON that PostgreSQL prints with a space after `:` and `,`; it is
 /// copied without the whitespace between tokens, like the rest of the body.
-/// Each key is one literal with its punctuation, in the order clients have
-/// always seen.
+/// Keys come in the order clients have always seen.
 void append_product(std::string& out, const db::Product& p) {
-  out += "{\"source\":";
-  append_json_string(out, p.source);
-  out += ",\"sku\":";
-  append_json_string(out, p.sku);
-  out += ",\"name\":";
-  append_json_string(out, p.name);
-  out += ",\"created_at\":";
-  append_timestamp(out, p.created_at);
-  out += ",\"updated_at\":";
-  append_timestamp(out, p.updated_at);
-  out += ",\"description\":";
-  append_nullable(out, p.description);
-  out += ",\"brand\":";
-  append_nullable(out, p.brand);
-  out += ",\"category\":";
-  append_nullable(out, p.category);
-  out += ",\"currency\":";
-  append_nullable(out, p.currency);
-  out += ",\"availability\":";
-  append_nullable(out, p.availability);
-  out += ",\"deleted_at\":";
-  if (p.deleted_at) append_timestamp(out, *p.deleted_at);
-  else out += "null";
-  out += ",\"last_run_id\":";
-  append_nullable(out, p.last_run_id);
-  out += ",\"price\":";
-  append_price(out, p.price);
-  out += ",\"attributes\":";
-  append_compact_json(out, p.attributes);
-  out += '}';
+  JsonObjectWriter json(out);
+  json.string("source", p.source);
+  json.string("sku", p.sku);
+  json.string("name", p.name);
+  json.string("created_at", p.created_at.text());
+  json.string("updated_at", p.updated_at.text());
+  json.nullable("description", p.description);
+  json.nullable("brand", p.brand);
+  json.nullable("category", p.category);
+  json.nullable("currency", p.currency);
+  json.nullable("availability", p.availability);
+  json.nullable("deleted_at", p.deleted_at ? std::optional<std::string_view>(p.deleted_at->text()) : std::nullopt);
+  json.nullable("last_run_id", p.last_run_id);
+  json.nullable("price", price_text(p.price));
+  append_compact_json(json.member("attributes"), p.attributes);
+  json.close();
 }
 
 /// Bytes append_product writes for `p` when nothing needs escaping: the
@@ -215,20 +182,20 @@ http::Response list(db::ProductsRepository& products, http::ResponseCache* pages
   for (const auto& product : page.items) size_hint += json_size_hint(product);
   std::string body;
   body.reserve(size_hint);
-  body += "{\"items\":[";
+  JsonObjectWriter json(body);
+  json.member("items") += '[';
   for (std::size_t i = 0; i < page.items.size(); ++i) {
     if (i > 0) body += ',';
     append_product(body, page.items[i]);
   }
-  body += "],\"next_cursor\":";
-  if (more) {
-    append_json_string(
-        body, encode_product_cursor(db::ProductsRepository::cursor_after(page.items.back(), query.sort), query.sort, query.order));
-  } else {
-    body += "null";
-  }
-  if (page.count) body += ",\"count\":" + std::to_string(*page.count);
-  body += '}';
+  body += ']';
+  const auto cursor =
+      more ? std::optional<std::string>(encode_product_cursor(
+                 db::ProductsRepository::cursor_after(page.items.back(), query.sort), query.sort, query.order))
+           : std::nullopt;
+  json.nullable("next_cursor", cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
+  if (page.count) json.member("count") += std::to_string(*page.count);
+  json.close();
   auto response = http::json_text_response(200, std::move(body));
   set_cache_headers(response, make_etag('p', page.version, canonical), cache_control);
   keep_list_page(pages, 'p', page.version, canonical, response);

@@ -77,5 +77,33 @@ TEST(AppendCompactJson, DropsWhitespaceBetweenTokensOnly) {
   EXPECT_EQ(compact(jsonb), nlohmann::json::parse(jsonb).dump());
 }
 
+// The list pages write their bodies with it: what it writes must be what
+// nlohmann::json dumps for the same members in the same order.
+TEST(JsonObjectWriter, WritesMembersInCallOrderAsNlohmannDumpsThem) {
+  std::string out = "[";
+  JsonObjectWriter json(out);
+  json.string("name", "say \"hi\"\n\x01");
+  json.nullable("missing", std::nullopt);
+  json.nullable("present", std::string_view("caf\xc3\xa9"));
+  json.member("count") += "42";
+  append_compact_json(json.member("attributes"), R"({"a": [1, 2]})");
+  json.close();
+  EXPECT_EQ(out.substr(0, 1), "[") << "appends, never overwrites";
+  const auto parsed = nlohmann::ordered_json::parse(out.substr(1));
+  nlohmann::ordered_json expected;
+  expected["name"] = "say \"hi\"\n\x01";
+  expected["missing"] = nullptr;
+  expected["present"] = "caf\xc3\xa9";
+  expected["count"] = 42;
+  expected["attributes"] = {{"a", {1, 2}}};
+  EXPECT_EQ(parsed, expected);
+  EXPECT_EQ(out.substr(1), expected.dump());
+
+  std::string empty;
+  JsonObjectWriter none(empty);
+  none.close();
+  EXPECT_EQ(empty, "{}");
+}
+
 }  // namespace
 }  // namespace catalog
