@@ -133,8 +133,9 @@ class Dispatcher {
 
   /// The name of the key the request presents when it is known without
   /// waiting (API_TOKEN, or a key the KeyStore remembers valid, fresh or
-  /// not); nullopt for no key, an unknown or uncached one, or auth disabled. The admission gates
-  /// count a client's share by it (a made-up token names nobody).
+  /// not); nullopt for no key, an unknown or uncached one, or auth disabled.
+  /// The admission gates count a client's share by it (a made-up token
+  /// names nobody).
   std::optional<std::string> known_key(const Request& request) const;
 
   /// The routes served (Router::routes()).
