@@ -16,6 +16,10 @@ terraform {
       source  = "hashicorp/random"
       version = "~> 3.6"
     }
+    http = {
+      source  = "hashicorp/http"
+      version = "~> 3.4"
+    }
   }
 
   # State holds the generated DB password and API token: keep it in an
@@ -107,7 +111,6 @@ locals {
     DB_NAME            = var.db_name
     DB_USER            = var.db_username
     DB_POOL_SIZE       = tostring(var.db_pool_size)
-    PGSSLMODE          = "require" # libpq: never talk to RDS in clear text
     S3_RAW_BUCKET      = aws_s3_bucket.raw.bucket
     AWS_REGION         = var.aws_region
     AWS_DEFAULT_REGION = var.aws_region
@@ -128,5 +131,9 @@ locals {
     # Every connection comes from the ALB, which appends the client's address
     # to X-Forwarded-For: per-client shares count that address, not the ALB's.
     TRUST_X_FORWARDED_FOR = "true"
+    # libpq: TLS only, the server's certificate and host name checked against
+    # the region's RDS CA bundle (rds.tf); never in clear text, never to an impostor.
+    PGSSLMODE            = "verify-full"
+    DB_SSL_ROOT_CERT_PEM = data.http.rds_ca_bundle.response_body
   }
 }

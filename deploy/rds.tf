@@ -38,6 +38,23 @@ resource "aws_secretsmanager_secret_version" "db" {
   }
 }
 
+# The CA bundle that signs this region's RDS certificates, handed to the tasks
+# as text (DB_SSL_ROOT_CERT_PEM, main.tf): every connection verifies the
+# server's certificate and host name (PGSSLMODE=verify-full), and the image
+# stays exactly the one CI tested (it carries no CA file of its own).
+# Fetched from AWS's trust store when Terraform plans
+# (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html).
+data "http" "rds_ca_bundle" {
+  url = "https://truststore.pki.rds.amazonaws.com/${var.aws_region}/${var.aws_region}-bundle.pem"
+
+  lifecycle {
+    postcondition {
+      condition     = self.status_code == 200 && strcontains(self.response_body, "-----BEGIN CERTIFICATE-----")
+      error_message = "Could not fetch the RDS CA bundle of ${var.aws_region} from truststore.pki.rds.amazonaws.com (HTTP ${self.status_code})."
+    }
+  }
+}
+
 resource "aws_db_subnet_group" "main" {
   name       = local.name
   subnet_ids = aws_subnet.private[*].id
@@ -164,7 +181,7 @@ resource "aws_secretsmanager_secret_version" "db_read" {
 
   secret_id = aws_secretsmanager_secret.db_read[0].id
   secret_string = jsonencode({
-    url = "postgresql://${var.db_username}:${random_password.db.result}@${aws_db_instance.read[0].address}:${aws_db_instance.read[0].port}/${var.db_name}?sslmode=require"
+    url = "postgresql://${var.db_username}:${random_password.db.result}@${aws_db_instance.read[0].address}:${aws_db_instance.read[0].port}/${var.db_name}?sslmode=verify-full"
   })
 
   # Rotated together with the primary's password (same master user).

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcsv-dev
   libexpat1-dev  # streaming XML feeds (RSS/Atom), no DTD processing
   postgresql postgresql-client python3 python3-botocore curl procps
+  openssl  # the test CA of the PostgreSQL TLS cluster (scripts/lib/postgres.sh enable_tls)
   iproute2  # ss: scripts/run-local.sh and its test see who holds a port
   chromium  # headless, for the /docs browser test (tests/docs/docs_ui_browser_test.sh)
   # scripts/fuzz.sh: clang and its libFuzzer/sanitizer runtime (Debian 12: clang 14)

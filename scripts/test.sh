@@ -89,6 +89,16 @@ export CATALOG_TEST_PG_OUTAGE_DSN="host=127.0.0.1 port=$outage_port user=postgre
 export CATALOG_TEST_PG_OUTAGE_START="$root/scripts/pg-control.sh $work/pg-outage $outage_port start"
 export CATALOG_TEST_PG_OUTAGE_STOP="$root/scripts/pg-control.sh $work/pg-outage $outage_port stop"
 
+# A cluster serving TLS with a certificate for "localhost" only, for the
+# tests of DB_SSL_ROOT_CERT_PEM (verify-full): its CA and a CA that signed nothing.
+tls_port=$(free_port)
+start_postgres "$work/pg-tls" "$tls_port"
+add_cleanup "stop_postgres '$work/pg-tls'"
+enable_tls "$work/pg-tls" "$tls_port" "$work/pg-tls-certs"
+export CATALOG_TEST_PG_TLS_DSN="host=localhost hostaddr=127.0.0.1 port=$tls_port user=postgres dbname=postgres"
+export CATALOG_TEST_PG_TLS_CA="$work/pg-tls-certs/ca.pem"
+export CATALOG_TEST_PG_TLS_OTHER_CA="$work/pg-tls-certs/other-ca.pem"
+
 # A primary with a streaming replica of it, for the read-replica tests (their
 # own pair: those tests pause and stop the replica, and the other tests' WAL
 # does not have to stream anywhere). The tests take the lock file in turn.

@@ -46,3 +46,29 @@ start_replica() {
     >"$dir.basebackup.log" 2>&1 || { cat "$dir.basebackup.log" >&2; die "pg_basebackup from port $primary_port failed"; }
   start_postgres "$dir" "$port"
 }
+
+# enable_tls DIR PORT CERTS: TLS on the running cluster in DIR, with a
+# certificate for the host name "localhost" only, signed by a throw-away CA.
+# Leaves in CERTS: ca.pem (that CA) and other-ca.pem (a CA that signed
+# nothing), for tests of libpq's verify-full.
+enable_tls() {
+  local dir=$1 port=$2 certs=$3
+  mkdir -p "$certs"
+  (
+    cd "$certs"
+    local subj
+    for ca in ca other-ca; do
+      [ $ca = ca ] && subj="/CN=catalog-test-ca" || subj="/CN=catalog-test-other-ca"
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "$subj" -keyout $ca.key -out $ca.pem 2>/dev/null
+    done
+    openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
+      -out server.crt 2>/dev/null
+  ) || die "could not make the test CA and server certificate (openssl)"
+  install -m 600 "$certs/server.key" "$dir/server.key"
+  install -m 644 "$certs/server.crt" "$dir/server.crt"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/server.key" "$dir/server.crt"; fi
+  as_postgres "$(pg_bindir)/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+    -c "ALTER SYSTEM SET ssl = on" -c "SELECT pg_reload_conf()" >/dev/null || die "could not turn TLS on (port $port)"
+}

@@ -35,6 +35,7 @@
 #include "catalog/core/errors.hpp"
 #include "catalog/db/migrations.hpp"
 #include "catalog/db/pool.hpp"
+#include "catalog/db/root_cert.hpp"
 #include "catalog/log/logging.hpp"
 
 namespace catalog::cli {
@@ -83,9 +84,18 @@ sigset_t block_shutdown_signals() {
   return set;
 }
 
+/// The configuration of a command that talks to PostgreSQL. With
+/// DB_SSL_ROOT_CERT_PEM every connection it opens verifies the server
+/// (db/root_cert.hpp): set up here, before any thread starts.
+config::Config load_config(config::Purpose purpose) {
+  auto config = config::load(config::process_env(), purpose);
+  if (config.db_root_cert_pem) db::use_root_cert(*config.db_root_cert_pem);
+  return config;
+}
+
 int serve() {
   const sigset_t signals = block_shutdown_signals();
-  const auto config = config::load(config::process_env(), config::Purpose::serve);
+  const auto config = load_config(config::Purpose::serve);
   init_logging(config);
   if (config.auth_disabled) {
     log::warn("app", "AUTH_DISABLED=1: every route is open without a token; for local use only");
@@ -118,7 +128,7 @@ int serve() {
 }
 
 int migrate() {
-  const auto config = config::load(config::process_env(), config::Purpose::database_only);
+  const auto config = load_config(config::Purpose::database_only);
   init_logging(config);
   db::Pool pool({config.database_dsn, 1});
   pqxx::connection conn(pool.dsn());
@@ -154,7 +164,7 @@ int keys(int argc, char** argv) {
     throw ConfigError(usage);
   }
 
-  const auto config = config::load(config::process_env(), config::Purpose::database_only);
+  const auto config = load_config(config::Purpose::database_only);
   // Warnings only: stdout carries the secret (create) or the JSON (list).
   log::init(config.log_format == config::LogFormat::json ? log::Format::json : log::Format::text, spdlog::level::warn);
   db::Pool pool({config.database_dsn, 1});
@@ -240,7 +250,7 @@ struct Foreground {
 };
 
 std::unique_ptr<Foreground> start_foreground() {
-  auto config = config::load(config::process_env(), config::Purpose::database_only);
+  auto config = load_config(config::Purpose::database_only);
   init_logging(config);
   auto fg = std::make_unique<Foreground>(std::move(config));
   pqxx::connection conn(fg->pool.dsn());

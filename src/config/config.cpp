@@ -122,6 +122,26 @@ std::chrono::milliseconds duration_or(const EnvLookup& env, const std::string& n
   return std::chrono::milliseconds(value);
 }
 
+// DB_SSL_ROOT_CERT_PEM: PEM certificates, and nothing that weakens them.
+std::optional<std::string> root_cert_pem(const EnvLookup& env) {
+  auto pem = non_empty(env, "DB_SSL_ROOT_CERT_PEM");
+  if (!pem) return std::nullopt;
+  if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos ||
+      pem->find("-----END CERTIFICATE-----") == std::string::npos) {
+    throw ConfigError("DB_SSL_ROOT_CERT_PEM: must hold PEM certificates (-----BEGIN CERTIFICATE----- ... "
+                      "-----END CERTIFICATE-----), e.g. the RDS CA bundle");
+  }
+  if (non_empty(env, "PGSSLROOTCERT")) {
+    throw ConfigError("DB_SSL_ROOT_CERT_PEM: set either DB_SSL_ROOT_CERT_PEM or PGSSLROOTCERT, not both");
+  }
+  if (auto mode = non_empty(env, "PGSSLMODE"); mode && *mode != "verify-full" && *mode != "verify-ca") {
+    throw ConfigError("PGSSLMODE: '" + *mode +
+                      "' does not verify the server's certificate; with DB_SSL_ROOT_CERT_PEM use verify-full "
+                      "(or leave PGSSLMODE unset)");
+  }
+  return pem;
+}
+
 }  // namespace
 
 Config load(const EnvLookup& env, Purpose purpose) {
@@ -145,6 +165,7 @@ Config load(const EnvLookup& env, Purpose purpose) {
   if (purpose == Purpose::healthcheck) return c;
 
   c.database_dsn = database_dsn(env);
+  c.db_root_cert_pem = root_cert_pem(env);
   c.db_pool_size = static_cast<int>(integer_or(env, "DB_POOL_SIZE", 10, 1, 1000));
   c.job_workers = static_cast<int>(integer_or(env, "JOB_WORKERS", 2, 0, 64));
   c.run_stale_after = std::chrono::seconds(integer_or(env, "RUN_STALE_AFTER", 30, 5, 3600));

@@ -251,11 +251,23 @@ def _():
     assert rules[0].get("referenced_security_group_id") == "${aws_security_group.service.id}" and "cidr_ipv4" not in rules[0], rules[0]
 
 
-@check("TLS forced on the database (rds.force_ssl=1, PGSSLMODE=require)")
+@check("TLS forced and verified on the database (rds.force_ssl=1; verify-full against the region's RDS CA bundle, primary and replica)")
 def _():
     params = {p["name"]: p["value"] for p in res("aws_db_parameter_group", "main")["parameter"]}
     assert params.get("rds.force_ssl") == "1", params
-    assert LOCALS["base_environment"]["PGSSLMODE"] == "require"
+    env = LOCALS["base_environment"]
+    assert env["PGSSLMODE"] == "verify-full", env["PGSSLMODE"]
+    # The bundle travels as text (the binary writes it for libpq): the image stays the one CI tested.
+    assert env.get("DB_SSL_ROOT_CERT_PEM") == "${data.http.rds_ca_bundle.response_body}", env.get("DB_SSL_ROOT_CERT_PEM")
+    bundle = DATA["http"]["rds_ca_bundle"]
+    assert bundle["url"] == "https://truststore.pki.rds.amazonaws.com/${var.aws_region}/${var.aws_region}-bundle.pem", bundle["url"]
+    post = one(one(bundle["lifecycle"])["postcondition"])
+    assert "self.status_code == 200" in squash(post["condition"]) and "BEGIN CERTIFICATE" in post["condition"], post
+    providers = one(one(TF["main.tf"]["terraform"])["required_providers"])
+    assert providers.get("http", {}).get("source") == "hashicorp/http", providers
+    # DATABASE_READ_URL names its own sslmode: a weaker one there would win over PGSSLMODE.
+    url = res("aws_secretsmanager_secret_version", "db_read")["secret_string"]
+    assert "sslmode=verify-full" in url and "sslmode=require" not in url, url
 
 
 # ========================================================================== 4. bucket

@@ -29,6 +29,11 @@ struct Config {
   // replica further behind than this serves nothing (reads go to the primary).
   std::optional<Secret> database_read_dsn;
   std::chrono::seconds read_max_lag{5};
+  /// DB_SSL_ROOT_CERT_PEM: the CA bundle (PEM text) that signs the database's
+  /// certificate, e.g. the RDS regional bundle. Set: every connection verifies
+  /// the server's certificate and host name (PGSSLMODE verify-full unless set
+  /// to verify-ca); see db::use_root_cert.
+  std::optional<std::string> db_root_cert_pem;
 
   // HTTP
   std::string bind_address = "0.0.0.0";
