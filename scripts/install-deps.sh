@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-system-dev libpqxx-dev libpq-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libtinyxml2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcsv-dev
-  libexpat1-dev  # streaming XML feeds (RSS/Atom), no DTD processing
+  libxml2-dev  # streaming XML feeds (RSS/Atom; SAX2 push parser), no DTD processing
   postgresql postgresql-client python3 python3-botocore curl procps
   openssl  # the test CA of the PostgreSQL TLS cluster (scripts/lib/postgres.sh enable_tls)
   iproute2  # ss: scripts/run-local.sh and its test see who holds a port

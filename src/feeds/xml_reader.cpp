@@ -1,32 +1,50 @@
 #include "feeds/xml_reader.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
-#include <expat.h>
+#include <libxml/parser.h>
+#include <libxml/SAX2.h>
 
 #include "catalog/core/json_string.hpp"
 
 namespace catalog::feeds {
 namespace {
 
-// Expat reports a namespaced name as "<uri><kNsSep><local>".
-constexpr char kNsSep = '\x01';
 constexpr std::string_view kGoogleNs = "http://base.google.com/ns/1.0";
 
 XmlReader* self(void* user_data) { return static_cast<XmlReader*>(user_data); }
+const char* chars(const xmlChar* s) { return reinterpret_cast<const char*>(s); }
 
-void XMLCALL start_element(void* ud, const XML_Char* name, const XML_Char** attributes) {
-  self(ud)->on_start(name, attributes);
+// libxml2's SAX2 callbacks (the context's user data is the reader).
+void start_element(void* ud, const xmlChar* local, const xmlChar*, const xmlChar* uri, int, const xmlChar**,
+                   int attribute_count, int, const xmlChar** attributes) {
+  self(ud)->on_start(chars(local), uri != nullptr ? chars(uri) : "", attribute_count,
+                     reinterpret_cast<const char**>(attributes));
 }
-void XMLCALL end_element(void* ud, const XML_Char*) { self(ud)->on_end(); }
-void XMLCALL character_data(void* ud, const XML_Char* s, int len) { self(ud)->on_text(s, len); }
-void XMLCALL start_doctype(void* ud, const XML_Char*, const XML_Char*, const XML_Char*, int) {
-  self(ud)->refuse_dtd();
+void end_element(void* ud, const xmlChar*, const xmlChar*, const xmlChar*) { self(ud)->on_end(); }
+void character_data(void* ud, const xmlChar* s, int len) { self(ud)->on_text(chars(s), len); }
+void start_doctype(void* ud, const xmlChar*, const xmlChar*, const xmlChar*) { self(ud)->refuse_dtd(); }
+void entity_decl(void* ud, const xmlChar*, int, const xmlChar*, const xmlChar*, xmlChar*) { self(ud)->refuse_dtd(); }
+void structured_error(void* ud, xmlErrorPtr error) {
+  if (error != nullptr) self(ud)->on_error(error->message, error->line, error->int2);
 }
-void XMLCALL entity_decl(void* ud, const XML_Char*, int, const XML_Char*, int, const XML_Char*, const XML_Char*,
-                         const XML_Char*, const XML_Char*) {
-  self(ud)->refuse_dtd();
+
+/// Once per process, before any thread parses (libxml2's rule for threads).
+void init_libxml2() {
+  static const bool done = [] {
+    xmlInitParser();
+    return true;
+  }();
+  (void)done;
+}
+
+/// Tells names apart cheaply before they are compared (FNV-1a).
+std::uint32_t name_hash(std::string_view name) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : name) h = (h ^ c) * 16777619u;
+  return h;
 }
 
 std::string_view trim(std::string_view s) {
@@ -49,63 +67,82 @@ void append_json_value(std::string& out, const std::string& text, bool json) {
 
 XmlReader::XmlReader(std::size_t max_item_bytes, Callback on_record)
     : on_record_(std::move(on_record)), max_item_bytes_(max_item_bytes) {
-  parser_ = XML_ParserCreateNS(nullptr, kNsSep);
-  if (parser_ == nullptr) throw FormatError("XML feed: cannot create the parser");
-  XML_SetUserData(parser_, this);
-  XML_SetElementHandler(parser_, start_element, end_element);
-  XML_SetCharacterDataHandler(parser_, character_data);
+  init_libxml2();
+  xmlSAXHandler sax;
+  std::memset(&sax, 0, sizeof sax);
+  sax.initialized = XML_SAX2_MAGIC;  // the namespace-aware callbacks below
+  sax.startElementNs = start_element;
+  sax.endElementNs = end_element;
+  sax.characters = character_data;
+  sax.cdataBlock = character_data;
   // No DTD processing at all: a DOCTYPE (internal subset, entity
-  // declarations, an external DTD) stops the parse. No external entity
-  // handler is ever set, so expat never opens a file or a URL; parameter
-  // entities are not parsed.
-  XML_SetStartDoctypeDeclHandler(parser_, start_doctype);
-  XML_SetEntityDeclHandler(parser_, entity_decl);
-  XML_SetParamEntityParsing(parser_, XML_PARAM_ENTITY_PARSING_NEVER);
+  // declarations, an external DTD) stops the parse where it starts. Nothing
+  // is ever loaded: no DTD loading or entity substitution is asked for, and
+  // the network is off (XML_PARSE_NONET). Errors come here, not to stderr.
+  sax.internalSubset = start_doctype;
+  sax.entityDecl = entity_decl;
+  sax.serror = structured_error;
+  parser_ = xmlCreatePushParserCtxt(&sax, this, nullptr, 0, nullptr);
+  if (parser_ == nullptr) throw FormatError("XML feed: cannot create the parser");
+  xmlCtxtUseOptions(parser_, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
 }
 
-XmlReader::~XmlReader() { XML_ParserFree(parser_); }
+XmlReader::~XmlReader() { xmlFreeParserCtxt(parser_); }
 
 void XmlReader::feed(std::string_view chunk) { parse(chunk.data(), chunk.size(), false); }
 
 void XmlReader::finish() { parse("", 0, true); }
 
 void XmlReader::parse(const char* data, std::size_t size, bool last) {
-  // XML_Parse takes an int length: feed huge chunks in pieces.
+  // xmlParseChunk takes an int length: feed huge chunks in pieces.
   constexpr std::size_t kPiece = 1 << 20;
   do {
     const std::size_t n = std::min(size, kPiece);
     const bool final = last && n == size;
-    fed_ += n;
-    const auto status = XML_Parse(parser_, data, static_cast<int>(n), final ? XML_TRUE : XML_FALSE);
+    const std::uint64_t events_before = events_;
+    const int status = xmlParseChunk(parser_, data, static_cast<int>(n), final ? 1 : 0);
     if (callback_error_) std::rethrow_exception(callback_error_);
-    if (status != XML_STATUS_OK) {
-      const auto line = XML_GetCurrentLineNumber(parser_);
-      if (!refused_.empty()) throw FormatError("XML feed line " + std::to_string(line) + ": " + refused_);
-      throw FormatError("XML feed is malformed: " + std::string(XML_ErrorString(XML_GetErrorCode(parser_))) +
-                        " at line " + std::to_string(line) + ", column " +
-                        std::to_string(XML_GetCurrentColumnNumber(parser_)) + "; nothing was applied");
+    if (!refused_.empty()) throw FormatError("XML feed line " + std::to_string(refused_line_) + ": " + refused_);
+    if (status != 0 || !error_.empty()) {
+      throw FormatError("XML feed is malformed: " + (error_.empty() ? std::string("error ") + std::to_string(status)
+                                                                     : error_) +
+                        " at line " + std::to_string(error_line_) + ", column " + std::to_string(error_column_) +
+                        "; nothing was applied");
     }
-    check_progress();
+    check_progress(n, events_ != events_before);
     data += n;
     size -= n;
   } while (size > 0);
 }
 
-/// Expat keeps an unfinished token (a tag, a comment) in its buffer: a token
-/// far longer than any item would grow it without bound, so stop there.
-void XmlReader::check_progress() {
-  if (fed_ - last_event_ > 4 * max_item_bytes_ + (1 << 20)) {
-    throw FormatError("XML feed line " + std::to_string(XML_GetCurrentLineNumber(parser_)) +
+/// The parser keeps an unfinished token (a tag, a comment) in its buffer: a
+/// token far longer than any item would grow it without bound, so stop there.
+void XmlReader::check_progress(std::size_t fed, bool any_event) {
+  since_event_ = any_event ? 0 : since_event_ + fed;
+  if (since_event_ > 4 * max_item_bytes_ + (1 << 20)) {
+    throw FormatError("XML feed line " + std::to_string(xmlSAX2GetLineNumber(parser_)) +
                       ": a tag, comment or declaration longer than " + std::to_string(4 * max_item_bytes_) +
                       " bytes; nothing was applied");
   }
 }
 
 void XmlReader::refuse_dtd() {
-  refused_ =
-      "a DOCTYPE declaration is not accepted: feeds are read without DTD processing (no entity declarations, "
-      "no external entities or DTDs)";
-  XML_StopParser(parser_, XML_FALSE);
+  if (refused_.empty()) {
+    refused_ =
+        "a DOCTYPE declaration is not accepted: feeds are read without DTD processing (no entity declarations, "
+        "no external entities or DTDs)";
+    refused_line_ = static_cast<std::uint64_t>(xmlSAX2GetLineNumber(parser_));
+  }
+  xmlStopParser(parser_);
+}
+
+void XmlReader::on_error(const char* message, int line, int column) {
+  if (!error_.empty() || !refused_.empty() || callback_error_) return;  // the first cause, not its echoes
+  std::string_view text = message != nullptr ? message : "unknown error";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  error_.assign(text);
+  error_line_ = line > 0 ? static_cast<std::uint64_t>(line) : 0;
+  error_column_ = column > 0 ? static_cast<std::uint64_t>(column) : 0;
 }
 
 void XmlReader::grow(std::size_t bytes) {
@@ -113,17 +150,16 @@ void XmlReader::grow(std::size_t bytes) {
   if (item_bytes_ > max_item_bytes_) item_too_long_ = true;
 }
 
-void XmlReader::on_start(const char* qname, const char** attributes) {
-  last_event_ = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(parser_));
+void XmlReader::on_start(const char* local_name, const char* uri, int attribute_count, const char** attributes) {
+  ++events_;
   ++depth_;
-  const char* sep = std::strchr(qname, kNsSep);
-  const std::string_view local = sep != nullptr ? std::string_view(sep + 1) : std::string_view(qname);
+  const std::string_view local(local_name);
   if (!in_item_) {
     // RSS 2.0 <item> and Atom 1.0 <entry> (any namespace: Atom's is the default one).
     if (local == "item" || local == "entry") {
       in_item_ = true;
       item_depth_ = depth_;
-      item_line_ = XML_GetCurrentLineNumber(parser_);
+      item_line_ = static_cast<std::uint64_t>(xmlSAX2GetLineNumber(parser_));
       item_bytes_ = 0;
       item_too_long_ = false;
       value_count_ = 0;
@@ -135,26 +171,29 @@ void XmlReader::on_start(const char* qname, const char** attributes) {
   if (open_ == frames_.size()) frames_.emplace_back();
   Frame& f = frames_[open_++];
   f.name.assign(local.data(), local.size());
-  f.google = sep != nullptr && std::string_view(qname, static_cast<std::size_t>(sep - qname)) == kGoogleNs;
+  f.name_hash = name_hash(local);
+  f.google = std::string_view(uri) == kGoogleNs;
   f.has_children = false;
   f.text.clear();
   f.members.clear();
   f.href.clear();
-  for (const char** a = attributes; a[0] != nullptr; a += 2) {
-    if (std::strcmp(a[0], "href") == 0) f.href = a[1];  // Atom <link href="..."/>
+  // Five pointers per attribute: local name, prefix, URI, value, value end.
+  for (int i = 0; i < attribute_count; ++i) {
+    const char** a = attributes + 5 * i;
+    if (std::strcmp(a[0], "href") == 0) f.href.assign(a[3], static_cast<std::size_t>(a[4] - a[3]));  // Atom <link href>
   }
   grow(local.size() + f.href.size());
 }
 
 void XmlReader::on_text(const char* text, int length) {
-  last_event_ = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(parser_));
+  ++events_;
   if (open_ == 0) return;  // outside items, or between an item's elements
   grow(static_cast<std::size_t>(length));
   if (!item_too_long_) frames_[open_ - 1].text.append(text, static_cast<std::size_t>(length));
 }
 
 void XmlReader::on_end() {
-  last_event_ = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(parser_));
+  ++events_;
   const std::uint64_t depth = depth_--;
   if (!in_item_) return;
   if (depth == item_depth_) {
@@ -162,85 +201,91 @@ void XmlReader::on_end() {
     try {
       emit_item();
     } catch (...) {
-      // Never unwind through expat's C frames: stop it and rethrow after XML_Parse.
+      // Never unwind through libxml2's C frames: stop it and rethrow after xmlParseChunk.
       callback_error_ = std::current_exception();
-      XML_StopParser(parser_, XML_FALSE);
+      xmlStopParser(parser_);
     }
     return;
   }
   Frame& f = frames_[--open_];
-  const bool json = f.has_children;
-  std::string value;
-  if (json) {
-    value = "{" + f.members + "}";
-  } else {
-    const std::string_view t = trim(f.text);
-    value.assign(t.empty() ? std::string_view(f.href) : t);
-  }
   if (item_too_long_) return;
+  const bool json = f.has_children;
+  const std::string_view text = trim(f.text);
+  // A nested group's value is its members as a JSON object; an empty element
+  // takes Atom's <link href=...>.
+  const std::string_view value = json ? std::string_view() : text.empty() ? std::string_view(f.href) : text;
   if (open_ > 0) {
     // A member of a nested group (g:shipping → {"country":"US",...}).
     std::string& members = frames_[open_ - 1].members;
-    if (!members.empty()) members.push_back(',');
+    members.push_back(members.empty() ? '{' : ',');
     append_json_string(members, f.name);
     members.push_back(':');
-    append_json_value(members, value, json);
+    if (json) {
+      members.append(f.members).push_back('}');
+    } else {
+      append_json_string(members, value);
+    }
     grow(f.name.size() + 4);
     return;
   }
   if (value_count_ == values_.size()) values_.emplace_back();
   Value& v = values_[value_count_++];
-  v.name = f.name;
+  v.name.assign(f.name);
+  v.name_hash = f.name_hash;
   v.google = f.google;
   v.json = json;
-  v.text = std::move(value);
+  if (json) {
+    v.text.assign(f.members).push_back('}');
+  } else {
+    v.text.assign(value);
+  }
 }
 
 void XmlReader::emit_item() {
   record_.line = item_line_;
   record_.error.clear();
   record_.fields.clear();
-  std::size_t used = 0;
-  auto slot = [&]() -> std::string& {
-    if (used == fields_text_.size()) fields_text_.emplace_back();
-    return fields_text_[used++];
-  };
+  std::size_t arrays = 0;
   if (item_too_long_) {
     record_.error = "item longer than " + std::to_string(max_item_bytes_) + " bytes";
-  } else {
-    // One field per distinct name, in document order. A g: element wins over
-    // a plain one of the same name (Atom's <id> beside <g:id>); a name given
-    // more than once becomes a JSON array of its values.
-    for (std::size_t i = 0; i < value_count_; ++i) {
-      const Value& v = values_[i];
-      bool seen = false;
-      bool google = false;
-      std::size_t count = 0;
-      for (std::size_t j = 0; j < value_count_; ++j) {
-        if (values_[j].name != v.name) continue;
-        if (j < i && values_[j].google == v.google) seen = true;
-        google = google || values_[j].google;
-      }
-      if (seen || (google && !v.google)) continue;
-      for (std::size_t j = i; j < value_count_; ++j) {
-        if (values_[j].name == v.name && values_[j].google == v.google) ++count;
-      }
-      slot() = v.name;
-      std::string& value = slot();
-      if (count == 1) {
-        value = v.text;
-      } else {
-        value = "[";
-        for (std::size_t j = i; j < value_count_; ++j) {
-          if (values_[j].name != v.name || values_[j].google != v.google) continue;
-          if (value.size() > 1) value.push_back(',');
-          append_json_value(value, values_[j].text, values_[j].json);
-        }
-        value.push_back(']');
-      }
-    }
+    on_record_(record_);
+    return;
   }
-  for (std::size_t i = 0; i < used; ++i) record_.fields.emplace_back(fields_text_[i]);
+  // One field per distinct name, in document order. A g: element wins over
+  // a plain one of the same name (Atom's <id> beside <g:id>); a name given
+  // more than once becomes a JSON array of its values. Names are compared by
+  // their hash first: an item's names are nearly always all different.
+  const auto same_name = [&](std::size_t i, std::size_t j) {
+    return values_[i].name_hash == values_[j].name_hash && values_[i].name == values_[j].name;
+  };
+  for (std::size_t i = 0; i < value_count_; ++i) {
+    const Value& v = values_[i];
+    bool seen = false;
+    bool google = false;
+    std::size_t count = 0;
+    for (std::size_t j = 0; j < value_count_; ++j) {
+      if (!same_name(i, j)) continue;
+      if (j < i && values_[j].google == v.google) seen = true;
+      google = google || values_[j].google;
+      if (j >= i && values_[j].google == v.google) ++count;
+    }
+    if (seen || (google && !v.google)) continue;
+    record_.fields.emplace_back(v.name);
+    if (count == 1) {
+      record_.fields.emplace_back(v.text);
+      continue;
+    }
+    if (arrays == arrays_text_.size()) arrays_text_.emplace_back();
+    std::string& value = arrays_text_[arrays++];
+    value = "[";
+    for (std::size_t j = i; j < value_count_; ++j) {
+      if (!same_name(i, j) || values_[j].google != v.google) continue;
+      if (value.size() > 1) value.push_back(',');
+      append_json_value(value, values_[j].text, values_[j].json);
+    }
+    value.push_back(']');
+    record_.fields.emplace_back(value);
+  }
   on_record_(record_);
 }
 

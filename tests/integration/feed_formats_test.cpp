@@ -174,7 +174,7 @@ TEST_F(FeedFormatsTest, HostileOrMalformedXmlFailsTheRunAndWritesNothing) {
         "DOCTYPE declaration is not accepted"}},
       {"malformed.xml",
        {good.substr(0, good.find("<title>Widget 2") + 15) + "</item></channel></rss>",
-        "XML feed is malformed: mismatched tag at line 18"}},
+        "XML feed is malformed: Opening and ending tag mismatch: title line 18 and item at line 18"}},
   };
   for (const auto& [name, c] : cases) {
     put_object(name, c.first);
