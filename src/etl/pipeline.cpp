@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <functional>
 #include <memory>
 
 #include "catalog/csv/csv_reader.hpp"
@@ -15,6 +17,7 @@
 #include "etl/feed_decoder.hpp"
 #include "etl/key_partitions.hpp"
 #include "etl/key_table.hpp"
+#include "etl/read_ahead.hpp"
 #include "etl/reject_log.hpp"
 #include "etl/source_keys.hpp"
 #include "etl/run_control.hpp"
@@ -37,6 +40,8 @@ constexpr const char* kCopyInsertTail =  // after "COPY <table>"
     " (source, sku, name, description, brand, category, price, currency, availability, "
     "attributes, content_hash, last_run_id) FROM STDIN";
 constexpr std::uint64_t kCancelEveryRows = 1024;
+/// How often a run waiting for its reading thread checks for a cancel.
+constexpr std::chrono::milliseconds kReadAheadPoll{100};
 
 class Pipeline {
  public:
@@ -155,19 +160,38 @@ class Pipeline {
     }
     feeds::ReaderOptions reader_options;
     reader_options.delimiter = req_.options.delimiter;
-    const auto reader = feeds::make_record_reader(format, reader_options, [this](const csv::Record& r) { on_record(r); });
-
-    FeedDecoder decoder(req_.compression, req_.object_name, [&reader](std::string_view data) { reader->feed(data); });
-    const ChunkSink sink = [&](std::string_view chunk) {
-      check_cancel();
-      result_.bytes += chunk.size();
-      decoder.feed(chunk);
-    };
-    req_.source(sink);
-    decoder.finish();
-    reader->finish();
+    if (feeds::is_keyed(format)) {
+      // XML and NDJSON cost more to parse than a row costs to decide: they
+      // are read on a thread of their own (CSV's parse is cheaper than the
+      // hand-over, so it stays on this thread).
+      ReadAhead ahead(
+          [&](ReadAhead& out) {
+            read_feed(format, reader_options, [&out](const csv::Record& r) { out.push(r); },
+                      [&out] { out.check_stopped(); });
+          },
+          [this] { check_cancel(); }, kReadAheadPoll);
+      while (const csv::Record* r = ahead.next()) on_record(*r);
+    } else {
+      read_feed(format, reader_options, [this](const csv::Record& r) { on_record(r); }, [this] { check_cancel(); });
+    }
+    result_.bytes = bytes_;
     if (insert_copy_) insert_copy_->maybe_flush();
     if (req_.on_progress) req_.on_progress(Progress{result_.bytes, result_.read});
+  }
+
+  /// Download → decompress → parse: every record to `emit`, `between_chunks`
+  /// before each chunk of the download (on whichever thread calls this).
+  void read_feed(feeds::Format format, const feeds::ReaderOptions& options, const csv::Reader::RecordCallback& emit,
+                 const std::function<void()>& between_chunks) {
+    const auto reader = feeds::make_record_reader(format, options, emit);
+    FeedDecoder decoder(req_.compression, req_.object_name, [&reader](std::string_view data) { reader->feed(data); });
+    req_.source([&](std::string_view chunk) {
+      between_chunks();
+      bytes_ += chunk.size();
+      decoder.feed(chunk);
+    });
+    decoder.finish();
+    reader->finish();
   }
 
   void on_record(const csv::Record& rec) {
@@ -180,7 +204,7 @@ class Pipeline {
     ++result_.read;
     if (result_.read % kCancelEveryRows == 0) check_cancel();
     if (req_.on_progress && req_.progress_every_rows != 0 && result_.read % req_.progress_every_rows == 0) {
-      req_.on_progress(Progress{result_.bytes, result_.read});
+      req_.on_progress(Progress{bytes_, result_.read});
     }
     if (!rec.error.empty()) {
       reject(rec.line, rec.error, rec.fields);
@@ -368,6 +392,7 @@ class Pipeline {
   ChangeLog changes_;
   std::uint64_t would_insert_ = 0;  ///< a dry run's new rows
   bool have_header_ = false;
+  std::atomic<std::uint64_t> bytes_{0};  ///< of the feed read so far (by the reading thread, for a keyed format)
   std::uint64_t duplicate_first_line_ = 0;  ///< where decide()'s last duplicate was first seen
   ProductRow row_;
   std::string reason_;
