@@ -55,7 +55,7 @@ std::string_view trim(std::string_view s) {
 }
 
 /// `text` as a JSON value: a nested group is JSON already, plain text is quoted.
-void append_json_value(std::string& out, const std::string& text, bool json) {
+void append_json_value(std::string& out, std::string_view text, bool json) {
   if (json) {
     out.append(text);
   } else {
@@ -228,17 +228,21 @@ void XmlReader::on_end() {
     grow(f.name.size() + 4);
     return;
   }
+  // The frame's buffers become the value's by a swap (the frame takes the
+  // value's old ones to reuse): no bytes are copied.
   if (value_count_ == values_.size()) values_.emplace_back();
   Value& v = values_[value_count_++];
-  v.name.assign(f.name);
+  v.name.swap(f.name);
   v.name_hash = f.name_hash;
   v.google = f.google;
   v.json = json;
-  if (json) {
-    v.text.assign(f.members).push_back('}');
-  } else {
-    v.text.assign(value);
-  }
+  std::string& source = json ? f.members : text.empty() ? f.href : f.text;
+  if (json) source.push_back('}');
+  const std::size_t begin = json || text.empty() ? 0 : static_cast<std::size_t>(text.data() - f.text.data());
+  const std::size_t length = json ? source.size() : value.size();
+  v.text.swap(source);
+  v.begin = begin;
+  v.length = length;
 }
 
 void XmlReader::emit_item() {
@@ -272,7 +276,7 @@ void XmlReader::emit_item() {
     if (seen || (google && !v.google)) continue;
     record_.fields.emplace_back(v.name);
     if (count == 1) {
-      record_.fields.emplace_back(v.text);
+      record_.fields.emplace_back(v.value());
       continue;
     }
     if (arrays == arrays_text_.size()) arrays_text_.emplace_back();
@@ -281,7 +285,7 @@ void XmlReader::emit_item() {
     for (std::size_t j = i; j < value_count_; ++j) {
       if (!same_name(i, j) || values_[j].google != v.google) continue;
       if (value.size() > 1) value.push_back(',');
-      append_json_value(value, values_[j].text, values_[j].json);
+      append_json_value(value, values_[j].value(), values_[j].json);
     }
     value.push_back(']');
     record_.fields.emplace_back(value);

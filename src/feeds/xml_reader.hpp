@@ -47,8 +47,10 @@ class XmlReader final : public RecordReader {
     std::string name;
     std::uint32_t name_hash = 0;
     bool google = false;
-    bool json = false;  ///< the text is a JSON object, not plain text
-    std::string text;
+    bool json = false;  ///< the value is a JSON object, not plain text
+    std::string text;   ///< the buffer the value lies in (taken from the element's frame)
+    std::size_t begin = 0, length = 0;  ///< where the value (trimmed text, href, JSON) lies in text
+    std::string_view value() const { return std::string_view(text).substr(begin, length); }
   };
 
   // libxml2 callbacks (static trampolines in the .cpp call these).
