@@ -19,18 +19,19 @@
 
 #include "catalog/db/migrations.hpp"
 #include "catalog/etl/engine.hpp"
+#include "support/engine_runs.hpp"
 #include "support/scratch.hpp"
 #include "support/test_env.hpp"
 
 using namespace catalog::etl;
 using catalog::testing::create_migrated_database;
+using catalog::testing::kPartnerHeader;
+using catalog::testing::kRun1;
+using catalog::testing::kRun2;
 using catalog::testing::make_temp_dir;
 
 namespace {
 
-constexpr const char* kHeader = "sku,product_name,description,brand,category,price,currency,availability\n";
-constexpr const char* kRun1 = "11111111-1111-1111-1111-111111111111";
-constexpr const char* kRun2 = "22222222-2222-2222-2222-222222222222";
 
 std::string read_file(const std::string& name) {
   std::ifstream in(std::string(CATALOG_TEST_DATA_DIR) + "/feeds/" + name, std::ios::binary);
@@ -58,7 +59,7 @@ std::string gzip(const std::string& data) {
 
 /// n generated rows; `variant` changes the price of the rows whose index is in `changed`.
 std::string generated_feed(int n, const std::vector<int>& changed = {}, int skip_from = -1) {
-  std::string s = kHeader;
+  std::string s = kPartnerHeader;
   for (int i = 0; i < n; ++i) {
     if (skip_from >= 0 && i >= skip_from) break;
     bool is_changed = false;
@@ -245,7 +246,7 @@ TEST_F(EtlEngine, FailedFirstLoadLeavesNoPartitionBehind) {
   EXPECT_THROW(run(feed, R"({"max_rejects": 0})"), TooManyRejects);
   EXPECT_EQ(scalar("SELECT to_regclass('products_acme_53bce4f1') IS NULL"), "t");
   // A header-only feed still creates the (empty) partition; later runs insert into it.
-  expect_counts(run(kHeader), 0, 0, 0, 0, 0, 0);
+  expect_counts(run(kPartnerHeader), 0, 0, 0, 0, 0, 0);
   EXPECT_EQ(scalar("SELECT to_regclass('products_acme_53bce4f1') IS NULL"), "f");
   expect_counts(run(generated_feed(50)), 50, 50, 0, 0, 0, 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM products WHERE source = 'acme'"), "50");
@@ -259,7 +260,7 @@ TEST_F(EtlEngine, FirstLoadFailingToBuildAnIndexLeavesNothing) {
     tx.exec("CREATE UNIQUE INDEX products_one_name ON products (source, name)");
     tx.commit();
   }
-  const std::string feed = std::string(kHeader) + "A-1,Same name,,,,1.00,USD,\nA-2,Same name,,,,2.00,USD,\n";
+  const std::string feed = std::string(kPartnerHeader) + "A-1,Same name,,,,1.00,USD,\nA-2,Same name,,,,2.00,USD,\n";
   EXPECT_THROW(run(feed), pqxx::unique_violation);
   EXPECT_EQ(scalar("SELECT to_regclass('products_acme_53bce4f1') IS NULL"), "t");
   EXPECT_EQ(scalar("SELECT count(*) FROM products"), "0");
@@ -621,7 +622,7 @@ TEST_F(EtlEngine, GzipFeedByNameAndByMagic) {
   expect_counts(run_feed(*conn_, req), 5, 5, 0, 0, 0, 0);
   // Two concatenated gzip members are one feed.
   const std::string body = feed.substr(feed.find('\n') + 1);
-  req.source = string_source(gzip(std::string(kHeader)) + gzip(body));
+  req.source = string_source(gzip(std::string(kPartnerHeader)) + gzip(body));
   req.source_name = "acme3";
   expect_counts(run_feed(*conn_, req), 5, 5, 0, 0, 0, 0);
 }
@@ -743,7 +744,7 @@ TEST_F(EtlEngine, FeedErrorsFailTheRun) {
   EXPECT_EQ(message(""), "feed is empty: no header row");
   EXPECT_EQ(scalar("SELECT count(*) FROM products"), "0");
   // Header only: a valid, empty feed.
-  expect_counts(run(kHeader), 0, 0, 0, 0, 0, 0);
+  expect_counts(run(kPartnerHeader), 0, 0, 0, 0, 0, 0);
 }
 
 TEST_F(EtlEngine, SemicolonDelimiterAndSpecialCharacters) {
@@ -782,7 +783,7 @@ TEST_F(EtlEngine, ManyChangedRowsSpillToDiskInTmpdirAndAllApply) {
   // ignore it, and failed where /tmp is not writable, as on Fargate).
   constexpr int kRows = 130000;
   expect_counts(run(generated_feed(kRows)), kRows, kRows, 0, 0, 0, 0);
-  std::string feed = kHeader;
+  std::string feed = kPartnerHeader;
   for (int i = 0; i < kRows; ++i) {
     feed += "SKU-" + std::to_string(i) + ",Renamed product " + std::to_string(i) + ",Description " +
             std::to_string(i) + ",Brand " + std::to_string(i % 7) + ",Cat " + std::to_string(i % 5) + "," +

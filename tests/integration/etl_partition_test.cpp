@@ -14,19 +14,20 @@
 
 #include "catalog/db/migrations.hpp"
 #include "catalog/etl/engine.hpp"
+#include "support/engine_runs.hpp"
 #include "support/scratch.hpp"
 #include "support/test_env.hpp"
 
 using namespace catalog::etl;
 using catalog::testing::create_migrated_database;
+using catalog::testing::kPartnerHeader;
+using catalog::testing::kRun1;
+using catalog::testing::kRun2;
 using catalog::testing::make_temp_dir;
 using catalog::testing::open_fds;
 
 namespace {
 
-constexpr const char* kHeader = "sku,product_name,description,brand,category,price,currency,availability\n";
-constexpr const char* kRun1 = "11111111-1111-1111-1111-111111111111";
-constexpr const char* kRun2 = "22222222-2222-2222-2222-222222222222";
 constexpr int kRows = 20'000;
 // 2048 slots: 1536 keys sized up front, 768 grown; 20k keys need 16-32 partitions.
 constexpr std::size_t kTinyBudget = 48 * 1024;
@@ -46,7 +47,7 @@ std::string row_of(int i, bool changed) {
 }
 
 std::string feed(const FeedSpec& spec) {
-  std::string s = kHeader;
+  std::string s = kPartnerHeader;
   for (int i = 0; i < spec.rows; ++i) {
     if (spec.missing_every != 0 && i % spec.missing_every == 3) continue;
     if (spec.malformed_every != 0 && i % spec.malformed_every == 5) {
