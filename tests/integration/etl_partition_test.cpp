@@ -19,12 +19,7 @@
 #include "support/test_env.hpp"
 
 using namespace catalog::etl;
-using catalog::testing::create_migrated_database;
-using catalog::testing::kPartnerHeader;
-using catalog::testing::kRun1;
-using catalog::testing::kRun2;
-using catalog::testing::make_temp_dir;
-using catalog::testing::open_fds;
+using namespace catalog::testing;  // create_migrated_database, make_temp_dir, kPartnerHeader, kRun1, ...
 
 namespace {
 
