@@ -71,4 +71,13 @@ enable_tls() {
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/server.key" "$dir/server.crt"; fi
   as_postgres "$(pg_bindir)/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
     -c "ALTER SYSTEM SET ssl = on" -c "SELECT pg_reload_conf()" >/dev/null || die "could not turn TLS on (port $port)"
+  # The reload is asynchronous, and a key it cannot read leaves TLS off: wait until the server says on.
+  local i
+  for i in $(seq 1 100); do
+    [ "$(as_postgres "$(pg_bindir)/psql" -X -qtA -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "SHOW ssl")" = on ] &&
+      return 0
+    sleep 0.1
+  done
+  tail -n 20 "$dir/server.log" >&2
+  die "TLS did not come on (port $port)"
 }

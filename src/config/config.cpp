@@ -2,9 +2,12 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include <libpq-fe.h>
 
 #include "catalog/core/errors.hpp"
 #include "catalog/s3/bucket_name.hpp"
@@ -122,6 +125,22 @@ std::chrono::milliseconds duration_or(const EnvLookup& env, const std::string& n
   return std::chrono::milliseconds(value);
 }
 
+/// The sslmode a libpq connection string names itself; "" when it names none
+/// (or cannot be parsed: connecting reports that). Never the string itself:
+/// it may hold a password.
+std::string sslmode_in(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (options == nullptr) return "";
+  std::string mode;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "sslmode") == 0 && o->val != nullptr) mode = o->val;
+  }
+  PQconninfoFree(options);
+  return mode;
+}
+
 // DB_SSL_ROOT_CERT_PEM: PEM certificates, and nothing that weakens them.
 std::optional<std::string> root_cert_pem(const EnvLookup& env) {
   auto pem = non_empty(env, "DB_SSL_ROOT_CERT_PEM");
@@ -138,6 +157,17 @@ std::optional<std::string> root_cert_pem(const EnvLookup& env) {
     throw ConfigError("PGSSLMODE: '" + *mode +
                       "' does not verify the server's certificate; with DB_SSL_ROOT_CERT_PEM use verify-full "
                       "(or leave PGSSLMODE unset)");
+  }
+  // A sslmode inside a connection string wins over PGSSLMODE (libpq's rule).
+  for (const char* name : {"DATABASE_URL", "DATABASE_READ_URL"}) {
+    const auto dsn = non_empty(env, name);
+    if (!dsn) continue;
+    const std::string mode = sslmode_in(*dsn);
+    if (!mode.empty() && mode != "verify-full" && mode != "verify-ca") {
+      throw ConfigError(std::string(name) + ": sslmode=" + mode +
+                        " does not verify the server's certificate; with DB_SSL_ROOT_CERT_PEM say "
+                        "sslmode=verify-full there (or leave it out)");
+    }
   }
   return pem;
 }

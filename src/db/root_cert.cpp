@@ -29,8 +29,8 @@ std::uint64_t fnv1a(const std::string& text) {
   return h;
 }
 
-[[noreturn]] void fail(const std::string& what, const std::string& path) {
-  throw ConfigError("DB_SSL_ROOT_CERT_PEM: cannot " + what + " '" + path + "': " + std::strerror(errno));
+[[noreturn]] void fail(const std::string& what, const std::string& path, int error) {
+  throw ConfigError("DB_SSL_ROOT_CERT_PEM: cannot " + what + " '" + path + "': " + std::strerror(error));
 }
 
 }  // namespace
@@ -45,25 +45,28 @@ std::string use_root_cert(const std::string& pem) {
   // (a symlink included) is ever written through.
   std::string temp = path + ".XXXXXX";
   const int fd = ::mkstemp(temp.data());  // mode 0600
-  if (fd < 0) fail("create a file in", dir);
+  if (fd < 0) fail("create a file in", dir, errno);
   std::size_t written = 0;
   while (written < pem.size()) {
     const ssize_t n = ::write(fd, pem.data() + written, pem.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      const int error = n < 0 ? errno : ENOSPC;  // write() returning 0: nothing could be written
       ::close(fd);
       ::unlink(temp.c_str());
-      fail("write", temp);
+      fail("write", temp, error);
     }
     written += static_cast<std::size_t>(n);
   }
   if (::close(fd) != 0) {
+    const int error = errno;
     ::unlink(temp.c_str());
-    fail("write", temp);
+    fail("write", temp, error);
   }
   if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
     ::unlink(temp.c_str());
-    fail("rename a file to", path);
+    fail("rename a file to", path, error);
   }
   ::setenv("PGSSLROOTCERT", path.c_str(), 1);
   ::setenv("PGSSLMODE", "verify-full", 0);  // config::load refused a weaker mode

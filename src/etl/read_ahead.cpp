@@ -46,6 +46,8 @@ void ReadAhead::run(const Produce& produce) {
   try {
     if (!stopped && !filling_->entries.empty()) publish();
   } catch (const Stopped&) {
+  } catch (...) {
+    if (!error) error = std::current_exception();
   }
   std::lock_guard lock(mutex_);
   error_ = error;

@@ -28,7 +28,29 @@ void character_data(void* ud, const xmlChar* s, int len) { self(ud)->on_text(cha
 void start_doctype(void* ud, const xmlChar*, const xmlChar*, const xmlChar*) { self(ud)->refuse_dtd(); }
 void entity_decl(void* ud, const xmlChar*, int, const xmlChar*, const xmlChar*, xmlChar*) { self(ud)->refuse_dtd(); }
 void structured_error(void* ud, xmlErrorPtr error) {
-  if (error != nullptr) self(ud)->on_error(error->message, error->line, error->int2);
+  // A warning (an unknown XML version, a relative namespace URI) is not a reason to refuse a feed.
+  if (error != nullptr && error->level != XML_ERR_WARNING) {
+    self(ud)->on_error(error->message != nullptr ? error->message : "unknown error", error->line, error->int2);
+  }
+}
+/// Errors libxml2 raises without the parser's context (a byte the declared
+/// encoding cannot convert) go to this thread's handlers: the reader's, while
+/// it parses, never stderr.
+void silent(void*, const char*, ...) {}
+
+/// An attribute value as the document means it: without entity substitution
+/// (never asked for: no DTD is read) libxml2 hands `&amp;` and `&#38;` over
+/// as "&#38;", and every other `&` arrives that way too.
+void assign_attribute(std::string& out, const char* begin, const char* end) {
+  out.clear();
+  constexpr std::string_view kAmp = "&#38;";
+  for (std::string_view rest(begin, static_cast<std::size_t>(end - begin)); !rest.empty();) {
+    const std::size_t at = rest.find(kAmp);
+    out.append(rest.substr(0, at));
+    if (at == std::string_view::npos) break;
+    out.push_back('&');
+    rest.remove_prefix(at + kAmp.size());
+  }
 }
 
 /// Once per process, before any thread parses (libxml2's rule for threads).
@@ -82,12 +104,17 @@ XmlReader::XmlReader(std::size_t max_item_bytes, Callback on_record)
   sax.internalSubset = start_doctype;
   sax.entityDecl = entity_decl;
   sax.serror = structured_error;
+  xmlSetGenericErrorFunc(nullptr, silent);  // per thread in libxml2 2.9; the reader parses on this one
+  xmlSetStructuredErrorFunc(this, structured_error);
   parser_ = xmlCreatePushParserCtxt(&sax, this, nullptr, 0, nullptr);
   if (parser_ == nullptr) throw FormatError("XML feed: cannot create the parser");
   xmlCtxtUseOptions(parser_, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
 }
 
-XmlReader::~XmlReader() { xmlFreeParserCtxt(parser_); }
+XmlReader::~XmlReader() {
+  xmlFreeParserCtxt(parser_);
+  xmlSetStructuredErrorFunc(nullptr, nullptr);  // this reader is gone
+}
 
 void XmlReader::feed(std::string_view chunk) { parse(chunk.data(), chunk.size(), false); }
 
@@ -103,11 +130,17 @@ void XmlReader::parse(const char* data, std::size_t size, bool last) {
     const int status = xmlParseChunk(parser_, data, static_cast<int>(n), final ? 1 : 0);
     if (callback_error_) std::rethrow_exception(callback_error_);
     if (!refused_.empty()) throw FormatError("XML feed line " + std::to_string(refused_line_) + ": " + refused_);
-    if (status != 0 || !error_.empty()) {
-      throw FormatError("XML feed is malformed: " + (error_.empty() ? std::string("error ") + std::to_string(status)
-                                                                     : error_) +
-                        " at line " + std::to_string(error_line_) + ", column " + std::to_string(error_column_) +
-                        "; nothing was applied");
+    if (status != 0 && error_.empty()) {
+      // Raised outside the context's handler (an encoding failure): its last error says what.
+      const xmlError* last = xmlCtxtGetLastError(parser_);
+      on_error(last != nullptr && last->message != nullptr ? last->message : "the parser stopped (libxml2 error " +
+                                                                                 std::to_string(status) + ")",
+               last != nullptr && last->line > 0 ? last->line : xmlSAX2GetLineNumber(parser_),
+               last != nullptr ? last->int2 : 0);
+    }
+    if (!error_.empty()) {
+      throw FormatError("XML feed is malformed: " + error_ + " at line " + std::to_string(error_line_) +
+                        ", column " + std::to_string(error_column_) + "; nothing was applied");
     }
     check_progress(n, events_ != events_before);
     data += n;
@@ -136,12 +169,13 @@ void XmlReader::refuse_dtd() {
   xmlStopParser(parser_);
 }
 
-void XmlReader::on_error(const char* message, int line, int column) {
+void XmlReader::on_error(const std::string& message, int line, int column) {
   if (!error_.empty() || !refused_.empty() || callback_error_) return;  // the first cause, not its echoes
-  std::string_view text = message != nullptr ? message : "unknown error";
+  std::string_view text = message;
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
   error_.assign(text);
-  error_line_ = line > 0 ? static_cast<std::uint64_t>(line) : 0;
+  // An error raised outside the context carries no line: where the parser is.
+  error_line_ = static_cast<std::uint64_t>(line > 0 ? line : std::max(xmlSAX2GetLineNumber(parser_), 0));
   error_column_ = column > 0 ? static_cast<std::uint64_t>(column) : 0;
 }
 
@@ -180,7 +214,7 @@ void XmlReader::on_start(const char* local_name, const char* uri, int attribute_
   // Five pointers per attribute: local name, prefix, URI, value, value end.
   for (int i = 0; i < attribute_count; ++i) {
     const char** a = attributes + 5 * i;
-    if (std::strcmp(a[0], "href") == 0) f.href.assign(a[3], static_cast<std::size_t>(a[4] - a[3]));  // Atom <link href>
+    if (std::strcmp(a[0], "href") == 0) assign_attribute(f.href, a[3], a[4]);  // Atom <link href>
   }
   grow(local.size() + f.href.size());
 }

@@ -58,7 +58,7 @@ class XmlReader final : public RecordReader {
   void on_end();
   void on_text(const char* text, int length);
   void refuse_dtd();
-  void on_error(const char* message, int line, int column);
+  void on_error(const std::string& message, int line, int column);
 
  private:
   void parse(const char* data, std::size_t size, bool last);

@@ -40,6 +40,32 @@ TEST(ConfigTest, DefaultsWithDatabaseUrlAndToken) {
   EXPECT_FALSE(c.auth_disabled);
 }
 
+TEST(ConfigTest, ADatabaseCaBundleRefusesEveryModeThatWouldNotVerifyTheServer) {
+  const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const auto c = load(env({{"DATABASE_URL", "host=db sslmode=verify-full password=pw-secret"},
+                           {"DB_SSL_ROOT_CERT_PEM", pem}, {"AUTH_DISABLED", "1"}}));
+  ASSERT_TRUE(c.db_root_cert_pem);
+  EXPECT_EQ(*c.db_root_cert_pem, pem);
+  EXPECT_FALSE(load(env({{"DATABASE_URL", "host=db"}, {"AUTH_DISABLED", "1"}})).db_root_cert_pem);
+
+  // A sslmode inside a connection string wins over PGSSLMODE: a weak one is refused, the string never shown.
+  std::string error = error_of({{"DATABASE_URL", "postgresql://u:pw-secret@db/catalog?sslmode=require"},
+                                {"DB_SSL_ROOT_CERT_PEM", pem}, {"AUTH_DISABLED", "1"}});
+  EXPECT_NE(error.find("DATABASE_URL: sslmode=require does not verify"), std::string::npos) << error;
+  EXPECT_EQ(error.find("pw-secret"), std::string::npos) << error;
+  error = error_of({{"DATABASE_URL", "host=db"}, {"DATABASE_READ_URL", "host=replica sslmode=prefer"},
+                    {"DB_SSL_ROOT_CERT_PEM", pem}, {"AUTH_DISABLED", "1"}});
+  EXPECT_NE(error.find("DATABASE_READ_URL: sslmode=prefer"), std::string::npos) << error;
+  EXPECT_EQ(error_of({{"DATABASE_URL", "host=db sslmode=verify-ca"}, {"DB_SSL_ROOT_CERT_PEM", pem},
+                      {"AUTH_DISABLED", "1"}}),
+            "");
+  error = error_of({{"DATABASE_URL", "host=db"}, {"PGSSLMODE", "prefer"}, {"DB_SSL_ROOT_CERT_PEM", pem},
+                    {"AUTH_DISABLED", "1"}});
+  EXPECT_NE(error.find("PGSSLMODE: 'prefer' does not verify"), std::string::npos) << error;
+  // Without a bundle nothing changes: the operator's sslmode stands.
+  EXPECT_EQ(error_of({{"DATABASE_URL", "host=db sslmode=require"}, {"AUTH_DISABLED", "1"}}), "");
+}
+
 TEST(ConfigTest, DbPartsBuildAQuotedConnectionString) {
   const auto c = load(env({{"DB_HOST", "db.internal"}, {"DB_NAME", "cat alog"}, {"DB_USER", "app"},
                            {"DB_PASSWORD", "it's\\secret"}, {"AUTH_DISABLED", "1"}}));

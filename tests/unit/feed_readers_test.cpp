@@ -190,6 +190,33 @@ TEST(FeedXml, AtomEntries) {
   EXPECT_EQ(value_of(recs[0], "link"), "https://acme.example/a1");
 }
 
+TEST(FeedXml, AnHrefWithEscapedAmpersandsAndAnXml11DeclarationReadAsWritten) {
+  // XML 1.1 is only a warning to the parser: the feed is read, not refused.
+  const auto recs = read_all(Format::xml, R"(<?xml version="1.1"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <entry>
+    <id>A-1</id>
+    <link href="https://acme.example/p?id=1&amp;utm=x&#38;y=&lt;2&gt;&amp;#38;"/>
+    <title>Fish &amp; chips</title>
+  </entry>
+</feed>)");
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(value_of(recs[0], "link"), "https://acme.example/p?id=1&utm=x&y=<2>&#38;");
+  EXPECT_EQ(value_of(recs[0], "title"), "Fish & chips");
+}
+
+TEST(FeedXml, BytesTheDeclaredEncodingCannotReadNameTheProblemAndPrintNothing) {
+  ::testing::internal::CaptureStderr();
+  const auto error = read_error(Format::xml,
+                                "<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<rss><channel>\n"
+                                "<item><title>caf\x81</title></item></channel></rss>");
+  const std::string printed = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(error.find("XML feed is malformed: "), std::string::npos) << error;
+  EXPECT_EQ(error.find("libxml2 error"), std::string::npos) << "the parser's own words: " << error;
+  EXPECT_NE(error.find("conversion failed"), std::string::npos) << error;
+  EXPECT_EQ(printed, "") << "libxml2 wrote to the process's stderr";
+}
+
 TEST(FeedXml, BillionLaughsFailsWithoutExpanding) {
   std::string doc = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n";
   for (int i = 1; i < 10; ++i) {
