@@ -162,8 +162,8 @@ class Pipeline {
     reader_options.delimiter = req_.options.delimiter;
     if (feeds::is_keyed(format)) {
       // XML and NDJSON cost more to parse than a row costs to decide: they
-      // are read on a thread of their own (CSV's parse is cheaper than the
-      // hand-over, so it stays on this thread).
+      // are read on a thread of their own (CSV's parse is a small share of a
+      // row's cost, docs/etl.md "Reading thread": it stays on this thread).
       ReadAhead ahead(
           [&](ReadAhead& out) {
             read_feed(format, reader_options, [&out](const csv::Record& r) { out.push(r); },

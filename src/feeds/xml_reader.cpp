@@ -1,7 +1,6 @@
 #include "feeds/xml_reader.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <cstring>
 
 #include <libxml/parser.h>
