@@ -12,16 +12,31 @@ constexpr const char* kCreateStage =
 constexpr const char* kCopyStage =
     "COPY etl_stage (source, sku, name, description, brand, category, price, currency, availability, "
     "attributes, content_hash, last_run_id) FROM STDIN";
-// Changed rows and revived rows. updated_at moves only when the content does.
+// The staged rows that differ from (or revive) their products row, each with
+// the row's address and its values before: the one look-up of products that
+// both the change log and the UPDATE read from (each joining etl_stage to
+// products again cost a second round of index probes and heap reads).
+// The address is stable until the UPDATE: the source is locked by this run.
+constexpr const char* kMatchStaged = R"sql(
+CREATE TEMP TABLE etl_matched ON COMMIT DROP AS
+SELECT p.tableoid AS part, p.ctid AS tid, p.content_hash AS before_hash, p.deleted_at AS before_deleted_at,
+  p.name AS before_name, p.description AS before_description, p.brand AS before_brand,
+  p.category AS before_category, p.price AS before_price, p.currency AS before_currency,
+  p.availability AS before_availability, p.attributes AS before_attributes, s.*
+FROM etl_stage AS s JOIN products AS p ON p.source = $1 AND p.sku = s.sku
+WHERE p.content_hash <> s.content_hash OR p.deleted_at IS NOT NULL
+)sql";
+// The row count (and the tid column) lets the planner probe by address.
+constexpr const char* kAnalyzeMatched = "ANALYZE etl_matched (tid)";
+// Changed rows and revived rows, by address. updated_at moves only when the content does.
 constexpr const char* kApplyUpdates = R"sql(
 UPDATE products AS p SET
-  name = s.name, description = s.description, brand = s.brand, category = s.category,
-  price = s.price, currency = s.currency, availability = s.availability, attributes = s.attributes,
-  updated_at = CASE WHEN p.content_hash <> s.content_hash THEN now() ELSE p.updated_at END,
-  content_hash = s.content_hash, deleted_at = NULL, last_run_id = s.last_run_id
-FROM etl_stage AS s
-WHERE p.source = $1 AND p.sku = s.sku
-  AND (p.content_hash <> s.content_hash OR p.deleted_at IS NOT NULL)
+  name = m.name, description = m.description, brand = m.brand, category = m.category,
+  price = m.price, currency = m.currency, availability = m.availability, attributes = m.attributes,
+  updated_at = CASE WHEN m.before_hash <> m.content_hash THEN now() ELSE p.updated_at END,
+  content_hash = m.content_hash, deleted_at = NULL, last_run_id = m.last_run_id
+FROM etl_matched AS m
+WHERE p.source = $1 AND p.tableoid = m.part AND p.ctid = m.tid
 )sql";
 constexpr const char* kCreateGone = "CREATE TEMP TABLE etl_gone (sku text) ON COMMIT DROP";
 constexpr const char* kCopyGone = "COPY etl_gone (sku) FROM STDIN";
@@ -33,7 +48,7 @@ WHERE p.source = $1 AND p.sku = g.sku AND p.deleted_at IS NULL
 
 }  // namespace
 
-void stage_changed(pqxx::work& tx, SpillBuffer& changed) {
+void stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& source) {
   tx.exec(kCreateStage);
   {
     db::CopyIn stage(tx, kCopyStage);
@@ -41,6 +56,8 @@ void stage_changed(pqxx::work& tx, SpillBuffer& changed) {
     stage.finish();
   }
   tx.exec("ANALYZE etl_stage");
+  tx.exec_params(kMatchStaged, source);
+  tx.exec(kAnalyzeMatched);
 }
 
 std::uint64_t apply_staged(pqxx::work& tx, const std::string& source) {

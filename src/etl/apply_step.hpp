@@ -14,11 +14,14 @@
 namespace catalog::etl {
 
 /// COPYs the changed rows (products COPY text, as the insert COPY writes
-/// them) into a fresh etl_stage and analyzes it.
-void stage_changed(pqxx::work& tx, SpillBuffer& changed);
+/// them) into a fresh etl_stage, then matches them to the source's rows
+/// once: etl_matched holds each changed or revived row's new values, the
+/// products row's address and its values before (the change log reads them).
+void stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& source);
 
-/// Updates the source's rows from etl_stage (changed content, revived rows);
-/// updated_at moves only when the content does. Returns the rows updated.
+/// Updates the source's rows from etl_matched, by address (changed content,
+/// revived rows); updated_at moves only when the content does. Returns the
+/// rows updated.
 std::uint64_t apply_staged(pqxx::work& tx, const std::string& source);
 
 /// COPYs the keys to soft-delete (one sku per line, COPY text) into a fresh etl_gone.

@@ -29,8 +29,8 @@ class ChangeLog {
   /// COPYs the inserted keys into run_changes; returns how many.
   std::uint64_t flush_inserted();
 
-  /// Changed and revived rows: etl_stage (the new content) joined to
-  /// products (the old), before the apply. Each row's kind and the fields
+  /// Changed and revived rows: etl_matched (the new content beside the
+  /// values before), before the apply. Each row's kind and the fields
   /// that differ with their before/after. Returns how many.
   std::uint64_t record_staged();
 
@@ -43,8 +43,9 @@ class ChangeLog {
   double seconds() const { return seconds_; }
 
  private:
-  /// One INSERT ... SELECT into run_changes ($1 source, $2 run id).
-  std::uint64_t record(const char* insert_select);
+  /// One INSERT ... SELECT into run_changes, timed and counted.
+  template <typename... Params>
+  std::uint64_t record(const std::string& insert_select, const Params&... params);
 
   pqxx::work& tx_;
   const std::string& source_;

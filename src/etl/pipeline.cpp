@@ -283,9 +283,8 @@ class Pipeline {
   // ---- Applying: changed rows, then the rows the feed did not name -------
 
   void apply_changes() {
-    stage_changed(tx_, changed_);
+    stage_changed(tx_, changed_, req_.source_name);
     check_cancel();
-    // Recorded before the UPDATE: products still holds the values before.
     changes_.record_staged();
     if (req_.dry_run) {
       result_.updated = changed_.rows();  // every staged row is changed or revived (the source is locked)
