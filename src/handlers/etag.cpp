@@ -80,7 +80,13 @@ std::optional<http::Response> fast_list_page(http::ResponseCache* pages, char ki
   if (pages == nullptr) return std::nullopt;
   const auto page = pages->find(http::ResponseCache::name(kind, canonical_query), version);
   if (!page) return std::nullopt;
-  return *page;
+  // The headers are copied (the dispatcher adds X-Request-Id); the body is
+  // shared with the cache, not copied.
+  http::Response hit;
+  hit.status = page->status;
+  hit.headers = page->headers;
+  hit.shared_body = std::shared_ptr<const std::string>(page, &page->body);
+  return hit;
 }
 
 void keep_list_page(http::ResponseCache* pages, char kind, std::int64_t version, std::string_view canonical_query,

@@ -20,7 +20,7 @@ void record_request(const Request& request, const Response& response, std::strin
                            {"path", request.path},
                            {"status", response.status},
                            {"latency_ms", std::round(latency.count() * 1000) / 1000},
-                           {"bytes", response.body.size()}};
+                           {"bytes", response.body_view().size()}};
   if (request.principal) fields["key"] = request.principal->name;  // the key's name, never its secret
   if (auto trace = request.header("X-Amzn-Trace-Id")) fields["trace_id"] = *trace;
   if (!internal_error.empty()) fields["error"] = internal_error;

@@ -111,8 +111,9 @@ std::string client_address(std::string_view forwarded_for, std::string_view peer
 
 std::string_view handler_refusal_reason(const Response& response) {
   if (response.status != 503) return {};
-  if (response.body.find(R"("code":"timeout")") != std::string::npos) return "statement_timeout";
-  if (response.body.find(R"("code":"overloaded")") != std::string::npos) return "pool_wait";
+  const std::string_view body = response.body_view();
+  if (body.find(R"("code":"timeout")") != std::string_view::npos) return "statement_timeout";
+  if (body.find(R"("code":"overloaded")") != std::string_view::npos) return "pool_wait";
   return {};
 }
 

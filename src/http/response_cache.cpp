@@ -21,7 +21,7 @@ std::string ResponseCache::name(char kind, std::string_view canonical_query) {
 }
 
 std::size_t ResponseCache::cost(const std::string& name, const Response& page) {
-  std::size_t bytes = name.size() + page.body.size() + kEntryOverhead;
+  std::size_t bytes = name.size() + page.body_view().size() + kEntryOverhead;
   for (const auto& [header, value] : page.headers) bytes += header.size() + value.size() + 64;
   return bytes;
 }

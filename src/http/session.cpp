@@ -590,20 +590,24 @@ void Session::write(Response response, unsigned version, bool keep_alive) {
   const bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304;
   if (!bodiless) {
     out_head_ += "Content-Length: ";
-    out_head_ += std::to_string(response.body.size());
+    out_head_ += std::to_string(response.body_view().size());
     out_head_ += "\r\n";
   }
   if (!keep_alive && version >= 11) out_head_ += "Connection: close\r\n";
   if (keep_alive && version == 10) out_head_ += "Connection: keep-alive\r\n";
   out_head_ += "\r\n";
-  out_body_ = response.head_only || bodiless ? std::string() : std::move(response.body);
-  const std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
+  const bool send_body = !response.head_only && !bodiless;
+  out_body_ = send_body ? std::move(response.body) : std::string();
+  out_shared_body_ = send_body ? std::move(response.shared_body) : nullptr;  // kept alive until written
+  const std::array<net::const_buffer, 2> buffers{
+      net::buffer(out_head_), out_shared_body_ ? net::buffer(*out_shared_body_) : net::buffer(out_body_)};
   stream_.expires_after(shared_.options.read_timeout);
   net::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
     // Large bodies are not kept for the connection's lifetime.
     if (self->out_body_.capacity() > kKeepBufferBytes) std::string().swap(self->out_body_);
     else self->out_body_.clear();
     if (self->out_head_.capacity() > kKeepBufferBytes) std::string().swap(self->out_head_);
+    self->out_shared_body_.reset();
     self->on_write(ec, !keep_alive);
   });
 }

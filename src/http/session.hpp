@@ -95,6 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The response being written (one at a time): serialised head, moved body.
   std::string out_head_;
   std::string out_body_;
+  std::shared_ptr<const std::string> out_shared_body_;  ///< a cached page's body, while it is written
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   // Counts chunk-extension bytes of the request being read (the parser
   // keeps a reference to it, so it lives as long as the session).

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,11 +47,17 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  /// Instead of `body`: bytes shared with the response cache, written to the
+  /// socket without a copy (a cached page is often 40-100 KB; copying it per
+  /// hit cost more than the rest of the hit together).
+  std::shared_ptr<const std::string> shared_body;
   /// For HEAD: headers of the GET answer, but no body on the wire.
   bool head_only = false;
 
   void set_header(std::string name, std::string value);
   std::optional<std::string_view> header(std::string_view name) const;
+  /// The body, whichever of `body` and `shared_body` holds it.
+  std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 };
 
 /// 200 (or `status`) with a JSON body and the JSON content type.
