@@ -48,7 +48,7 @@ WHERE p.source = $1 AND p.sku = g.sku AND p.deleted_at IS NULL
 
 }  // namespace
 
-void stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& source) {
+std::uint64_t stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& source) {
   tx.exec(kCreateStage);
   {
     db::CopyIn stage(tx, kCopyStage);
@@ -56,8 +56,9 @@ void stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& sour
     stage.finish();
   }
   tx.exec("ANALYZE etl_stage");
-  tx.exec_params(kMatchStaged, source);
+  const auto matched = tx.exec_params(kMatchStaged, source).affected_rows();
   tx.exec(kAnalyzeMatched);
+  return matched;
 }
 
 std::uint64_t apply_staged(pqxx::work& tx, const std::string& source) {

@@ -17,11 +17,13 @@ namespace catalog::etl {
 /// them) into a fresh etl_stage, then matches them to the source's rows
 /// once: etl_matched holds each changed or revived row's new values, the
 /// products row's address and its values before (the change log reads them).
-void stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& source);
+/// Returns how many rows etl_matched holds.
+std::uint64_t stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& source);
 
 /// Updates the source's rows from etl_matched, by address (changed content,
 /// revived rows); updated_at moves only when the content does. Returns the
-/// rows updated.
+/// rows updated: fewer than etl_matched holds means a row was rewritten
+/// since it was matched (another writer ignoring the run's source lock).
 std::uint64_t apply_staged(pqxx::work& tx, const std::string& source);
 
 /// COPYs the keys to soft-delete (one sku per line, COPY text) into a fresh etl_gone.

@@ -283,7 +283,7 @@ class Pipeline {
   // ---- Applying: changed rows, then the rows the feed did not name -------
 
   void apply_changes() {
-    stage_changed(tx_, changed_, req_.source_name);
+    const std::uint64_t matched = stage_changed(tx_, changed_, req_.source_name);
     check_cancel();
     changes_.record_staged();
     if (req_.dry_run) {
@@ -291,6 +291,14 @@ class Pipeline {
       return;
     }
     result_.updated = apply_staged(tx_, req_.source_name);
+    // Rows are updated by address: one rewritten since it was matched (by a
+    // writer that ignores the source lock, say a manual UPDATE) is not found,
+    // and applying the rest would leave the log and the counts wrong.
+    if (result_.updated < matched) {
+      throw catalog::Error(std::to_string(matched - result_.updated) +
+                           " changed rows were rewritten by another writer during the run; nothing was applied. "
+                           "Run the job again");
+    }
   }
 
   /// Fails the run if max_deletes does not allow soft-deleting the live rows

@@ -290,6 +290,34 @@ TEST_F(ChangeLogTest, ChangesListKindsFieldsAndPages) {
   EXPECT_EQ(client().get("/runs/not-a-uuid/changes").status, 400);
 }
 
+TEST_F(ChangeLogTest, ARowRewrittenAfterItWasMatchedFailsTheRunAndAppliesNothing) {
+  start();
+  put_object("feed.csv", feed_of(kFirst));
+  put_job("moved", "moved-src", "feed.csv");
+  ASSERT_EQ(run_and_wait("moved")["status"], "succeeded");
+  const auto before = products_state("moved-src");
+  // A writer that ignores the run's source lock rewrites SKU-1 after the run
+  // matched it: here a trigger on the change log's INSERT, which comes
+  // between the match and the UPDATE, moves the row to a new address.
+  query(R"sql(CREATE FUNCTION test_rewrite_product() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN UPDATE products SET name = name WHERE source = NEW.source AND sku = NEW.sku; RETURN NEW; END $$)sql");
+  query("CREATE TRIGGER test_rewrite_product BEFORE INSERT ON run_changes FOR EACH ROW WHEN (NEW.sku = 'SKU-1') "
+        "EXECUTE FUNCTION test_rewrite_product()");
+  put_object("feed.csv", feed_of(kSecond));
+  const auto run = run_and_wait("moved");
+  query("DROP TRIGGER test_rewrite_product ON run_changes");
+  EXPECT_EQ(run["status"], "failed") << run.dump();
+  const std::string error = run.value("error", "");
+  EXPECT_NE(error.find("1 changed rows were rewritten by another writer during the run; nothing was applied"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(products_state("moved-src"), before) << "SKU-2's new name and the new rows rolled back with it";
+  EXPECT_EQ(count("SELECT count(*) FROM run_changes WHERE run_id = '" + run["run_id"].get<std::string>() + "'"), 0);
+  // Without the other writer the same feed applies.
+  EXPECT_EQ(run_and_wait("moved")["status"], "succeeded");
+  EXPECT_EQ(count("SELECT count(*) FROM products WHERE source = 'moved-src' AND name = 'Two v2'"), 1);
+}
+
 TEST_F(ChangeLogTest, ProductHistoryIsNewestFirstWithoutDryRuns) {
   start();
   put_object("feed.csv", feed_of(kFirst));
