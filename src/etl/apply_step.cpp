@@ -48,7 +48,7 @@ WHERE p.source = $1 AND p.sku = g.sku AND p.deleted_at IS NULL
 
 }  // namespace
 
-std::uint64_t stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& source) {
+void stage_changed(pqxx::work& tx, SpillBuffer& changed) {
   tx.exec(kCreateStage);
   {
     db::CopyIn stage(tx, kCopyStage);
@@ -56,6 +56,9 @@ std::uint64_t stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::str
     stage.finish();
   }
   tx.exec("ANALYZE etl_stage");
+}
+
+std::uint64_t match_staged(pqxx::work& tx, const std::string& source) {
   const auto matched = tx.exec_params(kMatchStaged, source).affected_rows();
   tx.exec(kAnalyzeMatched);
   return matched;

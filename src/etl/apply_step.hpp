@@ -14,11 +14,13 @@
 namespace catalog::etl {
 
 /// COPYs the changed rows (products COPY text, as the insert COPY writes
-/// them) into a fresh etl_stage, then matches them to the source's rows
-/// once: etl_matched holds each changed or revived row's new values, the
-/// products row's address and its values before (the change log reads them).
-/// Returns how many rows etl_matched holds.
-std::uint64_t stage_changed(pqxx::work& tx, SpillBuffer& changed, const std::string& source);
+/// them) into a fresh etl_stage and analyzes it.
+void stage_changed(pqxx::work& tx, SpillBuffer& changed);
+
+/// Matches etl_stage to the source's rows once: etl_matched holds each
+/// changed or revived row's new values, the products row's address and its
+/// values before (the change log reads them). Returns how many it holds.
+std::uint64_t match_staged(pqxx::work& tx, const std::string& source);
 
 /// Updates the source's rows from etl_matched, by address (changed content,
 /// revived rows); updated_at moves only when the content does. Returns the

@@ -283,11 +283,12 @@ class Pipeline {
   // ---- Applying: changed rows, then the rows the feed did not name -------
 
   void apply_changes() {
-    const std::uint64_t matched = stage_changed(tx_, changed_, req_.source_name);
+    stage_changed(tx_, changed_);
+    const std::uint64_t matched = match_staged(tx_, req_.source_name);
     check_cancel();
     changes_.record_staged();
     if (req_.dry_run) {
-      result_.updated = changed_.rows();  // every staged row is changed or revived (the source is locked)
+      result_.updated = matched;  // what the UPDATE would change
       return;
     }
     result_.updated = apply_staged(tx_, req_.source_name);
