@@ -166,7 +166,9 @@ class Pipeline {
       // row's cost, docs/etl.md "Reading thread": it stays on this thread).
       ReadAhead ahead(
           [&](ReadAhead& out) {
-            read_feed(format, reader_options, [&out](const csv::Record& r) { out.push(r); },
+            feeds::ReaderOptions options = reader_options;
+            options.on_batch = [&out](csv::RecordBatch& batch) { out.push_batch(batch); };
+            read_feed(format, options, [&out](const csv::Record& r) { out.push(r); },
                       [&out] { out.check_stopped(); });
           },
           [this] { check_cancel(); }, kReadAheadPoll);

@@ -10,12 +10,6 @@ struct Stopped {};
 
 }  // namespace
 
-void ReadAhead::Batch::clear() {
-  text.clear();
-  field_ends.clear();
-  entries.clear();
-}
-
 ReadAhead::ReadAhead(Produce produce, std::function<void()> on_wait, std::chrono::milliseconds wait_poll)
     : on_wait_(std::move(on_wait)), wait_poll_(wait_poll), filling_(std::make_unique<Batch>()) {
   thread_ = std::thread([this, produce = std::move(produce)] { run(produce); });
@@ -44,7 +38,7 @@ void ReadAhead::run(const Produce& produce) {
   }
   // The records read before the end or the error go first, as on one thread.
   try {
-    if (!stopped && !filling_->entries.empty()) publish();
+    if (!stopped && filling_->records() != 0) publish();
   } catch (const Stopped&) {
   } catch (...) {
     if (!error) error = std::current_exception();
@@ -61,12 +55,15 @@ void ReadAhead::check_stopped() const {
 
 void ReadAhead::push(const csv::Record& record) {
   Batch& b = *filling_;
-  for (const std::string_view field : record.fields) {
-    b.text.append(field);
-    b.field_ends.push_back(b.text.size());
-  }
-  b.entries.push_back(Batch::Entry{record.line, record.fields.size(), record.error});
-  if (b.text.size() >= kBatchBytes || b.entries.size() >= kBatchRecords) publish();
+  b.add(record);
+  if (b.bytes() >= kBatchBytes || b.records() >= kBatchRecords) publish();
+}
+
+void ReadAhead::push_batch(csv::RecordBatch& batch) {
+  if (batch.records() == 0) return;
+  if (filling_->records() != 0) publish();
+  filling_->swap(batch);  // filling_ is empty now: batch gets its buffers
+  publish();
 }
 
 /// Hands the filled batch over, waiting while kBatches are in flight, and
@@ -86,7 +83,8 @@ void ReadAhead::publish() {
 }
 
 const csv::Record* ReadAhead::next() {
-  while (!reading_ || entry_ == reading_->entries.size()) {
+  while (!cursor_ || !cursor_->next(record_)) {
+    cursor_.reset();
     std::unique_lock lock(mutex_);
     if (reading_) {
       reading_->clear();
@@ -106,17 +104,7 @@ const csv::Record* ReadAhead::next() {
     reading_ = std::move(full_.front());
     full_.pop_front();
     changed_.notify_all();
-    entry_ = 0;
-    field_ = 0;
-  }
-  const Batch& b = *reading_;
-  const Batch::Entry& e = b.entries[entry_++];
-  record_.line = e.line;
-  record_.error = e.error;
-  record_.fields.clear();
-  for (std::size_t i = 0; i < e.fields; ++i, ++field_) {
-    const std::size_t begin = field_ == 0 ? 0 : b.field_ends[field_ - 1];
-    record_.fields.emplace_back(b.text.data() + begin, b.field_ends[field_] - begin);
+    cursor_.emplace(*reading_);
   }
   return &record_;
 }

@@ -16,11 +16,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "catalog/csv/csv_reader.hpp"
+#include "catalog/csv/record_batch.hpp"
 
 namespace catalog::etl {
 
@@ -48,21 +50,14 @@ class ReadAhead {
 
   /// Reading thread: copies one record into the current batch.
   void push(const csv::Record& record);
+  /// Reading thread: hands `batch`'s records over whole, after those pushed
+  /// before; `batch` gets an empty one's buffers back, for reuse.
+  void push_batch(csv::RecordBatch& batch);
   /// Reading thread: throws (ending the read) once the caller has stopped.
   void check_stopped() const;
 
  private:
-  struct Batch {
-    struct Entry {
-      std::uint64_t line = 0;
-      std::size_t fields = 0;
-      std::string error;
-    };
-    std::string text;                     ///< every field's bytes, back to back
-    std::vector<std::size_t> field_ends;  ///< where each field ends in text
-    std::vector<Entry> entries;
-    void clear();
-  };
+  using Batch = csv::RecordBatch;
 
   void run(const Produce& produce);
   void publish();
@@ -81,8 +76,7 @@ class ReadAhead {
 
   std::unique_ptr<Batch> filling_;  ///< reading thread's
   std::unique_ptr<Batch> reading_;  ///< caller's
-  std::size_t entry_ = 0;
-  std::size_t field_ = 0;
+  std::optional<Batch::Cursor> cursor_;  ///< where the caller is in reading_
   csv::Record record_;
   std::thread thread_;
 };

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "feeds/ndjson_reader.hpp"
+#include "feeds/parallel_xml_reader.hpp"
 #include "feeds/xml_reader.hpp"
 
 namespace catalog::feeds {
@@ -71,7 +72,9 @@ std::unique_ptr<RecordReader> make_record_reader(Format format, const ReaderOpti
     case Format::ndjson:
       return std::make_unique<NdjsonReader>(options.max_record_bytes, std::move(on_record));
     case Format::xml:
-      return std::make_unique<XmlReader>(options.max_record_bytes, std::move(on_record));
+      if (options.xml_piece_bytes == 0) return std::make_unique<XmlReader>(options.max_record_bytes, std::move(on_record));
+      return std::make_unique<ParallelXmlReader>(options.max_record_bytes, options.xml_piece_bytes,
+                                                 std::move(on_record), options.on_batch);
     case Format::csv:
       break;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include <libxml/parser.h>
 #include <libxml/SAX2.h>
@@ -86,8 +87,8 @@ void append_json_value(std::string& out, std::string_view text, bool json) {
 
 }  // namespace
 
-XmlReader::XmlReader(std::size_t max_item_bytes, Callback on_record)
-    : on_record_(std::move(on_record)), max_item_bytes_(max_item_bytes) {
+XmlReader::XmlReader(std::size_t max_item_bytes, Callback on_record, Origin origin)
+    : on_record_(std::move(on_record)), max_item_bytes_(max_item_bytes), origin_(origin) {
   init_libxml2();
   xmlSAXHandler sax;
   std::memset(&sax, 0, sizeof sax);
@@ -108,6 +109,21 @@ XmlReader::XmlReader(std::size_t max_item_bytes, Callback on_record)
   parser_ = xmlCreatePushParserCtxt(&sax, this, nullptr, 0, nullptr);
   if (parser_ == nullptr) throw FormatError("XML feed: cannot create the parser");
   xmlCtxtUseOptions(parser_, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+  skip_lines(origin.line - 1);
+}
+
+void XmlReader::skip_lines(std::uint64_t lines) {
+  // libxml2 counts lines in its input (an int): start it further on, so that
+  // its own errors name the document's line too.
+  if (lines == 0 || parser_->input == nullptr) return;
+  const std::uint64_t line = static_cast<std::uint64_t>(std::max(parser_->input->line, 0)) + lines;
+  parser_->input->line = static_cast<int>(std::min<std::uint64_t>(line, std::numeric_limits<int>::max()));
+}
+
+void XmlReader::skip_to(std::uint64_t lines, std::uint64_t column) {
+  skip_lines(lines);
+  if (parser_->input == nullptr) return;
+  parser_->input->col = static_cast<int>(std::min<std::uint64_t>(column, std::numeric_limits<int>::max()));
 }
 
 XmlReader::~XmlReader() {
@@ -176,6 +192,10 @@ void XmlReader::on_error(const std::string& message, int line, int column) {
   // An error raised outside the context carries no line: where the parser is.
   error_line_ = static_cast<std::uint64_t>(line > 0 ? line : std::max(xmlSAX2GetLineNumber(parser_), 0));
   error_column_ = column > 0 ? static_cast<std::uint64_t>(column) : 0;
+  // On a piece's first line the wrapper's start tags come before it.
+  if (error_line_ == origin_.line && error_column_ > origin_.wrapper_columns) {
+    error_column_ = error_column_ - origin_.wrapper_columns + origin_.column - 1;
+  }
 }
 
 void XmlReader::grow(std::size_t bytes) {

@@ -26,13 +26,30 @@ namespace catalog::feeds {
 /// and numeric ones and nothing external is ever loaded.
 class XmlReader final : public RecordReader {
  public:
-  XmlReader(std::size_t max_item_bytes, Callback on_record);
+  /// Where the bytes fed start in the whole document, for a reader that
+  /// parses one piece of it (parallel_xml_reader.hpp): the line and column
+  /// of the piece's first byte, and the columns taken on that line by the
+  /// wrapper fed before it (the piece's enclosing start tags). Line numbers
+  /// of records and errors are then the document's.
+  struct Origin {
+    std::uint64_t line = 1;
+    std::uint64_t column = 1;
+    std::uint64_t wrapper_columns = 0;
+  };
+
+  XmlReader(std::size_t max_item_bytes, Callback on_record) : XmlReader(max_item_bytes, std::move(on_record), Origin()) {}
+  XmlReader(std::size_t max_item_bytes, Callback on_record, Origin origin);
   ~XmlReader() override;
   XmlReader(const XmlReader&) = delete;
   XmlReader& operator=(const XmlReader&) = delete;
 
   void feed(std::string_view chunk) override;
   void finish() override;
+  /// Counts `lines` more, as if they had been fed: the lines of the pieces
+  /// parsed by other readers, before this one takes the rest.
+  void skip_lines(std::uint64_t lines);
+  /// As skip_lines, then the next byte fed is at `column` of its line.
+  void skip_to(std::uint64_t lines, std::uint64_t column);
 
   struct Frame {  // an element open inside the current item
     std::string name;
@@ -69,6 +86,7 @@ class XmlReader final : public RecordReader {
   _xmlParserCtxt* parser_ = nullptr;
   Callback on_record_;
   const std::size_t max_item_bytes_;
+  const Origin origin_;
   std::uint64_t depth_ = 0;
   bool in_item_ = false;
   std::uint64_t item_depth_ = 0;

@@ -2,7 +2,9 @@
 
 // Shared by the feed-format targets (xml_feed, ndjson_feed): read the input
 // whole and in two chunks split where the first byte says, and require the
-// same records (or the same FormatError) both ways; then normalise every
+// same records (or the same FormatError) both ways; XML is also read in
+// pieces of a few bytes parsed side by side, which must read as one reader
+// does (the same records, or a failure too); then normalise every
 // record with the google_merchant profile and check what an accepted row
 // promises. Only feeds::FormatError may escape a reader.
 
@@ -24,7 +26,7 @@ struct ReadOutcome {
 };
 
 inline ReadOutcome read_feed(feeds::Format format, std::string_view text, std::size_t split,
-                             const etl::RowMapper& mapper) {
+                             const etl::RowMapper& mapper, std::size_t xml_piece_bytes = 0) {
   ReadOutcome out;
   etl::ProductRow row;
   std::string reason;
@@ -32,6 +34,7 @@ inline ReadOutcome read_feed(feeds::Format format, std::string_view text, std::s
   std::uint64_t last_line = 0;
   feeds::ReaderOptions options;
   options.max_record_bytes = 4096;  // small, so the overlong paths are reached
+  options.xml_piece_bytes = xml_piece_bytes;
   auto reader = feeds::make_record_reader(format, options, [&](const csv::Record& r) {
     if (r.line == 0 || r.line < last_line) finding("record line " + std::to_string(r.line) + " after " + std::to_string(last_line));
     last_line = r.line;
@@ -74,6 +77,13 @@ inline int run_feed_target(feeds::Format format, const std::uint8_t* data, std::
     finding("chunking changed the outcome: '" + whole.error + "' vs '" + split_read.error + "'");
   }
   if (whole.error.empty() && whole.records != split_read.records) finding("chunking changed the records");
+  if (format == feeds::Format::xml) {
+    const auto pieces = read_feed(format, text, split, mapper, 1 + split % 61);
+    if (whole.error.empty() != pieces.error.empty()) {
+      finding("pieces changed the outcome: '" + whole.error + "' vs '" + pieces.error + "'");
+    }
+    if (whole.error.empty() && whole.records != pieces.records) finding("pieces changed the records");
+  }
   return 0;
 }
 

@@ -50,6 +50,40 @@ TEST(ReadAhead, DeliversEveryRecordInOrderWithItsLineFieldsAndError) {
   EXPECT_EQ(ahead.next(), nullptr) << "the end stays the end";
 }
 
+TEST(ReadAhead, WholeBatchesKeepTheirPlaceAmongSingleRecords) {
+  // As the XML pieces arrive: some records one by one, some in whole batches.
+  constexpr std::size_t kRecords = 5000;
+  ReadAhead ahead(
+      [](ReadAhead& out) {
+        std::vector<std::string> storage;
+        csv::RecordBatch batch;
+        for (std::size_t i = 0; i < kRecords; ++i) {
+          const csv::Record r = make_record(i, storage);
+          if ((i / 300) % 2 == 0) {
+            out.push(r);
+            continue;
+          }
+          batch.add(r);
+          if (i % 300 == 299) {
+            out.push_batch(batch);
+            EXPECT_EQ(batch.records(), 0u) << "handed over whole, an empty one back";
+          }
+        }
+        out.push_batch(batch);
+      },
+      [] {}, 10ms);
+  std::vector<std::string> storage;
+  std::size_t n = 0;
+  while (const csv::Record* r = ahead.next()) {
+    const csv::Record want = make_record(n, storage);
+    ASSERT_EQ(r->line, want.line) << n;
+    ASSERT_EQ(r->fields, want.fields) << n;
+    ASSERT_EQ(r->error, want.error) << n;
+    ++n;
+  }
+  EXPECT_EQ(n, kRecords);
+}
+
 TEST(ReadAhead, ReadsAtMostItsBatchesAheadOfASlowCaller) {
   constexpr std::size_t kRecords = 20'000;
   const std::string kilobyte(1024, 'x');

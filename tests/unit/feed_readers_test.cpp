@@ -15,14 +15,23 @@ struct Rec {
   std::uint64_t line;
   std::vector<std::string> fields;
   std::string error;
+  bool operator==(const Rec& o) const { return line == o.line && fields == o.fields && error == o.error; }
 };
+
+void PrintTo(const Rec& r, std::ostream* os) {
+  *os << "line " << r.line << " [";
+  for (const std::string& f : r.fields) *os << f << "|";
+  *os << "] " << r.error;
+}
 
 /// Reads `text` in chunks of `chunk` bytes (1 = byte by byte) and returns every record.
 std::vector<Rec> read_all(Format format, const std::string& text, std::size_t chunk = 7,
-                          std::size_t max_record_bytes = 1 << 20) {
+                          std::size_t max_record_bytes = 1 << 20,
+                          std::size_t xml_piece_bytes = catalog::feeds::ReaderOptions{}.xml_piece_bytes) {
   std::vector<Rec> out;
   catalog::feeds::ReaderOptions options;
   options.max_record_bytes = max_record_bytes;
+  options.xml_piece_bytes = xml_piece_bytes;
   auto reader = catalog::feeds::make_record_reader(format, options, [&](const catalog::csv::Record& r) {
     out.push_back(Rec{r.line, {r.fields.begin(), r.fields.end()}, r.error});
   });
@@ -284,4 +293,150 @@ TEST(FeedXml, ACallbackExceptionPropagates) {
     throw std::runtime_error("too many rejects");
   });
   EXPECT_THROW(reader->feed(kRss), std::runtime_error);
+}
+
+namespace {
+
+/// What a reader made of a document: its records, then its error if it failed.
+struct Outcome {
+  std::vector<Rec> records;
+  std::string error;
+};
+
+Outcome read_outcome(const std::string& text, std::size_t chunk, std::size_t piece_bytes,
+                     std::size_t max_record_bytes = 1 << 20) {
+  Outcome out;
+  try {
+    out.records = read_all(Format::xml, text, chunk, max_record_bytes, piece_bytes);
+  } catch (const FormatError& e) {
+    out.error = e.what();
+    // The records before the error, as the reader handed them on.
+    catalog::feeds::ReaderOptions options;
+    options.max_record_bytes = max_record_bytes;
+    options.xml_piece_bytes = piece_bytes;
+    auto reader = catalog::feeds::make_record_reader(Format::xml, options, [&](const catalog::csv::Record& r) {
+      out.records.push_back(Rec{r.line, {r.fields.begin(), r.fields.end()}, r.error});
+    });
+    try {
+      for (std::size_t i = 0; i < text.size(); i += chunk) reader->feed(std::string_view(text).substr(i, chunk));
+      reader->finish();
+    } catch (const FormatError&) {
+    }
+  }
+  return out;
+}
+
+/// " at line L, column C; nothing was applied": where an error is.
+std::string error_position(const std::string& error) { return error.substr(std::min(error.rfind(" at line "), error.size())); }
+
+/// Every record and error of `text` read in pieces equals what one reader
+/// on one thread says (piece_bytes 0), whatever the download's chunks.
+/// `same_words`: libxml2's own wording of some errors depends on how the
+/// bytes were cut, on one thread too; then only the position must agree.
+void expect_pieces_read_as_one(const std::string& text, std::size_t max_record_bytes = 1 << 20,
+                               bool same_words = true) {
+  for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
+    const Outcome one = read_outcome(text, chunk, 0, max_record_bytes);
+    for (const std::size_t piece : {std::size_t{1}, std::size_t{60}, std::size_t{1024}}) {
+      const Outcome split = read_outcome(text, chunk, piece, max_record_bytes);
+      if (same_words) {
+        EXPECT_EQ(split.error, one.error) << "piece " << piece << ", chunk " << chunk << "\n" << text;
+      } else {
+        EXPECT_EQ(split.error.empty(), one.error.empty());
+        EXPECT_EQ(error_position(split.error), error_position(one.error)) << "piece " << piece << ", chunk " << chunk;
+      }
+      ASSERT_EQ(split.records.size(), one.records.size()) << "piece " << piece << ", chunk " << chunk << "\n" << text;
+      for (std::size_t i = 0; i < one.records.size(); ++i) {
+        EXPECT_EQ(split.records[i], one.records[i])
+            << "record " << i << " (line " << one.records[i].line << "), piece " << piece << ", chunk " << chunk;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST(FeedXmlPieces, WellFormedFeedsReadInPiecesAsOneReaderReadsThem) {
+  expect_pieces_read_as_one(kRss);
+  // Markup that holds "</item>" or '>' without ending anything; items below
+  // another element at the items' depth; an empty item; a prefixed item.
+  expect_pieces_read_as_one(R"(<?xml version="1.0" encoding="utf-8"?>
+<rss
+  version="2.0"
+  xmlns:g="http://base.google.com/ns/1.0"><channel><title>T</title>
+<!-- </item><item> --><?pi </item> ?>
+<item><g:id>A</g:id><description><![CDATA[ </item></channel> ]]></description></item><item><g:id a="x>y" b='/>'>B</g:id></item>
+<item/>
+<group><item><g:id>C</g:id></item></group>
+<item><g:id>N</g:id><item><g:id>inner</g:id><item/></item><item >x</item ></item>
+  <g:item><g:id>D</g:id><title>Caf&#233; 日本 &lt;x&gt;</title></g:item>
+  </channel>
+</rss>
+)");
+  // Atom with a default namespace; CRLF line ends; a byte order mark.
+  expect_pieces_read_as_one("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+                            "<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:g=\"http://base.google.com/ns/1.0\">\r\n"
+                            "<entry><id>x</id><g:id>A</g:id><link href=\"https://a.example/?a=1&amp;b=2\"/></entry>\r\n"
+                            "<entry><g:id>B</g:id></entry>\r\n</feed>\r\n");
+  // Encodings other than UTF-8 are read on one thread, with the same result.
+  expect_pieces_read_as_one("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<rss><channel>\n"
+                            "<item><title>caf\xE9</title></item>\n<item><title>b</title></item></channel></rss>");
+  // An item longer than the limit is a reject and the next one is read.
+  expect_pieces_read_as_one("<rss><channel>\n<item><title>" + std::string(3000, 'x') +
+                                "</title></item>\n<item><title>ok</title></item>\n</channel></rss>",
+                            1000);
+  expect_pieces_read_as_one("<rss><channel><title>no items</title></channel></rss>");
+}
+
+TEST(FeedXmlPieces, MalformedFeedsFailWithTheErrorAndLineOneReaderNames) {
+  const std::string items = "<item><title>A</title></item>\n<item><title>B</title></item>\n";
+  const auto doc = [&](const std::string& middle) {
+    return "<?xml version=\"1.0\"?>\n<rss xmlns:g=\"http://base.google.com/ns/1.0\">\n<channel>\n" + items + middle +
+           items + "</channel>\n</rss>\n";
+  };
+  expect_pieces_read_as_one(doc("<item><title>C</titel></item>\n"));
+  expect_pieces_read_as_one(doc("<item><title>C</title></item><item><title>D &nbsp;</title></item>\n"));
+  expect_pieces_read_as_one(doc("<item><title>C</title>\n"));       // never closed
+  expect_pieces_read_as_one(doc("<item><title a=\"1\" a=\"2\">C</title></item>\n"));
+  expect_pieces_read_as_one(doc("<item><!DOCTYPE x><title>C</title></item>\n"));
+  expect_pieces_read_as_one(doc("<item><title>C</title></item></rss><item>\n"));
+  expect_pieces_read_as_one(doc("<item><title>\x01</title></item>\n"));
+  expect_pieces_read_as_one(doc("<item><title a=\"</item>\">C</title></item>\n"));
+  expect_pieces_read_as_one(doc("<item><title>C</title></item  x>\n"));
+  expect_pieces_read_as_one(doc("<item><title>\xC3(</title></item>\n"), 1 << 20, false);  // not UTF-8
+  expect_pieces_read_as_one("<rss><channel>&nbsp;<item><title>A</title></item></channel></rss>");
+  expect_pieces_read_as_one("<rss><channel>\n" + items + "<item><title>trunc");
+  expect_pieces_read_as_one("<rss><channel>\n" + items + "</channel></rss><rss>");
+  expect_pieces_read_as_one("<item><title>A</title></item><item><title>B</title></item>");  // two roots
+  expect_pieces_read_as_one("<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY e \"<item>\">]>\n<r>" + items + "</r>");
+}
+
+TEST(FeedXmlPieces, ALargeFeedReadsTheSameOnEveryThreadAndStopsAtItsFirstError) {
+  std::string feed = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\">\n"
+                     "<channel>\n<title>Big</title>\n";
+  for (int i = 0; i < 3000; ++i) {
+    feed += "<item>\n  <g:id>SKU-" + std::to_string(i) + "</g:id>\n  <title>Item " + std::to_string(i) +
+            (i % 7 == 0 ? " &amp; co" : "") + "</title>\n";
+    if (i % 11 == 0) feed += "  <!-- a comment </item> -->\n  <g:shipping><g:country>US</g:country></g:shipping>\n";
+    feed += "  <g:price>" + std::to_string(i) + ".50 USD</g:price>\n</item>\n";
+  }
+  const std::string good = feed + "</channel>\n</rss>\n";
+  const Outcome one = read_outcome(good, 65536, 0);
+  ASSERT_EQ(one.error, "");
+  ASSERT_EQ(one.records.size(), 3000u);
+  for (const std::size_t piece : {std::size_t{512}, std::size_t{16384}}) {
+    const Outcome split = read_outcome(good, 65536, piece);
+    EXPECT_EQ(split.error, "");
+    ASSERT_EQ(split.records.size(), 3000u);
+    for (std::size_t i = 0; i < 3000; ++i) ASSERT_EQ(split.records[i], one.records[i]) << "record " << i;
+  }
+  // A mistake near the end: the records before it, then the same error.
+  const std::size_t at = feed.rfind("<item>", feed.size() - 2000);
+  std::string bad = good;
+  bad.replace(feed.find("</title>", at), 8, "</titel>");
+  const Outcome one_bad = read_outcome(bad, 65536, 0);
+  ASSERT_NE(one_bad.error, "");
+  const Outcome split_bad = read_outcome(bad, 65536, 512);
+  EXPECT_EQ(split_bad.error, one_bad.error);
+  EXPECT_EQ(split_bad.records.size(), one_bad.records.size());
 }

@@ -8,12 +8,14 @@
 //   (name0, value0, name1, value1, ...), one record per object or item.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
 
 #include "catalog/core/errors.hpp"
 #include "catalog/csv/csv_reader.hpp"
+#include "catalog/csv/record_batch.hpp"
 
 namespace catalog::feeds {
 
@@ -53,6 +55,14 @@ struct ReaderOptions {
   /// Largest record (CSV row, NDJSON line, XML item), in bytes: a longer one
   /// is a reject and reading goes on, so memory stays bounded by this.
   std::size_t max_record_bytes = std::size_t{1} << 20;
+  /// xml only: the items are parsed on two more threads, in pieces of about
+  /// this many bytes (docs/etl.md "XML pieces"); 0 parses on the caller's
+  /// thread alone.
+  std::size_t xml_piece_bytes = std::size_t{256} << 10;
+  /// Optional. A reader that parses on other threads (xml) hands its records
+  /// over here in whole batches, taking the batch's contents by a swap,
+  /// instead of one by one through the record callback.
+  std::function<void(csv::RecordBatch&)> on_batch;
 };
 
 std::unique_ptr<RecordReader> make_record_reader(Format format, const ReaderOptions& options,
