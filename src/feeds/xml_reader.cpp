@@ -225,7 +225,12 @@ void XmlReader::on_start(const char* local_name, const char* uri, int attribute_
   Frame& f = frames_[open_++];
   f.name.assign(local.data(), local.size());
   f.name_hash = name_hash(local);
-  f.google = std::string_view(uri) == kGoogleNs;
+  // libxml2 hands every element of one namespace the same interned URI.
+  if (uri != last_uri_) {
+    last_uri_ = uri;
+    last_uri_google_ = std::string_view(uri) == kGoogleNs;
+  }
+  f.google = last_uri_google_;
   f.has_children = false;
   f.text.clear();
   f.members.clear();
@@ -313,7 +318,7 @@ void XmlReader::emit_item() {
   // more than once becomes a JSON array of its values. Names are compared by
   // their hash first: an item's names are nearly always all different.
   const auto same_name = [&](std::size_t i, std::size_t j) {
-    return values_[i].name_hash == values_[j].name_hash && values_[i].name == values_[j].name;
+    return i == j || (values_[i].name_hash == values_[j].name_hash && values_[i].name == values_[j].name);
   };
   for (std::size_t i = 0; i < value_count_; ++i) {
     const Value& v = values_[i];

@@ -93,6 +93,8 @@ class XmlReader final : public RecordReader {
   std::uint64_t item_line_ = 0;
   std::size_t item_bytes_ = 0;
   bool item_too_long_ = false;
+  const char* last_uri_ = nullptr;  ///< the namespace URI of the last element started
+  bool last_uri_google_ = false;
   std::vector<Frame> frames_;  ///< reused: only frames_[0..open_) are live
   std::size_t open_ = 0;
   std::vector<Value> values_;
