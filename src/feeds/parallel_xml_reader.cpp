@@ -1,5 +1,7 @@
 #include "feeds/parallel_xml_reader.hpp"
 
+#include <algorithm>
+
 namespace catalog::feeds {
 
 ParallelXmlReader::ParallelXmlReader(std::size_t max_item_bytes, std::size_t piece_bytes, Callback on_record,
@@ -11,7 +13,8 @@ ParallelXmlReader::ParallelXmlReader(std::size_t max_item_bytes, std::size_t pie
       // A piece may hold an item as long as the longest one read in one
       // piece (raw bytes count more than its text), else the rest is read
       // as it would be on one thread.
-      splitter_(piece_bytes, piece_bytes + 4 * max_item_bytes + (64 << 10)) {}
+      splitter_(piece_bytes, std::min(piece_bytes + 4 * max_item_bytes + (64 << 10),
+                                      XmlReader::max_held_bytes(max_item_bytes))) {}
 
 ParallelXmlReader::~ParallelXmlReader() {
   {
@@ -40,11 +43,19 @@ void ParallelXmlReader::finish() {
 }
 
 void ParallelXmlReader::pump() {
-  while (splitter_.next_piece(piece_)) {
-    if (const std::string prolog = splitter_.take_prolog(); !prolog.empty()) head_.feed(prolog);
+  for (;;) {
+    const bool piece = splitter_.next_piece(piece_);
+    if (const std::string prolog = splitter_.take_prolog(); !prolog.empty()) {
+      head_.feed(prolog);
+      // libxml2 may hold the prolog's end back (an unfinished reference, a
+      // tag whose end it cannot see yet): an error there must come before
+      // any item's, and at its own line, so the document is read as one.
+      if (head_.held_bytes() != 0) splitter_.stop();
+      continue;
+    }
+    if (!piece) break;
     dispatch();
   }
-  if (const std::string prolog = splitter_.take_prolog(); !prolog.empty()) head_.feed(prolog);
   if (splitter_.gave_up()) hand_over_rest();
 }
 

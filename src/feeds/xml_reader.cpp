@@ -141,7 +141,6 @@ void XmlReader::parse(const char* data, std::size_t size, bool last) {
   do {
     const std::size_t n = std::min(size, kPiece);
     const bool final = last && n == size;
-    const std::uint64_t events_before = events_;
     const int status = xmlParseChunk(parser_, data, static_cast<int>(n), final ? 1 : 0);
     if (callback_error_) std::rethrow_exception(callback_error_);
     if (!refused_.empty()) throw FormatError("XML feed line " + std::to_string(refused_line_) + ": " + refused_);
@@ -157,17 +156,22 @@ void XmlReader::parse(const char* data, std::size_t size, bool last) {
       throw FormatError("XML feed is malformed: " + error_ + " at line " + std::to_string(error_line_) +
                         ", column " + std::to_string(error_column_) + "; nothing was applied");
     }
-    check_progress(n, events_ != events_before);
+    check_held();
     data += n;
     size -= n;
   } while (size > 0);
 }
 
+std::size_t XmlReader::held_bytes() const noexcept {
+  const auto* in = parser_->input;
+  return in == nullptr || in->cur == nullptr || in->end == nullptr ? 0 : static_cast<std::size_t>(in->end - in->cur);
+}
+
 /// The parser keeps an unfinished token (a tag, a comment) in its buffer: a
 /// token far longer than any item would grow it without bound, so stop there.
-void XmlReader::check_progress(std::size_t fed, bool any_event) {
-  since_event_ = any_event ? 0 : since_event_ + fed;
-  if (since_event_ > 4 * max_item_bytes_ + (1 << 20)) {
+/// What counts is what it holds, not how the bytes were cut.
+void XmlReader::check_held() {
+  if (held_bytes() > max_held_bytes(max_item_bytes_)) {
     throw FormatError("XML feed line " + std::to_string(xmlSAX2GetLineNumber(parser_)) +
                       ": a tag, comment or declaration longer than " + std::to_string(4 * max_item_bytes_) +
                       " bytes; nothing was applied");
@@ -204,7 +208,6 @@ void XmlReader::grow(std::size_t bytes) {
 }
 
 void XmlReader::on_start(const char* local_name, const char* uri, int attribute_count, const char** attributes) {
-  ++events_;
   ++depth_;
   const std::string_view local(local_name);
   if (!in_item_) {
@@ -244,18 +247,21 @@ void XmlReader::on_start(const char* local_name, const char* uri, int attribute_
 }
 
 void XmlReader::on_text(const char* text, int length) {
-  ++events_;
   if (open_ == 0) return;  // outside items, or between an item's elements
   grow(static_cast<std::size_t>(length));
   if (!item_too_long_) frames_[open_ - 1].text.append(text, static_cast<std::size_t>(length));
 }
 
 void XmlReader::on_end() {
-  ++events_;
   const std::uint64_t depth = depth_--;
   if (!in_item_) return;
   if (depth == item_depth_) {
     in_item_ = false;
+    // libxml2 goes on after some errors (a namespace one) until the chunk
+    // ends: no record after the first error, so that the records before a
+    // failure do not depend on where the input was cut. (xmlStopParser from
+    // the error handler can hang libxml2 2.9 on an encoding error.)
+    if (!error_.empty()) return;
     try {
       emit_item();
     } catch (...) {

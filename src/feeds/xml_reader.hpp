@@ -50,6 +50,12 @@ class XmlReader final : public RecordReader {
   void skip_lines(std::uint64_t lines);
   /// As skip_lines, then the next byte fed is at `column` of its line.
   void skip_to(std::uint64_t lines, std::uint64_t column);
+  /// Bytes fed that the parser holds unparsed (an unfinished token).
+  std::size_t held_bytes() const noexcept;
+  /// The most it may hold before the feed fails (an endless tag or comment).
+  static constexpr std::size_t max_held_bytes(std::size_t max_item_bytes) noexcept {
+    return 4 * max_item_bytes + (std::size_t{1} << 20);
+  }
 
   struct Frame {  // an element open inside the current item
     std::string name;
@@ -79,7 +85,7 @@ class XmlReader final : public RecordReader {
 
  private:
   void parse(const char* data, std::size_t size, bool last);
-  void check_progress(std::size_t fed, bool any_event);
+  void check_held();
   void emit_item();
   void grow(std::size_t bytes);
 
@@ -107,8 +113,6 @@ class XmlReader final : public RecordReader {
   std::uint64_t error_line_ = 0;
   std::uint64_t error_column_ = 0;
   std::exception_ptr callback_error_;  ///< thrown by on_record_, rethrown after xmlParseChunk
-  std::uint64_t events_ = 0;           ///< callbacks so far: the parser is making progress
-  std::uint64_t since_event_ = 0;      ///< bytes fed since the last piece that made any
 };
 
 }  // namespace catalog::feeds

@@ -78,6 +78,8 @@ void XmlSplitter::finish() { give_up(); }
 
 void XmlSplitter::give_up() { phase_ = Phase::given_up; }
 
+void XmlSplitter::stop() { give_up(); }
+
 std::string XmlSplitter::take_prolog() { return std::move(prolog_); }
 
 std::string XmlSplitter::take_rest() {
@@ -131,6 +133,7 @@ void XmlSplitter::scan() {
   }
   while (phase_ != Phase::given_up && pos_ < buf_.size()) {
     if (phase_ == Phase::items && cut_ - base_ >= piece_bytes_) return;  // a piece is ready
+    if (!prolog_.empty()) return;  // the owner reads the prolog before any piece
     if (buf_[pos_] != '<') {
       const void* lt = std::memchr(buf_.data() + pos_, '<', buf_.size() - pos_);
       if (lt == nullptr) {
@@ -242,7 +245,8 @@ XmlSplitter::Step XmlSplitter::inside_item(std::string_view rest) {
   }
   std::size_t end = 0;
   if (closing) {
-    end = rest.find('>', name_at + n);
+    const std::size_t searched = wait_from_ > pos_ ? wait_from_ - pos_ : 0;
+    end = rest.find('>', std::max(name_at + n, searched));
     if (end == std::string_view::npos) return Step::wait;
     ++end;
   } else if (start_tag_end(rest, end) == Step::wait) {
@@ -267,10 +271,12 @@ XmlSplitter::Step XmlSplitter::start_tag(std::string_view tag, std::size_t at) {
   while (n < tag.size() && !is_space(tag[n]) && tag[n] != '/' && tag[n] != '>') ++n;
   const std::string_view name = tag.substr(1, n - 1);
   if (name.empty()) return Step::give_up;
+  const std::size_t colon = name.rfind(':');
+  const std::string_view local = colon == std::string_view::npos ? name : name.substr(colon + 1);
+  const bool item = local == "item" || local == "entry";
+  if (!empty && item) item_name_.assign(name);  // before begin_items rewrites buf_, where `name` lies
   if (phase_ == Phase::prolog) {
-    const std::size_t colon = name.rfind(':');
-    const std::string_view local = colon == std::string_view::npos ? name : name.substr(colon + 1);
-    if (local != "item" && local != "entry") {
+    if (!item) {
       if (!empty) open_.push_back(Open{std::string(name), one_line(tag)});
       prolog_end_ = pos_;
       return Step::done;
@@ -284,11 +290,8 @@ XmlSplitter::Step XmlSplitter::start_tag(std::string_view tag, std::size_t at) {
     after_markup();
     return Step::done;
   }
-  const std::size_t colon = name.rfind(':');
-  const std::string_view local = colon == std::string_view::npos ? name : name.substr(colon + 1);
-  if (local == "item" || local == "entry") {
+  if (item) {
     in_item_ = true;
-    item_name_.assign(name);
     item_nested_ = 0;
     item_outer_ = depth_;
   }
@@ -320,7 +323,7 @@ void XmlSplitter::after_markup() {
 void XmlSplitter::begin_items(std::size_t at) {
   const std::size_t end = std::min(prolog_end_, at);
   prolog_.assign(buf_, 0, end);
-  advance(prolog_);
+  advance(std::string_view(prolog_).substr(bom_));  // libxml2 counts no column for a byte order mark
   item_depth_ = depth_ = open_.size();
   wrapper_open_ = declaration_;
   wrapper_close_.clear();

@@ -41,9 +41,11 @@ class XmlSplitter {
   bool next_piece(Piece& out);
   /// The end of the document: gives up on whatever is held.
   void finish();
+  /// Splits no more: the rest goes to the document's reader (take_rest).
+  void stop();
 
-  /// The bytes before the first item, once, as soon as it has been seen;
-  /// empty before that and after.
+  /// The bytes before the first item, once, as soon as it has been seen
+  /// (no piece is given out before it is taken); empty before that and after.
   std::string take_prolog();
   bool gave_up() const noexcept { return phase_ == Phase::given_up; }
   /// After giving up: every byte not yet in a piece or the prolog, once.

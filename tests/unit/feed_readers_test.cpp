@@ -409,6 +409,34 @@ TEST(FeedXmlPieces, MalformedFeedsFailWithTheErrorAndLineOneReaderNames) {
   expect_pieces_read_as_one("<rss><channel>\n" + items + "</channel></rss><rss>");
   expect_pieces_read_as_one("<item><title>A</title></item><item><title>B</title></item>");  // two roots
   expect_pieces_read_as_one("<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY e \"<item>\">]>\n<r>" + items + "</r>");
+  // The prolog's end held back by libxml2 (an unfinished reference, a '<'
+  // hiding a tag's end): its error comes first, at its own line.
+  expect_pieces_read_as_one("<rss>&<channel>\n" + items + items + "</channel></rss>\n");
+  expect_pieces_read_as_one("<r>\n<c a=\"<\" b=\"x\">\n" + items + "</c></r>");
+  expect_pieces_read_as_one("<a><item><x>1</x></item>\n<item><x>2</x></item>&</a>");
+  // A byte order mark takes no column.
+  expect_pieces_read_as_one("\xEF\xBB\xBF<r><c><item><t>&</t></item></c></r>");
+  expect_pieces_read_as_one("\xEF\xBB\xBF<r><c><item><t>1</t></item><item><t>2</t></item>&</c></r>");
+  // libxml2 goes on after a namespace error: no record after it either way.
+  expect_pieces_read_as_one("<rss><channel>\n<item><a>1</a></item>\n<item><b:a>2</b:a></item>\n" + items +
+                            "</channel></rss>");
+  expect_pieces_read_as_one("<rss xmlns:g=\"u 2\"><channel>\n" + items + "</channel></rss>");
+}
+
+TEST(FeedXmlPieces, ManyShortCommentsAreNotOneEndlessToken) {
+  // What the parser holds unparsed counts, not how the bytes were cut: 1.3 MB
+  // of empty comments between items, with a 1 MiB + 4,000 byte bound.
+  std::string doc = "<r><c><item><t>1</t></item>";
+  for (int i = 0; i < 190'000; ++i) doc += "<!---->";
+  doc += "<item><t>2</t></item></c></r>";
+  const Outcome one = read_outcome(doc, 65536, 0, 1000);
+  EXPECT_EQ(one.error, "");
+  EXPECT_EQ(one.records.size(), 2u);
+  for (const std::size_t piece : {std::size_t{60}, std::size_t{256} << 10}) {
+    const Outcome split = read_outcome(doc, 65536, piece, 1000);
+    EXPECT_EQ(split.error, one.error);
+    EXPECT_EQ(split.records.size(), one.records.size());
+  }
 }
 
 TEST(FeedXmlPieces, ALargeFeedReadsTheSameOnEveryThreadAndStopsAtItsFirstError) {
