@@ -36,7 +36,7 @@ void ParallelXmlReader::feed(std::string_view chunk) {
 
 void ParallelXmlReader::finish() {
   if (splitting_) {
-    splitter_.finish();
+    splitter_.stop();
     pump();
   }
   head_.finish();

@@ -74,8 +74,6 @@ XmlSplitter::XmlSplitter(std::size_t piece_bytes, std::size_t max_pending_bytes)
 
 void XmlSplitter::append(std::string_view data) { buf_.append(data); }
 
-void XmlSplitter::finish() { give_up(); }
-
 void XmlSplitter::give_up() { phase_ = Phase::given_up; }
 
 void XmlSplitter::stop() { give_up(); }
@@ -177,13 +175,9 @@ XmlSplitter::Step XmlSplitter::markup(std::string_view rest) {
         return Step::give_up;  // a DOCTYPE, or no XML at all: the document's reader says which
       }
       if (end == std::string_view::npos) return Step::wait;
-      if (phase_ == Phase::prolog) {
-        pos_ += end;
-        prolog_end_ = pos_;
-      } else {
-        pos_ += end;
-        after_markup();
-      }
+      pos_ += end;
+      if (phase_ == Phase::prolog) prolog_end_ = pos_;
+      after_markup();
       return Step::done;
     case '?':
       end = find_end("?>", 2);

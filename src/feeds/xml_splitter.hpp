@@ -39,9 +39,8 @@ class XmlSplitter {
   void append(std::string_view data);
   /// Scans on: the next piece into `out`, or false when the bytes so far hold none.
   bool next_piece(Piece& out);
-  /// The end of the document: gives up on whatever is held.
-  void finish();
-  /// Splits no more: the rest goes to the document's reader (take_rest).
+  /// Splits no more (the document's end, or the owner's choice): the rest
+  /// goes to the document's reader (take_rest).
   void stop();
 
   /// The bytes before the first item, once, as soon as it has been seen

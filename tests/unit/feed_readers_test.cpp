@@ -306,22 +306,17 @@ struct Outcome {
 Outcome read_outcome(const std::string& text, std::size_t chunk, std::size_t piece_bytes,
                      std::size_t max_record_bytes = 1 << 20) {
   Outcome out;
+  catalog::feeds::ReaderOptions options;
+  options.max_record_bytes = max_record_bytes;
+  options.xml_piece_bytes = piece_bytes;
+  auto reader = catalog::feeds::make_record_reader(Format::xml, options, [&](const catalog::csv::Record& r) {
+    out.records.push_back(Rec{r.line, {r.fields.begin(), r.fields.end()}, r.error});
+  });
   try {
-    out.records = read_all(Format::xml, text, chunk, max_record_bytes, piece_bytes);
+    for (std::size_t i = 0; i < text.size(); i += chunk) reader->feed(std::string_view(text).substr(i, chunk));
+    reader->finish();
   } catch (const FormatError& e) {
-    out.error = e.what();
-    // The records before the error, as the reader handed them on.
-    catalog::feeds::ReaderOptions options;
-    options.max_record_bytes = max_record_bytes;
-    options.xml_piece_bytes = piece_bytes;
-    auto reader = catalog::feeds::make_record_reader(Format::xml, options, [&](const catalog::csv::Record& r) {
-      out.records.push_back(Rec{r.line, {r.fields.begin(), r.fields.end()}, r.error});
-    });
-    try {
-      for (std::size_t i = 0; i < text.size(); i += chunk) reader->feed(std::string_view(text).substr(i, chunk));
-      reader->finish();
-    } catch (const FormatError&) {
-    }
+    out.error = e.what();  // after the records handed on before it
   }
   return out;
 }
