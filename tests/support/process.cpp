@@ -27,6 +27,12 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<
                  std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".log";
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  // The sanitizers' options (scripts/test.sh: the leak suppressions among
+  // them) reach the child too, unless the test sets them itself.
+  for (const char* name : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && env.count(name) == 0) env_strings.push_back(std::string(name) + "=" + value);
+  }
   std::vector<char*> args, envp;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
