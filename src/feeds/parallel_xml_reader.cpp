@@ -9,7 +9,9 @@ ParallelXmlReader::ParallelXmlReader(std::size_t max_item_bytes, std::size_t pie
     : max_item_bytes_(max_item_bytes),
       on_record_(std::move(on_record)),
       on_batch_(std::move(on_batch)),
-      head_(max_item_bytes, on_record_),
+      // The caller's callback itself, not a copy: a callback with state sees
+      // every record, from the pieces and from the document's reader.
+      head_(max_item_bytes, [this](const csv::Record& r) { on_record_(r); }),
       // A piece may hold an item as long as the longest one read in one
       // piece (raw bytes count more than its text), else the rest is read
       // as it would be on one thread.

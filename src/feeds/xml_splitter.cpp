@@ -89,7 +89,8 @@ std::string XmlSplitter::take_rest() {
 bool XmlSplitter::next_piece(Piece& out) {
   if (phase_ == Phase::given_up) return false;
   scan();
-  if (phase_ != Phase::items || cut_ - base_ < piece_bytes_) return false;
+  // The prolog goes to the document's reader before the first piece.
+  if (phase_ != Phase::items || !prolog_.empty() || cut_ - base_ < piece_bytes_) return false;
   // The piece leaves in the buffer it was read into (no copy): the bytes
   // after it move to the buffer handed in, after the wrapper.
   out.document.swap(buf_);
@@ -134,16 +135,18 @@ void XmlSplitter::scan() {
     if (!prolog_.empty()) return;  // the owner reads the prolog before any piece
     if (buf_[pos_] != '<') {
       const void* lt = std::memchr(buf_.data() + pos_, '<', buf_.size() - pos_);
-      if (lt == nullptr) {
-        pos_ = buf_.size();
-        break;
-      }
-      pos_ = static_cast<std::size_t>(static_cast<const char*>(lt) - buf_.data());
+      const std::size_t text_end =
+          lt == nullptr ? buf_.size() : static_cast<std::size_t>(static_cast<const char*>(lt) - buf_.data());
+      if (phase_ == Phase::items && !in_item_ && depth_ == item_depth_) text_at_items_depth(pos_, text_end);
+      pos_ = text_end;
+      if (lt == nullptr) break;
+      continue;  // a piece may be ready
     }
     const std::string_view rest = std::string_view(buf_).substr(pos_);
     const Step step = in_item_ ? inside_item(rest) : markup(rest);
-    if (step == Step::wait) {
-      wait_from_ = buf_.size();
+    if (step == Step::wait || step == Step::more) {
+      // A markup searched to the end goes on from there when more comes.
+      wait_from_ = step == Step::wait ? buf_.size() : 0;
       break;
     }
     wait_from_ = 0;
@@ -161,7 +164,7 @@ XmlSplitter::Step XmlSplitter::markup(std::string_view rest) {
     const std::size_t at = rest.find(terminator, std::max(from, searched >= 2 ? searched - 2 : 0));
     return at == std::string_view::npos ? at : at + terminator.size();
   };
-  if (rest.size() < 2) return Step::wait;
+  if (rest.size() < 2) return Step::more;
   std::size_t end = 0;
   switch (rest[1]) {
     case '!':
@@ -170,14 +173,13 @@ XmlSplitter::Step XmlSplitter::markup(std::string_view rest) {
       } else if (starts_with(rest, "<![CDATA[")) {
         end = find_end("]]>", 9);
       } else if (may_become(rest, "<!--") || may_become(rest, "<![CDATA[")) {
-        return Step::wait;
+        return Step::more;
       } else {
         return Step::give_up;  // a DOCTYPE, or no XML at all: the document's reader says which
       }
       if (end == std::string_view::npos) return Step::wait;
       pos_ += end;
       if (phase_ == Phase::prolog) prolog_end_ = pos_;
-      after_markup();
       return Step::done;
     case '?':
       end = find_end("?>", 2);
@@ -188,7 +190,6 @@ XmlSplitter::Step XmlSplitter::markup(std::string_view rest) {
       }
       pos_ += end;
       if (phase_ == Phase::prolog) prolog_end_ = pos_;
-      after_markup();
       return Step::done;
     case '/':
       end = rest.find('>', std::max<std::size_t>(2, searched));
@@ -227,7 +228,7 @@ XmlSplitter::Step XmlSplitter::start_tag_end(std::string_view rest, std::size_t&
 /// that could hide either; any other tag is skipped at its '<'.
 XmlSplitter::Step XmlSplitter::inside_item(std::string_view rest) {
   const std::size_t n = item_name_.size();
-  if (rest.size() < n + 3) return Step::wait;
+  if (rest.size() < n + 3) return Step::more;
   if (rest[1] == '!' || rest[1] == '?') return markup(rest);
   const bool closing = rest[1] == '/';
   const std::size_t name_at = closing ? 2 : 1;
@@ -254,7 +255,6 @@ XmlSplitter::Step XmlSplitter::inside_item(std::string_view rest) {
   } else {
     in_item_ = false;
     depth_ = item_outer_;
-    after_markup();
   }
   return Step::done;
 }
@@ -277,13 +277,9 @@ XmlSplitter::Step XmlSplitter::start_tag(std::string_view tag, std::size_t at) {
     }
     // An item as the root: nothing worth splitting, and a second root must
     // stay the document's reader's error.
-    if (open_.empty()) return Step::give_up;
-    begin_items(at);
+    if (open_.empty() || !begin_items(at)) return Step::give_up;
   }
-  if (empty) {
-    after_markup();
-    return Step::done;
-  }
+  if (empty) return Step::done;
   if (item) {
     in_item_ = true;
     item_nested_ = 0;
@@ -303,19 +299,33 @@ XmlSplitter::Step XmlSplitter::end_tag() {
   // The items' parent ends: what follows is the document's reader's.
   if (depth_ == item_depth_) return Step::give_up;
   --depth_;
-  after_markup();
   return Step::done;
 }
 
-void XmlSplitter::after_markup() {
-  if (phase_ == Phase::items && depth_ == item_depth_) cut_ = pos_;
+void XmlSplitter::text_at_items_depth(std::size_t from, std::size_t to) {
+  const void* line_end = ::memrchr(buf_.data() + from, '\n', to - from);
+  if (line_end != nullptr) cut_ = static_cast<std::size_t>(static_cast<const char*>(line_end) - buf_.data()) + 1;
 }
 
 /// The first item starts at `at`. The prolog ends with the markup before it,
 /// so that libxml2 holds nothing of it back: the text up to the item opens
-/// the first piece.
-void XmlSplitter::begin_items(std::size_t at) {
+/// the first piece, at the column where the prolog ends. That column is
+/// counted in characters; libxml2 counts bytes in CDATA and end tags, so a
+/// first piece that opens with more than white space after a prolog line
+/// holding other than ASCII is not split (false: give up).
+bool XmlSplitter::begin_items(std::size_t at) {
   const std::size_t end = std::min(prolog_end_, at);
+  const std::string_view head = std::string_view(buf_).substr(bom_, end - bom_);
+  const std::string_view last_line = head.substr(head.rfind('\n') + 1);  // npos + 1 == 0: all of it
+  const bool ascii = std::all_of(last_line.begin(), last_line.end(), [](char c) { return (c & 0x80) == 0; });
+  if (!ascii) {
+    const std::string_view opening = std::string_view(buf_).substr(end, at - end);
+    const std::size_t line_end = opening.find('\n');
+    if (line_end == std::string_view::npos ||
+        !std::all_of(opening.begin(), opening.begin() + static_cast<std::ptrdiff_t>(line_end), is_space)) {
+      return false;
+    }
+  }
   prolog_.assign(buf_, 0, end);
   advance(std::string_view(prolog_).substr(bom_));  // libxml2 counts no column for a byte order mark
   item_depth_ = depth_ = open_.size();
@@ -330,6 +340,7 @@ void XmlSplitter::begin_items(std::size_t at) {
   cut_ = base_;
   wait_from_ = 0;
   phase_ = Phase::items;
+  return true;
 }
 
 }  // namespace catalog::feeds

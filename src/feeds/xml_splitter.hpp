@@ -64,7 +64,9 @@ class XmlSplitter {
 
  private:
   enum class Phase { prolog, items, given_up };
-  enum class Step { done, wait, give_up };
+  /// `wait`: the markup was searched to the end of the bytes and goes on;
+  /// `more`: too few bytes to look at yet (nothing was searched).
+  enum class Step { done, wait, more, give_up };
 
   void scan();
   Step markup(std::string_view rest);
@@ -72,8 +74,9 @@ class XmlSplitter {
   Step start_tag_end(std::string_view rest, std::size_t& end);
   Step start_tag(std::string_view tag, std::size_t at);
   Step end_tag();
-  void after_markup();
-  void begin_items(std::size_t at);
+  /// Text at the items' depth from `from` to `to`: a piece may end after its last line end.
+  void text_at_items_depth(std::size_t from, std::size_t to);
+  bool begin_items(std::size_t at);
   /// Moves line_ and column_ over `bytes`; returns the lines in them.
   std::uint64_t advance(std::string_view bytes);
   void give_up();
@@ -86,7 +89,11 @@ class XmlSplitter {
   std::string buf_;
   std::size_t base_ = 0;
   std::size_t pos_ = 0;  ///< scanned up to here in buf_ (at a '<' while a markup is incomplete)
-  std::size_t cut_ = 0;  ///< the last place in buf_ where an item ended at the items' depth
+  /// Where the pieces so far may end: the start of the last line that began
+  /// in text at the items' depth. A piece that starts a line starts at its
+  /// column 1, which needs no counting: libxml2 counts a column in bytes in
+  /// some places (CDATA, end tags) and in characters elsewhere.
+  std::size_t cut_ = 0;
   std::size_t wait_from_ = 0;   ///< an unfinished markup was searched up to here (0: none)
   char quote_ = 0;              ///< the quote open in an unfinished start tag
   std::size_t bom_ = 0;         ///< a UTF-8 byte order mark's length

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "catalog/feeds/record_reader.hpp"
+#include "feeds/parallel_xml_reader.hpp"
 
 using catalog::feeds::Format;
 using catalog::feeds::FormatError;
@@ -416,6 +417,62 @@ TEST(FeedXmlPieces, MalformedFeedsFailWithTheErrorAndLineOneReaderNames) {
   expect_pieces_read_as_one("<rss><channel>\n<item><a>1</a></item>\n<item><b:a>2</b:a></item>\n" + items +
                             "</channel></rss>");
   expect_pieces_read_as_one("<rss xmlns:g=\"u 2\"><channel>\n" + items + "</channel></rss>");
+}
+
+TEST(FeedXmlPieces, AnEmptyFirstItemIsKeptWhenThePieceIsFullAtOnce) {
+  // The piece could end after <item/> before the prolog had been handed on.
+  expect_pieces_read_as_one("<rss><channel><item/>\n<item><t>2</t></item>\n</channel></rss>");
+  expect_pieces_read_as_one("<rss><channel>" + std::string(300, ' ') + "<item/>\n<item><t>2</t></item>\n</channel></rss>");
+  const Outcome split = read_outcome("<rss><channel><item/>\n<item><t>2</t></item>\n</channel></rss>", 1, 1);
+  EXPECT_EQ(split.records.size(), 2u);
+}
+
+TEST(FeedXmlPieces, ATagCutByTheDownloadIsSearchedFromItsStart) {
+  // A nested item of the same name, a processing instruction or a comment
+  // whose end arrives while the splitter waited for enough bytes to look
+  // at: missing it found a false end of the item.
+  expect_pieces_read_as_one("<r><c><item><item><item>a</item></item></item>\n<item><t>2</t></item>\n</c></r>");
+  expect_pieces_read_as_one("<r><c><item><?a?>x<item><?b?></item></item>\n<item><t>3</t></item>\n</c></r>");
+  expect_pieces_read_as_one(
+      "<a:feed xmlns:a=\"http://www.w3.org/2005/Atom\"><a:entry><!--x-->y<a:entry><!--z--></a:entry></a:entry>\n"
+      "<a:entry><a:id>3</a:id></a:entry>\n</a:feed>");
+  expect_pieces_read_as_one(
+      "<a:feed xmlns:a=\"http://www.w3.org/2005/Atom\"><a:entry><![CDATA[]]><a:entry/></a:entry>\n"
+      "<a:entry><a:id>3</a:id></a:entry>\n</a:feed>");
+}
+
+TEST(FeedXmlPieces, ErrorColumnsAgreeWhereLibxml2CountsBytes) {
+  // libxml2 counts a column in bytes in CDATA and end tags, in characters
+  // elsewhere: a piece starts a line, so no column is carried into it.
+  expect_pieces_read_as_one("<r><c><item><d><![CDATA[\xC3\xA9\xC3\xA9]]></d></item><item><d>&bad;</d></item></c></r>");
+  expect_pieces_read_as_one("<r><c><d><![CDATA[\xC3\xA9\xC3\xA9]]></d><item><d>&bad;</d></item>\n"
+                            "<item><t>1</t></item>\n</c></r>");
+  expect_pieces_read_as_one("<r><c><d><![CDATA[\xC3\xA9]]></d>\n<item><d>&bad;</d></item>\n<item><t>1</t></item>\n</c></r>");
+  expect_pieces_read_as_one("<r><c><item><pr\xC3\xA9is>1</pr\xC3\xA9is></item>\n<item><pr\xC3\xA9is>2</pr\xC3\xA9is><d>&bad;</d></item>\n</c></r>");
+  // A feed on one line: the same error and column as one reader.
+  std::string line = "<?xml version=\"1.0\"?><rss><channel>";
+  for (int i = 0; i < 3000; ++i) line += "<item><id>" + std::to_string(i) + "</id><d><![CDATA[Caf\xC3\xA9 cr\xC3\xA8me]]></d></item>";
+  line += "<item><id>x</id><d>a & b</d></item></channel></rss>";
+  const Outcome one = read_outcome(line, 65536, 0);
+  ASSERT_NE(one.error, "");
+  const Outcome split = read_outcome(line, 65536, 16384);
+  EXPECT_EQ(split.error, one.error);
+  EXPECT_EQ(split.records.size(), one.records.size());
+}
+
+TEST(FeedXmlPieces, ACallbackWithStateSeesEveryRecord) {
+  std::string doc = "<rss><channel>\n";
+  for (int i = 0; i < 10; ++i) doc += "<item><t>" + std::to_string(i) + "</t></item>\n";
+  // The last item shares its line with the items' parent's end, which ends
+  // the split: the document's own reader hands it on.
+  doc += "<item><t>x</t></item></channel></rss>";
+  std::vector<int> seen;
+  catalog::feeds::ParallelXmlReader reader(1 << 20, 1,
+                                           [&seen, n = 0](const catalog::csv::Record&) mutable { seen.push_back(++n); });
+  reader.feed(doc);
+  reader.finish();
+  ASSERT_EQ(seen.size(), 11u);
+  EXPECT_EQ(seen.back(), 11) << "one callback counted every record";
 }
 
 TEST(FeedXmlPieces, ManyShortCommentsAreNotOneEndlessToken) {
