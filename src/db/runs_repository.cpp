@@ -244,7 +244,13 @@ RunsRepository::StaleRuns RunsRepository::handle_stale(std::chrono::seconds stal
     const auto finished = tx.exec_params(kFinishStaleIndexPhase, static_cast<double>(stale_after.count()));
     const auto requeued = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count()));
     stale.finished = finished.size();
-    stale.requeued = requeued.size();
+    for (const auto& row : requeued) {
+      if (to_run(row).finished()) {
+        ++stale.cancelled;  // a cancel had been asked for: it ends instead
+      } else {
+        ++stale.requeued;
+      }
+    }
     queued = queue_end_notices(tx, notices_, finished) + queue_end_notices(tx, notices_, requeued);
     tx.commit();
     return stale;

@@ -141,6 +141,10 @@ void JobRunner::worker_loop(int n) {
         if (stale.requeued != 0) {
           log::warn("etl", "re-queued runs whose worker stopped heartbeating", {{"count", stale.requeued}});
         }
+        if (stale.cancelled != 0) {
+          log::warn("etl", "ended as cancelled runs whose worker stopped heartbeating after a cancel was asked",
+                    {{"count", stale.cancelled}});
+        }
         if (stale.finished != 0) {
           log::warn("etl", "ended runs whose worker stopped heartbeating while building indexes, with their counts",
                     {{"count", stale.finished}});

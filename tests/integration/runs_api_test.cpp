@@ -187,5 +187,31 @@ TEST_F(RunsApiTest, NeedsTheTokenLikeTheRestOfRuns) {
   EXPECT_EQ(get("/runs?status=failed").status, 200);
 }
 
+// The sweep of runs whose worker died: a run asked to cancel ends
+// cancelled, the others go back to the queue, and the counts the worker logs
+// say which was which.
+TEST_F(RunsApiTest, TheStaleSweepCountsRequeuedAndCancelledRunsApart) {
+  {
+    pqxx::connection c(dsn_);
+    pqxx::work tx(c);
+    tx.exec("INSERT INTO jobs (id, source, uri) VALUES ('gamma', 'g', 'g.csv'), ('delta', 'd', 'd.csv')");
+    tx.exec("INSERT INTO job_runs (id, job_id, status, queued_at, started_at, worker_id, heartbeat_at, "
+            "cancel_requested) VALUES "
+            "('11111111-1111-1111-1111-111111111111', 'gamma', 'running', now(), now(), 'dead/1', "
+            "now() - interval '1 hour', false), "
+            "('22222222-2222-2222-2222-222222222222', 'delta', 'running', now(), now(), 'dead/2', "
+            "now() - interval '1 hour', true)");
+    tx.commit();
+  }
+  const auto stale = runs_->handle_stale(std::chrono::seconds(60));
+  EXPECT_EQ(stale.requeued, 1u);
+  EXPECT_EQ(stale.cancelled, 1u);
+  EXPECT_EQ(stale.finished, 0u);
+  EXPECT_EQ(get_json("/runs/11111111-1111-1111-1111-111111111111")["status"], "queued");
+  EXPECT_EQ(get_json("/runs/22222222-2222-2222-2222-222222222222")["status"], "cancelled");
+  // beta's running run beats on: not stale.
+  EXPECT_EQ(runs_->handle_stale(std::chrono::seconds(60)).requeued, 0u);
+}
+
 }  // namespace
 }  // namespace catalog::testing

@@ -422,7 +422,8 @@ TEST(FeedXmlPieces, MalformedFeedsFailWithTheErrorAndLineOneReaderNames) {
 TEST(FeedXmlPieces, AnEmptyFirstItemIsKeptWhenThePieceIsFullAtOnce) {
   // The piece could end after <item/> before the prolog had been handed on.
   expect_pieces_read_as_one("<rss><channel><item/>\n<item><t>2</t></item>\n</channel></rss>");
-  expect_pieces_read_as_one("<rss><channel>" + std::string(300, ' ') + "<item/>\n<item><t>2</t></item>\n</channel></rss>");
+  expect_pieces_read_as_one("<rss><channel>" + std::string(300, ' ') +
+                            "<item/>\n<item><t>2</t></item>\n</channel></rss>");
   const Outcome split = read_outcome("<rss><channel><item/>\n<item><t>2</t></item>\n</channel></rss>", 1, 1);
   EXPECT_EQ(split.records.size(), 2u);
 }
@@ -447,11 +448,15 @@ TEST(FeedXmlPieces, ErrorColumnsAgreeWhereLibxml2CountsBytes) {
   expect_pieces_read_as_one("<r><c><item><d><![CDATA[\xC3\xA9\xC3\xA9]]></d></item><item><d>&bad;</d></item></c></r>");
   expect_pieces_read_as_one("<r><c><d><![CDATA[\xC3\xA9\xC3\xA9]]></d><item><d>&bad;</d></item>\n"
                             "<item><t>1</t></item>\n</c></r>");
-  expect_pieces_read_as_one("<r><c><d><![CDATA[\xC3\xA9]]></d>\n<item><d>&bad;</d></item>\n<item><t>1</t></item>\n</c></r>");
-  expect_pieces_read_as_one("<r><c><item><pr\xC3\xA9is>1</pr\xC3\xA9is></item>\n<item><pr\xC3\xA9is>2</pr\xC3\xA9is><d>&bad;</d></item>\n</c></r>");
+  expect_pieces_read_as_one(
+      "<r><c><d><![CDATA[\xC3\xA9]]></d>\n<item><d>&bad;</d></item>\n<item><t>1</t></item>\n</c></r>");
+  expect_pieces_read_as_one("<r><c><item><pr\xC3\xA9is>1</pr\xC3\xA9is></item>\n"
+                            "<item><pr\xC3\xA9is>2</pr\xC3\xA9is><d>&bad;</d></item>\n</c></r>");
   // A feed on one line: the same error and column as one reader.
   std::string line = "<?xml version=\"1.0\"?><rss><channel>";
-  for (int i = 0; i < 3000; ++i) line += "<item><id>" + std::to_string(i) + "</id><d><![CDATA[Caf\xC3\xA9 cr\xC3\xA8me]]></d></item>";
+  for (int i = 0; i < 3000; ++i) {
+    line += "<item><id>" + std::to_string(i) + "</id><d><![CDATA[Caf\xC3\xA9 cr\xC3\xA8me]]></d></item>";
+  }
   line += "<item><id>x</id><d>a & b</d></item></channel></rss>";
   const Outcome one = read_outcome(line, 65536, 0);
   ASSERT_NE(one.error, "");
@@ -467,8 +472,8 @@ TEST(FeedXmlPieces, ACallbackWithStateSeesEveryRecord) {
   // the split: the document's own reader hands it on.
   doc += "<item><t>x</t></item></channel></rss>";
   std::vector<int> seen;
-  catalog::feeds::ParallelXmlReader reader(1 << 20, 1,
-                                           [&seen, n = 0](const catalog::csv::Record&) mutable { seen.push_back(++n); });
+  catalog::feeds::ParallelXmlReader reader(
+      1 << 20, 1, [&seen, n = 0](const catalog::csv::Record&) mutable { seen.push_back(++n); });
   reader.feed(doc);
   reader.finish();
   ASSERT_EQ(seen.size(), 11u);

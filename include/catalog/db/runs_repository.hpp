@@ -149,7 +149,9 @@ class RunsRepository {
   /// (failed, or cancelled) instead, since a re-run would record zeros.
   /// Every run this ends queues the webhooks it owes (RunEndNotices).
   struct StaleRuns {
-    std::size_t requeued = 0, finished = 0;
+    std::size_t requeued = 0;   ///< back in the queue for another worker
+    std::size_t cancelled = 0;  ///< ended cancelled: a cancel had been asked for
+    std::size_t finished = 0;   ///< ended in the index phase, with their counts
   };
   StaleRuns handle_stale(std::chrono::seconds stale_after);
 
