@@ -244,14 +244,13 @@ RunsRepository::StaleRuns RunsRepository::handle_stale(std::chrono::seconds stal
     const auto finished = tx.exec_params(kFinishStaleIndexPhase, static_cast<double>(stale_after.count()));
     const auto requeued = tx.exec_params(kRequeueStale, static_cast<double>(stale_after.count()));
     stale.finished = finished.size();
+    queued = queue_end_notices(tx, notices_, finished);
     for (const auto& row : requeued) {
-      if (to_run(row).finished()) {
-        ++stale.cancelled;  // a cancel had been asked for: it ends instead
-      } else {
-        ++stale.requeued;
-      }
+      const Run run = to_run(row);
+      // A run asked to cancel ends instead, and owes its webhooks.
+      ++(run.finished() ? stale.cancelled : stale.requeued);
+      queued += queue_end_notices(tx, notices_, run);
     }
-    queued = queue_end_notices(tx, notices_, finished) + queue_end_notices(tx, notices_, requeued);
     tx.commit();
     return stale;
   });
