@@ -39,6 +39,26 @@ constexpr std::size_t kBodyLimit = 64 * 1024;
 
 }  // namespace
 
+// BOOST_ENABLE_ASSERT_HANDLER (tests/fuzz/CMakeLists.txt): Beast's asserts
+// land here. Every one is a finding except `n >= 5` in
+// basic_parser::parse_chunk_header, which Boost 1.74 asserts wrongly: a
+// chunked body's "0\r\n" can arrive before its last CRLF (n == 3 or 4), and
+// the code below the assert answers need_more, as it should (fixed upstream,
+// boostorg/beast#2861). Release builds define NDEBUG and never assert.
+namespace boost {
+void assertion_failed(char const* expr, char const* function, char const* file, long line) {
+  const bool known_wrong =
+      std::string_view(expr) == "n >= 5" && std::string_view(function).find("parse_chunk_header") != std::string_view::npos;
+  if (known_wrong) return;
+  std::fprintf(stderr, "%s:%ld: %s: Assertion `%s' failed.\n", file, line, function, expr);
+  std::abort();
+}
+void assertion_failed_msg(char const* expr, char const* msg, char const* function, char const* file, long line) {
+  std::fprintf(stderr, "%s:%ld: %s: Assertion `%s' failed: %s\n", file, line, function, expr, msg);
+  std::abort();
+}
+}  // namespace boost
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   catalog::fuzz::Input input(data, size);
   const std::size_t piece = 1 + input.byte() % 64;  // bytes per "read"
